@@ -1,0 +1,1 @@
+"""Backends start and control a topology: local processes now, Docker containers later."""

@@ -1,0 +1,161 @@
+"""Local backend: redis-server and redis-sentinel processes on free 127.0.0.1 ports."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from harness.backends.base import Backend, Node, NodeKind, Topology
+from harness.backends.readiness import tail
+from harness.backends.reaper import kill_and_wait
+from harness.backends.redis_config import redis_conf, sentinel_conf
+from harness.backends.topology_ready import wait_until_ready
+from harness.errors import BackendError
+from harness.run_context import RunContext
+from harness.scenario.model import Environment
+
+HOST = "127.0.0.1"
+INSTALL_HINT = (
+    "install Redis (Debian: apt-get install redis-server redis-sentinel redis-tools) or run `make setup`"
+)
+
+
+def free_port(host: str = HOST) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def find_binary(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise BackendError(f"{name} not found on PATH. Hint: {INSTALL_HINT}")
+    return path
+
+
+@dataclass(frozen=True, slots=True)
+class _Spec:
+    node: Node
+    command: tuple[str, ...]
+    log: Path
+
+
+class LocalBackend(Backend):
+    def __init__(self, env: Environment, run: RunContext) -> None:
+        self._env = env
+        self._run = run
+        self._specs: dict[str, _Spec] = {}
+        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._logs: dict[str, IO[bytes]] = {}
+
+    def up(self) -> Topology:
+        server, sentinel = find_binary("redis-server"), find_binary("redis-sentinel")
+        topology = self._plan()
+        primary = topology.node(topology.initial_primary)
+        for node in topology.nodes:
+            data_dir = self._run.work_dir / node.name
+            data_dir.mkdir()
+            conf = self._run.run_dir / "config" / f"{node.name}.conf"
+            conf.parent.mkdir(exist_ok=True)
+            if node.kind == "redis":
+                replica_of = None if node is primary else (primary.host, primary.port)
+                conf.write_text(redis_conf(self._env, node.host, node.port, str(data_dir), replica_of))
+                command: tuple[str, ...] = (server, str(conf.resolve()))
+            else:
+                conf.write_text(
+                    sentinel_conf(
+                        self._env, node.host, node.port, str(data_dir), (primary.host, primary.port)
+                    )
+                )
+                command = (sentinel, str(conf.resolve()))
+            self._specs[node.name] = _Spec(node, command, self._run.run_dir / "logs" / f"{node.name}.log")
+        # Sentinels learn the replicas from the primary's INFO, which they poll only every 10 s once
+        # connected: start them after the replicas are linked so they see them on their first poll.
+        for node in topology.data_nodes:
+            self._start(node.name)
+        wait_until_ready(topology, self._env, self.log_path, self._exited, sentinels=False)
+        for node in topology.sentinels:
+            self._start(node.name)
+        wait_until_ready(topology, self._env, self.log_path, self._exited, sentinels=True)
+        return topology
+
+    def _plan(self) -> Topology:
+        nodes: list[Node] = []
+        kinds: list[tuple[NodeKind, int]] = [
+            ("redis", self._env.replicas + 1),
+            ("sentinel", self._env.sentinels.count),
+        ]
+        ports: set[int] = set()
+        for kind, count in kinds:
+            for i in range(count):
+                port = free_port()
+                while port in ports:
+                    port = free_port()
+                ports.add(port)
+                nodes.append(Node(f"{kind}-{i + 1}", kind, HOST, port))
+        return Topology(self._env.master_name, tuple(nodes), "redis-1")
+
+    def _start(self, name: str) -> None:
+        spec = self._specs[name]
+        log = self._logs.get(name)
+        if log is None:
+            log = self._logs[name] = spec.log.open("ab")
+        try:
+            self._procs[name] = subprocess.Popen(
+                spec.command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self._run.process_env(),
+                start_new_session=True,  # Ctrl-C reaches the harness only; it tears the nodes down itself
+            )
+        except OSError as exc:
+            raise BackendError(
+                f"cannot start {name} ({spec.command[0]}): {exc}. Hint: {INSTALL_HINT}"
+            ) from None
+
+    def _exited(self, name: str) -> str | None:
+        """Why a node's process is gone, or None while it runs."""
+        proc = self._procs.get(name)
+        if proc is None:
+            return "never started"
+        code = proc.poll()
+        if code is None:
+            return None
+        return f"process exited with code {code}"
+
+    def down(self) -> None:
+        kill_and_wait([p.pid for p in self._procs.values() if p.poll() is None])
+        for proc in self._procs.values():
+            proc.wait()
+        for log in self._logs.values():
+            log.close()
+        self._logs.clear()
+        self._run.remove_work_dir()
+
+    def kill(self, name: str) -> None:
+        proc = self._procs.get(name)
+        if proc is None or proc.poll() is not None:
+            raise BackendError(f"cannot kill {name}: it is not running")
+        proc.kill()
+        proc.wait()
+
+    def restart(self, name: str) -> None:
+        proc = self._procs.get(name)
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            proc.wait()
+        self._start(name)
+
+    def is_running(self, name: str) -> bool:
+        return self._exited(name) is None
+
+    def log_path(self, name: str) -> Path:
+        return self._specs[name].log
+
+    def last_log_lines(self, name: str) -> str:
+        return tail(self.log_path(name))

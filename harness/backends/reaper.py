@@ -1,0 +1,118 @@
+"""Find and remove what runs left behind: tagged processes and scratch directories."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.run_context import RUN_ID_ENV, work_root
+
+
+@dataclass(frozen=True, slots=True)
+class Tagged:
+    pid: int
+    run_id: str
+    command: str
+
+
+def tagged_processes(proc: Path = Path("/proc")) -> list[Tagged]:
+    """Processes whose environment carries a run id."""
+    found: list[Tagged] = []
+    marker = f"{RUN_ID_ENV}=".encode()
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue  # gone, or not ours to read
+        for var in environ.split(b"\0"):
+            if var.startswith(marker):
+                found.append(Tagged(int(entry.name), var[len(marker) :].decode(errors="replace"), cmdline))
+                break
+    return found
+
+
+def owner_alive(run_id: str) -> bool:
+    """True while the harness process that started the run is still running."""
+    try:
+        pid = int((work_root() / run_id / "owner.pid").read_text())
+    except (OSError, ValueError):
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def kill_and_wait(pids: list[int], grace: float = 2.0) -> None:
+    """SIGTERM, then SIGKILL whatever is still there after the grace period."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        alive = [pid for pid in pids if _signal(pid, sig)]
+        deadline = time.monotonic() + grace
+        while alive and time.monotonic() < deadline:
+            alive = [pid for pid in alive if _exists(pid)]
+            time.sleep(0.02)
+        pids = alive
+        if not pids:
+            return
+
+
+def _signal(pid: int, sig: int) -> bool:
+    try:
+        os.kill(pid, sig)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie we are not the parent of counts as gone
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@dataclass(frozen=True, slots=True)
+class Reaped:
+    run_ids: tuple[str, ...]
+    processes: int
+    directories: int
+    skipped_live: tuple[str, ...]
+
+
+def reap(run_id: str | None = None) -> Reaped:
+    """Remove the resources of one run, or of every run whose harness is no longer running."""
+    processes = tagged_processes()
+    run_ids = {p.run_id for p in processes}
+    root = work_root()
+    if root.is_dir():
+        run_ids |= {d.name for d in root.iterdir() if d.is_dir()}
+    if run_id is not None:
+        run_ids &= {run_id}
+    skipped = tuple(sorted(r for r in run_ids if run_id is None and owner_alive(r)))
+    targets = sorted(run_ids - set(skipped))
+    pids = [p.pid for p in processes if p.run_id in targets]
+    kill_and_wait(pids)
+    removed = 0
+    for rid in targets:
+        directory = root / rid
+        if directory.is_dir():
+            shutil.rmtree(directory, ignore_errors=True)
+            removed += 1
+    return Reaped(tuple(targets), len(pids), removed, skipped)

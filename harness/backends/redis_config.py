@@ -1,0 +1,48 @@
+"""Render redis.conf and sentinel.conf text for a node. Pure: no files, no processes."""
+
+from __future__ import annotations
+
+from harness.scenario.model import ConfigValue, Environment
+
+
+def render_value(value: ConfigValue) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = str(value)
+    if text == "" or any(c.isspace() for c in text) or '"' in text:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return text
+
+
+def redis_conf(
+    env: Environment, host: str, port: int, data_dir: str, replica_of: tuple[str, int] | None
+) -> str:
+    lines = [
+        f"port {port}",
+        f"bind {host}",
+        f"dir {render_value(data_dir)}",
+        'logfile ""',  # stdout, which the backend sends to the node's log file
+        "daemonize no",
+        "protected-mode no",  # bound to loopback only
+    ]
+    lines += [f"{key} {render_value(value)}" for key, value in env.config]
+    if replica_of is not None:
+        lines.append(f"replicaof {replica_of[0]} {replica_of[1]}")
+    return "\n".join(lines) + "\n"
+
+
+def sentinel_conf(env: Environment, host: str, port: int, data_dir: str, primary: tuple[str, int]) -> str:
+    spec, name = env.sentinels, env.master_name
+    lines = [
+        f"port {port}",
+        f"bind {host}",
+        f"dir {render_value(data_dir)}",
+        'logfile ""',
+        "daemonize no",
+        "sentinel resolve-hostnames no",
+        f"sentinel monitor {name} {primary[0]} {primary[1]} {spec.quorum}",
+        f"sentinel down-after-milliseconds {name} {spec.down_after_ms}",
+        f"sentinel failover-timeout {name} {spec.failover_timeout_ms}",
+        f"sentinel parallel-syncs {name} {spec.parallel_syncs}",
+    ]
+    return "\n".join(lines) + "\n"

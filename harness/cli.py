@@ -1,0 +1,120 @@
+"""Command line. The only place that turns outcomes into exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from enum import IntEnum
+from pathlib import Path
+from types import FrameType
+
+from harness.errors import BackendError, ConfigError, DrillError, FaultError, Problem, UsageError
+
+
+class ExitCode(IntEnum):
+    PASSED = 0
+    CHECK_FAILED = 1
+    BAD_INPUT = 2
+    ENVIRONMENT_ERROR = 3
+    INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="drill", description="Chaos and load drills for Redis, judged by runbooks.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = commands.add_parser("run", help="run a drill and judge it")
+    run.add_argument("scenario", type=Path)
+    run.add_argument("--backend", choices=["local"], default=None, help="override the environment's backend")
+    run.add_argument(
+        "--runs-dir", type=Path, default=Path("runs"), help="where run directories go (default: runs)"
+    )
+    run.add_argument("--quiet", action="store_true", help="print only the report")
+    validate = commands.add_parser("validate", help="check scenario, environment and runbook files")
+    validate.add_argument("files", type=Path, nargs="+")
+    cleanup = commands.add_parser(
+        "cleanup", help="remove processes and scratch dirs that killed runs left behind"
+    )
+    cleanup.add_argument("--run-id", help="only this run (even if its harness still runs)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        args = _parser().parse_args(argv)
+        if args.command == "validate":
+            return _validate(args.files)
+        if args.command == "cleanup":
+            return _cleanup(args.run_id)
+        return _run(args.scenario, args.backend, args.runs_dir, args.quiet)
+    except ConfigError as exc:
+        print(f"drill: bad input ({len(exc.problems)} problem(s)):\n{exc}", file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    except UsageError as exc:
+        print(str(exc), file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    except (BackendError, FaultError) as exc:
+        print(f"drill: environment error: {exc}", file=sys.stderr)
+        return ExitCode.ENVIRONMENT_ERROR
+    except DrillError as exc:
+        print(f"drill: {exc}", file=sys.stderr)
+        return ExitCode.ENVIRONMENT_ERROR
+    except KeyboardInterrupt:
+        print("drill: interrupted; everything the run started has been removed", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM takes the same teardown path as Ctrl-C.
+    raise KeyboardInterrupt
+
+
+def _validate(files: list[Path]) -> int:
+    from harness.scenario.loader import load_any
+
+    problems: list[Problem] = []
+    for file in files:
+        try:
+            load_any(file)
+            print(f"{file}: ok")
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    return ExitCode.PASSED
+
+
+def _cleanup(run_id: str | None) -> int:
+    from harness.backends.reaper import reap
+
+    reaped = reap(run_id)
+    print(
+        f"drill cleanup: {len(reaped.run_ids)} run(s), {reaped.processes} process(es), "
+        f"{reaped.directories} scratch dir(s) removed"
+    )
+    for live in reaped.skipped_live:
+        print(f"  skipped run {live}: its harness is still running (use --run-id to force)")
+    return ExitCode.PASSED
+
+
+def _run(scenario_path: Path, backend: str | None, runs_dir: Path, quiet: bool) -> int:
+    from harness.report.table import render_table
+    from harness.run import RunOptions, run_drill
+    from harness.scenario.loader import load_scenario
+
+    scenario = load_scenario(scenario_path)
+    chosen = backend or scenario.environment.backend
+
+    def progress(line: str) -> None:
+        if not quiet:
+            print(line, file=sys.stderr, flush=True)
+
+    report = run_drill(scenario, RunOptions(runs_dir=runs_dir, backend=chosen), progress)
+    print(render_table(report))
+    return ExitCode.PASSED if report.passed else ExitCode.CHECK_FAILED

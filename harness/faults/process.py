@@ -1,0 +1,74 @@
+"""Process faults: kill the current primary, a replica or a named node; restart a node."""
+
+from __future__ import annotations
+
+import random
+
+import redis
+
+from harness.backends.base import Backend, Topology
+from harness.errors import FaultError
+from harness.faults.timeline import ScheduledFault
+from harness.observe.log import ObservationLog
+from harness.observe.probe import probe_client
+
+
+def current_primary(topology: Topology) -> str:
+    """The primary as the first reachable Sentinel names it."""
+    for sentinel in topology.sentinels:
+        try:
+            with probe_client(sentinel, timeout=0.3) as client:
+                address = client.sentinel_get_master_addr_by_name(topology.master_name)
+        except (redis.ConnectionError, redis.TimeoutError):
+            continue
+        if address:
+            node = topology.by_address(str(address[0]), int(address[1]))
+            if node is not None:
+                return node.name
+    raise FaultError("no Sentinel could name the current primary")
+
+
+class ProcessFaults:
+    def __init__(self, backend: Backend, topology: Topology, log: ObservationLog) -> None:
+        self._backend = backend
+        self._topology = topology
+        self._log = log
+        self._last_killed: str | None = None
+
+    def apply(self, fault: ScheduledFault) -> None:
+        target = self._resolve(fault)
+        role = "primary" if fault.spec.target == "primary" else fault.spec.target
+        if fault.spec.action == "kill":
+            self._backend.kill(target)
+            self._last_killed = target
+        else:
+            self._backend.restart(target)
+        self._log.append(
+            "fault",
+            index=fault.index,
+            action=fault.spec.action,
+            target=fault.spec.target,
+            node=target,
+            role=role,
+        )
+        self._log.flush()
+
+    def _resolve(self, fault: ScheduledFault) -> str:
+        target = fault.spec.target
+        if target == "primary":
+            return current_primary(self._topology)
+        if target == "replica":
+            primary = current_primary(self._topology)
+            candidates = sorted(
+                n.name
+                for n in self._topology.data_nodes
+                if n.name != primary and self._backend.is_running(n.name)
+            )
+            if not candidates:
+                raise FaultError("no running replica to kill")
+            return random.Random(fault.choice_seed).choice(candidates)
+        if target == "last-killed":
+            if self._last_killed is None:
+                raise FaultError("restart last-killed: no node was killed before it")
+            return self._last_killed
+        return target

@@ -1,0 +1,1 @@
+"""Load: Locust users driven in process, classified errors, per-interval aggregates."""

@@ -1,0 +1,44 @@
+"""The load users' retry policy applied explicitly: every attempt is counted, none is hidden."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from redis.backoff import ExponentialBackoff
+
+from harness.load.classify import Classified, classify, retry_group
+from harness.scenario.model import RetryPolicy
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Attempted(Generic[T]):
+    """What a call under a retry policy came to: its value or its last error, and the retries spent."""
+
+    value: T | None
+    error: Classified | None
+    outcome: str  # ok | fail | info
+    retries: int
+
+
+def call_with_policy(policy: RetryPolicy, call: Callable[[], T]) -> Attempted[T]:
+    backoff = ExponentialBackoff(cap=policy.cap, base=policy.base)
+    retries = 0
+    uncertain = False  # an earlier attempt may have taken effect
+    while True:
+        try:
+            value = call()
+        except Exception as exc:  # classified below; every Redis failure is data here
+            error = classify(exc)
+            uncertain = uncertain or error.outcome == "info"
+            if retries < policy.retries and retry_group(error.error) in policy.on:
+                # redis-py's compute(n) is base * 2**n: pass n-1 so the first wait is the base itself.
+                time.sleep(backoff.compute(retries))
+                retries += 1
+                continue
+            return Attempted(None, error, "info" if uncertain else "fail", retries)
+        return Attempted(value, None, "ok", retries)

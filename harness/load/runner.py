@@ -1,0 +1,66 @@
+"""Runs Locust as a library: its own Environment, headless, in this process."""
+
+from __future__ import annotations
+
+import threading
+from itertools import count
+
+from locust.env import Environment
+from locust.event import Events
+
+from harness.backends.base import Topology
+from harness.load.stats import IntervalStats
+from harness.load.users import LoadContext, make_user_class
+from harness.observe.log import ObservationLog
+from harness.scenario.model import LoadSpec
+
+STATS_INTERVAL_S = 0.5
+
+
+class LoadRunner:
+    def __init__(self, spec: LoadSpec, topology: Topology, log: ObservationLog, key_prefix: str) -> None:
+        self._spec = spec
+        self._log = log
+        self._stats = IntervalStats()
+        context = LoadContext(
+            spec=spec,
+            sentinels=tuple((s.host, s.port) for s in topology.sentinels),
+            master_name=topology.master_name,
+            log=log,
+            stats=self._stats,
+            key_prefix=key_prefix,
+            user_ids=count(1),
+        )
+        self._env = Environment(user_classes=[make_user_class(context)], events=Events())
+        self._runner = self._env.create_local_runner()
+        self._stop = threading.Event()
+        self._flusher = threading.Thread(target=self._flush_loop, name="load-stats", daemon=True)
+
+    def start(self) -> None:
+        self._log.append(
+            "load",
+            phase="start",
+            users=self._spec.users,
+            workload=self._spec.workload,
+            retry=self._spec.retry.name,
+        )
+        self._runner.start(self._spec.users, spawn_rate=self._spec.spawn_rate)
+        self._flusher.start()
+
+    def stop(self) -> None:
+        if self._stop.is_set():
+            return
+        self._runner.quit()
+        self._stop.set()
+        if self._flusher.is_alive():
+            self._flusher.join(timeout=2)
+        self._flush()
+        self._log.append("load", phase="stop")
+
+    def _flush_loop(self) -> None:
+        while not self._stop.wait(STATS_INTERVAL_S):
+            self._flush()
+
+    def _flush(self) -> None:
+        self._log.append("stats", **self._stats.drain())
+        self._log.flush()

@@ -1,0 +1,82 @@
+"""Per-interval aggregates of the bulk load, so the log stays small at full throughput."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+# Latencies are also kept as a mergeable log-scale histogram: bucket b holds values near 2**(b/8) µs (~9 %).
+BUCKETS_PER_OCTAVE = 8
+
+
+def bucket_of(latency_us: int) -> int:
+    return int(math.log2(max(latency_us, 1)) * BUCKETS_PER_OCTAVE)
+
+
+def bucket_value(bucket: int) -> int:
+    return round(2 ** ((bucket + 0.5) / BUCKETS_PER_OCTAVE))
+
+
+def histogram_percentile(histogram: dict[int, int], q: float) -> int:
+    total = sum(histogram.values())
+    if not total:
+        return 0
+    rank = q * total
+    seen = 0
+    for bucket in sorted(histogram):
+        seen += histogram[bucket]
+        if seen >= rank:
+            return bucket_value(bucket)
+    return bucket_value(max(histogram))
+
+
+def percentile(sorted_values: list[int], q: float) -> int:
+    if not sorted_values:
+        return 0
+    index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+@dataclass
+class IntervalStats:
+    """Counts and latencies (µs) since the last drain. Owned by one load run, never global."""
+
+    ok: int = 0
+    fail: int = 0
+    info: int = 0
+    retries: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    latencies_us: list[int] = field(default_factory=list)
+
+    def record(self, outcome: str, latency_us: int, error: str | None, retries: int) -> None:
+        if outcome == "ok":
+            self.ok += 1
+            self.latencies_us.append(latency_us)
+        elif outcome == "fail":
+            self.fail += 1
+        else:
+            self.info += 1
+        if error:
+            self.errors[error] += 1
+        self.retries += retries
+
+    def drain(self) -> dict[str, Any]:
+        """The interval's summary; resets the counters."""
+        lat = sorted(self.latencies_us)
+        summary = {
+            "ok": self.ok,
+            "fail": self.fail,
+            "info": self.info,
+            "retries": self.retries,
+            "errors": dict(self.errors),
+            "p50_us": percentile(lat, 0.50),
+            "p99_us": percentile(lat, 0.99),
+            "max_us": lat[-1] if lat else 0,
+            "hist": dict(Counter(bucket_of(v) for v in lat)),
+        }
+        self.ok = self.fail = self.info = self.retries = 0
+        self.errors = Counter()
+        self.latencies_us = []
+        return summary

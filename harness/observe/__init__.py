@@ -1,0 +1,1 @@
+"""Observers and the observation log they write to."""

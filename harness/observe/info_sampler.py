@@ -1,0 +1,70 @@
+"""Sample INFO replication and errorstats on every data node, a few times a second, one record per round."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import redis
+
+from harness.backends.base import Node, Topology
+from harness.observe.log import ObservationLog
+from harness.observe.probe import parse_replica_lines, probe_client
+
+SAMPLE_INTERVAL_S = 0.25
+
+
+def summarize(info: dict[str, Any], topology: Topology) -> dict[str, Any]:
+    """The parts of INFO the checks use, with addresses turned into node names."""
+    out: dict[str, Any] = {"role": info.get("role")}
+    if info.get("role") == "master":
+        out["offset"] = info.get("master_repl_offset", 0)
+        replicas = []
+        for line in parse_replica_lines(info):
+            node = topology.by_address(str(line.get("ip")), int(str(line.get("port", 0))))
+            replicas.append(
+                {
+                    "node": node.name if node else f"{line.get('ip')}:{line.get('port')}",
+                    "state": line.get("state"),
+                    "offset": line.get("offset"),
+                    "lag": line.get("lag"),
+                }
+            )
+        out["replicas"] = replicas
+    else:
+        out["offset"] = info.get("slave_repl_offset", info.get("master_repl_offset", 0))
+        out["link"] = info.get("master_link_status")
+        primary = topology.by_address(str(info.get("master_host")), int(info.get("master_port", 0) or 0))
+        out["primary"] = primary.name if primary else f"{info.get('master_host')}:{info.get('master_port')}"
+    errors = {
+        key[len("errorstat_") :]: value.get("count", 0)
+        for key, value in info.items()
+        if key.startswith("errorstat_") and isinstance(value, dict)
+    }
+    if errors:
+        out["errors"] = errors
+    return out
+
+
+def sample_info(topology: Topology, log: ObservationLog, stop: threading.Event) -> None:
+    clients: dict[str, redis.Redis] = {}
+    while not stop.wait(SAMPLE_INTERVAL_S):
+        log.append(
+            "info", nodes={node.name: _sample(node, topology, clients) for node in topology.data_nodes}
+        )
+    for client in clients.values():
+        client.close()
+
+
+def _sample(node: Node, topology: Topology, clients: dict[str, redis.Redis]) -> dict[str, Any]:
+    """One node's INFO summary, or the error that stopped us reading it. Never raises a Redis error."""
+    try:
+        client = clients.get(node.name)
+        if client is None:
+            client = clients[node.name] = probe_client(node, timeout=0.2)
+        return summarize(client.execute_command("INFO", "replication", "errorstats"), topology)
+    except redis.RedisError as exc:
+        dropped = clients.pop(node.name, None)
+        if dropped is not None:
+            dropped.close()
+        return {"error": type(exc).__name__, "message": str(exc)[:120]}

@@ -1,0 +1,34 @@
+"""Clients for measuring and probing: short timeouts and no retries, so a fault is always visible."""
+
+from __future__ import annotations
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from harness.backends.base import Node
+
+
+def no_retry() -> Retry:
+    return Retry(NoBackoff(), 0)
+
+
+def probe_client(node: Node, timeout: float = 0.5) -> redis.Redis:
+    return redis.Redis(
+        host=node.host,
+        port=node.port,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=no_retry(),
+        decode_responses=True,
+        single_connection_client=True,
+    )
+
+
+def parse_replica_lines(info: dict[str, object]) -> list[dict[str, object]]:
+    """The slaveN entries of INFO replication, as redis-py parses them (dicts)."""
+    out = []
+    for key, value in info.items():
+        if key.startswith("slave") and key[5:].isdigit() and isinstance(value, dict):
+            out.append(value)
+    return out

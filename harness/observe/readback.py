@@ -1,0 +1,54 @@
+"""After the load: read every acknowledged or uncertain write back from the current primary, into the log."""
+
+from __future__ import annotations
+
+import redis
+
+from harness.backends.base import Topology
+from harness.backends.readiness import wait_for
+from harness.errors import BackendError, FaultError
+from harness.faults.process import current_primary
+from harness.observe.log import ObservationLog, Record
+from harness.observe.probe import probe_client
+
+CHUNK = 500
+
+
+def written_keys(records: list[Record]) -> list[str]:
+    """Keys of writes that were acknowledged or may have been applied, in order."""
+    return [r["key"] for r in records if r["kind"] == "op" and r.get("f") == "write" and r["type"] != "fail"]
+
+
+def read_back(topology: Topology, log: ObservationLog, keys: list[str], timeout: float = 10.0) -> None:
+    """Append readback records holding what the current primary has for each key."""
+    primary_name: list[str] = []
+
+    def primary_answers() -> str | None:
+        name = current_primary(topology)
+        with probe_client(topology.node(name)) as client:
+            client.ping()
+        primary_name[:] = [name]
+        return None
+
+    try:
+        wait_for(
+            primary_answers,
+            timeout=timeout,
+            what="current primary for the read-back",
+            hint="the topology did not recover after the faults",
+            not_yet=(FaultError, redis.RedisError),
+        )
+    except BackendError as exc:
+        log.append("readback", error=str(exc).splitlines()[0], keys=len(keys))
+        return
+    node = topology.node(primary_name[0])
+    try:
+        with probe_client(node, timeout=2.0) as client:
+            for start in range(0, len(keys), CHUNK):
+                chunk = keys[start : start + CHUNK]
+                values = client.mget(chunk)
+                log.append("readback", node=node.name, values=dict(zip(chunk, values, strict=True)))
+    except redis.RedisError as exc:
+        log.append("readback", node=node.name, error=f"{type(exc).__name__}: {exc}", keys=len(keys))
+        return
+    log.append("readback", node=node.name, done=True, keys=len(keys))

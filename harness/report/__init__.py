@@ -1,0 +1,1 @@
+"""The run report: one versioned model, several renderers."""

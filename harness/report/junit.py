@@ -1,0 +1,32 @@
+"""junit.xml: one testcase per check, so CI systems show each runbook step."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from harness.report.model import RunReport
+
+
+def render_junit(report: RunReport) -> str:
+    failures = len(report.failed_checks)
+    suite = ET.Element(
+        "testsuite",
+        name=f"redis-drill.{report.scenario}",
+        tests=str(len(report.checks)),
+        failures=str(failures),
+        errors="0",
+        time=f"{report.wall_time_s:.3f}",
+    )
+    for check in report.checks:
+        case = ET.SubElement(
+            suite, "testcase", classname=f"{report.scenario}.{check.source}", name=check.name, time="0"
+        )
+        detail = f"measured {check.measured} {check.unit}, bound {check.bound} {check.unit}: {check.evidence}"
+        if check.passed:
+            ET.SubElement(case, "system-out").text = detail
+        else:
+            ET.SubElement(case, "failure", message=f"{check.name} failed", type="CheckFailed").text = detail
+    suites = ET.Element("testsuites")
+    suites.append(suite)
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

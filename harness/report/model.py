@@ -1,0 +1,115 @@
+"""RunReport: what a drill measured and decided. Versioned: bump SCHEMA_VERSION on incompatible changes."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from harness.load.stats import histogram_percentile
+from harness.runbooks.evaluate import Evaluation
+from harness.runbooks.history import History
+from harness.runbooks.verdict import Verdict
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSummary:
+    duration_s: float
+    ok: int
+    fail: int
+    info: int
+    retries: int
+    ops_per_s: float
+    p50_us: int
+    p99_us: int
+    max_us: int
+    errors: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    scenario: str
+    run_id: str
+    run_dir: str
+    backend: str
+    retry_policy: str
+    seed: int
+    wall_time_s: float
+    mttd_s: float | None
+    mttr_s: float | None
+    load: LoadSummary
+    acknowledged_writes: int
+    uncertain_writes: int
+    lost_writes: int
+    checks: tuple[Verdict, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    @property
+    def failed_checks(self) -> tuple[Verdict, ...]:
+        return tuple(c for c in self.checks if not c.passed)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["checks"] = [{**asdict(c), "status": c.status} for c in self.checks]
+        return {"schema_version": SCHEMA_VERSION, "passed": self.passed, **data}
+
+
+def summarize_load(history: History) -> LoadSummary:
+    stats = history.of("stats")
+    window = history.load_window()
+    duration = (window[1] - window[0]) if window else 0.0
+    histogram: dict[int, int] = {}
+    errors: dict[str, int] = {}
+    for s in stats:
+        for bucket, n in s.get("hist", {}).items():
+            histogram[int(bucket)] = histogram.get(int(bucket), 0) + n
+        for name, n in s.get("errors", {}).items():
+            errors[name] = errors.get(name, 0) + n
+    ok = sum(s["ok"] for s in stats)
+    return LoadSummary(
+        duration_s=round(duration, 3),
+        ok=ok,
+        fail=sum(s["fail"] for s in stats),
+        info=sum(s["info"] for s in stats),
+        retries=sum(s.get("retries", 0) for s in stats),
+        ops_per_s=round(ok / duration, 1) if duration else 0.0,
+        p50_us=histogram_percentile(histogram, 0.50),
+        p99_us=histogram_percentile(histogram, 0.99),
+        max_us=max((s.get("max_us", 0) for s in stats), default=0),
+        errors=dict(sorted(errors.items())),
+    )
+
+
+def build_report(
+    *,
+    scenario: str,
+    run_id: str,
+    run_dir: str,
+    backend: str,
+    retry_policy: str,
+    seed: int,
+    wall_time_s: float,
+    history: History,
+    evaluation: Evaluation,
+) -> RunReport:
+    lost = evaluation.lost
+    return RunReport(
+        scenario=scenario,
+        run_id=run_id,
+        run_dir=run_dir,
+        backend=backend,
+        retry_policy=retry_policy,
+        seed=seed,
+        wall_time_s=round(wall_time_s, 3),
+        mttd_s=evaluation.mttd,
+        mttr_s=evaluation.mttr,
+        load=summarize_load(history),
+        acknowledged_writes=lost.acknowledged,
+        uncertain_writes=lost.uncertain,
+        lost_writes=len(lost.lost),
+        checks=evaluation.verdicts,
+    )

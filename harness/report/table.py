@@ -1,0 +1,64 @@
+"""The terminal report: a summary and the check table."""
+
+from __future__ import annotations
+
+from tabulate import tabulate
+
+from harness.report.model import RunReport
+from harness.runbooks.verdict import Verdict
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}s"
+
+
+def _value(check: Verdict, value: float | None) -> str:
+    if value is None:
+        return "-"
+    return _seconds(value) if check.unit == "s" else f"{value:g} {check.unit}"
+
+
+def render_table(report: RunReport) -> str:
+    load = report.load
+    errors = ", ".join(f"{k}={v}" for k, v in load.errors.items()) or "none"
+    summary = [
+        (
+            "scenario",
+            f"{report.scenario} (run {report.run_id}, backend {report.backend}, seed {report.seed})",
+        ),
+        ("MTTD", _seconds(report.mttd_s)),
+        ("MTTR", _seconds(report.mttr_s)),
+        (
+            "throughput",
+            f"{load.ops_per_s:,.0f} ops/s over {load.duration_s:.1f}s (retry policy: "
+            f"{report.retry_policy}, {load.retries} retries)",
+        ),
+        ("latency", f"p50 {load.p50_us} µs, p99 {load.p99_us} µs, max {load.max_us} µs"),
+        ("operations", f"{load.ok} ok, {load.fail} failed, {load.info} uncertain"),
+        ("errors", errors),
+        (
+            "lost acknowledged writes",
+            f"{report.lost_writes} of {report.acknowledged_writes} acknowledged "
+            f"({report.uncertain_writes} uncertain)",
+        ),
+        ("wall time", _seconds(report.wall_time_s)),
+    ]
+    rows = [
+        (c.status, c.source, c.name, _value(c, c.measured), _value(c, c.bound), c.evidence)
+        for c in report.checks
+    ]
+    verdict = "PASSED" if report.passed else f"FAILED ({len(report.failed_checks)} check(s))"
+    return "\n".join(
+        [
+            tabulate(summary, tablefmt="plain"),
+            "",
+            tabulate(
+                rows,
+                headers=["", "runbook", "check", "measured", "bound", "evidence"],
+                tablefmt="simple",
+                maxcolwidths=[None, 20, 44, None, None, 60],
+            ),
+            "",
+            f"{verdict}  report: {report.run_dir}/report.json",
+        ]
+    )

@@ -1,0 +1,130 @@
+"""One drill, top to bottom: bring the topology up, load it, inject faults, observe, tear down, judge."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.backends.base import Backend, Topology
+from harness.backends.local import LocalBackend
+from harness.faults.process import ProcessFaults
+from harness.faults.timeline import due, schedule
+from harness.observe.info_sampler import sample_info
+from harness.observe.log import ObservationLog, read_log
+from harness.observe.readback import read_back, written_keys
+from harness.observe.sentinel_events import watch_sentinel
+from harness.report.json_report import render_json
+from harness.report.junit import render_junit
+from harness.report.model import RunReport, build_report
+from harness.run_context import RunContext
+from harness.runbooks.evaluate import evaluate
+from harness.runbooks.history import History
+from harness.scenario.model import Scenario
+
+TICK_S = 0.02
+# Observation continues this long after the load stops, so late recovery events still land in the log.
+SETTLE_S = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    runs_dir: Path
+    backend: str = "local"
+
+
+Progress = Callable[[str], None]
+
+
+def run_drill(scenario: Scenario, options: RunOptions, progress: Progress) -> RunReport:
+    started = time.monotonic()
+    run = RunContext.create(options.runs_dir, scenario.name)
+    log = ObservationLog(run.run_dir / "observations.jsonl")
+    backend: Backend = LocalBackend(scenario.environment, run)
+    try:
+        log.append(
+            "run",
+            scenario=scenario.name,
+            run_id=run.run_id,
+            seed=scenario.seed,
+            backend=options.backend,
+            wall_clock=time.time(),
+        )
+        progress(f"run {run.run_id}: starting {scenario.environment.name} on the {options.backend} backend")
+        topology = backend.up()
+        log.append(
+            "topology",
+            master_name=topology.master_name,
+            primary=topology.initial_primary,
+            nodes={n.name: {"kind": n.kind, "address": n.address} for n in topology.nodes},
+        )
+        progress(f"topology ready in {log.now():.2f}s; driving load for {scenario.load.duration:g}s")
+        _drive(scenario, backend, topology, log, run, progress)
+    finally:
+        backend.down()
+        log.close()
+    records = read_log(log.path)
+    evaluation = evaluate(scenario, records)
+    report = build_report(
+        scenario=scenario.name,
+        run_id=run.run_id,
+        run_dir=str(run.run_dir),
+        backend=options.backend,
+        retry_policy=scenario.load.retry.name,
+        seed=scenario.seed,
+        wall_time_s=time.monotonic() - started,
+        history=History(tuple(records)),
+        evaluation=evaluation,
+    )
+    (run.run_dir / "report.json").write_text(render_json(report), encoding="utf-8")
+    (run.run_dir / "junit.xml").write_text(render_junit(report), encoding="utf-8")
+    return report
+
+
+def _drive(
+    scenario: Scenario,
+    backend: Backend,
+    topology: Topology,
+    log: ObservationLog,
+    run: RunContext,
+    progress: Progress,
+) -> None:
+    # Imported here: Locust monkey-patches the process with gevent on import (done first in __main__).
+    from harness.load.runner import LoadRunner
+
+    stop = threading.Event()
+    observers = [
+        threading.Thread(
+            target=watch_sentinel, args=(s, topology, log, stop), daemon=True, name=f"events-{s.name}"
+        )
+        for s in topology.sentinels
+    ]
+    observers.append(
+        threading.Thread(target=sample_info, args=(topology, log, stop), daemon=True, name="info")
+    )
+    for thread in observers:
+        thread.start()
+    load = LoadRunner(scenario.load, topology, log, key_prefix=f"drill:{run.run_id}")
+    faults = ProcessFaults(backend, topology, log)
+    plan = schedule(scenario.faults, scenario.seed)
+    fired = 0
+    try:
+        load.start()
+        began = log.now()
+        while (elapsed := log.now() - began) < scenario.load.duration:
+            for fault in due(plan, elapsed, fired):
+                faults.apply(fault)
+                fired += 1
+                progress(f"{elapsed:6.2f}s  fault: {fault.spec.action} {fault.spec.target}")
+            time.sleep(TICK_S)
+        load.stop()
+        progress(f"{log.now() - began:6.2f}s  load stopped; reading acknowledged writes back")
+        read_back(topology, log, written_keys(read_log(log.path)))
+        time.sleep(SETTLE_S)
+    finally:
+        load.stop()
+        stop.set()
+        for thread in observers:
+            thread.join(timeout=2)

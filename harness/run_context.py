@@ -1,0 +1,43 @@
+"""Where one run keeps its files, and the run id every resource it starts is tagged with."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+RUN_ID_ENV = "REDIS_DRILL_RUN_ID"
+
+
+def work_root() -> Path:
+    """Scratch space of all runs (data dirs, owner files); `drill cleanup` looks here."""
+    return Path(tempfile.gettempdir()) / "redis-drill"
+
+
+@dataclass(frozen=True, slots=True)
+class RunContext:
+    run_id: str
+    run_dir: Path  # artifacts kept after the run: log, node logs, reports
+    work_dir: Path  # scratch removed at teardown: data directories, owner pid
+
+    @staticmethod
+    def create(runs_dir: Path, scenario_name: str) -> RunContext:
+        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+        run_dir = runs_dir / f"{scenario_name}-{run_id}"
+        (run_dir / "logs").mkdir(parents=True)
+        work_dir = work_root() / run_id
+        work_dir.mkdir(parents=True)
+        (work_dir / "owner.pid").write_text(str(os.getpid()))
+        (work_dir / "run_dir").write_text(str(run_dir.resolve()))
+        return RunContext(run_id, run_dir, work_dir)
+
+    def process_env(self) -> dict[str, str]:
+        """Environment for child processes: the run id tag lets `drill cleanup` find them from /proc."""
+        return {**os.environ, RUN_ID_ENV: self.run_id}
+
+    def remove_work_dir(self) -> None:
+        shutil.rmtree(self.work_dir, ignore_errors=True)

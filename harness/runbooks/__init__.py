@@ -1,0 +1,1 @@
+"""Runbook evaluation: pure functions from (scenario, observation log) to verdicts."""

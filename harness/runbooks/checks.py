@@ -1,0 +1,207 @@
+"""Named checks over the history. Each is pure: (step, history, bound settings) -> Verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from harness.observe.log import Record
+from harness.runbooks.history import History
+from harness.runbooks.verdict import Verdict
+from harness.scenario.durations import format_seconds
+from harness.scenario.model import Step
+
+Check = Callable[[Step, History, dict[str, float], str, str], Verdict]
+
+
+def step_name(section: str, step: Step) -> str:
+    detail = f" {step.event}" if step.event else ""
+    node = f" ({step.node})" if step.event and step.node == "incident" else ""
+    return f"{section}: {step.check}{detail}{node}"
+
+
+def _verdict(
+    step: Step,
+    source: str,
+    section: str,
+    settings: dict[str, float],
+    incident: Record,
+    at: float | None,
+    evidence: str,
+) -> Verdict:
+    """A verdict for a condition first met at `at` (None: never), judged against the step's bound."""
+    bound = step.within.resolve(settings) if step.within else None
+    measured = None if at is None else round(at - float(incident["t"]), 6)
+    passed = measured is not None and (bound is None or measured <= bound)
+    return Verdict(step_name(section, step), source, section, passed, measured, bound, "s", evidence, at)
+
+
+def _no_incident(step: Step, source: str, section: str) -> Verdict:
+    return Verdict(
+        step_name(section, step),
+        source,
+        section,
+        False,
+        None,
+        None,
+        "s",
+        "no fault was applied, so there is no incident to measure from",
+    )
+
+
+def sentinel_event(
+    step: Step, history: History, settings: dict[str, float], source: str, section: str
+) -> Verdict:
+    incident = history.incident
+    if incident is None:
+        return _no_incident(step, source, section)
+    match: dict[str, Any] = {"event": step.event}
+    if step.node == "incident":
+        match["node"] = incident["node"]
+    record = history.first("sentinel", float(incident["t"]), **match)
+    if record is None:
+        who = f" for {incident['node']}" if step.node == "incident" else ""
+        return _verdict(
+            step,
+            source,
+            section,
+            settings,
+            incident,
+            None,
+            f"no Sentinel reported {step.event}{who} after the incident",
+        )
+    evidence = f"{record['sentinel']}: {record['event']} {record['data']}"
+    return _verdict(step, source, section, settings, incident, float(record["t"]), evidence)
+
+
+def writable(step: Step, history: History, settings: dict[str, float], source: str, section: str) -> Verdict:
+    """The first write acknowledged after the incident, and after the primary switch if there was one."""
+    incident = history.incident
+    if incident is None:
+        return _no_incident(step, source, section)
+    since = float(incident["t"])
+    switch = history.first("sentinel", since, event="+switch-master")
+    if switch is not None:
+        since = float(switch["t"])
+    for record in history.of("op"):
+        if record.get("f") == "write" and record["type"] == "ok" and record["t0"] >= since:
+            evidence = f"write {record['key']} acknowledged at {record['t']:.3f}s"
+            if switch is not None:
+                evidence += f" (after +switch-master to {switch.get('new')})"
+            return _verdict(step, source, section, settings, incident, float(record["t"]), evidence)
+    return _verdict(
+        step, source, section, settings, incident, None, "no write was acknowledged after the incident"
+    )
+
+
+def replicas_attached(
+    step: Step, history: History, settings: dict[str, float], source: str, section: str
+) -> Verdict:
+    """All live replicas online under one primary, caught up within lag_below, up to the end of the log."""
+    incident = history.incident
+    if incident is None:
+        return _no_incident(step, source, section)
+    rounds = [r for r in history.of("info") if r["t"] >= incident["t"]]
+    reasons = [_round_problem(i, rounds, step.lag_below, step.replicas == "all") for i in range(len(rounds))]
+    if not rounds or reasons[-1] is not None:
+        last = reasons[-1] if rounds else "no INFO samples after the incident"
+        return _verdict(step, source, section, settings, incident, None, f"not attached at the end: {last}")
+    start = len(rounds) - 1
+    while start > 0 and reasons[start - 1] is None:
+        start -= 1
+    nodes = rounds[-1]["nodes"]
+    primary = next(name for name, n in nodes.items() if n.get("role") == "master")
+    attached = sorted(r["node"] for r in nodes[primary].get("replicas", []))
+    evidence = (
+        f"{primary} primary with {len(attached)} replica(s) online ({', '.join(attached) or 'none'}), "
+        f"caught up within {format_seconds(step.lag_below)} from {rounds[start]['t']:.2f}s to the end"
+    )
+    return _verdict(step, source, section, settings, incident, float(rounds[start]["t"]), evidence)
+
+
+def _round_problem(index: int, rounds: list[Record], lag_below: float, every_node: bool) -> str | None:
+    """Why round `index` does not show a healthy replication, or None when it does.
+
+    every_node: a node that does not answer counts against the round (else only live nodes are judged).
+    """
+    nodes: dict[str, dict[str, Any]] = rounds[index]["nodes"]
+    live = {name: n for name, n in nodes.items() if "error" not in n}
+    if every_node and len(live) < len(nodes):
+        return f"{', '.join(sorted(set(nodes) - set(live)))} not answering"
+    primaries = [name for name, n in live.items() if n.get("role") == "master"]
+    if len(primaries) != 1:
+        return f"{len(primaries)} nodes report the primary role ({', '.join(primaries) or 'none'})"
+    primary = primaries[0]
+    online = {r["node"] for r in live[primary].get("replicas", []) if r.get("state") == "online"}
+    for name, node in live.items():
+        if name == primary:
+            continue
+        if node.get("primary") != primary or node.get("link") != "up" or name not in online:
+            return f"{name} not attached to {primary} (link {node.get('link')}, sees {node.get('primary')})"
+        lag = _catch_up_time(index, rounds, primary, name)
+        if lag is None:
+            waited = float(rounds[-1]["t"]) - float(rounds[index]["t"])
+            if waited >= lag_below:
+                return f"{name} did not reach {primary}'s offset within {format_seconds(waited)}"
+        elif lag >= lag_below:
+            return f"{name} lagged {format_seconds(lag)} behind {primary}"
+    return None
+
+
+def _catch_up_time(index: int, rounds: list[Record], primary: str, replica: str) -> float | None:
+    """Seconds until the replica's offset reached the primary's offset of round `index` (None: not seen)."""
+    target = rounds[index]["nodes"][primary].get("offset", 0)
+    t0 = float(rounds[index]["t"])
+    for later in rounds[index:]:
+        node = later["nodes"].get(replica, {})
+        if "error" not in node and node.get("offset", -1) >= target:
+            return float(later["t"]) - t0
+    return None
+
+
+def error_rate_back_to_baseline(
+    step: Step, history: History, settings: dict[str, float], source: str, section: str
+) -> Verdict:
+    """The load's error ratio returns to its pre-incident level (plus tolerance) and stays there."""
+    incident = history.incident
+    if incident is None:
+        return _no_incident(step, source, section)
+    t_incident = float(incident["t"])
+    stats = history.of("stats")
+    before = [s for s in stats if s["t"] < t_incident]
+    after = [s for s in stats if s["t"] >= t_incident]
+    baseline = _error_ratio(before)
+    allowed = baseline + step.tolerance
+    bad = [s for s in after if _error_ratio([s]) > allowed]
+    recovered_at = float(bad[-1]["t"]) if bad else t_incident
+    clean_after = [s for s in after if s["t"] > recovered_at and s["ok"] > 0]
+    if not clean_after:
+        return _verdict(
+            step,
+            source,
+            section,
+            settings,
+            incident,
+            None,
+            f"errors above baseline {baseline:.2%} until the load ended",
+        )
+    errors = sum(s["fail"] + s["info"] for s in after)
+    evidence = (
+        f"baseline error ratio {baseline:.2%}; {errors} failed or uncertain operations after the incident, "
+        f"none above baseline after {recovered_at:.2f}s"
+    )
+    return _verdict(step, source, section, settings, incident, recovered_at, evidence)
+
+
+def _error_ratio(stats: list[Record]) -> float:
+    errors = sum(s["fail"] + s["info"] for s in stats)
+    total = errors + sum(s["ok"] for s in stats)
+    return errors / total if total else 0.0
+
+
+CHECKS: dict[str, Check] = {
+    "sentinel_event": sentinel_event,
+    "writable": writable,
+    "replicas_attached": replicas_attached,
+    "error_rate_back_to_baseline": error_rate_back_to_baseline,
+}

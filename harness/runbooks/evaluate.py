@@ -1,0 +1,107 @@
+"""Evaluate a scenario against its observation log: runbook steps, MTTD/MTTR bounds, lost writes. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.observe.log import Record
+from harness.runbooks.checks import CHECKS
+from harness.runbooks.history import History
+from harness.runbooks.lost_writes import LostWrites, lost_writes
+from harness.runbooks.verdict import Verdict
+from harness.scenario.model import Scenario
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    verdicts: tuple[Verdict, ...]
+    mttd: float | None  # seconds from the incident to its first detection
+    mttr: float | None  # seconds from the incident until every verify step held
+    lost: LostWrites
+
+    @property
+    def passed(self) -> bool:
+        return all(v.passed for v in self.verdicts)
+
+
+def evaluate(scenario: Scenario, records: list[Record]) -> Evaluation:
+    history = History(tuple(records))
+    settings = scenario.environment.bound_settings()
+    steps: list[Verdict] = []
+    for runbook in scenario.runbooks:
+        for section, section_steps in (("detect", runbook.detect), ("verify", runbook.verify)):
+            for step in section_steps:
+                steps.append(CHECKS[step.check](step, history, settings, runbook.name, section))
+    detected = [v.measured for v in steps if v.section == "detect" and v.measured is not None]
+    verify = [v for v in steps if v.section == "verify"]
+    mttd = min(detected) if detected else None
+    mttr = (
+        max(v.measured for v in verify if v.measured is not None)
+        if verify and all(v.measured is not None for v in verify)
+        else None
+    )
+    lost = lost_writes(history)
+    verdicts = steps + _expectations(scenario, mttd, mttr, lost, settings)
+    return Evaluation(tuple(verdicts), mttd, mttr, lost)
+
+
+def _expectations(
+    scenario: Scenario, mttd: float | None, mttr: float | None, lost: LostWrites, settings: dict[str, float]
+) -> list[Verdict]:
+    expect = scenario.expect
+    out: list[Verdict] = []
+    if expect.detection_within is not None:
+        bound = expect.detection_within.resolve(settings)
+        out.append(
+            Verdict(
+                "expect: detection_within",
+                "scenario",
+                "expect",
+                mttd is not None and mttd <= bound,
+                mttd,
+                bound,
+                "s",
+                f"MTTD, bound {expect.detection_within}"
+                if mttd is not None
+                else "the incident was never detected by a detect step",
+            )
+        )
+    if expect.recovery_within is not None:
+        bound = expect.recovery_within.resolve(settings)
+        out.append(
+            Verdict(
+                "expect: recovery_within",
+                "scenario",
+                "expect",
+                mttr is not None and mttr <= bound,
+                mttr,
+                bound,
+                "s",
+                f"MTTR, bound {expect.recovery_within}"
+                if mttr is not None
+                else "not every verify step held by the end of the drill",
+            )
+        )
+    count = len(lost.lost)
+    keys = ", ".join(f"{k} (acked at {t:.3f}s)" for k, t in lost.lost[:5])
+    evidence = (
+        f"{lost.acknowledged} acknowledged, {lost.uncertain} uncertain, {lost.read_back} read back, "
+        f"{count} lost" + (f": {keys}" if keys else "")
+    )
+    if lost.error:
+        evidence = f"read-back failed: {lost.error}"
+    limit = expect.max_lost_writes
+    passed = lost.error is None and (limit is None or count <= limit)
+    out.append(
+        Verdict(
+            "expect: lost_acknowledged_writes",
+            "scenario",
+            "expect",
+            passed,
+            float(count),
+            None if limit is None else float(limit),
+            "writes",
+            evidence,
+        )
+    )
+    return out

@@ -1,0 +1,37 @@
+"""Acknowledged-write loss: every write acknowledged OK must be read back after recovery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.runbooks.history import History
+
+
+@dataclass(frozen=True, slots=True)
+class LostWrites:
+    acknowledged: int
+    uncertain: int  # "info" writes: may or may not have been applied; never counted either way
+    read_back: int
+    lost: tuple[tuple[str, float], ...]  # (key, time acknowledged)
+    error: str | None  # the read-back could not be done
+
+
+def lost_writes(history: History) -> LostWrites:
+    acked = [r for r in history.of("op") if r.get("f") == "write" and r["type"] == "ok"]
+    uncertain = sum(1 for r in history.of("op") if r.get("f") == "write" and r["type"] == "info")
+    values: dict[str, str | None] = {}
+    error: str | None = None
+    done = False
+    for record in history.of("readback"):
+        values.update(record.get("values", {}))
+        error = record.get("error", error)
+        done = done or bool(record.get("done"))
+    missing = sum(1 for r in acked if r["key"] not in values)
+    if not done:
+        error = error or "no read-back after the load"
+    elif missing:
+        error = f"{missing} acknowledged writes were not read back"
+    lost = tuple(
+        (r["key"], float(r["t"])) for r in acked if r["key"] in values and values[r["key"]] != r["value"]
+    )
+    return LostWrites(len(acked), uncertain, len(values), lost, error)

@@ -1,0 +1,22 @@
+"""The outcome of one check: measured value, bound, pass/fail and the evidence behind it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    name: str  # e.g. "detect: sentinel_event +odown"
+    source: str  # runbook name, or "scenario"
+    section: str  # detect | verify | expect
+    passed: bool
+    measured: float | None  # seconds after the incident, or a count
+    bound: float | None
+    unit: str  # "s" or "writes"
+    evidence: str
+    at: float | None = None  # log time at which the condition was met
+
+    @property
+    def status(self) -> str:
+        return "pass" if self.passed else "FAIL"

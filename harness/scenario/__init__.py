@@ -1,0 +1,1 @@
+"""Scenario, environment and runbook files: YAML in, frozen typed models out."""

@@ -1,0 +1,469 @@
+"""Load scenario, environment and runbook files into models, collecting every problem first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError, Problem
+from harness.scenario.durations import Bound, parse_bound, parse_duration
+from harness.scenario.fields import Cursor, Invalid, choice, integer, number, text
+from harness.scenario.model import (
+    NO_RETRY,
+    ConfigValue,
+    Environment,
+    Expectation,
+    FaultSpec,
+    LoadSpec,
+    RetryPolicy,
+    Runbook,
+    Scenario,
+    SentinelSpec,
+    Step,
+)
+from harness.scenario.yamlsource import load_yaml
+
+# Redis directives the harness sets itself; an environment may not override them.
+MANAGED_DIRECTIVES = frozenset(
+    {
+        "port",
+        "bind",
+        "dir",
+        "logfile",
+        "daemonize",
+        "pidfile",
+        "replicaof",
+        "slaveof",
+        "include",
+        "unixsocket",
+    }
+)
+
+# Retry presets from SEED-FACTS.md ("Client retry policy").
+RETRY_PRESETS = {
+    "none": NO_RETRY,
+    "production": RetryPolicy("production", 3, 1.0, 8.0, ("timeout", "connection")),
+    "operations": RetryPolicy("operations", 3, 0.5, 4.0, ("timeout", "connection", "BUSY")),
+}
+RETRYABLE_CLASSES = ("timeout", "connection", "BUSY", "LOADING", "READONLY", "MASTERDOWN", "TRYAGAIN")
+
+SENTINEL_EVENTS = (
+    "+sdown",
+    "-sdown",
+    "+odown",
+    "-odown",
+    "+try-failover",
+    "+elected-leader",
+    "+failover-state-select-slave",
+    "+selected-slave",
+    "+promoted-slave",
+    "+failover-end",
+    "+switch-master",
+    "+slave",
+    "+convert-to-slave",
+    "+reboot",
+    "-failover-abort-no-good-slave",
+    "+failover-end-for-timeout",
+)
+CHECKS = ("sentinel_event", "writable", "replicas_attached", "error_rate_back_to_baseline")
+# How much later than down-after-milliseconds detection may come when a scenario asks for "from_config".
+DETECTION_SLACK_S = 1.0
+
+
+def load_scenario(path: Path) -> Scenario:
+    problems: list[Problem] = []
+    scenario = _scenario(path, problems)
+    if problems or scenario is None:
+        raise ConfigError(problems)
+    return scenario
+
+
+def load_environment(path: Path) -> Environment:
+    problems: list[Problem] = []
+    env = _environment_file(path, problems)
+    if problems or env is None:
+        raise ConfigError(problems)
+    return env
+
+
+def load_runbook(path: Path) -> Runbook:
+    problems: list[Problem] = []
+    runbook = _runbook_file(path, problems)
+    if problems or runbook is None:
+        raise ConfigError(problems)
+    return runbook
+
+
+def load_any(path: Path) -> object:
+    """Validate a file of any kind, guessing the kind from its keys."""
+    source = load_yaml(path)
+    data = source.data
+    if isinstance(data, dict) and "sentinels" in data:
+        return load_environment(path)
+    if isinstance(data, dict) and ("detect" in data or "verify" in data):
+        return load_runbook(path)
+    return load_scenario(path)
+
+
+def _parse_file(path: Path, problems: list[Problem]) -> Cursor | None:
+    try:
+        return Cursor.root(load_yaml(path), problems)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def _referenced(cur: Cursor) -> Path | None:
+    """A path named in a file (the cursor's value), relative to that file."""
+    try:
+        name = text(cur.value)
+    except Invalid as exc:
+        cur.error(str(exc))
+        return None
+    target = Path(cur.source.file).parent / name
+    if not target.is_file():
+        cur.error(f"file not found: {target}")
+        return None
+    return target
+
+
+# --- environments -------------------------------------------------------------------------------------------
+
+
+def _environment_file(path: Path, problems: list[Problem]) -> Environment | None:
+    cur = _parse_file(path, problems)
+    if cur is None:
+        return None
+    allowed = (
+        "name",
+        "engine",
+        "backend",
+        "master_name",
+        "replicas",
+        "sentinels",
+        "config",
+        "readiness_timeout",
+    )
+    if not cur.mapping(allowed, "environment settings"):
+        return None
+    name = cur.get("name", text)
+    engine = cur.get("engine", choice("redis"), "redis")
+    backend = cur.get("backend", choice("local"), "local")
+    master_name = cur.get("master_name", _master_name, "mymaster")
+    replicas = cur.get("replicas", integer(0, 8))
+    sentinels = _sentinels(cur.child("sentinels")) if "sentinels" in cur.value else None
+    if sentinels is None and "sentinels" not in cur.value:
+        cur.error("required field is missing", "sentinels")
+    config = _config(cur.child("config")) if "config" in cur.value else ()
+    readiness = cur.get("readiness_timeout", parse_duration, 20.0)
+    if None in (name, engine, backend, master_name, replicas, sentinels, config, readiness):
+        return None
+    assert sentinels is not None and config is not None
+    return Environment(
+        file=path,
+        name=str(name),
+        engine="redis",
+        backend="local",
+        master_name=str(master_name),
+        replicas=int(replicas or 0),
+        sentinels=sentinels,
+        config=config,
+        readiness_timeout=float(readiness or 0),
+    )
+
+
+def _master_name(value: Any) -> str:
+    name = text(value)
+    if not name.replace("-", "").replace("_", "").isalnum():
+        raise Invalid(f"use letters, digits, '-' and '_' only, got {value!r}")
+    return name
+
+
+def _sentinels(cur: Cursor) -> SentinelSpec | None:
+    keys = ("count", "quorum", "down-after-milliseconds", "failover-timeout", "parallel-syncs")
+    if not cur.mapping(keys, "Sentinel settings"):
+        return None
+    count = cur.get("count", integer(1, 9))
+    quorum = cur.get("quorum", integer(1))
+    down_after = cur.get("down-after-milliseconds", integer(100), 5000)
+    failover = cur.get("failover-timeout", integer(1000), 60000)
+    parallel = cur.get("parallel-syncs", integer(1), 1)
+    if count is not None and quorum is not None and quorum > count:
+        cur.error(
+            f"quorum {quorum} is larger than the number of Sentinels ({count}): no failover could happen",
+            "quorum",
+        )
+        return None
+    if None in (count, quorum, down_after, failover, parallel):
+        return None
+    return SentinelSpec(
+        int(count or 0), int(quorum or 0), int(down_after or 0), int(failover or 0), int(parallel or 0)
+    )
+
+
+def _config(cur: Cursor) -> tuple[tuple[str, ConfigValue], ...] | None:
+    value = cur.value
+    if not isinstance(value, dict):
+        cur.error("expected a mapping of redis.conf directives")
+        return None
+    out: list[tuple[str, ConfigValue]] = []
+    ok = True
+    for key, item in value.items():
+        if key in MANAGED_DIRECTIVES:
+            cur.error("set by the harness for every node; remove it from the environment", key)
+            ok = False
+        elif item is None or isinstance(item, dict | list):
+            cur.error("expected a single value (string, number or yes/no)", key)
+            ok = False
+        else:
+            out.append((str(key), item))
+    return tuple(out) if ok else None
+
+
+# --- scenarios ----------------------------------------------------------------------------------------------
+
+
+def _scenario(path: Path, problems: list[Problem]) -> Scenario | None:
+    cur = _parse_file(path, problems)
+    if cur is None:
+        return None
+    allowed = ("name", "description", "environment", "seed", "load", "faults", "runbooks", "expect")
+    if not cur.mapping(allowed, "scenario settings"):
+        return None
+    name = cur.get("name", text)
+    description = cur.get("description", text, "")
+    env_path = _referenced(cur.child("environment")) if "environment" in cur.value else None
+    if "environment" not in cur.value:
+        cur.error("required field is missing", "environment")
+    environment = _environment_file(env_path, problems) if env_path else None
+    seed = cur.get("seed", integer(0), 0)
+    load = _load(cur.child("load")) if "load" in cur.value else cur.get("load", text)
+    faults = (
+        tuple(f for f in (_fault(c) for c in cur.child("faults").items()) if f)
+        if "faults" in cur.value
+        else ()
+    )
+    runbooks: list[Runbook] = []
+    if "runbooks" in cur.value:
+        for item in cur.child("runbooks").items():
+            rb_path = _referenced(item)
+            runbook = _runbook_file(rb_path, problems) if rb_path else None
+            if runbook:
+                runbooks.append(runbook)
+    expect = _expect(cur.child("expect")) if "expect" in cur.value else Expectation(None, None, None)
+    if isinstance(load, LoadSpec):
+        for i, fault in enumerate(faults):
+            if fault.at + fault.jitter >= load.duration:
+                cur.child("faults").child(i).error(
+                    f"fault at {fault.at:g}s (+ jitter {fault.jitter:g}s) is not before the load ends "
+                    f"({load.duration:g}s)",
+                    "at",
+                )
+    if environment is not None:
+        _check_targets(cur, faults, environment)
+    if problems or not isinstance(load, LoadSpec) or environment is None or expect is None:
+        return None
+    return Scenario(
+        file=path,
+        name=str(name),
+        description=str(description),
+        environment=environment,
+        seed=int(seed or 0),
+        load=load,
+        faults=faults,
+        runbooks=tuple(runbooks),
+        expect=expect,
+    )
+
+
+def _load(cur: Cursor) -> LoadSpec | None:
+    keys = ("workload", "users", "spawn_rate", "duration", "wait", "write_ratio", "timeout", "retry")
+    if not cur.mapping(keys, "load settings"):
+        return None
+    workload = cur.get("workload", choice("kv-with-ack-tracking"))
+    users = cur.get("users", integer(1, 1000))
+    spawn_rate = cur.get("spawn_rate", number(0.1, 10000), float(users or 1))
+    duration = cur.get("duration", parse_duration)
+    wait = cur.get("wait", parse_duration, 0.0)
+    write_ratio = cur.get("write_ratio", number(0.0, 1.0), 0.5)
+    timeout = cur.get("timeout", parse_duration, 0.5)
+    retry = _retry(cur.child("retry")) if "retry" in cur.value else NO_RETRY
+    if duration is not None and duration < 1:
+        cur.error("the load must run for at least 1s", "duration")
+        return None
+    if None in (workload, users, spawn_rate, duration, wait, write_ratio, timeout, retry):
+        return None
+    assert retry is not None
+    return LoadSpec(
+        "kv-with-ack-tracking",
+        int(users or 0),
+        float(spawn_rate or 0),
+        float(duration or 0),
+        float(wait or 0),
+        float(write_ratio or 0),
+        float(timeout or 0),
+        retry,
+    )
+
+
+def _retry(cur: Cursor) -> RetryPolicy | None:
+    value = cur.value
+    if isinstance(value, str):
+        if value not in RETRY_PRESETS:
+            cur.error(
+                f"unknown retry preset {value!r} (expected one of: {', '.join(RETRY_PRESETS)}, or a mapping)"
+            )
+            return None
+        return RETRY_PRESETS[value]
+    if not cur.mapping(("retries", "base", "cap", "on"), "retry settings"):
+        return None
+    retries = cur.get("retries", integer(0, 10))
+    base = cur.get("base", parse_duration)
+    cap = cur.get("cap", parse_duration, None)
+    on = cur.get("on", _error_classes)
+    if None in (retries, base, on):
+        return None
+    assert base is not None and on is not None
+    return RetryPolicy("custom", int(retries or 0), base, cap if cap is not None else base * 8, on)
+
+
+def _error_classes(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise Invalid(f"expected a list of error classes from: {', '.join(RETRYABLE_CLASSES)}")
+    for item in value:
+        if item not in RETRYABLE_CLASSES:
+            raise Invalid(f"unknown error class {item!r} (expected: {', '.join(RETRYABLE_CLASSES)})")
+    return tuple(value)
+
+
+def _fault(cur: Cursor) -> FaultSpec | None:
+    if not cur.mapping(("at", "jitter", "kill", "restart"), "fault settings"):
+        return None
+    at = cur.get("at", parse_duration)
+    jitter = cur.get("jitter", parse_duration, 0.0)
+    actions = [key for key in ("kill", "restart") if key in cur.value]
+    if len(actions) != 1:
+        cur.error("a fault needs exactly one action: kill or restart")
+        return None
+    target = cur.get(actions[0], text)
+    if at is None or jitter is None or target is None:
+        return None
+    return FaultSpec(
+        at=at, jitter=jitter, action="kill" if actions[0] == "kill" else "restart", target=target
+    )
+
+
+def node_names(env: Environment) -> tuple[str, ...]:
+    data = tuple(f"redis-{i + 1}" for i in range(env.replicas + 1))
+    return data + tuple(f"sentinel-{i + 1}" for i in range(env.sentinels.count))
+
+
+def _check_targets(cur: Cursor, faults: tuple[FaultSpec, ...], env: Environment) -> None:
+    names = node_names(env)
+    for i, fault in enumerate(faults):
+        roles = ("primary", "replica") if fault.action == "kill" else ("last-killed",)
+        if fault.target not in roles + names:
+            cur.child("faults").child(i).error(
+                f"unknown target {fault.target!r} (expected one of: {', '.join(roles + names)})", fault.action
+            )
+        if fault.target == "replica" and env.replicas == 0:
+            cur.child("faults").child(i).error("the environment has no replicas to kill", fault.action)
+
+
+def _expect(cur: Cursor) -> Expectation | None:
+    if not cur.mapping(("detection_within", "recovery_within", "lost_acknowledged_writes"), "expectations"):
+        return None
+    before = len(cur.problems)
+    detection = cur.get("detection_within", _detection_bound, None)
+    recovery = cur.get("recovery_within", parse_bound, None)
+    lost = cur.get("lost_acknowledged_writes", _lost_writes, None)
+    if len(cur.problems) > before:
+        return None
+    return Expectation(detection, recovery, lost)
+
+
+def _detection_bound(value: Any) -> Bound:
+    if value == "from_config":
+        return Bound(DETECTION_SLACK_S, ("down-after",))
+    return parse_bound(value)
+
+
+def _lost_writes(value: Any) -> int | None:
+    if value == "report":
+        return None
+    return integer(0)(value)
+
+
+# --- runbooks -----------------------------------------------------------------------------------------------
+
+
+def _runbook_file(path: Path, problems: list[Problem]) -> Runbook | None:
+    cur = _parse_file(path, problems)
+    if cur is None:
+        return None
+    if not cur.mapping(("name", "detect", "verify"), "runbook settings"):
+        return None
+    name = cur.get("name", text)
+    before = len(problems)
+    detect = (
+        tuple(s for s in (_step(c) for c in cur.child("detect").items()) if s)
+        if "detect" in cur.value
+        else ()
+    )
+    verify = (
+        tuple(s for s in (_step(c) for c in cur.child("verify").items()) if s)
+        if "verify" in cur.value
+        else ()
+    )
+    if not detect and not verify and len(problems) == before:
+        cur.error("a runbook needs at least one step under detect or verify")
+    if name is None or len(problems) > before:
+        return None
+    return Runbook(file=path, name=name, detect=detect, verify=verify)
+
+
+_STEP_PARAMS = {
+    "sentinel_event": ("event", "node", "within"),
+    "writable": ("within",),
+    "replicas_attached": ("lag_below", "within", "replicas"),
+    "error_rate_back_to_baseline": ("within", "tolerance"),
+}
+
+
+def _step(cur: Cursor) -> Step | None:
+    value = cur.value
+    if not isinstance(value, dict) or len(value) != 1:
+        cur.error(f"a step is a mapping with exactly one check name (one of: {', '.join(CHECKS)})")
+        return None
+    check = next(iter(value))
+    if check not in _STEP_PARAMS:
+        cur.error(f"unknown check (expected one of: {', '.join(CHECKS)})", check)
+        return None
+    params = cur.child(check)
+    line = cur.source.line(params.path)
+    if params.value is None:
+        params = Cursor(params.source, params.path, [])  # no parameters given: defaults only
+        if check == "sentinel_event":
+            cur.error("needs at least an event", check)
+            return None
+        return Step(check=check, line=line)
+    if not params.mapping(_STEP_PARAMS[check], f"{check} parameters"):
+        return None
+    event = params.get("event", choice(*SENTINEL_EVENTS)) if check == "sentinel_event" else ""
+    node = params.get("node", choice("incident", "any"), "incident")
+    within = params.get("within", parse_bound, None)
+    lag = params.get("lag_below", parse_duration, 1.0)
+    tolerance = params.get("tolerance", number(0.0, 1.0), 0.0)
+    replicas = params.get("replicas", choice("live", "all"), "live")
+    if None in (event, node, lag, tolerance, replicas):
+        return None
+    return Step(
+        check=check,
+        line=line,
+        event=str(event),
+        node=str(node),
+        within=within,
+        lag_below=float(lag or 0),
+        tolerance=float(tolerance or 0),
+        replicas=str(replicas),
+    )

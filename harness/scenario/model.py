@@ -1,0 +1,125 @@
+"""Frozen, typed models of environments, scenarios and runbooks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from harness.scenario.durations import Bound
+
+ConfigValue = str | int | float | bool
+
+
+@dataclass(frozen=True, slots=True)
+class SentinelSpec:
+    count: int
+    quorum: int
+    down_after_ms: int
+    failover_timeout_ms: int
+    parallel_syncs: int
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """A replicated topology: one primary, N replicas, M Sentinels."""
+
+    file: Path
+    name: str
+    engine: Literal["redis"]
+    backend: Literal["local"]
+    master_name: str
+    replicas: int
+    sentinels: SentinelSpec
+    config: tuple[tuple[str, ConfigValue], ...]
+    readiness_timeout: float
+
+    def bound_settings(self) -> dict[str, float]:
+        """Values that time bounds in runbooks may refer to, in seconds."""
+        return {
+            "down-after": self.sentinels.down_after_ms / 1000,
+            "failover-timeout": self.sentinels.failover_timeout_ms / 1000,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How load users retry a failed operation. Every attempt is recorded."""
+
+    name: str
+    retries: int
+    base: float
+    cap: float
+    on: tuple[str, ...]  # error classes that are retried, e.g. "timeout", "connection", "BUSY"
+
+
+NO_RETRY = RetryPolicy(name="none", retries=0, base=0.0, cap=0.0, on=())
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSpec:
+    workload: Literal["kv-with-ack-tracking"]
+    users: int
+    spawn_rate: float
+    duration: float
+    wait: float
+    write_ratio: float
+    timeout: float
+    retry: RetryPolicy
+
+
+FaultAction = Literal["kill", "restart"]
+
+
+@dataclass(frozen=True, slots=True)
+class FaultSpec:
+    """One entry of the fault timeline: act on a target at a time (plus seeded jitter)."""
+
+    at: float
+    jitter: float
+    action: FaultAction
+    target: str  # "primary", "replica", "last-killed" or a node name
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One runbook step: a named check and its parameters."""
+
+    check: str
+    line: int | None
+    event: str = ""
+    node: str = ""
+    within: Bound | None = None
+    lag_below: float = 1.0
+    tolerance: float = 0.0
+    replicas: str = (
+        "live"  # replicas_attached: "live" (every running replica) or "all" (every configured one)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Runbook:
+    file: Path
+    name: str
+    detect: tuple[Step, ...]
+    verify: tuple[Step, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    detection_within: Bound | None  # None: not checked
+    recovery_within: Bound | None
+    max_lost_writes: int | None  # None: report only
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    file: Path
+    name: str
+    description: str
+    environment: Environment
+    seed: int
+    load: LoadSpec
+    faults: tuple[FaultSpec, ...]
+    runbooks: tuple[Runbook, ...]
+    expect: Expectation = field(default_factory=lambda: Expectation(None, None, None))
