@@ -11,7 +11,7 @@ from typing import IO
 
 from harness.backends.base import Backend, Node, NodeKind, Topology
 from harness.backends.readiness import tail
-from harness.backends.reaper import kill_and_wait
+from harness.backends.reaper import kill_and_wait, register_pid
 from harness.backends.redis_config import redis_conf, sentinel_conf
 from harness.backends.topology_ready import wait_until_ready
 from harness.errors import BackendError
@@ -117,6 +117,7 @@ class LocalBackend(Backend):
             raise BackendError(
                 f"cannot start {name} ({spec.command[0]}): {exc}. Hint: {INSTALL_HINT}"
             ) from None
+        register_pid(self._run.work_dir, name, self._procs[name].pid)
 
     def _exited(self, name: str) -> str | None:
         """Why a node's process is gone, or None while it runs."""

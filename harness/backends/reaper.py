@@ -38,6 +38,36 @@ def tagged_processes(proc: Path = Path("/proc")) -> list[Tagged]:
     return found
 
 
+def start_time(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot: with the pid, it names one process for good."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def register_pid(work_dir: Path, name: str, pid: int) -> None:
+    """Record a started process in the run's scratch dir. redis-server rewrites its environ and title
+    (setproctitle), so the environment tag alone cannot find it again."""
+    pids = work_dir / "pids"
+    pids.mkdir(exist_ok=True)
+    (pids / f"{name}.{pid}").write_text(str(start_time(pid) or ""))
+
+
+def registered_pids(run_dir: Path) -> list[int]:
+    """Registered processes of one run that are still the same processes (not a reused pid)."""
+    found: list[int] = []
+    pids = run_dir / "pids"
+    if not pids.is_dir():
+        return found
+    for entry in pids.iterdir():
+        pid = int(entry.name.rsplit(".", 1)[1])
+        recorded = entry.read_text().strip()
+        if recorded and str(start_time(pid)) == recorded:
+            found.append(pid)
+    return found
+
+
 def owner_alive(run_id: str) -> bool:
     """True while the harness process that started the run is still running."""
     try:
@@ -107,8 +137,10 @@ def reap(run_id: str | None = None) -> Reaped:
         run_ids &= {run_id}
     skipped = tuple(sorted(r for r in run_ids if run_id is None and owner_alive(r)))
     targets = sorted(run_ids - set(skipped))
-    pids = [p.pid for p in processes if p.run_id in targets]
-    kill_and_wait(pids)
+    pids = {p.pid for p in processes if p.run_id in targets}
+    for rid in targets:
+        pids.update(registered_pids(root / rid))
+    kill_and_wait(sorted(pids))
     removed = 0
     for rid in targets:
         directory = root / rid
