@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install the system packages drills need (Debian/Ubuntu), only when something is missing.
+set -euo pipefail
+need=()
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v redis-sentinel >/dev/null 2>&1 || need+=(redis-sentinel)
+command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
+[ ${#need[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "missing: ${need[*]}; install Redis 6.2+ (redis-server, redis-sentinel, redis-cli) with your package manager" >&2
+  exit 1
+fi
+echo "installing ${need[*]} from Debian packages" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# Debian starts the packaged services where systemd runs; drills start their own processes instead.
+for service in redis-server redis-sentinel; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
+    $sudo systemctl disable --now "$service" >/dev/null 2>&1 || true
+  fi
+done

@@ -1,0 +1,101 @@
+"""Shared helpers: run the real CLI in a subprocess, find a run's processes, wait with deadlines."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def drill(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def start_drill(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "harness", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+
+
+def only_run_dir(runs: Path) -> Path:
+    dirs = [d for d in runs.iterdir() if d.is_dir()] if runs.exists() else []
+    assert len(dirs) == 1, f"expected one run directory in {runs}, found {dirs}"
+    return dirs[0]
+
+
+def run_ports(run_dir: Path) -> set[int]:
+    """The ports of every node of a run, from the topology record of its observation log."""
+    for line in (run_dir / "observations.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        if record["kind"] == "topology":
+            return {int(n["address"].rsplit(":", 1)[1]) for n in record["nodes"].values()}
+    raise AssertionError(f"no topology record in {run_dir}")
+
+
+def live_redis_processes(ports: set[int]) -> list[str]:
+    """Running (not zombie) redis-server/redis-sentinel processes listening on any of the ports."""
+    found: list[str] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state == "Z" or "redis-" not in cmdline:
+            continue
+        if any(f":{port}" in cmdline for port in ports):
+            found.append(f"{entry.name} {cmdline.strip()}")
+    return found
+
+
+def run_id_of(run_dir: Path) -> str:
+    first = json.loads((run_dir / "observations.jsonl").read_text().splitlines()[0])
+    assert first["kind"] == "run"
+    return str(first["run_id"])
+
+
+def has_record(run_dir: Path, kind: str, **fields: object) -> bool:
+    log = run_dir / "observations.jsonl"
+    if not log.exists():
+        return False
+    for line in log.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if record["kind"] == kind and all(record.get(k) == v for k, v in fields.items()):
+            return True
+    return False
+
+
+@pytest.fixture
+def runs(tmp_path: Path) -> Path:
+    return tmp_path / "runs"

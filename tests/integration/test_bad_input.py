@@ -1,0 +1,61 @@
+"""Bad input through the real CLI: exit 2, path:line: field: message, no traceback, nothing started."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.run_context import work_root
+from tests.conftest import ROOT, drill
+
+
+def scratch_runs() -> set[str]:
+    root = work_root()
+    return {d.name for d in root.iterdir()} if root.is_dir() else set()
+
+
+def test_validate_accepts_the_shipped_files() -> None:
+    files = [
+        str(p) for folder in ("scenarios", "environments", "runbooks") for p in (ROOT / folder).glob("*.yaml")
+    ]
+    result = drill("validate", *files)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count(": ok") == len(files)
+
+
+def test_run_with_bad_scenario_exits_2_and_starts_nothing(tmp_path: Path) -> None:
+    scenario = tmp_path / "bad.yaml"
+    env = ROOT / "environments" / "sentinel-3.yaml"
+    scenario.write_text(
+        f"name: bad\nenvironment: {env}\nload:\n  workload: kv-with-ack-tracking\n  users: 0\n"
+        "  duration: 10x\nfaults:\n  - at: 1s\n    explode: primary\n"
+    )
+    before = scratch_runs()
+    result = drill("run", str(scenario), "--runs-dir", str(tmp_path / "runs"))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"{scenario}:5: load.users: must be at least 1, got 0" in result.stderr
+    assert f"{scenario}:6: load.duration: expected a duration" in result.stderr
+    assert f"{scenario}:9: faults[0].explode: unknown key" in result.stderr
+    assert not (tmp_path / "runs").exists()
+    assert scratch_runs() == before
+
+
+def test_validate_reports_problems_of_several_files(tmp_path: Path) -> None:
+    env = tmp_path / "env.yaml"
+    env.write_text("name: e\nreplicas: 1\nsentinels: {count: 2, quorum: 3}\n")
+    runbook = tmp_path / "rb.yaml"
+    runbook.write_text("name: r\nverify:\n  - writable: {within: soon}\n")
+    missing = tmp_path / "nope.yaml"
+    result = drill("validate", str(env), str(runbook), str(missing))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"{env}:3: sentinels.quorum: quorum 3 is larger than the number of Sentinels (2)" in result.stderr
+    assert f"{runbook}:3: verify[0].writable.within: expected a duration" in result.stderr
+    assert f"{missing}: file not found" in result.stderr
+
+
+def test_bad_command_line_exits_2() -> None:
+    result = drill("run")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "the following arguments are required: scenario" in result.stderr

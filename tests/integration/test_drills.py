@@ -1,0 +1,64 @@
+"""The two shipped drills, for real: local redis-server and redis-sentinel processes, Locust load."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, drill, live_redis_processes, only_run_dir, run_ports
+
+pytestmark = pytest.mark.integration
+
+
+def run_and_read(scenario: Path, runs: Path) -> tuple[int, dict[str, Any], Path, str]:
+    result = drill("run", str(scenario), "--runs-dir", str(runs), "--quiet")
+    assert "Traceback" not in result.stderr, result.stderr
+    run_dir = only_run_dir(runs)
+    report = json.loads((run_dir / "report.json").read_text())
+    assert live_redis_processes(run_ports(run_dir)) == [], "the drill left processes running"
+    return result.returncode, report, run_dir, result.stdout
+
+
+def test_primary_failover_drill_passes_and_reports_mttd_mttr_and_lost_writes(runs: Path) -> None:
+    code, report, run_dir, stdout = run_and_read(ROOT / "scenarios" / "primary-failover.yaml", runs)
+    failed = [c["name"] for c in report["checks"] if c["status"] != "pass"]
+    assert code == 0, (failed, stdout)
+    assert 0.9 < report["mttd_s"] < 2.0
+    assert report["mttr_s"] is not None and report["mttr_s"] < 8.0
+    assert report["acknowledged_writes"] > 1000
+    for line in ("MTTD", "MTTR", "lost acknowledged writes"):
+        assert line in stdout
+    for artifact in ("observations.jsonl", "junit.xml", "logs/redis-1.log", "logs/sentinel-3.log"):
+        assert (run_dir / artifact).is_file(), artifact
+
+
+def test_replica_kill_drill_detects_loss_and_return(runs: Path) -> None:
+    code, report, _, stdout = run_and_read(ROOT / "scenarios" / "replica-kill.yaml", runs)
+    assert code == 0, stdout
+    checks = {c["name"]: c for c in report["checks"]}
+    assert checks["detect: sentinel_event +sdown (incident)"]["status"] == "pass"
+    assert checks["verify: sentinel_event -sdown (incident)"]["status"] == "pass"
+    assert "2 replica(s) online" in checks["verify: replicas_attached"]["evidence"]
+
+
+def test_impossible_bound_fails_exactly_that_check(tmp_path: Path, runs: Path) -> None:
+    text = (ROOT / "scenarios" / "primary-failover.yaml").read_text()
+    text = text.replace("../environments/", f"{ROOT}/environments/").replace(
+        "../runbooks/", f"{ROOT}/runbooks/"
+    )
+    text = text.replace("recovery_within: 8s", "recovery_within: 1ms").replace(
+        "duration: 14s", "duration: 9s"
+    )
+    scenario = tmp_path / "impossible.yaml"
+    scenario.write_text(text)
+    code, report, run_dir, _ = run_and_read(scenario, runs)
+    assert code == 1
+    failed = [c["name"] for c in report["checks"] if c["status"] != "pass"]
+    assert failed == ["expect: recovery_within"]
+    junit = ET.parse(run_dir / "junit.xml").getroot()
+    junit_failed = [c.get("name") for c in junit.iter("testcase") if c.find("failure") is not None]
+    assert junit_failed == ["expect: recovery_within"]

@@ -1,0 +1,89 @@
+"""Runbook evaluation is a pure function of (scenario, log): tested on hand-made logs."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from harness.runbooks.evaluate import Evaluation, evaluate
+from harness.runbooks.verdict import Verdict
+from harness.scenario.durations import Bound
+from harness.scenario.loader import load_scenario
+from harness.scenario.model import Scenario
+from tests.unit.history_builder import KILL_AT, failover_log
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def scenario() -> Scenario:
+    return load_scenario(ROOT / "scenarios" / "primary-failover.yaml")
+
+
+def failed(evaluation: Evaluation) -> list[str]:
+    return [v.name for v in evaluation.verdicts if not v.passed]
+
+
+def verdict(evaluation: Evaluation, name: str) -> Verdict:
+    return next(v for v in evaluation.verdicts if v.name == name)
+
+
+def test_clean_failover_passes_with_measured_mttd_and_mttr(scenario: Scenario) -> None:
+    result = evaluate(scenario, failover_log())
+    assert failed(result) == []
+    assert result.mttd == pytest.approx(6.02 - KILL_AT)
+    # Recovery ends with the last verify step to hold: replicas attached and errors at baseline from 7.0 s.
+    assert result.mttr == pytest.approx(7.0 - KILL_AT)
+    assert verdict(result, "verify: writable").measured == pytest.approx(6.801 - KILL_AT)
+    assert result.lost.acknowledged > 0 and result.lost.lost == ()
+
+
+def test_missing_detection_event_fails_that_step_only(scenario: Scenario) -> None:
+    result = evaluate(scenario, failover_log(odown=False))
+    assert failed(result) == ["detect: sentinel_event +odown (incident)"]
+
+
+def test_planted_lost_write_is_counted_and_fails_a_zero_bound(scenario: Scenario) -> None:
+    strict = dataclasses.replace(scenario, expect=dataclasses.replace(scenario.expect, max_lost_writes=0))
+    result = evaluate(strict, failover_log(lose_key="k20"))
+    assert [k for k, _ in result.lost.lost] == ["k20"]
+    assert failed(result) == ["expect: lost_acknowledged_writes"]
+    # In "report" mode the same loss is reported but does not fail the drill.
+    reported = evaluate(scenario, failover_log(lose_key="k20"))
+    assert verdict(reported, "expect: lost_acknowledged_writes").measured == 1.0
+    assert failed(reported) == []
+
+
+def test_replica_that_never_catches_up_is_not_attached(scenario: Scenario) -> None:
+    result = evaluate(scenario, failover_log(replica_stuck=True))
+    assert "verify: replicas_attached" in failed(result)
+    assert "redis-3 lagged" in verdict(result, "verify: replicas_attached").evidence
+    assert "expect: recovery_within" in failed(result)
+
+
+def test_errors_that_never_stop_fail_error_rate_check(scenario: Scenario) -> None:
+    result = evaluate(scenario, failover_log(errors_until=99))
+    assert "verify: error_rate_back_to_baseline" in failed(result)
+
+
+def test_impossible_recovery_bound_fails_exactly_that_check(scenario: Scenario) -> None:
+    tight = dataclasses.replace(
+        scenario, expect=dataclasses.replace(scenario.expect, recovery_within=Bound(0.001))
+    )
+    assert failed(evaluate(tight, failover_log())) == ["expect: recovery_within"]
+
+
+def test_no_fault_means_no_incident(scenario: Scenario) -> None:
+    log = [r for r in failover_log() if r["kind"] != "fault"]
+    result = evaluate(scenario, log)
+    assert "no fault was applied" in verdict(result, "detect: sentinel_event +sdown (incident)").evidence
+    assert result.mttd is None and result.mttr is None
+
+
+def test_missing_readback_fails_lost_write_check(scenario: Scenario) -> None:
+    log = [r for r in failover_log() if r["kind"] != "readback"]
+    result = evaluate(scenario, log)
+    assert failed(result) == ["expect: lost_acknowledged_writes"]
+    assert "no read-back" in verdict(result, "expect: lost_acknowledged_writes").evidence

@@ -1,0 +1,153 @@
+"""Every kind of bad input is reported as path:line: field: message, all problems of a file at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.errors import ConfigError
+from harness.scenario.loader import load_any, load_environment, load_runbook, load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+
+ENV = """\
+name: test-env
+replicas: 2
+sentinels:
+  count: 3
+  quorum: 2
+  down-after-milliseconds: 1000
+  failover-timeout: 5000
+config:
+  save: ""
+"""
+
+RUNBOOK = """\
+name: rb
+detect:
+  - sentinel_event: {event: +odown, within: down-after + 1s}
+verify:
+  - writable: {within: 5s}
+"""
+
+SCENARIO = """\
+name: s
+environment: env.yaml
+load:
+  workload: kv-with-ack-tracking
+  users: 2
+  duration: 10s
+faults:
+  - at: 3s
+    kill: primary
+runbooks: [rb.yaml]
+expect:
+  detection_within: from_config
+  recovery_within: 10s
+"""
+
+
+def write(tmp_path: Path, **files: str) -> None:
+    for name, text in files.items():
+        (tmp_path / name.replace("_", ".")).write_text(text)
+
+
+def problems(tmp_path: Path, name: str = "scenario.yaml") -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_any(tmp_path / name)
+    return [str(p) for p in info.value.problems]
+
+
+def test_shipped_files_are_valid() -> None:
+    for folder in ("scenarios", "environments", "runbooks"):
+        files = sorted((ROOT / folder).glob("*.yaml"))
+        assert files, folder
+        for file in files:
+            load_any(file)
+
+
+def test_good_scenario_loads_into_frozen_models(tmp_path: Path) -> None:
+    write(tmp_path, env_yaml=ENV, rb_yaml=RUNBOOK, scenario_yaml=SCENARIO)
+    scenario = load_scenario(tmp_path / "scenario.yaml")
+    assert scenario.environment.sentinels.quorum == 2
+    assert scenario.faults[0].target == "primary"
+    assert scenario.expect.detection_within is not None
+    assert scenario.expect.detection_within.resolve(scenario.environment.bound_settings()) == 2.0
+    with pytest.raises(AttributeError):
+        scenario.name = "other"  # type: ignore[misc]
+
+
+def test_unknown_key_wrong_type_and_bad_duration_reported_together(tmp_path: Path) -> None:
+    bad = SCENARIO.replace("  users: 2", "  users: many\n  colour: red").replace(
+        "duration: 10s", "duration: 10x"
+    )
+    write(tmp_path, env_yaml=ENV, rb_yaml=RUNBOOK, scenario_yaml=bad)
+    found = problems(tmp_path)
+    path = str(tmp_path / "scenario.yaml")
+    assert f"{path}:5: load.users: expected an integer, got a string 'many'" in found
+    assert any(p.startswith(f"{path}:6: load.colour: unknown key") for p in found)
+    assert any(p.startswith(f"{path}:7: load.duration: expected a duration") for p in found)
+
+
+def test_missing_environment_file(tmp_path: Path) -> None:
+    write(tmp_path, rb_yaml=RUNBOOK, scenario_yaml=SCENARIO)
+    found = problems(tmp_path)
+    assert any(p.startswith(f"{tmp_path / 'scenario.yaml'}:2: environment: file not found") for p in found)
+
+
+def test_impossible_topology_is_named_in_the_environment_file(tmp_path: Path) -> None:
+    write(tmp_path, env_yaml=ENV.replace("quorum: 2", "quorum: 4"))
+    with pytest.raises(ConfigError) as info:
+        load_environment(tmp_path / "env.yaml")
+    (problem,) = info.value.problems
+    assert (problem.line, problem.field) == (5, "sentinels.quorum")
+    assert "larger than the number of Sentinels (3)" in problem.message
+
+
+def test_problems_in_referenced_files_name_those_files(tmp_path: Path) -> None:
+    write(
+        tmp_path, env_yaml=ENV.replace("replicas: 2", "replicas: -1"), rb_yaml=RUNBOOK, scenario_yaml=SCENARIO
+    )
+    assert f"{tmp_path / 'env.yaml'}:2: replicas: must be at least 0, got -1" in problems(tmp_path)
+
+
+def test_invalid_yaml_gives_its_line(tmp_path: Path) -> None:
+    write(tmp_path, scenario_yaml="name: s\nload: [unclosed\nfaults: []\n")
+    (problem,) = problems(tmp_path)
+    assert problem.startswith(f"{tmp_path / 'scenario.yaml'}:")
+    assert "invalid YAML" in problem
+
+
+def test_duplicate_keys_are_errors(tmp_path: Path) -> None:
+    write(tmp_path, env_yaml=ENV + "replicas: 3\n")
+    found = problems(tmp_path, "env.yaml")
+    assert f"{tmp_path / 'env.yaml'}:10: replicas: duplicate key" in found
+
+
+def test_fault_after_load_end_and_unknown_target(tmp_path: Path) -> None:
+    bad = SCENARIO.replace("  - at: 3s\n    kill: primary", "  - at: 30s\n    kill: redis-9")
+    write(tmp_path, env_yaml=ENV, rb_yaml=RUNBOOK, scenario_yaml=bad)
+    found = problems(tmp_path)
+    assert any(":8: faults[0].at: fault at 30s" in p for p in found)
+    assert any(":9: faults[0].kill: unknown target 'redis-9'" in p for p in found)
+
+
+def test_runbook_unknown_check_and_event(tmp_path: Path) -> None:
+    write(tmp_path, rb_yaml=RUNBOOK.replace("writable", "teleport").replace("+odown", "+explode"))
+    with pytest.raises(ConfigError) as info:
+        load_runbook(tmp_path / "rb.yaml")
+    found = [str(p) for p in info.value.problems]
+    assert any(":3: detect[0].sentinel_event.event: expected one of" in p for p in found)
+    assert any(":5: verify[0].teleport: unknown check" in p for p in found)
+
+
+def test_managed_redis_directives_are_refused(tmp_path: Path) -> None:
+    write(tmp_path, env_yaml=ENV + "  port: 6379\n")
+    found = problems(tmp_path, "env.yaml")
+    assert any(":10: config.port: set by the harness" in p for p in found)
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    write(tmp_path, scenario_yaml="")
+    assert problems(tmp_path) == [f"{tmp_path / 'scenario.yaml'}:1: file is empty"]
