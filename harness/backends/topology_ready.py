@@ -9,7 +9,7 @@ from pathlib import Path
 import redis
 
 from harness.backends.base import Node, Topology
-from harness.backends.readiness import wait_for
+from harness.backends.readiness import tail, wait_for
 from harness.errors import BackendError
 from harness.observe.probe import parse_replica_lines, probe_client
 from harness.scenario.model import Environment
@@ -72,7 +72,7 @@ def _wait(
     hint: str,
 ) -> None:
     def condition() -> str | None:
-        return _alive(node, exited) or check(node)
+        return _alive(node, exited, log_path(node.name)) or check(node)
 
     wait_for(
         condition,
@@ -84,11 +84,14 @@ def _wait(
     )
 
 
-def _alive(node: Node, exited: Callable[[str], str | None]) -> str | None:
+def _alive(node: Node, exited: Callable[[str], str | None], log: Path) -> str | None:
     reason = exited(node.name)
     if reason is not None:
         # Not a "not yet": a dead process will not become ready, so fail now with its log.
-        raise BackendError(f"{node.name} ({node.address}) {reason} during start-up")
+        raise BackendError(
+            f"{node.name} ({node.address}) {reason} during start-up. Hint: check the config: directives in "
+            f"the environment file.\nLast lines of {log}:\n{tail(log).rstrip()}"
+        )
     return None
 
 

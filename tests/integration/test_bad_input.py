@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.run_context import work_root
-from tests.conftest import ROOT, drill
+from tests.conftest import ROOT, drill, live_redis_processes
 
 
 def scratch_runs() -> set[str]:
@@ -59,3 +59,34 @@ def test_bad_command_line_exits_2() -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "the following arguments are required: scenario" in result.stderr
+
+
+def test_node_that_cannot_start_gives_exit_3_with_its_log_and_leaves_nothing(tmp_path: Path) -> None:
+    env = (
+        (ROOT / "environments" / "sentinel-3.yaml").read_text().replace("maxmemory: 64mb", "maxmemory: lots")
+    )
+    (tmp_path / "env.yaml").write_text(env)
+    text = (ROOT / "scenarios" / "primary-failover.yaml").read_text()
+    text = text.replace("../environments/sentinel-3.yaml", "env.yaml").replace(
+        "../runbooks/", f"{ROOT}/runbooks/"
+    )
+    (tmp_path / "scenario.yaml").write_text(text)
+    before = scratch_runs()
+    result = drill("run", str(tmp_path / "scenario.yaml"), "--runs-dir", str(tmp_path / "runs"))
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "redis-1" in result.stderr and "during start-up" in result.stderr
+    assert "FATAL CONFIG FILE ERROR" in result.stderr  # the node's own log lines
+    assert scratch_runs() == before
+    assert live_redis_processes_of(tmp_path / "runs") == []
+
+
+def live_redis_processes_of(runs: Path) -> list[str]:
+    ports = {
+        int(line.split()[1])
+        for conf in runs.glob("*/config/*.conf")
+        for line in conf.read_text().splitlines()
+        if line.startswith("port ")
+    }
+    assert ports, "expected the run to have written node configurations"
+    return live_redis_processes(ports)
