@@ -37,7 +37,7 @@ class ProcessFaults:
 
     def apply(self, fault: ScheduledFault) -> None:
         target = self._resolve(fault)
-        role = "primary" if fault.spec.target == "primary" else fault.spec.target
+        role = self._role(target)
         if fault.spec.action == "kill":
             self._backend.kill(target)
             self._last_killed = target
@@ -52,6 +52,17 @@ class ProcessFaults:
             role=role,
         )
         self._log.flush()
+
+    def _role(self, name: str) -> str:
+        """The node's role just before the fault, for the log."""
+        if self._topology.node(name).kind == "sentinel":
+            return "sentinel"
+        if not self._backend.is_running(name):
+            return "down"
+        try:
+            return "primary" if current_primary(self._topology) == name else "replica"
+        except FaultError:
+            return "unknown"
 
     def _resolve(self, fault: ScheduledFault) -> str:
         target = fault.spec.target
