@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from enum import IntEnum
@@ -37,6 +38,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="print only the report")
     validate = commands.add_parser("validate", help="check scenario, environment and runbook files")
     validate.add_argument("files", type=Path, nargs="+")
+    proxy = commands.add_parser(
+        "proxy", help="run the Toxiproxy-compatible proxy on its own (for other tools)"
+    )
+    proxy.add_argument("--listen", default="127.0.0.1:8474", help="API address (default 127.0.0.1:8474)")
+    proxy.add_argument(
+        "--allow-any-upstream", action="store_true", help="forward to non-loopback upstreams too"
+    )
+    proxy.add_argument("--seed", type=int, help="seed for jitter, slicer and toxicity rolls")
     cleanup = commands.add_parser(
         "cleanup", help="remove processes and scratch dirs that killed runs left behind"
     )
@@ -52,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args.files)
         if args.command == "cleanup":
             return _cleanup(args.run_id)
+        if args.command == "proxy":
+            return _proxy(args.listen, args.allow_any_upstream, args.seed)
         return _run(args.scenario, args.backend, args.runs_dir, args.quiet)
     except ConfigError as exc:
         print(f"drill: bad input ({len(exc.problems)} problem(s)):\n{exc}", file=sys.stderr)
@@ -88,6 +99,15 @@ def _validate(files: list[Path]) -> int:
     if problems:
         raise ConfigError(problems)
     return ExitCode.PASSED
+
+
+def _proxy(listen: str, allow_any: bool, seed: int | None) -> int:
+    # The proxy is asyncio; this process is gevent-patched. Replace it with a clean interpreter.
+    argv = [sys.executable, "-m", "harness.proxy", "--listen", listen]
+    argv += ["--allow-any-upstream"] if allow_any else []
+    argv += ["--seed", str(seed)] if seed is not None else []
+    os.execv(sys.executable, argv)
+    return ExitCode.ENVIRONMENT_ERROR  # not reached
 
 
 def _cleanup(run_id: str | None) -> int:

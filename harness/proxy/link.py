@@ -1,0 +1,188 @@
+"""One proxied TCP connection: two directions, each passing its data through the proxy's current toxics.
+
+Each direction has a reader that timestamps chunks and queues them, and a writer that releases each chunk
+when the toxics allow: latency counts from the chunk's arrival, so a stream keeps flowing at full rate with a
+delay rather than one chunk per delay. Toxics may change while data flows; each chunk sees those current at
+its release.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import socket
+import struct
+import time
+from collections.abc import Callable
+
+from harness.proxy.toxics import Toxic
+
+QUEUE_CHUNKS = 256  # per direction; beyond this the reader stops reading and TCP pushes back
+READ_SIZE = 65536
+
+ToxicsOf = Callable[[str], tuple[Toxic, ...]]
+
+
+class Connection:
+    """A client connection and its upstream connection, pumped in both directions until either side ends."""
+
+    def __init__(
+        self,
+        client: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+        upstream: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+        toxics: ToxicsOf,
+        changed: Callable[[], asyncio.Event],
+        rng: random.Random,
+    ) -> None:
+        self._client = client
+        self._upstream = upstream
+        self._toxics = toxics
+        self._changed = changed
+        self._rng = rng
+        self._active: dict[tuple[str, str], bool] = {}  # (stream, toxic name) -> rolled toxicity
+        self._tasks: list[asyncio.Task[None]] = []
+        self.closed = asyncio.Event()
+
+    def start(self) -> None:
+        # "upstream" is client -> server, "downstream" server -> client, as Toxiproxy names them.
+        self._tasks = [
+            asyncio.create_task(self._direction("upstream", self._client[0], self._upstream[1])),
+            asyncio.create_task(self._direction("downstream", self._upstream[0], self._client[1])),
+            asyncio.create_task(self._watch()),
+        ]
+
+    def applies(self, toxic: Toxic) -> bool:
+        """Whether a toxic acts on this connection: decided once per connection by its toxicity."""
+        key = (toxic.stream, toxic.name)
+        if key not in self._active:
+            self._active[key] = toxic.toxicity >= 1.0 or self._rng.random() < toxic.toxicity
+        return self._active[key]
+
+    def current(self, stream: str) -> tuple[Toxic, ...]:
+        return tuple(t for t in self._toxics(stream) if self.applies(t))
+
+    async def _direction(
+        self, stream: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(QUEUE_CHUNKS)
+        pump = asyncio.create_task(self._read(reader, queue))
+        try:
+            await self._write(stream, queue, writer)
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            pump.cancel()
+            await self.close()
+
+    async def _read(self, reader: asyncio.StreamReader, queue: asyncio.Queue[tuple[float, bytes]]) -> None:
+        try:
+            while chunk := await reader.read(READ_SIZE):
+                await queue.put((time.monotonic(), chunk))
+        except (ConnectionError, OSError):
+            pass
+        await queue.put((time.monotonic(), b""))  # end of stream
+
+    async def _write(
+        self, stream: str, queue: asyncio.Queue[tuple[float, bytes]], writer: asyncio.StreamWriter
+    ) -> None:
+        sent = 0
+        while True:
+            arrived, chunk = await queue.get()
+            toxics = await self._hold_while_timeout(stream)
+            if not chunk:
+                await self._slow_close(toxics)
+                return
+            delay = 0.0
+            for toxic in toxics:
+                if toxic.type == "latency":
+                    jitter = toxic.attr("jitter")
+                    delay += (
+                        toxic.attr("latency") + (self._rng.uniform(-jitter, jitter) if jitter else 0)
+                    ) / 1000
+            wait = arrived + delay - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            for toxic in toxics:
+                if toxic.type == "limit_data" and sent + len(chunk) >= toxic.attr("bytes"):
+                    writer.write(chunk[: max(0, toxic.attr("bytes") - sent)])
+                    await writer.drain()
+                    return
+            sent += len(chunk)
+            await self._send(chunk, toxics, writer)
+
+    async def _send(self, chunk: bytes, toxics: tuple[Toxic, ...], writer: asyncio.StreamWriter) -> None:
+        slicer = next((t for t in toxics if t.type == "slicer" and t.attr("average_size") > 0), None)
+        pieces = [chunk]
+        if slicer is not None:
+            pieces = []
+            rest = chunk
+            while rest:
+                variation = slicer.attr("size_variation")
+                size = max(1, slicer.attr("average_size") + self._rng.randint(-variation, variation))
+                pieces.append(rest[:size])
+                rest = rest[size:]
+        rate = min(
+            (t.attr("rate") for t in toxics if t.type == "bandwidth" and t.attr("rate") > 0), default=0
+        )
+        for piece in pieces:
+            writer.write(piece)
+            await writer.drain()
+            if rate:
+                await asyncio.sleep(len(piece) / (rate * 1024))
+            if slicer is not None and slicer.attr("delay"):
+                await asyncio.sleep(slicer.attr("delay") / 1e6)
+
+    async def _hold_while_timeout(self, stream: str) -> tuple[Toxic, ...]:
+        """Hold data while a timeout toxic is active (Toxiproxy's timeout 0: until it is removed).
+        Returns the toxics current once data may pass."""
+        while True:
+            toxics = self.current(stream)
+            if not any(t.type == "timeout" for t in toxics):
+                return toxics
+            await self._changed().wait()
+
+    async def _watch(self) -> None:
+        """Connection-wide toxics act even on an idle connection: a timeout toxic with a timeout closes it,
+        reset_peer resets it, each after its timeout unless the toxics change first."""
+        while not self.closed.is_set():
+            changed = self._changed()
+            toxics = self.current("upstream") + self.current("downstream")
+            reset = next((t for t in toxics if t.type == "reset_peer"), None)
+            timeout = next((t for t in toxics if t.type == "timeout" and t.attr("timeout") > 0), None)
+            deadline = None
+            if reset is not None:
+                deadline = reset.attr("timeout") / 1000
+            elif timeout is not None:
+                deadline = timeout.attr("timeout") / 1000
+            try:
+                await asyncio.wait_for(changed.wait(), deadline)
+            except TimeoutError:
+                if reset is not None:
+                    self.reset()
+                await self.close()
+                return
+
+    async def _slow_close(self, toxics: tuple[Toxic, ...]) -> None:
+        delay = max((t.attr("delay") for t in toxics if t.type == "slow_close"), default=0)
+        if delay:
+            await asyncio.sleep(delay / 1000)
+
+    def reset(self) -> None:
+        """Close both sockets with an RST (SO_LINGER 0), as a peer reset would."""
+        for _, writer in (self._client, self._upstream):
+            sock = writer.get_extra_info("socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()
+
+    async def close(self) -> None:
+        if self.closed.is_set():
+            return
+        self.closed.set()
+        for _, writer in (self._client, self._upstream):
+            writer.close()
+        for task in self._tasks:
+            if task is not asyncio.current_task():
+                task.cancel()
