@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
         "--allow-any-upstream", action="store_true", help="forward to non-loopback upstreams too"
     )
     proxy.add_argument("--seed", type=int, help="seed for jitter, slicer and toxicity rolls")
+    bench = commands.add_parser("bench", help="measure performance goals as side-by-side ratios")
+    bench.add_argument("target", choices=["proxy"], help="proxy: proxied vs direct throughput, toxic latency")
+    bench.add_argument("--requests", type=int, default=3_000_000, help="requests per throughput measurement")
     cleanup = commands.add_parser(
         "cleanup", help="remove processes and scratch dirs that killed runs left behind"
     )
@@ -61,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args.files)
         if args.command == "cleanup":
             return _cleanup(args.run_id)
+        if args.command == "bench":
+            return _bench(args.target, args.requests)
         if args.command == "proxy":
             return _proxy(args.listen, args.allow_any_upstream, args.seed)
         return _run(args.scenario, args.backend, args.runs_dir, args.quiet)
@@ -108,6 +113,13 @@ def _proxy(listen: str, allow_any: bool, seed: int | None) -> int:
     argv += ["--seed", str(seed)] if seed is not None else []
     os.execv(sys.executable, argv)
     return ExitCode.ENVIRONMENT_ERROR  # not reached
+
+
+def _bench(target: str, requests: int) -> int:
+    from harness.bench.proxy_bench import render, run_proxy_bench
+
+    print(render(run_proxy_bench(requests)))
+    return ExitCode.PASSED
 
 
 def _cleanup(run_id: str | None) -> int:

@@ -42,6 +42,7 @@ class Connection:
         self._rng = rng
         self._active: dict[tuple[str, str], bool] = {}  # (stream, toxic name) -> rolled toxicity
         self._tasks: list[asyncio.Task[None]] = []
+        self._busy = {"upstream": False, "downstream": False}  # a writer holds a dequeued chunk
         self.closed = asyncio.Event()
 
     def start(self) -> None:
@@ -66,7 +67,7 @@ class Connection:
         self, stream: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(QUEUE_CHUNKS)
-        pump = asyncio.create_task(self._read(reader, queue))
+        pump = asyncio.create_task(self._read(stream, reader, queue, writer))
         try:
             await self._write(stream, queue, writer)
         except (ConnectionError, OSError):
@@ -75,9 +76,20 @@ class Connection:
             pump.cancel()
             await self.close()
 
-    async def _read(self, reader: asyncio.StreamReader, queue: asyncio.Queue[tuple[float, bytes]]) -> None:
+    async def _read(
+        self,
+        stream: str,
+        reader: asyncio.StreamReader,
+        queue: asyncio.Queue[tuple[float, bytes]],
+        writer: asyncio.StreamWriter,
+    ) -> None:
         try:
             while chunk := await reader.read(READ_SIZE):
+                if not self._toxics(stream) and queue.empty() and not self._busy[stream]:
+                    # Fast path: no toxic and nothing queued or in flight, so order holds without the queue.
+                    writer.write(chunk)
+                    await writer.drain()
+                    continue
                 await queue.put((time.monotonic(), chunk))
         except (ConnectionError, OSError):
             pass
@@ -88,7 +100,9 @@ class Connection:
     ) -> None:
         sent = 0
         while True:
+            self._busy[stream] = False
             arrived, chunk = await queue.get()
+            self._busy[stream] = True
             toxics = await self._hold_while_timeout(stream)
             if not chunk:
                 await self._slow_close(toxics)

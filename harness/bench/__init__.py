@@ -1,0 +1,1 @@
+"""`drill bench`: performance goals as ratios measured side by side in one run."""

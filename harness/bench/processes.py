@@ -1,0 +1,97 @@
+"""Short-lived helper processes for benchmarks: a scratch redis-server and the proxy, always stopped."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import redis
+
+from harness.backends.local import HOST, INSTALL_HINT, free_port
+from harness.backends.readiness import wait_for
+from harness.errors import BackendError
+
+
+@contextlib.contextmanager
+def scratch_redis(extra: tuple[str, ...] = ()) -> Iterator[int]:
+    """A fresh redis-server on a free loopback port, no persistence; yields its port."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise BackendError(f"redis-server not found. Hint: {INSTALL_HINT}")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no", *extra],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        client = redis.Redis(host=HOST, port=port, socket_timeout=0.5)
+        wait_for(
+            lambda: None if client.ping() else "no PONG",
+            timeout=10,
+            what="scratch redis-server",
+            hint="is redis-server runnable?",
+            not_yet=(redis.ConnectionError,),
+        )
+        client.close()
+        yield port
+    finally:
+        process.kill()
+        process.wait()
+
+
+@contextlib.contextmanager
+def proxy_process() -> Iterator[int]:
+    """The proxy as its own process (as drills run it); yields its API port."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness.proxy", "--listen", f"{HOST}:0"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line.startswith("listening on "):
+            raise BackendError(f"the proxy did not start: {line.strip() or 'no output'}")
+        yield int(line.rsplit(":", 1)[1])
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass(frozen=True, slots=True)
+class BenchResult:
+    test: str
+    rps: float
+    p50_ms: float
+
+
+def redis_benchmark(port: int, *args: str) -> BenchResult:
+    """Run redis-benchmark (CSV output) against a loopback port; the first result row."""
+    binary = shutil.which("redis-benchmark")
+    if binary is None:
+        raise BackendError(f"redis-benchmark not found. Hint: {INSTALL_HINT}")
+    out = subprocess.run(
+        [binary, "-h", HOST, "-p", str(port), "--csv", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout
+    rows = [r for r in csv.DictReader(io.StringIO(out)) if r.get("rps")]
+    if not rows:
+        raise BackendError(f"redis-benchmark printed no result: {out.strip()[:200]}")
+    return BenchResult(rows[0]["test"], float(rows[0]["rps"]), float(rows[0]["p50_latency_ms"]))
+
+
+def settle(seconds: float = 0.2) -> None:
+    time.sleep(seconds)

@@ -1,0 +1,57 @@
+"""`drill bench proxy`: proxied vs direct throughput (pipeline 100), and round trips under a 50 ms toxic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tabulate import tabulate
+from toxiproxy import Toxiproxy
+
+from harness.bench.processes import proxy_process, redis_benchmark, scratch_redis
+
+PIPELINE = 100
+CLIENTS = 10
+REQUESTS = 1_000_000
+LATENCY_MS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyBench:
+    direct_rps: float
+    proxied_rps: float
+    toxic_p50_ms: float
+
+    @property
+    def ratio(self) -> float:
+        return self.proxied_rps / self.direct_rps if self.direct_rps else 0.0
+
+
+def run_proxy_bench(requests: int = REQUESTS) -> ProxyBench:
+    with scratch_redis() as redis_port, proxy_process() as api_port:
+        toxiproxy = Toxiproxy()
+        toxiproxy.update_api_consumer("127.0.0.1", api_port)  # the client library keeps this in class state
+        proxy = toxiproxy.create(upstream=f"127.0.0.1:{redis_port}", name="bench")
+        proxied_port = int(proxy.listen.rsplit(":", 1)[1])
+        load = ("-t", "set", "-P", str(PIPELINE), "-c", str(CLIENTS), "-n", str(requests))
+        direct = redis_benchmark(redis_port, *load)
+        proxied = redis_benchmark(proxied_port, *load)
+        proxy.add_toxic(type="latency", attributes={"latency": LATENCY_MS})
+        slow = redis_benchmark(proxied_port, "-t", "ping_mbulk", "-c", "1", "-n", "40")
+        return ProxyBench(direct.rps, proxied.rps, slow.p50_ms)
+
+
+def render(result: ProxyBench) -> str:
+    rows = [
+        (f"SET pipeline {PIPELINE}, {CLIENTS} clients: direct", f"{result.direct_rps:,.0f} ops/s", ""),
+        (
+            "same through the proxy, no toxic",
+            f"{result.proxied_rps:,.0f} ops/s",
+            f"ratio {result.ratio:.2f} (goal >= 0.80)",
+        ),
+        (
+            f"PING p50 with a {LATENCY_MS} ms latency toxic",
+            f"{result.toxic_p50_ms:.1f} ms",
+            f"+{result.toxic_p50_ms - LATENCY_MS:.1f} ms over the toxic (goal <= +2 ms)",
+        ),
+    ]
+    return tabulate(rows, headers=["measurement", "value", "verdict"], tablefmt="simple")
