@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.backends.base import Backend, Topology
+from harness.backends.base import Backend, Node, Topology
 from harness.backends.local import LocalBackend
-from harness.faults.process import ProcessFaults
+from harness.faults.injector import FaultInjector
 from harness.faults.timeline import due, schedule
 from harness.observe.info_sampler import sample_info
 from harness.observe.log import ObservationLog, read_log
@@ -42,7 +42,7 @@ def run_drill(scenario: Scenario, options: RunOptions, progress: Progress) -> Ru
     started = time.monotonic()
     run = RunContext.create(options.runs_dir, scenario.name)
     log = ObservationLog(run.run_dir / "observations.jsonl")
-    backend: Backend = LocalBackend(scenario.environment, run)
+    backend: Backend = LocalBackend(scenario.environment, run, scenario.seed)
     try:
         log.append(
             "run",
@@ -58,7 +58,11 @@ def run_drill(scenario: Scenario, options: RunOptions, progress: Progress) -> Ru
             "topology",
             master_name=topology.master_name,
             primary=topology.initial_primary,
-            nodes={n.name: {"kind": n.kind, "address": n.address} for n in topology.nodes},
+            nodes={n.name: _node_record(n) for n in topology.nodes},
+            links={
+                link.name: {"kind": link.kind, "node": link.node, "port": link.port}
+                for link in topology.links
+            },
         )
         progress(f"topology ready in {log.now():.2f}s; driving load for {scenario.load.duration:g}s")
         _drive(scenario, backend, topology, log, run, progress)
@@ -81,6 +85,11 @@ def run_drill(scenario: Scenario, options: RunOptions, progress: Progress) -> Ru
     (run.run_dir / "report.json").write_text(render_json(report), encoding="utf-8")
     (run.run_dir / "junit.xml").write_text(render_junit(report), encoding="utf-8")
     return report
+
+
+def _node_record(node: Node) -> dict[str, str]:
+    host, port = node.client_address
+    return {"kind": node.kind, "address": node.address, "client_address": f"{host}:{port}"}
 
 
 def _drive(
@@ -107,7 +116,7 @@ def _drive(
     for thread in observers:
         thread.start()
     load = LoadRunner(scenario.load, topology, log, key_prefix=f"drill:{run.run_id}")
-    faults = ProcessFaults(backend, topology, log)
+    faults = FaultInjector(backend, topology, log)
     plan = schedule(scenario.faults, scenario.seed)
     fired = 0
     try:
@@ -117,7 +126,8 @@ def _drive(
             for fault in due(plan, elapsed, fired):
                 faults.apply(fault)
                 fired += 1
-                progress(f"{elapsed:6.2f}s  fault: {fault.spec.action} {fault.spec.target}")
+                effect = f" {fault.spec.network.effect}" if fault.spec.network else ""
+                progress(f"{elapsed:6.2f}s  fault: {fault.spec.action}{effect} {fault.spec.target}")
             time.sleep(TICK_S)
         load.stop()
         progress(f"{log.now() - began:6.2f}s  load stopped; reading acknowledged writes back")

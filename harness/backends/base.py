@@ -15,11 +15,31 @@ class Node:
     name: str
     kind: NodeKind
     host: str
-    port: int
+    port: int  # the node itself: observers and probes use it, so they see the truth through any fault
+    client_port: int = 0  # where clients, Sentinels and replicas reach it (its proxy); 0: the node itself
 
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def client_address(self) -> tuple[str, int]:
+        return self.host, self.client_port or self.port
+
+
+LinkKind = Literal["clients", "replication"]
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A proxied network path: "clients" carries clients, Sentinels and replicas to `node`; "replication"
+    carries one replica's replication stream to the initial primary."""
+
+    name: str
+    kind: LinkKind
+    node: str  # the node the link leads to
+    replica: str  # for replication links: the replica at the other end; "" otherwise
+    port: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +49,8 @@ class Topology:
     master_name: str
     nodes: tuple[Node, ...]
     initial_primary: str
+    links: tuple[Link, ...] = ()
+    proxy_api: tuple[str, int] | None = None  # the Toxiproxy-compatible API controlling the links
 
     @property
     def data_nodes(self) -> tuple[Node, ...]:
@@ -45,10 +67,20 @@ class Topology:
         raise KeyError(name)
 
     def by_address(self, host: str, port: int) -> Node | None:
+        """The node an address leads to: its own port, its client proxy, or a replication link to it."""
         for node in self.nodes:
-            if node.host == host and node.port == port:
+            if node.host == host and port in (node.port, node.client_port):
                 return node
+        for link in self.links:
+            if link.port == port:
+                return self.node(link.node)
         return None
+
+    def link(self, name: str) -> Link:
+        for link in self.links:
+            if link.name == name:
+                return link
+        raise KeyError(name)
 
 
 class Backend(ABC):

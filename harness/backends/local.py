@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import socket
 import subprocess
@@ -9,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from harness.backends.base import Backend, Node, NodeKind, Topology
+from harness.backends.base import Backend, Link, Node, Topology
+from harness.backends.links import LinkControl, link_name, start_proxy
 from harness.backends.readiness import tail
 from harness.backends.reaper import kill_and_wait, register_pid
 from harness.backends.redis_config import redis_conf, sentinel_conf
@@ -44,10 +46,20 @@ class _Spec:
     log: Path
 
 
+def _replication_source(replica: Node, primary: Node, topology: Topology) -> tuple[str, int]:
+    """Where a replica replicates from: its own replication link, else the primary's client link."""
+    for link in topology.links:
+        if link.kind == "replication" and link.replica == replica.name:
+            return HOST, link.port
+    return primary.client_address
+
+
 class LocalBackend(Backend):
-    def __init__(self, env: Environment, run: RunContext) -> None:
+    def __init__(self, env: Environment, run: RunContext, seed: int = 0) -> None:
         self._env = env
         self._run = run
+        self._seed = seed
+        self._proxy: subprocess.Popen[str] | None = None
         self._specs: dict[str, _Spec] = {}
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: dict[str, IO[bytes]] = {}
@@ -55,6 +67,12 @@ class LocalBackend(Backend):
     def up(self) -> Topology:
         server, sentinel = find_binary("redis-server"), find_binary("redis-sentinel")
         topology = self._plan()
+        if topology.links:
+            self._proxy, api_port = start_proxy(
+                self._run, self._run.run_dir / "logs" / "proxy.log", self._seed
+            )
+            topology = dataclasses.replace(topology, proxy_api=(HOST, api_port))
+            LinkControl((HOST, api_port)).create(topology.links, topology)
         primary = topology.node(topology.initial_primary)
         for node in topology.nodes:
             data_dir = self._run.work_dir / node.name
@@ -62,16 +80,19 @@ class LocalBackend(Backend):
             conf = self._run.run_dir / "config" / f"{node.name}.conf"
             conf.parent.mkdir(exist_ok=True)
             if node.kind == "redis":
-                replica_of = None if node is primary else (primary.host, primary.port)
-                conf.write_text(redis_conf(self._env, node.host, node.port, str(data_dir), replica_of))
+                text = redis_conf(
+                    self._env,
+                    node.host,
+                    node.port,
+                    str(data_dir),
+                    None if node is primary else _replication_source(node, primary, topology),
+                    node.client_address if node.client_port else None,
+                )
                 command: tuple[str, ...] = (server, str(conf.resolve()))
             else:
-                conf.write_text(
-                    sentinel_conf(
-                        self._env, node.host, node.port, str(data_dir), (primary.host, primary.port)
-                    )
-                )
+                text = sentinel_conf(self._env, node.host, node.port, str(data_dir), primary.client_address)
                 command = (sentinel, str(conf.resolve()))
+            conf.write_text(text)
             self._specs[node.name] = _Spec(node, command, self._run.run_dir / "logs" / f"{node.name}.log")
         # Sentinels learn the replicas from the primary's INFO, which they poll only every 10 s once
         # connected: start them after the replicas are linked so they see them on their first poll.
@@ -84,20 +105,30 @@ class LocalBackend(Backend):
         return topology
 
     def _plan(self) -> Topology:
-        nodes: list[Node] = []
-        kinds: list[tuple[NodeKind, int]] = [
-            ("redis", self._env.replicas + 1),
-            ("sentinel", self._env.sentinels.count),
-        ]
         ports: set[int] = set()
-        for kind, count in kinds:
-            for i in range(count):
-                port = free_port()
-                while port in ports:
-                    port = free_port()
-                ports.add(port)
-                nodes.append(Node(f"{kind}-{i + 1}", kind, HOST, port))
-        return Topology(self._env.master_name, tuple(nodes), "redis-1")
+
+        def port() -> int:
+            chosen = free_port()
+            while chosen in ports:
+                chosen = free_port()
+            ports.add(chosen)
+            return chosen
+
+        proxy = self._env.proxy
+        nodes: list[Node] = []
+        links: list[Link] = []
+        for i in range(self._env.replicas + 1):
+            name = f"redis-{i + 1}"
+            client_port = port() if proxy and proxy.clients else 0
+            nodes.append(Node(name, "redis", HOST, port(), client_port))
+            if client_port:
+                links.append(Link(name, "clients", name, "", client_port))
+            if proxy and proxy.replication and i > 0:
+                links.append(Link(link_name(f"replication:{name}"), "replication", "redis-1", name, port()))
+        nodes += [
+            Node(f"sentinel-{i + 1}", "sentinel", HOST, port()) for i in range(self._env.sentinels.count)
+        ]
+        return Topology(self._env.master_name, tuple(nodes), "redis-1", tuple(links))
 
     def _start(self, name: str) -> None:
         spec = self._specs[name]
@@ -130,9 +161,14 @@ class LocalBackend(Backend):
         return f"process exited with code {code}"
 
     def down(self) -> None:
-        kill_and_wait([p.pid for p in self._procs.values() if p.poll() is None])
-        for proc in self._procs.values():
+        procs: list[subprocess.Popen[bytes] | subprocess.Popen[str]] = [*self._procs.values()]
+        if self._proxy is not None:
+            procs.append(self._proxy)
+        kill_and_wait([p.pid for p in procs if p.poll() is None])
+        for proc in procs:
             proc.wait()
+        if self._proxy is not None and self._proxy.stdout is not None:
+            self._proxy.stdout.close()
         for log in self._logs.values():
             log.close()
         self._logs.clear()

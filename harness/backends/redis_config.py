@@ -15,7 +15,12 @@ def render_value(value: ConfigValue) -> str:
 
 
 def redis_conf(
-    env: Environment, host: str, port: int, data_dir: str, replica_of: tuple[str, int] | None
+    env: Environment,
+    host: str,
+    port: int,
+    data_dir: str,
+    replica_of: tuple[str, int] | None,
+    announce: tuple[str, int] | None = None,
 ) -> str:
     lines = [
         f"port {port}",
@@ -26,6 +31,10 @@ def redis_conf(
         "protected-mode no",  # bound to loopback only
     ]
     lines += [f"{key} {render_value(value)}" for key, value in env.config]
+    if announce is not None:
+        # Replicas report this address to the primary, and Sentinel hands it to clients after a failover:
+        # announcing the node's proxy keeps clients and replication on the proxied path.
+        lines += [f"replica-announce-ip {announce[0]}", f"replica-announce-port {announce[1]}"]
     if replica_of is not None:
         lines.append(f"replicaof {replica_of[0]} {replica_of[1]}")
     return "\n".join(lines) + "\n"

@@ -115,8 +115,9 @@ def _sentinel_agrees(sentinel: Node, topology: Topology, env: Environment) -> st
     with probe_client(sentinel) as client:
         state = client.sentinel_master(topology.master_name)
     address = (state.get("ip"), int(state.get("port", 0)))
-    if address != (primary.host, primary.port):
-        return f"sees primary at {address[0]}:{address[1]}, expected {primary.address}"
+    if address != primary.client_address:
+        expected = "{}:{}".format(*primary.client_address)
+        return f"sees primary at {address[0]}:{address[1]}, expected {expected}"
     others, replicas = int(state.get("num-other-sentinels", 0)), int(state.get("num-slaves", 0))
     if others < env.sentinels.count - 1:
         return f"knows {others} of {env.sentinels.count - 1} other Sentinels"

@@ -119,3 +119,9 @@ def choice(*options: str) -> Callable[[Any], str]:
         return str(value)
 
     return parse
+
+
+def boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(f"expected true or false, got {_kind(value)} {value!r}")
+    return value

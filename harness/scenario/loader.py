@@ -7,7 +7,7 @@ from typing import Any
 
 from harness.errors import ConfigError, Problem
 from harness.scenario.durations import Bound, parse_bound, parse_duration
-from harness.scenario.fields import Cursor, Invalid, choice, integer, number, text
+from harness.scenario.fields import Cursor, Invalid, boolean, choice, integer, number, text
 from harness.scenario.model import (
     NO_RETRY,
     ConfigValue,
@@ -15,6 +15,8 @@ from harness.scenario.model import (
     Expectation,
     FaultSpec,
     LoadSpec,
+    NetworkSpec,
+    ProxySpec,
     RetryPolicy,
     Runbook,
     Scenario,
@@ -143,6 +145,7 @@ def _environment_file(path: Path, problems: list[Problem]) -> Environment | None
         "sentinels",
         "config",
         "readiness_timeout",
+        "proxy",
     )
     if not cur.mapping(allowed, "environment settings"):
         return None
@@ -156,7 +159,10 @@ def _environment_file(path: Path, problems: list[Problem]) -> Environment | None
         cur.error("required field is missing", "sentinels")
     config = _config(cur.child("config")) if "config" in cur.value else ()
     readiness = cur.get("readiness_timeout", parse_duration, 20.0)
+    proxy = _proxy(cur.child("proxy")) if "proxy" in cur.value else None
     if None in (name, engine, backend, master_name, replicas, sentinels, config, readiness):
+        return None
+    if "proxy" in cur.value and proxy is None:
         return None
     assert sentinels is not None and config is not None
     return Environment(
@@ -169,7 +175,18 @@ def _environment_file(path: Path, problems: list[Problem]) -> Environment | None
         sentinels=sentinels,
         config=config,
         readiness_timeout=float(readiness or 0),
+        proxy=proxy,
     )
+
+
+def _proxy(cur: Cursor) -> ProxySpec | None:
+    if not cur.mapping(("clients", "replication"), "proxy settings"):
+        return None
+    clients = cur.get("clients", boolean, False)
+    replication = cur.get("replication", boolean, False)
+    if clients is None or replication is None:
+        return None
+    return ProxySpec(clients=clients, replication=replication)
 
 
 def _master_name(value: Any) -> str:
@@ -336,21 +353,85 @@ def _error_classes(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+ACTIONS = ("kill", "restart", "network", "heal")
+
+
 def _fault(cur: Cursor) -> FaultSpec | None:
-    if not cur.mapping(("at", "jitter", "kill", "restart"), "fault settings"):
+    if not cur.mapping(("at", "jitter", *ACTIONS), "fault settings"):
         return None
     at = cur.get("at", parse_duration)
     jitter = cur.get("jitter", parse_duration, 0.0)
-    actions = [key for key in ("kill", "restart") if key in cur.value]
+    actions = [key for key in ACTIONS if key in cur.value]
     if len(actions) != 1:
-        cur.error("a fault needs exactly one action: kill or restart")
+        cur.error(f"a fault needs exactly one action: {', '.join(ACTIONS)}")
         return None
-    target = cur.get(actions[0], text)
+    action = actions[0]
+    if action == "network":
+        network = _network(cur.child("network"))
+        if at is None or jitter is None or network is None:
+            return None
+        return FaultSpec(at=at, jitter=jitter, action="network", target=network[0], network=network[1])
+    target = cur.get(action, text)
     if at is None or jitter is None or target is None:
         return None
-    return FaultSpec(
-        at=at, jitter=jitter, action="kill" if actions[0] == "kill" else "restart", target=target
-    )
+    return FaultSpec(at=at, jitter=jitter, action=action, target=target)  # type: ignore[arg-type]
+
+
+NETWORK_EFFECTS = ("latency", "bandwidth", "timeout", "reset", "partition")
+
+
+def _network(cur: Cursor) -> tuple[str, NetworkSpec] | None:
+    if not cur.mapping(("link", "stream", "jitter", *NETWORK_EFFECTS), "network fault settings"):
+        return None
+    link = cur.get("link", text)
+    stream = cur.get("stream", choice("upstream", "downstream", "both"), "both")
+    effects = [key for key in NETWORK_EFFECTS if key in cur.value]
+    if len(effects) != 1:
+        cur.error(f"a network fault needs exactly one effect: {', '.join(NETWORK_EFFECTS)}")
+        return None
+    effect = effects[0]
+    spec: NetworkSpec | None = None
+    if effect == "latency":
+        latency = cur.get("latency", parse_duration)
+        jitter = cur.get("jitter", parse_duration, 0.0)
+        if latency is not None and jitter is not None:
+            spec = NetworkSpec("latency", stream, latency=latency, jitter=jitter)  # type: ignore[arg-type]
+    elif effect == "bandwidth":
+        rate = cur.get("bandwidth", _rate)
+        if rate is not None:
+            spec = NetworkSpec("bandwidth", stream, rate_kbs=rate)  # type: ignore[arg-type]
+    elif effect in ("timeout", "reset"):
+        delay = cur.get(effect, _delay_or_true)
+        if delay is not None:
+            spec = NetworkSpec(effect, stream, timeout=delay)  # type: ignore[arg-type]
+    else:
+        partition = cur.get("partition", boolean)
+        if partition is False:
+            cur.error("use heal to end a partition", "partition")
+        elif partition:
+            spec = NetworkSpec("partition", "both")
+    if "jitter" in cur.value and effect != "latency":
+        cur.error("jitter goes with latency only", "jitter")
+        return None
+    if link is None or stream is None or spec is None:
+        return None
+    return link, spec
+
+
+def _rate(value: Any) -> int:
+    """A bandwidth such as "100KB/s" (kilobytes per second, as Toxiproxy's bandwidth toxic)."""
+    if isinstance(value, str) and value.upper().endswith("KB/S") and value[:-4].strip().isdigit():
+        rate = int(value[:-4])
+        if rate > 0:
+            return rate
+    raise Invalid(f"expected a bandwidth such as 100KB/s, got {value!r}")
+
+
+def _delay_or_true(value: Any) -> float:
+    """true: at once (reset) or until healed (timeout); a duration: after that long."""
+    if value is True:
+        return 0.0
+    return parse_duration(value)
 
 
 def node_names(env: Environment) -> tuple[str, ...]:
@@ -358,16 +439,41 @@ def node_names(env: Environment) -> tuple[str, ...]:
     return data + tuple(f"sentinel-{i + 1}" for i in range(env.sentinels.count))
 
 
+def link_names(env: Environment) -> tuple[str, ...]:
+    """Link selectors a network fault may name, given the environment's proxy settings."""
+    proxy = env.proxy
+    data = tuple(f"redis-{i + 1}" for i in range(env.replicas + 1))
+    out: tuple[str, ...] = ()
+    if proxy is not None and proxy.clients:
+        out += ("primary", "replica", *data) if env.replicas else ("primary", *data)
+    if proxy is not None and proxy.replication and env.replicas:
+        out += ("replication:replica", *(f"replication:{n}" for n in data[1:]))
+    return out
+
+
 def _check_targets(cur: Cursor, faults: tuple[FaultSpec, ...], env: Environment) -> None:
     names = node_names(env)
     for i, fault in enumerate(faults):
+        where = cur.child("faults").child(i)
+        if fault.action in ("network", "heal"):
+            links = link_names(env) + (("all",) if fault.action == "heal" else ())
+            if not link_names(env):
+                where.error(
+                    f"network faults need an environment with proxied links (proxy: {{clients: true}} "
+                    f"in {env.file})",
+                    fault.action,
+                )
+            elif fault.target not in links:
+                at, field = (where, "heal") if fault.action == "heal" else (where.child("network"), "link")
+                at.error(f"unknown link {fault.target!r} (expected one of: {', '.join(links)})", field)
+            continue
         roles = ("primary", "replica") if fault.action == "kill" else ("last-killed",)
         if fault.target not in roles + names:
-            cur.child("faults").child(i).error(
+            where.error(
                 f"unknown target {fault.target!r} (expected one of: {', '.join(roles + names)})", fault.action
             )
         if fault.target == "replica" and env.replicas == 0:
-            cur.child("faults").child(i).error("the environment has no replicas to kill", fault.action)
+            where.error("the environment has no replicas to kill", fault.action)
 
 
 def _expect(cur: Cursor) -> Expectation | None:

@@ -21,6 +21,14 @@ class SentinelSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ProxySpec:
+    """Which network paths go through the Toxiproxy-compatible proxy, so faults can act on them."""
+
+    clients: bool  # one link per data node, for clients, Sentinels and replicas (nodes announce it)
+    replication: bool  # one link per replica to the initial primary (until Sentinel reconfigures it)
+
+
+@dataclass(frozen=True, slots=True)
 class Environment:
     """A replicated topology: one primary, N replicas, M Sentinels."""
 
@@ -33,6 +41,7 @@ class Environment:
     sentinels: SentinelSpec
     config: tuple[tuple[str, ConfigValue], ...]
     readiness_timeout: float
+    proxy: ProxySpec | None = None
 
     def bound_settings(self) -> dict[str, float]:
         """Values that time bounds in runbooks may refer to, in seconds."""
@@ -68,7 +77,19 @@ class LoadSpec:
     retry: RetryPolicy
 
 
-FaultAction = Literal["kill", "restart"]
+FaultAction = Literal["kill", "restart", "network", "heal"]
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkSpec:
+    """One network effect on a proxied link, as a Toxiproxy toxic (or the proxy disabled, for a partition)."""
+
+    effect: Literal["latency", "bandwidth", "timeout", "reset", "partition"]
+    stream: Literal["upstream", "downstream", "both"] = "both"
+    latency: float = 0.0  # seconds
+    jitter: float = 0.0  # seconds
+    rate_kbs: int = 0  # bandwidth, KB/s
+    timeout: float = 0.0  # seconds; for "timeout" 0 holds data until healed, for "reset" the delay
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +99,11 @@ class FaultSpec:
     at: float
     jitter: float
     action: FaultAction
-    target: str  # "primary", "replica", "last-killed" or a node name
+    # kill/restart: "primary", "replica", "last-killed" or a node name.
+    # network/heal: a link: "primary", "replica", a data node name, "replication:<replica>" or
+    # "replication:replica"; heal also takes "all".
+    target: str
+    network: NetworkSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,124 @@
+"""The drill's proxy: started as its own process, its links created and changed through toxiproxy-python."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+from toxiproxy import Toxiproxy
+from toxiproxy.exceptions import InvalidToxic, NotFound, ProxyExists
+from toxiproxy.proxy import Proxy
+
+from harness.backends.base import Link, Topology
+from harness.backends.reaper import register_pid
+from harness.errors import BackendError, FaultError
+from harness.run_context import RunContext
+from harness.scenario.model import NetworkSpec
+
+HOST = "127.0.0.1"
+
+
+def start_proxy(run: RunContext, log: Path, seed: int) -> tuple[subprocess.Popen[str], int]:
+    """`python -m harness.proxy` on a free port, tagged with the run; returns it and its API port."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness.proxy", "--listen", f"{HOST}:0", "--seed", str(seed)],
+        stdout=subprocess.PIPE,
+        stderr=log.open("ab"),
+        text=True,
+        env=run.process_env(),
+        start_new_session=True,
+    )
+    register_pid(run.work_dir, "proxy", process.pid)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line.startswith("listening on "):
+        process.kill()
+        raise BackendError(f"the proxy did not start ({line.strip() or 'no output'}); see {log}")
+    return process, int(line.rsplit(":", 1)[1])
+
+
+class LinkControl:
+    """Creates the topology's links and applies network faults to them, through the Toxiproxy API."""
+
+    def __init__(self, api: tuple[str, int]) -> None:
+        self._server = Toxiproxy()
+        # toxiproxy-python keeps the API address in class attributes: one proxy per drill process.
+        self._server.update_api_consumer(api[0], api[1])
+
+    def create(self, links: tuple[Link, ...], topology: Topology) -> None:
+        try:
+            self._server.populate(
+                [
+                    {
+                        "name": link.name,
+                        "listen": f"{HOST}:{link.port}",
+                        "upstream": "{}:{}".format(*_upstream(link, topology)),
+                    }
+                    for link in links
+                ]
+            )
+        except (requests.RequestException, ProxyExists, NotFound, InvalidToxic) as exc:
+            raise BackendError(f"cannot create the proxy's links: {exc}") from None
+
+    def apply(self, link: str, spec: NetworkSpec) -> list[str]:
+        """Apply one network effect; returns the names of the toxics added (none for a partition)."""
+        proxy = self._proxy(link)
+        if spec.effect == "partition":
+            proxy.disable()
+            return []
+        streams = ("upstream", "downstream") if spec.stream == "both" else (spec.stream,)
+        names = []
+        for stream in streams:
+            name = f"drill_{spec.effect}_{stream}"
+            proxy.add_toxic(
+                name=name,
+                type=_TOXIC_TYPES[spec.effect],
+                stream=stream,
+                attributes=_attributes(spec, len(streams)),
+            )
+            names.append(name)
+        return names
+
+    def heal(self, link: str | None) -> None:
+        """Remove every toxic and enable the link (or every link, for None)."""
+        if link is None:
+            self._server.reset()
+            return
+        proxy = self._proxy(link)
+        for name in proxy.toxics():
+            proxy.destroy_toxic(name)
+        proxy.enable()
+
+    def _proxy(self, link: str) -> Proxy:
+        proxy = self._server.get_proxy(link)
+        if proxy is None:
+            raise FaultError(f"the proxy has no link named {link}")
+        return proxy
+
+
+_TOXIC_TYPES = {"latency": "latency", "bandwidth": "bandwidth", "timeout": "timeout", "reset": "reset_peer"}
+
+
+def _attributes(spec: NetworkSpec, streams: int) -> dict[str, int]:
+    if spec.effect == "latency":
+        # A round trip crosses both streams: split the latency so `latency: 50ms` adds 50 ms per round trip.
+        return {
+            "latency": round(spec.latency * 1000 / streams),
+            "jitter": round(spec.jitter * 1000 / streams),
+        }
+    if spec.effect == "bandwidth":
+        return {"rate": spec.rate_kbs}
+    return {"timeout": round(spec.timeout * 1000)}
+
+
+def link_name(selector: str) -> str:
+    """The proxy's name for a link selector: "redis-2" or "replication:redis-2" -> "redis-2-replication"."""
+    kind, _, node = selector.partition(":")
+    return f"{node}-replication" if node else kind
+
+
+def _upstream(link: Link, topology: Topology) -> tuple[str, int]:
+    node = topology.node(link.node)
+    return node.host, node.port

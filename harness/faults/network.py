@@ -1,0 +1,69 @@
+"""Network faults: toxics on proxied links, partitions (a disabled link), and heal."""
+
+from __future__ import annotations
+
+import random
+
+from harness.backends.base import Backend, Topology
+from harness.backends.links import LinkControl, link_name
+from harness.errors import FaultError
+from harness.faults.process import current_primary
+from harness.faults.timeline import ScheduledFault
+from harness.observe.log import ObservationLog
+
+
+class NetworkFaults:
+    def __init__(self, backend: Backend, topology: Topology, log: ObservationLog) -> None:
+        if topology.proxy_api is None:
+            raise FaultError("network faults need an environment with proxied links (proxy: in its file)")
+        self._backend = backend
+        self._topology = topology
+        self._log = log
+        self._links = LinkControl(topology.proxy_api)
+
+    def apply(self, fault: ScheduledFault) -> None:
+        spec = fault.spec
+        if spec.action == "heal" and spec.target == "all":
+            self._links.heal(None)
+            self._log.append("fault", index=fault.index, action="heal", target="all", node=None, link="all")
+            return
+        name = self._resolve(spec.target, fault.choice_seed)
+        link = self._topology.link(name)
+        if spec.action == "heal":
+            self._links.heal(name)
+            toxics: list[str] = []
+        else:
+            assert spec.network is not None
+            toxics = self._links.apply(name, spec.network)
+        effect = spec.network.effect if spec.network else "heal"
+        self._log.append(
+            "fault",
+            index=fault.index,
+            action=spec.action,
+            target=spec.target,
+            link=name,
+            node=link.node,
+            replica=link.replica or None,
+            effect=effect,
+            toxics=toxics,
+        )
+        self._log.flush()
+
+    def _resolve(self, selector: str, seed: int) -> str:
+        """The proxy link a selector names, choosing "primary"/"replica" from the topology as it is now."""
+        kind, _, which = selector.partition(":")
+        node = which if kind == "replication" else kind
+        if node in ("primary", "replica"):
+            primary = current_primary(self._topology)
+            if node == "primary":
+                node = primary
+            else:
+                candidates = sorted(
+                    n.name
+                    for n in self._topology.data_nodes
+                    if n.name != primary and self._backend.is_running(n.name)
+                )
+                if not candidates:
+                    raise FaultError(f"no running replica for {selector}")
+                node = random.Random(seed).choice(candidates)
+        return link_name(f"replication:{node}" if kind == "replication" else node)
