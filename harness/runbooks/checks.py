@@ -156,6 +156,36 @@ def _replication_lag(index: int, rounds: list[Record], replica: str) -> float:
     return now - float(rounds[0]["t"])  # behind every sample we have: at least this old
 
 
+def replication_lag(
+    step: Step, history: History, settings: dict[str, float], source: str, section: str
+) -> Verdict:
+    """A replica's lag (from sampled offsets) rises above a threshold: the lag warning is detected."""
+    incident = history.incident
+    if incident is None:
+        return _no_incident(step, source, section)
+    watched = incident.get("replica") or incident.get("node") if step.node == "incident" else None
+    rounds = [r for r in history.of("info") if r["t"] >= incident["t"]]
+    for index, round_ in enumerate(rounds):
+        for name, node in round_["nodes"].items():
+            if node.get("role") != "slave" or "error" in node or (watched and name != watched):
+                continue
+            lag = _replication_lag(index, rounds, name)
+            if lag > step.above:
+                threshold = format_seconds(step.above)
+                evidence = f"{name} {format_seconds(lag)} behind the primary (threshold {threshold})"
+                return _verdict(step, source, section, settings, incident, float(round_["t"]), evidence)
+    who = watched or "any replica"
+    return _verdict(
+        step,
+        source,
+        section,
+        settings,
+        incident,
+        None,
+        f"{who} never lagged more than {format_seconds(step.above)} after the incident",
+    )
+
+
 def error_rate_back_to_baseline(
     step: Step, history: History, settings: dict[str, float], source: str, section: str
 ) -> Verdict:
@@ -201,4 +231,5 @@ CHECKS: dict[str, Check] = {
     "writable": writable,
     "replicas_attached": replicas_attached,
     "error_rate_back_to_baseline": error_rate_back_to_baseline,
+    "replication_lag": replication_lag,
 }

@@ -67,7 +67,7 @@ SENTINEL_EVENTS = (
     "-failover-abort-no-good-slave",
     "+failover-end-for-timeout",
 )
-CHECKS = ("sentinel_event", "writable", "replicas_attached", "error_rate_back_to_baseline")
+CHECKS = ("sentinel_event", "writable", "replicas_attached", "replication_lag", "error_rate_back_to_baseline")
 # How much later than down-after-milliseconds detection may come when a scenario asks for "from_config".
 DETECTION_SLACK_S = 1.0
 
@@ -533,6 +533,7 @@ _STEP_PARAMS = {
     "writable": ("within",),
     "replicas_attached": ("lag_below", "within", "replicas"),
     "error_rate_back_to_baseline": ("within", "tolerance"),
+    "replication_lag": ("above", "node", "within"),
 }
 
 
@@ -561,7 +562,8 @@ def _step(cur: Cursor) -> Step | None:
     lag = params.get("lag_below", parse_duration, 1.0)
     tolerance = params.get("tolerance", number(0.0, 1.0), 0.0)
     replicas = params.get("replicas", choice("live", "all"), "live")
-    if None in (event, node, lag, tolerance, replicas):
+    above = params.get("above", parse_duration, 1.0)
+    if None in (event, node, lag, tolerance, replicas, above):
         return None
     return Step(
         check=check,
@@ -572,4 +574,5 @@ def _step(cur: Cursor) -> Step | None:
         lag_below=float(lag or 0),
         tolerance=float(tolerance or 0),
         replicas=str(replicas),
+        above=float(above or 0),
     )

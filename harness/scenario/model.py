@@ -117,9 +117,9 @@ class Step:
     within: Bound | None = None
     lag_below: float = 1.0
     tolerance: float = 0.0
-    replicas: str = (
-        "live"  # replicas_attached: "live" (every running replica) or "all" (every configured one)
-    )
+    # replicas_attached: "live" (every running replica) or "all" (every configured one)
+    replicas: str = "live"
+    above: float = 1.0  # replication_lag: the threshold the lag must cross
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, drill, live_redis_processes, only_run_dir, run_ports
+from tests.conftest import ROOT, drill, has_record, live_redis_processes, only_run_dir, run_ports
 
 pytestmark = pytest.mark.integration
 
@@ -62,3 +62,26 @@ def test_impossible_bound_fails_exactly_that_check(tmp_path: Path, runs: Path) -
     junit = ET.parse(run_dir / "junit.xml").getroot()
     junit_failed = [c.get("name") for c in junit.iter("testcase") if c.find("failure") is not None]
     assert junit_failed == ["expect: recovery_within"]
+
+
+def test_primary_partition_fails_over_and_old_primary_rejoins(runs: Path) -> None:
+    code, report, run_dir, stdout = run_and_read(ROOT / "scenarios" / "primary-partition.yaml", runs)
+    assert code == 0, stdout
+    checks = {c["name"]: c for c in report["checks"]}
+    assert "+convert-to-slave" in checks["verify: sentinel_event +convert-to-slave (incident)"]["evidence"]
+    assert "2 replica(s) online" in checks["verify: replicas_attached"]["evidence"]
+    assert has_record(run_dir, "fault", action="network", effect="partition", link="redis-1")
+
+
+def test_replication_lag_crosses_the_warning_and_recovers(runs: Path) -> None:
+    code, report, run_dir, stdout = run_and_read(ROOT / "scenarios" / "replication-lag.yaml", runs)
+    assert code == 0, stdout
+    lag = next(c for c in report["checks"] if c["name"] == "detect: replication_lag")
+    assert 1.0 <= lag["measured"] < 2.0
+    fault = next(
+        r
+        for r in map(json.loads, (run_dir / "observations.jsonl").read_text().splitlines())
+        if r["kind"] == "fault"
+    )
+    assert fault["link"].endswith("-replication") and fault["replica"] in lag["evidence"]
+    assert report["load"]["fail"] == 0  # clients never saw the replication fault

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from harness.runbooks.checks import replication_lag
 from harness.runbooks.evaluate import Evaluation, evaluate
+from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
 from harness.scenario.durations import Bound
 from harness.scenario.loader import load_scenario
-from harness.scenario.model import Scenario
+from harness.scenario.model import Scenario, Step
 from tests.unit.history_builder import KILL_AT, failover_log
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,3 +89,41 @@ def test_missing_readback_fails_lost_write_check(scenario: Scenario) -> None:
     result = evaluate(scenario, log)
     assert failed(result) == ["expect: lost_acknowledged_writes"]
     assert "no read-back" in verdict(result, "expect: lost_acknowledged_writes").evidence
+
+
+def lag_log(stuck_from: float) -> list[dict[str, object]]:
+    """A primary writing steadily; its replica stops advancing at `stuck_from` seconds."""
+    log: list[dict[str, object]] = [
+        {"t": 1.0, "kind": "fault", "action": "network", "node": "redis-1", "replica": "redis-2"}
+    ]
+    for i in range(4, 40):
+        t = i / 4
+        log.append(
+            {
+                "t": t,
+                "kind": "info",
+                "nodes": {
+                    "redis-1": {
+                        "role": "master",
+                        "offset": i * 100,
+                        "replicas": [{"node": "redis-2", "state": "online"}],
+                    },
+                    "redis-2": {
+                        "role": "slave",
+                        "offset": min(i, stuck_from * 4) * 100,
+                        "link": "up",
+                        "primary": "redis-1",
+                    },
+                },
+            }
+        )
+    return log
+
+
+def test_replication_lag_check_sees_a_replica_falling_behind() -> None:
+    step = Step(check="replication_lag", line=1, node="incident", above=1.0, within=Bound(5.0))
+    stuck = replication_lag(step, History(tuple(lag_log(stuck_from=3.0))), {}, "rb", "detect")
+    assert stuck.passed and stuck.evidence.startswith("redis-2 1.25s behind")
+    assert stuck.measured == 3.25  # stuck at 3.0 s, more than 1 s behind from 4.25 s; incident at 1.0 s
+    healthy = replication_lag(step, History(tuple(lag_log(stuck_from=99))), {}, "rb", "detect")
+    assert not healthy.passed and "redis-2 never lagged more than 1.00s" in healthy.evidence

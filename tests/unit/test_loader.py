@@ -151,3 +151,39 @@ def test_managed_redis_directives_are_refused(tmp_path: Path) -> None:
 def test_empty_file(tmp_path: Path) -> None:
     write(tmp_path, scenario_yaml="")
     assert problems(tmp_path) == [f"{tmp_path / 'scenario.yaml'}:1: file is empty"]
+
+
+def test_network_faults_need_a_proxied_environment(tmp_path: Path) -> None:
+    bad = SCENARIO.replace("    kill: primary", "    network: {link: primary, latency: 50ms}")
+    write(tmp_path, env_yaml=ENV, rb_yaml=RUNBOOK, scenario_yaml=bad)
+    assert any(
+        ":9: faults[0].network: network faults need an environment with proxied links" in p
+        for p in problems(tmp_path)
+    )
+
+
+def test_network_fault_fields_are_checked(tmp_path: Path) -> None:
+    env = ENV + "proxy: {clients: true}\n"
+    bad = SCENARIO.replace("    kill: primary", "    network: {link: redis-7, bandwidth: fast, jitter: 1s}")
+    write(tmp_path, env_yaml=env, rb_yaml=RUNBOOK, scenario_yaml=bad)
+    found = problems(tmp_path)
+    assert any(":9: faults[0].network.bandwidth: expected a bandwidth such as 100KB/s" in p for p in found)
+    assert any(":9: faults[0].network.jitter: jitter goes with latency only" in p for p in found)
+
+
+def test_network_fault_unknown_link(tmp_path: Path) -> None:
+    env = ENV + "proxy: {clients: true}\n"
+    bad = SCENARIO.replace("    kill: primary", "    network: {link: redis-7, partition: true}")
+    write(tmp_path, env_yaml=env, rb_yaml=RUNBOOK, scenario_yaml=bad)
+    assert any(":9: faults[0].network.link: unknown link 'redis-7'" in p for p in problems(tmp_path))
+
+
+def test_network_fault_loads(tmp_path: Path) -> None:
+    env = ENV + "proxy: {clients: true, replication: true}\n"
+    good = SCENARIO.replace(
+        "    kill: primary", "    network: {link: 'replication:redis-2', bandwidth: 100KB/s}"
+    )
+    write(tmp_path, env_yaml=env, rb_yaml=RUNBOOK, scenario_yaml=good)
+    fault = load_scenario(tmp_path / "scenario.yaml").faults[0]
+    assert (fault.action, fault.target) == ("network", "replication:redis-2")
+    assert fault.network is not None and fault.network.rate_kbs == 100
