@@ -9,6 +9,12 @@ import sys
 from enum import IntEnum
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from harness.scenario.model import Sweep
 
 from harness.errors import BackendError, ConfigError, DrillError, FaultError, Problem, UsageError
 
@@ -91,6 +97,16 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _sweep(sweep: Sweep, runs_dir: Path, progress: Callable[[str], None]) -> int:
+    from harness.sweep.report import render_tables
+    from harness.sweep.runner import run_sweep
+
+    result = run_sweep(sweep, runs_dir, progress)
+    print(render_tables(result.cells))
+    print(f"\n{len(result.cells)} measurements in {result.wall_time_s:.1f}s; CSV: {result.run_dir}/sweep.csv")
+    return ExitCode.PASSED
+
+
 def _validate(files: list[Path]) -> int:
     from harness.scenario.loader import load_any
 
@@ -138,14 +154,18 @@ def _cleanup(run_id: str | None) -> int:
 def _run(scenario_path: Path, backend: str | None, runs_dir: Path, quiet: bool) -> int:
     from harness.report.table import render_table
     from harness.run import RunOptions, run_drill
-    from harness.scenario.loader import load_scenario
+    from harness.scenario.loader import load_drill
+    from harness.scenario.model import Sweep
 
-    scenario = load_scenario(scenario_path)
-    chosen = backend or scenario.environment.backend
+    scenario = load_drill(scenario_path)
 
     def progress(line: str) -> None:
         if not quiet:
             print(line, file=sys.stderr, flush=True)
+
+    if isinstance(scenario, Sweep):
+        return _sweep(scenario, runs_dir, progress)
+    chosen = backend or scenario.environment.backend
 
     report = run_drill(scenario, RunOptions(runs_dir=runs_dir, backend=chosen), progress)
     print(render_table(report))

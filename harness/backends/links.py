@@ -76,7 +76,7 @@ class LinkControl:
                 name=name,
                 type=_TOXIC_TYPES[spec.effect],
                 stream=stream,
-                attributes=_attributes(spec, len(streams)),
+                attributes=_attributes(spec, stream if spec.stream == "both" else None),
             )
             names.append(name)
         return names
@@ -101,16 +101,21 @@ class LinkControl:
 _TOXIC_TYPES = {"latency": "latency", "bandwidth": "bandwidth", "timeout": "timeout", "reset": "reset_peer"}
 
 
-def _attributes(spec: NetworkSpec, streams: int) -> dict[str, int]:
+def _attributes(spec: NetworkSpec, split_for: str | None) -> dict[str, int]:
     if spec.effect == "latency":
-        # A round trip crosses both streams: split the latency so `latency: 50ms` adds 50 ms per round trip.
-        return {
-            "latency": round(spec.latency * 1000 / streams),
-            "jitter": round(spec.jitter * 1000 / streams),
-        }
+        latency, jitter = round(spec.latency * 1000), round(spec.jitter * 1000)
+        if split_for is not None:
+            # A round trip crosses both streams: split the whole milliseconds (toxics take integers) so both
+            # add up to `latency`, the odd one downstream: 1 ms is 0 + 1, 50 ms is 25 + 25.
+            latency, jitter = _half(latency, split_for), _half(jitter, split_for)
+        return {"latency": latency, "jitter": jitter}
     if spec.effect == "bandwidth":
         return {"rate": spec.rate_kbs}
     return {"timeout": round(spec.timeout * 1000)}
+
+
+def _half(milliseconds: int, stream: str) -> int:
+    return milliseconds // 2 + (milliseconds % 2 if stream == "downstream" else 0)
 
 
 def link_name(selector: str) -> str:

@@ -27,7 +27,7 @@ class NetworkFaults:
             self._links.heal(None)
             self._log.append("fault", index=fault.index, action="heal", target="all", node=None, link="all")
             return
-        name = self._resolve(spec.target, fault.choice_seed)
+        name = self.resolve(spec.target, fault.choice_seed)
         link = self._topology.link(name)
         if spec.action == "heal":
             self._links.heal(name)
@@ -49,7 +49,7 @@ class NetworkFaults:
         )
         self._log.flush()
 
-    def _resolve(self, selector: str, seed: int) -> str:
+    def resolve(self, selector: str, seed: int) -> str:
         """The proxy link a selector names, choosing "primary"/"replica" from the topology as it is now."""
         kind, _, which = selector.partition(":")
         node = which if kind == "replication" else kind

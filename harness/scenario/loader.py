@@ -22,6 +22,8 @@ from harness.scenario.model import (
     Scenario,
     SentinelSpec,
     Step,
+    Sweep,
+    SweepSpec,
 )
 from harness.scenario.yamlsource import load_yaml
 
@@ -96,10 +98,28 @@ def load_runbook(path: Path) -> Runbook:
     return runbook
 
 
+def load_sweep(path: Path) -> Sweep:
+    problems: list[Problem] = []
+    sweep = _sweep_file(path, problems)
+    if problems or sweep is None:
+        raise ConfigError(problems)
+    return sweep
+
+
+def load_drill(path: Path) -> Scenario | Sweep:
+    """What `drill run` takes: a scenario, or a sweep (a file with a `sweep:` section)."""
+    data = load_yaml(path).data
+    if isinstance(data, dict) and "sweep" in data:
+        return load_sweep(path)
+    return load_scenario(path)
+
+
 def load_any(path: Path) -> object:
     """Validate a file of any kind, guessing the kind from its keys."""
     source = load_yaml(path)
     data = source.data
+    if isinstance(data, dict) and "sweep" in data:
+        return load_sweep(path)
     if isinstance(data, dict) and "sentinels" in data:
         return load_environment(path)
     if isinstance(data, dict) and ("detect" in data or "verify" in data):
@@ -498,6 +518,56 @@ def _lost_writes(value: Any) -> int | None:
     if value == "report":
         return None
     return integer(0)(value)
+
+
+# --- sweeps ------------------------------------------------------------------------------------------------
+
+
+def _sweep_file(path: Path, problems: list[Problem]) -> Sweep | None:
+    cur = _parse_file(path, problems)
+    if cur is None:
+        return None
+    if not cur.mapping(("name", "description", "environment", "seed", "sweep"), "sweep settings"):
+        return None
+    name = cur.get("name", text)
+    description = cur.get("description", text, "")
+    env_path = _referenced(cur.child("environment")) if "environment" in cur.value else None
+    if "environment" not in cur.value:
+        cur.error("required field is missing", "environment")
+    environment = _environment_file(env_path, problems) if env_path else None
+    seed = cur.get("seed", integer(0), 0)
+    spec = _sweep(cur.child("sweep"))
+    if environment is not None and spec is not None and spec.link not in link_names(environment):
+        cur.child("sweep").error(
+            f"unknown link {spec.link!r} (the environment offers: "
+            f"{', '.join(link_names(environment)) or 'none; set proxy: {clients: true}'})",
+            "link",
+        )
+    if problems or name is None or environment is None or spec is None:
+        return None
+    return Sweep(path, name, str(description), environment, int(seed or 0), spec)
+
+
+def _sweep(cur: Cursor) -> SweepSpec | None:
+    if not cur.mapping(("link", "rtt", "batch", "connections", "cell_duration"), "sweep settings"):
+        return None
+    link = cur.get("link", text, "primary")
+    rtts = cur.get("rtt", _list_of(parse_duration))
+    batches = cur.get("batch", _list_of(integer(1, 100_000)))
+    connections = cur.get("connections", _list_of(integer(1, 1000)))
+    cell = cur.get("cell_duration", parse_duration, 1.0)
+    if link is None or rtts is None or batches is None or connections is None or cell is None:
+        return None
+    return SweepSpec(link, tuple(rtts), tuple(batches), tuple(connections), cell)
+
+
+def _list_of(parse: Any) -> Any:
+    def parse_list(value: Any) -> list[Any]:
+        if not isinstance(value, list) or not value:
+            raise Invalid("expected a non-empty list")
+        return [parse(item) for item in value]
+
+    return parse_list
 
 
 # --- runbooks -----------------------------------------------------------------------------------------------

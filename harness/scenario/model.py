@@ -148,3 +148,24 @@ class Scenario:
     faults: tuple[FaultSpec, ...]
     runbooks: tuple[Runbook, ...]
     expect: Expectation = field(default_factory=lambda: Expectation(None, None, None))
+
+
+@dataclass(frozen=True, slots=True)
+class SweepSpec:
+    """A throughput sweep: one measurement per added round-trip time, pipeline batch and connection count."""
+
+    link: str  # the link the latency goes on (a client link selector, e.g. "primary")
+    rtts: tuple[float, ...]  # seconds; 0 measures the local limit that caps the bound
+    batches: tuple[int, ...]
+    connections: tuple[int, ...]
+    cell_duration: float  # target seconds per measurement
+
+
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    file: Path
+    name: str
+    description: str
+    environment: Environment
+    seed: int
+    sweep: SweepSpec

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -85,3 +86,20 @@ def test_replication_lag_crosses_the_warning_and_recovers(runs: Path) -> None:
     )
     assert fault["link"].endswith("-replication") and fault["replica"] in lag["evidence"]
     assert report["load"]["fail"] == 0  # clients never saw the replication fault
+
+
+def test_small_wan_sweep_matches_the_latency_bound(tmp_path: Path, runs: Path) -> None:
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(
+        f"name: tiny-sweep\nenvironment: {ROOT}/environments/standalone-proxied.yaml\n"
+        "sweep: {link: primary, rtt: [0ms, 20ms], batch: [1, 50], connections: [1], cell_duration: 500ms}\n"
+    )
+    result = drill("run", str(sweep), "--runs-dir", str(runs), "--quiet")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader((only_run_dir(runs) / "sweep.csv").open()))
+    assert len(rows) == 4
+    latency_bound = {(r["rtt_ms"], r["batch"]): float(r["ratio"]) for r in rows if r["rtt_ms"] == "20"}
+    # 20 ms per round trip: 1 connection x batch / 0.02 s; the proxy and scheduling cost a little on top.
+    assert 0.7 <= latency_bound[("20", "1")] <= 1.02
+    assert 0.7 <= latency_bound[("20", "50")] <= 1.02
+    assert "batch 50" in result.stdout

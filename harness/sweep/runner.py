@@ -1,0 +1,86 @@
+"""Run a sweep: bring the environment up, then for each RTT put a latency toxic on the link and measure
+pipelined SET throughput with redis-benchmark for each batch and connection count."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.backends.links import LinkControl
+from harness.backends.local import LocalBackend
+from harness.bench.processes import redis_benchmark
+from harness.errors import BackendError
+from harness.faults.network import NetworkFaults
+from harness.observe.log import ObservationLog
+from harness.run_context import RunContext
+from harness.scenario.model import NetworkSpec, Sweep
+from harness.sweep.model import BoundedCell, Cell, requests_for, with_bounds
+from harness.sweep.report import render_csv
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    name: str
+    run_id: str
+    run_dir: Path
+    cells: tuple[BoundedCell, ...]
+    wall_time_s: float
+
+
+def run_sweep(sweep: Sweep, runs_dir: Path, progress: Progress) -> SweepResult:
+    started = time.monotonic()
+    run = RunContext.create(runs_dir, sweep.name)
+    log = ObservationLog(run.run_dir / "observations.jsonl")
+    backend = LocalBackend(sweep.environment, run, sweep.seed)
+    cells: list[Cell] = []
+    try:
+        log.append(
+            "run",
+            scenario=sweep.name,
+            run_id=run.run_id,
+            seed=sweep.seed,
+            backend="local",
+            wall_clock=time.time(),
+        )
+        progress(f"run {run.run_id}: starting {sweep.environment.name}")
+        topology = backend.up()
+        if topology.proxy_api is None:
+            raise BackendError("a sweep needs proxied links (proxy: {clients: true} in the environment)")
+        link = NetworkFaults(backend, topology, log).resolve(sweep.sweep.link, sweep.seed)
+        port = topology.link(link).port
+        links = LinkControl(topology.proxy_api)
+        spec = sweep.sweep
+        for rtt in spec.rtts:
+            links.heal(link)
+            if rtt:
+                links.apply(link, NetworkSpec("latency", "both", latency=rtt))
+            log.append("fault", action="network", link=link, effect="latency", rtt=rtt)
+            for connections in spec.connections:
+                for batch in spec.batches:
+                    requests = requests_for(rtt, batch, connections, spec.cell_duration)
+                    result = redis_benchmark(
+                        port, "-t", "set", "-P", str(batch), "-c", str(connections), "-n", str(requests)
+                    )
+                    cell = Cell(rtt, batch, connections, requests, result.rps)
+                    cells.append(cell)
+                    log.append(
+                        "sweep",
+                        rtt=rtt,
+                        batch=batch,
+                        connections=connections,
+                        requests=requests,
+                        ops_per_s=result.rps,
+                    )
+                    progress(
+                        f"rtt {rtt * 1000:g} ms, {connections} conn, batch {batch}: {result.rps:,.0f} ops/s"
+                    )
+    finally:
+        backend.down()
+        log.close()
+    bounded = with_bounds(cells)
+    (run.run_dir / "sweep.csv").write_text(render_csv(bounded), encoding="utf-8")
+    return SweepResult(sweep.name, run.run_id, run.run_dir, tuple(bounded), time.monotonic() - started)
