@@ -20,6 +20,7 @@ from harness.proxy.toxics import Toxic
 
 QUEUE_CHUNKS = 256  # per direction; beyond this the reader stops reading and TCP pushes back
 READ_SIZE = 65536
+DRAIN_ABOVE = 256 * 1024
 
 ToxicsOf = Callable[[str], tuple[Toxic, ...]]
 
@@ -88,7 +89,8 @@ class Connection:
                 if not self._toxics(stream) and queue.empty() and not self._busy[stream]:
                     # Fast path: no toxic and nothing queued or in flight, so order holds without the queue.
                     writer.write(chunk)
-                    await writer.drain()
+                    if writer.transport.get_write_buffer_size() > DRAIN_ABOVE:
+                        await writer.drain()  # only when the peer is slow: drain() per chunk costs throughput
                     continue
                 await queue.put((time.monotonic(), chunk))
         except (ConnectionError, OSError):
