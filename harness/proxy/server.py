@@ -198,8 +198,10 @@ class ProxyServer:
     async def _listen(self, proxy: Proxy) -> None:
         host, port = split_address(proxy.listen, "listen")
 
+        generation = proxy.generation  # connections that reach this listener after it closed are dropped
+
         async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await self._accept(proxy, reader, writer)
+            await self._accept(proxy, generation, reader, writer)
 
         try:
             proxy.server = await asyncio.start_server(accept, host, port, reuse_address=True)
@@ -208,8 +210,12 @@ class ProxyServer:
         bound = proxy.server.sockets[0].getsockname()
         proxy.listen = f"{bound[0]}:{bound[1]}"
 
-    async def _accept(self, proxy: Proxy, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        generation = proxy.generation
+    async def _accept(
+        self, proxy: Proxy, generation: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        if generation != proxy.generation:  # accepted by the kernel before the proxy went down
+            writer.close()
+            return
         host, port = split_address(proxy.upstream, "upstream")
         try:
             upstream = await asyncio.wait_for(asyncio.open_connection(host, port), UPSTREAM_CONNECT_TIMEOUT_S)
