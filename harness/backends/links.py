@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
@@ -90,6 +91,14 @@ class LinkControl:
         for name in proxy.toxics():
             proxy.destroy_toxic(name)
         proxy.enable()
+
+    def remove(self, names: tuple[str, ...]) -> None:
+        """Delete links from a server the run does not own; links or a server already gone are fine."""
+        with contextlib.suppress(requests.RequestException, NotFound):
+            for name in names:
+                proxy = self._server.get_proxy(name)
+                if proxy is not None:
+                    proxy.destroy()
 
     def _proxy(self, link: str) -> Proxy:
         proxy = self._server.get_proxy(link)

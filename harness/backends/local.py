@@ -60,6 +60,8 @@ class LocalBackend(Backend):
         self._run = run
         self._seed = seed
         self._proxy: subprocess.Popen[str] | None = None
+        self._links: LinkControl | None = None  # set when the topology has proxied links
+        self._link_names: tuple[str, ...] = ()
         self._specs: dict[str, _Spec] = {}
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: dict[str, IO[bytes]] = {}
@@ -68,11 +70,16 @@ class LocalBackend(Backend):
         server, sentinel = find_binary("redis-server"), find_binary("redis-sentinel")
         topology = self._plan()
         if topology.links:
-            self._proxy, api_port = start_proxy(
-                self._run, self._run.run_dir / "logs" / "proxy.log", self._seed
-            )
-            topology = dataclasses.replace(topology, proxy_api=(HOST, api_port))
-            LinkControl((HOST, api_port)).create(topology.links, topology)
+            api = self._env.proxy.server if self._env.proxy else None
+            if api is None:
+                self._proxy, port = start_proxy(
+                    self._run, self._run.run_dir / "logs" / "proxy.log", self._seed
+                )
+                api = (HOST, port)
+            topology = dataclasses.replace(topology, proxy_api=api)
+            self._links = LinkControl(api)
+            self._links.create(topology.links, topology)
+            self._link_names = tuple(link.name for link in topology.links)
         primary = topology.node(topology.initial_primary)
         for node in topology.nodes:
             data_dir = self._run.work_dir / node.name
@@ -173,6 +180,8 @@ class LocalBackend(Backend):
             log.close()
         self._logs.clear()
         self._run.remove_work_dir()
+        if self._links is not None and self._proxy is None:
+            self._links.remove(self._link_names)  # an external Toxiproxy outlives the run: leave it clean
 
     def kill(self, name: str) -> None:
         proc = self._procs.get(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 
@@ -200,13 +201,28 @@ def _environment_file(path: Path, problems: list[Problem]) -> Environment | None
 
 
 def _proxy(cur: Cursor) -> ProxySpec | None:
-    if not cur.mapping(("clients", "replication"), "proxy settings"):
+    if not cur.mapping(("clients", "replication", "server"), "proxy settings"):
         return None
     clients = cur.get("clients", boolean, False)
     replication = cur.get("replication", boolean, False)
-    if clients is None or replication is None:
+    server = cur.get("server", _loopback_address, None)
+    if clients is None or replication is None or ("server" in cur.value and server is None):
         return None
-    return ProxySpec(clients=clients, replication=replication)
+    return ProxySpec(clients=clients, replication=replication, server=server)
+
+
+def _loopback_address(value: Any) -> tuple[str, int]:
+    """host:port of a service on this machine (127.0.0.0/8): drills send traffic nowhere else."""
+    host, _, port = text(value).rpartition(":")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise Invalid(f"expected host:port, got {value!r}")
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        raise Invalid(f"{host} is not a loopback address; drills only reach services on 127.0.0.0/8")
+    return host, int(port)
 
 
 def _master_name(value: Any) -> str:

@@ -26,6 +26,7 @@ class ProxySpec:
 
     clients: bool  # one link per data node, for clients, Sentinels and replicas (nodes announce it)
     replication: bool  # one link per replica to the initial primary (until Sentinel reconfigures it)
+    server: tuple[str, int] | None = None  # a running Toxiproxy server's API to use instead of our own proxy
 
 
 @dataclass(frozen=True, slots=True)

@@ -187,3 +187,12 @@ def test_network_fault_loads(tmp_path: Path) -> None:
     fault = load_scenario(tmp_path / "scenario.yaml").faults[0]
     assert (fault.action, fault.target) == ("network", "replication:redis-2")
     assert fault.network is not None and fault.network.rate_kbs == 100
+
+
+def test_external_toxiproxy_must_be_on_loopback(tmp_path: Path) -> None:
+    write(tmp_path, env_yaml=ENV + "proxy: {clients: true, server: 10.1.2.3:8474}\n")
+    found = problems(tmp_path, "env.yaml")
+    assert any(":10: proxy.server: 10.1.2.3 is not a loopback address" in p for p in found)
+    write(tmp_path, env_yaml=ENV + "proxy: {clients: true, server: 127.0.0.1:8474}\n")
+    env = load_environment(tmp_path / "env.yaml")
+    assert env.proxy is not None and env.proxy.server == ("127.0.0.1", 8474)
