@@ -14,7 +14,7 @@ from harness.faults.injector import FaultInjector
 from harness.faults.timeline import due, schedule
 from harness.observe.info_sampler import sample_info
 from harness.observe.log import ObservationLog, read_log
-from harness.observe.readback import read_back, written_keys
+from harness.observe.readback import keys_to_read, read_back
 from harness.observe.sentinel_events import watch_sentinel
 from harness.report.json_report import render_json
 from harness.report.junit import render_junit
@@ -131,7 +131,7 @@ def _drive(
             time.sleep(TICK_S)
         load.stop()
         progress(f"{log.now() - began:6.2f}s  load stopped; reading acknowledged writes back")
-        read_back(topology, log, written_keys(read_log(log.path)))
+        read_back(topology, log, keys_to_read(read_log(log.path)))
         time.sleep(SETTLE_S)
     finally:
         load.stop()

@@ -6,11 +6,14 @@ Outcomes follow Jepsen: "fail" means the operation certainly did not take effect
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from typing import Literal
 
 import redis
 from redis.sentinel import MasterNotFoundError
+
+from harness.load.resp import ConnectError, NoPrimaryError, RespError
 
 Outcome = Literal["fail", "info"]
 
@@ -22,6 +25,20 @@ class Classified:
 
 
 def classify(exc: BaseException) -> Classified:
+    """Classify an exception from redis-py or from the lean RESP client (harness.load.resp)."""
+    if isinstance(exc, RespError):
+        return Classified(reply_word(str(exc)), "fail")
+    if isinstance(exc, NoPrimaryError):
+        return Classified("no-primary", "fail")
+    if isinstance(exc, ConnectError):  # raised before anything was sent
+        refused = isinstance(exc.__cause__, ConnectionRefusedError)
+        return Classified("connection-refused" if refused else "connect-timeout", "fail")
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return Classified("timeout", "info")
+    if isinstance(exc, ConnectionRefusedError):
+        return Classified("connection-refused", "fail")
+    if isinstance(exc, OSError) and not isinstance(exc, redis.RedisError):
+        return Classified("connection", "info")  # reset or closed after sending: may have been applied
     if isinstance(exc, redis.TimeoutError):
         return Classified("timeout", "info")
     if isinstance(exc, MasterNotFoundError):
@@ -45,12 +62,19 @@ def reply_code(exc: redis.ResponseError) -> str:
     code = getattr(exc, "status_code", None)
     if isinstance(code, str) and code:
         return code
-    first = str(exc).split(" ", 1)[0]
+    return reply_word(str(exc))
+
+
+def reply_word(message: str) -> str:
+    first = message.split(" ", 1)[0]
     return first if first.isupper() and first.isalpha() else "ERR"
 
 
-def retry_group(error: str) -> str:
-    """The name a retry policy uses for an error class ("connection" covers every transport failure)."""
+def retry_groups(error: str) -> frozenset[str]:
+    """The names a retry policy uses for an error class: "connection" covers every transport failure,
+    and a connect timeout is both a timeout and a connection failure."""
+    if error == "connect-timeout":
+        return frozenset({"timeout", "connection"})
     if error in ("connection", "connection-refused", "no-primary"):
-        return "connection"
-    return error
+        return frozenset({"connection"})
+    return frozenset({error})

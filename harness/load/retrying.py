@@ -9,7 +9,7 @@ from typing import Generic, TypeVar
 
 from redis.backoff import ExponentialBackoff
 
-from harness.load.classify import Classified, classify, retry_group
+from harness.load.classify import Classified, classify, retry_groups
 from harness.scenario.model import RetryPolicy
 
 T = TypeVar("T")
@@ -35,7 +35,7 @@ def call_with_policy(policy: RetryPolicy, call: Callable[[], T]) -> Attempted[T]
         except Exception as exc:  # classified below; every Redis failure is data here
             error = classify(exc)
             uncertain = uncertain or error.outcome == "info"
-            if retries < policy.retries and retry_group(error.error) in policy.on:
+            if retries < policy.retries and retry_groups(error.error) & set(policy.on):
                 # redis-py's compute(n) is base * 2**n: pass n-1 so the first wait is the base itself.
                 time.sleep(backoff.compute(retries))
                 retries += 1

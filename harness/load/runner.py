@@ -9,8 +9,10 @@ from locust.env import Environment
 from locust.event import Events
 
 from harness.backends.base import Topology
+from harness.load.resp import RespConnection, discover_primary
 from harness.load.stats import IntervalStats
-from harness.load.users import LoadContext, make_user_class
+from harness.load.users import WORKLOADS, make_user_classes
+from harness.load.workloads.base import LoadContext, initialize
 from harness.observe.log import ObservationLog
 from harness.scenario.model import LoadSpec
 
@@ -21,31 +23,47 @@ class LoadRunner:
     def __init__(self, spec: LoadSpec, topology: Topology, log: ObservationLog, key_prefix: str) -> None:
         self._spec = spec
         self._log = log
-        self._stats = IntervalStats()
-        context = LoadContext(
+        self._prefix = key_prefix
+        self._stats: dict[str, IntervalStats] = {w.kind: IntervalStats() for w in spec.workloads}
+        self._context = LoadContext(
             spec=spec,
-            sentinels=tuple((s.host, s.port) for s in topology.sentinels),
+            sentinels=tuple(s.client_address for s in topology.sentinels),
             master_name=topology.master_name,
             log=log,
             stats=self._stats,
             key_prefix=key_prefix,
             user_ids=count(1),
         )
-        self._env = Environment(user_classes=[make_user_class(context)], events=Events())
+        self._env = Environment(user_classes=make_user_classes(self._context), events=Events())
         self._runner = self._env.create_local_runner()
         self._stop = threading.Event()
         self._flusher = threading.Thread(target=self._flush_loop, name="load-stats", daemon=True)
 
     def start(self) -> None:
+        self._initialize()
         self._log.append(
             "load",
             phase="start",
             users=self._spec.users,
-            workload=self._spec.workload,
             retry=self._spec.retry.name,
+            workloads={w.kind: w.users for w in self._spec.workloads},
         )
         self._runner.start(self._spec.users, spawn_rate=self._spec.spawn_rate)
         self._flusher.start()
+
+    def _initialize(self) -> None:
+        """Set the starting state the checkers compare against (bank balances, counters), and log it."""
+        states = {w.kind: WORKLOADS[w.kind].initial_state(w, f"{self._prefix}") for w in self._spec.workloads}
+        if not any(states.values()):
+            return
+        conn = RespConnection(*discover_primary(self._context.sentinels, self._context.master_name, 2.0), 2.0)
+        try:
+            for kind, values in states.items():
+                if values:
+                    initialize(conn, values)
+                    self._log.append("init", workload=kind, values=values)
+        finally:
+            conn.close()
 
     def stop(self) -> None:
         if self._stop.is_set():
@@ -62,5 +80,6 @@ class LoadRunner:
             self._flush()
 
     def _flush(self) -> None:
-        self._log.append("stats", **self._stats.drain())
+        for kind, stats in self._stats.items():
+            self._log.append("stats", workload=kind, **stats.drain())
         self._log.flush()

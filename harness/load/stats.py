@@ -7,8 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-# Latencies are also kept as a mergeable log-scale histogram: bucket b holds values near 2**(b/8) µs (~9 %).
-BUCKETS_PER_OCTAVE = 8
+# Latencies are also kept as a mergeable log-scale histogram: bucket b holds values near 2**(b/16) µs (~4 %).
+BUCKETS_PER_OCTAVE = 16
 
 
 def bucket_of(latency_us: int) -> int:
@@ -50,14 +50,15 @@ class IntervalStats:
     errors: Counter[str] = field(default_factory=Counter)
     latencies_us: list[int] = field(default_factory=list)
 
-    def record(self, outcome: str, latency_us: int, error: str | None, retries: int) -> None:
+    def record(self, outcome: str, latency_us: int, error: str | None, retries: int, ops: int = 1) -> None:
+        """One call, which carried `ops` commands (a pipeline carries many); latency is per call."""
         if outcome == "ok":
-            self.ok += 1
+            self.ok += ops
             self.latencies_us.append(latency_us)
         elif outcome == "fail":
-            self.fail += 1
+            self.fail += ops
         else:
-            self.info += 1
+            self.info += ops
         if error:
             self.errors[error] += 1
         self.retries += retries

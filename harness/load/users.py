@@ -1,115 +1,52 @@
-"""Locust users. kv-with-ack-tracking: unique writes recorded one by one, plus reads, via Sentinel."""
+"""Locust users: one User class per workload of the scenario, each delegating to its Workload."""
 
 from __future__ import annotations
 
-import random
-import time
-from dataclasses import dataclass
-from itertools import count
-from typing import Any
-
-import redis
 from locust import User, constant, task
-from redis.sentinel import Sentinel
 
-from harness.load.retrying import call_with_policy
-from harness.load.stats import IntervalStats
-from harness.observe.log import ObservationLog
-from harness.observe.probe import no_retry
-from harness.scenario.model import LoadSpec
+from harness.load.workloads.acked_writes import AckedWrites
+from harness.load.workloads.bank import Bank
+from harness.load.workloads.base import LoadContext, Workload
+from harness.load.workloads.counter import Counter
+from harness.load.workloads.keyspace import Keyspace
+from harness.load.workloads.kv import KeyValue
+from harness.load.workloads.lua_cas import LuaCas
+from harness.load.workloads.pipeline import Pipeline
+from harness.scenario.model import WorkloadSpec
 
-
-@dataclass(frozen=True, slots=True)
-class LoadContext:
-    """Everything a user needs, handed over explicitly instead of through module globals."""
-
-    spec: LoadSpec
-    sentinels: tuple[tuple[str, int], ...]
-    master_name: str
-    log: ObservationLog
-    stats: IntervalStats
-    key_prefix: str
-    user_ids: count[int]
+WORKLOADS: dict[str, type[Workload]] = {
+    w.kind: w for w in (AckedWrites, KeyValue, Pipeline, Bank, LuaCas, Keyspace, Counter)
+}
 
 
-def make_user_class(context: LoadContext) -> type[User]:
-    """A User subclass bound to one drill's context."""
-    attributes = {"drill": context, "wait_time": constant(context.spec.wait), "abstract": False}
-    return type("AckTrackingKvUser", (AckTrackingKvUser,), attributes)
-
-
-class AckTrackingKvUser(User):
+class DrillUser(User):
     abstract = True
     drill: LoadContext
+    workload_spec: WorkloadSpec
+    workload_class: type[Workload]
 
     def on_start(self) -> None:
-        spec = self.drill.spec
-        self.user_id = next(self.drill.user_ids)
-        self.seq = 0
-        self.rng = random.Random(self.user_id)
-        self.acked: list[str] = []
-        options: dict[str, Any] = {
-            "socket_timeout": spec.timeout,
-            "socket_connect_timeout": spec.timeout,
-            "retry": no_retry(),
-        }
-        sentinel = Sentinel(list(self.drill.sentinels), sentinel_kwargs=dict(options), **options)
-        self.client: redis.Redis = sentinel.master_for(self.drill.master_name, **options)
+        self.workload = self.workload_class(self.workload_spec, self.drill, self.environment)
 
     def on_stop(self) -> None:
-        self.client.close()
+        self.workload.stop()
 
     @task
     def step(self) -> None:
-        if self.rng.random() < self.drill.spec.write_ratio or not self.acked:
-            self._write()
-        else:
-            self._read()
+        self.workload.step()
 
-    def _write(self) -> None:
-        self.seq += 1
-        key = f"{self.drill.key_prefix}:{self.user_id}:{self.seq}"
-        value = f"{self.user_id}:{self.seq}"
-        log = self.drill.log
-        t0 = log.now()
-        start = time.perf_counter()
-        result = call_with_policy(self.drill.spec.retry, lambda: self.client.set(key, value))
-        latency_us = int((time.perf_counter() - start) * 1e6)
-        record: dict[str, Any] = {
-            "f": "write",
-            "key": key,
-            "value": value,
-            "type": result.outcome,
-            "t0": round(t0, 6),
+
+def make_user_classes(context: LoadContext) -> list[type[User]]:
+    """A User subclass per workload, bound to this drill and spawned exactly `users` times."""
+    classes: list[type[User]] = []
+    for spec in context.spec.workloads:
+        attributes = {
+            "drill": context,
+            "workload_spec": spec,
+            "workload_class": WORKLOADS[spec.kind],
+            "wait_time": constant(spec.wait),
+            "fixed_count": spec.users,
+            "abstract": False,
         }
-        if result.error:
-            record["error"] = result.error.error
-        if result.retries:
-            record["retries"] = result.retries
-        log.append("op", **record)
-        if result.outcome == "ok":
-            self.acked.append(key)
-        self._account(
-            "SET", result.outcome, latency_us, result.error.error if result.error else None, result.retries
-        )
-
-    def _read(self) -> None:
-        key = self.rng.choice(self.acked[-100:])
-        start = time.perf_counter()
-        result = call_with_policy(self.drill.spec.retry, lambda: self.client.get(key))
-        latency_us = int((time.perf_counter() - start) * 1e6)
-        self._account(
-            "GET", result.outcome, latency_us, result.error.error if result.error else None, result.retries
-        )
-
-    def _account(self, name: str, outcome: str, latency_us: int, error: str | None, retries: int) -> None:
-        self.drill.stats.record(outcome, latency_us, error, retries)
-        # Locust's own stats (ms, exceptions named by class) stay usable for its UI and CSV.
-        self.environment.events.request.fire(
-            request_type="redis",
-            name=name,
-            response_time=latency_us / 1000,
-            response_length=0,
-            exception=RuntimeError(error) if error else None,
-            context={},
-        )
+        classes.append(type(f"{WORKLOADS[spec.kind].__name__}User", (DrillUser,), attributes))
+    return classes

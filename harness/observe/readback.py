@@ -14,9 +14,14 @@ from harness.observe.probe import probe_client
 CHUNK = 500
 
 
-def written_keys(records: list[Record]) -> list[str]:
-    """Keys of writes that were acknowledged or may have been applied, in order."""
-    return [r["key"] for r in records if r["kind"] == "op" and r.get("f") == "write" and r["type"] != "fail"]
+def keys_to_read(records: list[Record]) -> list[str]:
+    """Keys the checkers judge: writes that were acknowledged or may have been applied, in order, then the
+    state the workloads set up before the load (bank accounts, counters, CAS registers)."""
+    written = [
+        r["key"] for r in records if r["kind"] == "op" and r.get("f") == "write" and r["type"] != "fail"
+    ]
+    state = [key for r in records if r["kind"] == "init" for key in r["values"]]
+    return written + state
 
 
 def read_back(topology: Topology, log: ObservationLog, keys: list[str], timeout: float = 10.0) -> None:

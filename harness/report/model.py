@@ -22,7 +22,9 @@ class LoadSummary:
     retries: int
     ops_per_s: float
     p50_us: int
+    p90_us: int
     p99_us: int
+    p999_us: int
     max_us: int
     errors: dict[str, int]
 
@@ -39,6 +41,7 @@ class RunReport:
     mttd_s: float | None
     mttr_s: float | None
     load: LoadSummary
+    workloads: dict[str, LoadSummary]
     acknowledged_writes: int
     uncertain_writes: int
     lost_writes: int
@@ -58,8 +61,9 @@ class RunReport:
         return {"schema_version": SCHEMA_VERSION, "passed": self.passed, **data}
 
 
-def summarize_load(history: History) -> LoadSummary:
-    stats = history.of("stats")
+def summarize_load(history: History, workload: str | None = None) -> LoadSummary:
+    """Totals over the whole load, or over one workload's intervals."""
+    stats = [s for s in history.of("stats") if workload is None or s.get("workload") == workload]
     window = history.load_window()
     duration = (window[1] - window[0]) if window else 0.0
     histogram: dict[int, int] = {}
@@ -78,10 +82,16 @@ def summarize_load(history: History) -> LoadSummary:
         retries=sum(s.get("retries", 0) for s in stats),
         ops_per_s=round(ok / duration, 1) if duration else 0.0,
         p50_us=histogram_percentile(histogram, 0.50),
+        p90_us=histogram_percentile(histogram, 0.90),
         p99_us=histogram_percentile(histogram, 0.99),
+        p999_us=histogram_percentile(histogram, 0.999),
         max_us=max((s.get("max_us", 0) for s in stats), default=0),
         errors=dict(sorted(errors.items())),
     )
+
+
+def _workloads(history: History) -> list[str]:
+    return sorted({str(s["workload"]) for s in history.of("stats") if s.get("workload")})
 
 
 def build_report(
@@ -108,6 +118,7 @@ def build_report(
         mttd_s=evaluation.mttd,
         mttr_s=evaluation.mttr,
         load=summarize_load(history),
+        workloads={w: summarize_load(history, w) for w in _workloads(history)},
         acknowledged_writes=lost.acknowledged,
         uncertain_writes=lost.uncertain,
         lost_writes=len(lost.lost),

@@ -43,6 +43,20 @@ def render_table(report: RunReport) -> str:
         ),
         ("wall time", _seconds(report.wall_time_s)),
     ]
+    workloads = [
+        (
+            name,
+            f"{w.ops_per_s:,.0f}",
+            w.p50_us,
+            w.p90_us,
+            w.p99_us,
+            w.p999_us,
+            w.max_us,
+            ", ".join(f"{k}={v}" for k, v in w.errors.items()) or "-",
+            w.retries,
+        )
+        for name, w in report.workloads.items()
+    ]
     rows = [
         (c.status, c.source, c.name, _value(c, c.measured), _value(c, c.bound), c.evidence)
         for c in report.checks
@@ -51,6 +65,23 @@ def render_table(report: RunReport) -> str:
     return "\n".join(
         [
             tabulate(summary, tablefmt="plain"),
+            "",
+            tabulate(
+                workloads,
+                headers=[
+                    "workload",
+                    "ops/s",
+                    "p50 µs",
+                    "p90 µs",
+                    "p99 µs",
+                    "p99.9 µs",
+                    "max µs",
+                    "errors",
+                    "retries",
+                ],
+                tablefmt="simple",
+                maxcolwidths=[None, None, None, None, None, None, None, 40, None],
+            ),
             "",
             tabulate(
                 rows,

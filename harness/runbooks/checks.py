@@ -74,6 +74,10 @@ def sentinel_event(
     return _verdict(step, source, section, settings, incident, float(record["t"]), evidence)
 
 
+# Tracked operations that write: any of them acknowledged shows the primary accepts writes.
+WRITES = ("write", "incr", "transfer", "cas")
+
+
 def writable(step: Step, history: History, settings: dict[str, float], source: str, section: str) -> Verdict:
     """The first write acknowledged after the incident, and after the primary switch if there was one."""
     incident = history.incident
@@ -84,7 +88,7 @@ def writable(step: Step, history: History, settings: dict[str, float], source: s
     if switch is not None:
         since = float(switch["t"])
     for record in history.of("op"):
-        if record.get("f") == "write" and record["type"] == "ok" and record["t0"] >= since:
+        if record.get("f") in WRITES and record["type"] == "ok" and record["t0"] >= since:
             evidence = f"write {record['key']} acknowledged at {record['t']:.3f}s"
             if switch is not None:
                 evidence += f" (after +switch-master to {switch.get('new')})"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.observe.log import Record
+from harness.runbooks.checkers import run_checkers
 from harness.runbooks.checks import CHECKS
 from harness.runbooks.history import History
 from harness.runbooks.lost_writes import LostWrites, lost_writes
@@ -41,7 +42,7 @@ def evaluate(scenario: Scenario, records: list[Record]) -> Evaluation:
         else None
     )
     lost = lost_writes(history)
-    verdicts = steps + _expectations(scenario, mttd, mttr, lost, settings)
+    verdicts = steps + _expectations(scenario, mttd, mttr, lost, settings) + run_checkers(history)
     return Evaluation(tuple(verdicts), mttd, mttr, lost)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from harness.errors import ConfigError, Problem
 from harness.scenario.durations import Bound, parse_bound, parse_duration
@@ -25,6 +25,8 @@ from harness.scenario.model import (
     Step,
     Sweep,
     SweepSpec,
+    WorkloadKind,
+    WorkloadSpec,
 )
 from harness.scenario.yamlsource import load_yaml
 
@@ -329,33 +331,74 @@ def _scenario(path: Path, problems: list[Problem]) -> Scenario | None:
     )
 
 
+WORKLOADS: dict[str, tuple[str, ...]] = {
+    "acked-writes": ("users", "wait", "write_ratio"),
+    "kv": ("users", "wait", "write_ratio"),
+    "pipeline": ("users", "wait", "batch"),
+    "bank": ("users", "wait", "accounts"),
+    "lua-cas": ("users", "wait", "keys"),
+    "keyspace": ("users", "wait"),
+    "counter": ("users", "wait", "keys"),
+}
+
+
 def _load(cur: Cursor) -> LoadSpec | None:
-    keys = ("workload", "users", "spawn_rate", "duration", "wait", "write_ratio", "timeout", "retry")
+    keys = ("workloads", "spawn_rate", "duration", "timeout", "retry")
     if not cur.mapping(keys, "load settings"):
         return None
-    workload = cur.get("workload", choice("kv-with-ack-tracking"))
-    users = cur.get("users", integer(1, 1000))
-    spawn_rate = cur.get("spawn_rate", number(0.1, 10000), float(users or 1))
+    workloads = _workloads(cur.child("workloads")) if "workloads" in cur.value else None
+    if "workloads" not in cur.value:
+        cur.error("required field is missing", "workloads")
+    users = sum(w.users for w in workloads) if workloads else 1
+    spawn_rate = cur.get("spawn_rate", number(0.1, 10000), float(users))
     duration = cur.get("duration", parse_duration)
-    wait = cur.get("wait", parse_duration, 0.0)
-    write_ratio = cur.get("write_ratio", number(0.0, 1.0), 0.5)
     timeout = cur.get("timeout", parse_duration, 0.5)
     retry = _retry(cur.child("retry")) if "retry" in cur.value else NO_RETRY
     if duration is not None and duration < 1:
         cur.error("the load must run for at least 1s", "duration")
         return None
-    if None in (workload, users, spawn_rate, duration, wait, write_ratio, timeout, retry):
+    if workloads is None or spawn_rate is None or duration is None or timeout is None or retry is None:
         return None
-    assert retry is not None
-    return LoadSpec(
-        "kv-with-ack-tracking",
+    return LoadSpec(workloads, spawn_rate, duration, timeout, retry)
+
+
+def _workloads(cur: Cursor) -> tuple[WorkloadSpec, ...] | None:
+    if not cur.mapping(tuple(WORKLOADS), "workloads") or not cur.value:
+        if isinstance(cur.value, dict):
+            cur.error(f"name at least one workload ({', '.join(WORKLOADS)})")
+        return None
+    out: list[WorkloadSpec] = []
+    ok = True
+    for kind in cur.value:
+        if kind not in WORKLOADS:
+            ok = False
+            continue
+        spec = _workload(cur.child(kind), kind)
+        ok = ok and spec is not None
+        if spec is not None:
+            out.append(spec)
+    return tuple(out) if ok else None
+
+
+def _workload(cur: Cursor, kind: str) -> WorkloadSpec | None:
+    if not cur.mapping(WORKLOADS[kind], f"{kind} settings"):
+        return None
+    users = cur.get("users", integer(1, 1000))
+    wait = cur.get("wait", parse_duration, 0.0)
+    write_ratio = cur.get("write_ratio", number(0.0, 1.0), 0.5)
+    batch = cur.get("batch", integer(1, 100_000), 100)
+    accounts = cur.get("accounts", integer(2, 100_000), 10)
+    keys = cur.get("keys", integer(1, 100_000), 4)
+    if None in (users, wait, write_ratio, batch, accounts, keys):
+        return None
+    return WorkloadSpec(
+        cast(WorkloadKind, kind),
         int(users or 0),
-        float(spawn_rate or 0),
-        float(duration or 0),
         float(wait or 0),
         float(write_ratio or 0),
-        float(timeout or 0),
-        retry,
+        int(batch or 0),
+        int(accounts or 0),
+        int(keys or 0),
     )
 
 

@@ -66,16 +66,33 @@ class RetryPolicy:
 NO_RETRY = RetryPolicy(name="none", retries=0, base=0.0, cap=0.0, on=())
 
 
+WorkloadKind = Literal["acked-writes", "kv", "pipeline", "bank", "lua-cas", "keyspace", "counter"]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadSpec:
+    """One kind of Locust user and how many of them run."""
+
+    kind: WorkloadKind
+    users: int
+    wait: float  # per user, between steps
+    write_ratio: float = 0.5  # acked-writes, kv: share of steps that write
+    batch: int = 100  # pipeline: commands per round trip
+    accounts: int = 10  # bank: accounts transfers move money between
+    keys: int = 4  # counter, lua-cas: how many counters or registers the users share
+
+
 @dataclass(frozen=True, slots=True)
 class LoadSpec:
-    workload: Literal["kv-with-ack-tracking"]
-    users: int
+    workloads: tuple[WorkloadSpec, ...]
     spawn_rate: float
     duration: float
-    wait: float
-    write_ratio: float
     timeout: float
     retry: RetryPolicy
+
+    @property
+    def users(self) -> int:
+        return sum(w.users for w in self.workloads)
 
 
 FaultAction = Literal["kill", "restart", "network", "heal"]

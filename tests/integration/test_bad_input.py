@@ -26,16 +26,16 @@ def test_run_with_bad_scenario_exits_2_and_starts_nothing(tmp_path: Path) -> Non
     scenario = tmp_path / "bad.yaml"
     env = ROOT / "environments" / "sentinel-3.yaml"
     scenario.write_text(
-        f"name: bad\nenvironment: {env}\nload:\n  workload: kv-with-ack-tracking\n  users: 0\n"
+        f"name: bad\nenvironment: {env}\nload:\n  workloads: {{acked-writes: {{users: 0}}}}\n"
         "  duration: 10x\nfaults:\n  - at: 1s\n    explode: primary\n"
     )
     before = scratch_runs()
     result = drill("run", str(scenario), "--runs-dir", str(tmp_path / "runs"))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert f"{scenario}:5: load.users: must be at least 1, got 0" in result.stderr
-    assert f"{scenario}:6: load.duration: expected a duration" in result.stderr
-    assert f"{scenario}:9: faults[0].explode: unknown key" in result.stderr
+    assert f"{scenario}:4: load.workloads.acked-writes.users: must be at least 1, got 0" in result.stderr
+    assert f"{scenario}:5: load.duration: expected a duration" in result.stderr
+    assert f"{scenario}:8: faults[0].explode: unknown key" in result.stderr
     assert not (tmp_path / "runs").exists()
     assert scratch_runs() == before
 

@@ -103,3 +103,22 @@ def test_small_wan_sweep_matches_the_latency_bound(tmp_path: Path, runs: Path) -
     assert 0.7 <= latency_bound[("20", "1")] <= 1.02
     assert 0.7 <= latency_bound[("20", "50")] <= 1.02
     assert "batch 50" in result.stdout
+
+
+def test_every_workload_through_a_failover_keeps_its_invariants(runs: Path) -> None:
+    code, report, _, stdout = run_and_read(ROOT / "scenarios" / "mixed-failover.yaml", runs)
+    assert code == 0, stdout
+    assert set(report["workloads"]) == {
+        "acked-writes",
+        "kv",
+        "pipeline",
+        "bank",
+        "lua-cas",
+        "keyspace",
+        "counter",
+    }
+    for name, summary in report["workloads"].items():
+        assert summary["ok"] > 0 and summary["p50_us"] > 0, name
+        assert summary["fail"] > 0, f"{name} should have seen the failover"
+    checkers = [c for c in report["checks"] if c["source"] == "checker"]
+    assert len(checkers) == 3 and all(c["status"] == "pass" for c in checkers)

@@ -35,9 +35,9 @@ SCENARIO = """\
 name: s
 environment: env.yaml
 load:
-  workload: kv-with-ack-tracking
-  users: 2
   duration: 10s
+  workloads:
+    acked-writes: {users: 2}
 faults:
   - at: 3s
     kill: primary
@@ -79,15 +79,17 @@ def test_good_scenario_loads_into_frozen_models(tmp_path: Path) -> None:
 
 
 def test_unknown_key_wrong_type_and_bad_duration_reported_together(tmp_path: Path) -> None:
-    bad = SCENARIO.replace("  users: 2", "  users: many\n  colour: red").replace(
-        "duration: 10s", "duration: 10x"
+    bad = SCENARIO.replace(
+        "    acked-writes: {users: 2}", "    acked-writes: {users: many}\n    teleport: {users: 1}"
     )
+    bad = bad.replace("duration: 10s", "duration: 10x\n  colour: red")
     write(tmp_path, env_yaml=ENV, rb_yaml=RUNBOOK, scenario_yaml=bad)
     found = problems(tmp_path)
     path = str(tmp_path / "scenario.yaml")
-    assert f"{path}:5: load.users: expected an integer, got a string 'many'" in found
-    assert any(p.startswith(f"{path}:6: load.colour: unknown key") for p in found)
-    assert any(p.startswith(f"{path}:7: load.duration: expected a duration") for p in found)
+    assert any(p.startswith(f"{path}:4: load.duration: expected a duration") for p in found)
+    assert any(p.startswith(f"{path}:5: load.colour: unknown key") for p in found)
+    assert f"{path}:7: load.workloads.acked-writes.users: expected an integer, got a string 'many'" in found
+    assert any(p.startswith(f"{path}:8: load.workloads.teleport: unknown key") for p in found)
 
 
 def test_missing_environment_file(tmp_path: Path) -> None:

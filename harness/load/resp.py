@@ -1,0 +1,107 @@
+"""A lean RESP client for load users: pre-encoded commands, hiredis parsing, one socket, no retries.
+
+redis-py costs more per command than Redis itself does; the load generator must not be the bottleneck, so the
+load users speak RESP directly. Error replies come back as values (hiredis.ReplyError), never raised, so a
+pipeline's or transaction's individual replies can be judged one by one.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Sequence
+from typing import Any
+
+import hiredis
+
+ReplyError = hiredis.ReplyError
+READ_SIZE = 65536
+
+
+def encode(*args: str | bytes | int | float) -> bytes:
+    """One command as a RESP array of bulk strings."""
+    parts = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg if isinstance(arg, bytes) else str(arg).encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(parts)
+
+
+class RespError(Exception):
+    """An error reply raised where a caller asked for it (see RespConnection.call)."""
+
+    def __init__(self, reply: Any) -> None:
+        super().__init__(str(reply))
+        self.reply = reply
+
+
+class RespConnection:
+    def __init__(self, host: str, port: int, timeout: float) -> None:
+        self.address = (host, port)
+        try:
+            self._sock = socket.create_connection((host, port), timeout=timeout)
+        except OSError as exc:
+            raise ConnectError(f"cannot connect to {host}:{port}: {exc}") from exc
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._reader = hiredis.Reader()
+
+    def send(self, payload: bytes) -> None:
+        self._sock.sendall(payload)
+
+    def read(self, count: int) -> list[Any]:
+        """The next `count` replies, in order; error replies are ReplyError values."""
+        replies: list[Any] = []
+        while len(replies) < count:
+            reply = self._reader.gets()
+            if reply is False:
+                data = self._sock.recv(READ_SIZE)
+                if not data:
+                    raise ConnectionResetError("Connection closed by server")
+                self._reader.feed(data)
+                continue
+            replies.append(reply)
+        return replies
+
+    def call(self, payload: bytes, count: int = 1) -> list[Any]:
+        self.send(payload)
+        return self.read(count)
+
+    def command(self, *args: str | bytes | int | float) -> Any:
+        """One command; an error reply is raised as RespError."""
+        (reply,) = self.call(encode(*args))
+        if isinstance(reply, ReplyError):
+            raise RespError(reply)
+        return reply
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+def discover_primary(
+    sentinels: Sequence[tuple[str, int]], master_name: str, timeout: float
+) -> tuple[str, int]:
+    """The primary's address from the first Sentinel that names one (no state check, no retry)."""
+    last: Exception | None = None
+    for host, port in sentinels:
+        try:
+            conn = RespConnection(host, port, timeout)
+        except OSError as exc:
+            last = exc
+            continue
+        try:
+            reply = conn.command("SENTINEL", "get-master-addr-by-name", master_name)
+        except (OSError, RespError) as exc:
+            last = exc
+            continue
+        finally:
+            conn.close()
+        if reply:
+            return reply[0].decode(), int(reply[1])
+    raise NoPrimaryError(f"no Sentinel named a primary for {master_name!r}: {last}")
+
+
+class NoPrimaryError(ConnectionError):
+    """No Sentinel could name the primary: nothing was sent."""
+
+
+class ConnectError(ConnectionError):
+    """The connection could not be made: nothing was sent. The OSError is the cause."""

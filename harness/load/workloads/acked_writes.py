@@ -1,0 +1,37 @@
+"""Unique writes, each recorded with its outcome, plus reads of earlier ones: feeds the lost-write checker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from locust.env import Environment
+
+from harness.load.resp import encode
+from harness.load.workloads.base import LoadContext, Workload
+from harness.scenario.model import WorkloadSpec
+
+
+class AckedWrites(Workload):
+    kind = "acked-writes"
+
+    def __init__(self, spec: WorkloadSpec, context: LoadContext, environment: Environment) -> None:
+        super().__init__(spec, context, environment)
+        self.seq = 0
+        self.acked: list[str] = []
+
+    def step(self) -> None:
+        if self.rng.random() < self.spec.write_ratio or not self.acked:
+            self._write()
+        else:
+            key = self.rng.choice(self.acked[-100:])
+            payload = encode("GET", key)
+            self.op("GET", lambda: self.session.one(payload))
+
+    def _write(self) -> None:
+        self.seq += 1
+        key = self.key(self.user_id, self.seq)
+        value = f"{self.user_id}:{self.seq}"
+        payload = encode("SET", key, value)
+        record: dict[str, Any] = {"f": "write", "key": key, "value": value}
+        if self.op("SET", lambda: self.session.one(payload), record=record).outcome == "ok":
+            self.acked.append(key)

@@ -1,0 +1,106 @@
+"""What every workload shares: the drill context, timing, retry policy, stats, Locust events, op records."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import count
+from typing import Any, ClassVar, TypeVar
+
+from locust.env import Environment
+
+from harness.load.resp import RespConnection
+from harness.load.retrying import Attempted, call_with_policy
+from harness.load.session import PrimarySession
+from harness.load.stats import IntervalStats
+from harness.observe.log import ObservationLog
+from harness.scenario.model import LoadSpec, WorkloadSpec
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadContext:
+    """Everything users need, handed over explicitly instead of through module globals."""
+
+    spec: LoadSpec
+    sentinels: tuple[tuple[str, int], ...]
+    master_name: str
+    log: ObservationLog
+    stats: dict[str, IntervalStats]  # per workload kind
+    key_prefix: str
+    user_ids: count[int]
+
+
+class Workload:
+    """One user's behaviour. Subclasses implement step(); tracked ones pass a record to op()."""
+
+    kind: ClassVar[str]
+
+    def __init__(self, spec: WorkloadSpec, context: LoadContext, environment: Environment) -> None:
+        self.spec = spec
+        self.context = context
+        self.environment = environment
+        self.user_id = next(context.user_ids)
+        self.rng = random.Random(self.user_id)
+        self.session = PrimarySession(context.sentinels, context.master_name, context.spec.timeout)
+
+    def key(self, *parts: object) -> str:
+        return ":".join((self.context.key_prefix, self.kind, *map(str, parts)))
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        self.session.drop()
+
+    def op(
+        self,
+        name: str,
+        call: Callable[[], T],
+        ops: int = 1,
+        record: dict[str, Any] | None = None,
+        value_field: str | None = None,
+    ) -> Attempted[T]:
+        """Run one operation under the retry policy; account for it; log it when `record` is given
+        (with the call's value under `value_field` when it succeeded)."""
+        t0 = self.context.log.now()
+        start = time.perf_counter()
+        result = call_with_policy(self.context.spec.retry, call)
+        latency_us = int((time.perf_counter() - start) * 1e6)
+        error = result.error.error if result.error else None
+        self.context.stats[self.kind].record(result.outcome, latency_us, error, result.retries, ops)
+        if record is not None:
+            fields = {**record, "w": self.kind, "type": result.outcome, "t0": round(t0, 6)}
+            if value_field is not None and result.outcome == "ok":
+                fields[value_field] = result.value
+            if error:
+                fields["error"] = error
+            if result.retries:
+                fields["retries"] = result.retries
+            self.context.log.append("op", **fields)
+        # Locust's own stats (ms; failures grouped by error class) stay usable for its UI and CSV.
+        self.environment.events.request.fire(
+            request_type=self.kind,
+            name=name,
+            response_time=latency_us / 1000,
+            response_length=0,
+            exception=RuntimeError(error) if error else None,
+            context={},
+        )
+        return result
+
+    # --- state the checkers need: set before the load, read back after it ---------------------------------
+
+    @classmethod
+    def initial_state(cls, spec: WorkloadSpec, prefix: str) -> dict[str, int]:
+        """Keys and values to set before the load starts (logged as an init record)."""
+        return {}
+
+
+def initialize(conn: RespConnection, values: dict[str, int]) -> None:
+    """Set the checkers' starting state in one MSET."""
+    if values:
+        conn.command("MSET", *[x for key, value in values.items() for x in (key, value)])

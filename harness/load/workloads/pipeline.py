@@ -1,0 +1,29 @@
+"""Non-transactional pipelines: `batch` SETs in one round trip, encoded once per user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from locust.env import Environment
+
+from harness.load.resp import ReplyError, RespError, encode
+from harness.load.workloads.base import LoadContext, Workload
+from harness.scenario.model import WorkloadSpec
+
+
+class Pipeline(Workload):
+    kind = "pipeline"
+
+    def __init__(self, spec: WorkloadSpec, context: LoadContext, environment: Environment) -> None:
+        super().__init__(spec, context, environment)
+        self.payload = b"".join(encode("SET", self.key(self.user_id, i), "v") for i in range(spec.batch))
+
+    def step(self) -> None:
+        self.op(f"pipeline {self.spec.batch}", self._send, ops=self.spec.batch)
+
+    def _send(self) -> list[Any]:
+        replies = self.session.call(self.payload, self.spec.batch)
+        for reply in replies:
+            if isinstance(reply, ReplyError):  # e.g. OOM part-way through the batch
+                raise RespError(reply)
+        return replies

@@ -1,0 +1,125 @@
+"""Data-safety checkers over the history (Jepsen style). An "info" operation may or may not have taken
+effect: it widens what a checker accepts and is never counted as success or failure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from harness.runbooks.history import History
+from harness.runbooks.verdict import Verdict
+
+
+def _final_values(history: History) -> dict[str, str | None]:
+    values: dict[str, str | None] = {}
+    for record in history.of("readback"):
+        values.update(record.get("values", {}))
+    return values
+
+
+def _initial(history: History, workload: str) -> dict[str, int] | None:
+    for record in history.of("init"):
+        if record.get("workload") == workload:
+            return {k: int(v) for k, v in record["values"].items()}
+    return None
+
+
+def _ops(history: History, workload: str) -> list[dict[str, object]]:
+    return [r for r in history.of("op") if r.get("w") == workload]
+
+
+def _increments(
+    history: History, workload: str, name: str, applied: Callable[[dict[str, object]], bool]
+) -> Verdict:
+    """Registers that only go up by one per applied operation: final - initial must lie in [ok, ok + info]."""
+    initial = _initial(history, workload)
+    assert initial is not None
+    final = _final_values(history)
+    problems, total_ok, total_info = [], 0, 0
+    for key, start in sorted(initial.items()):
+        ops = [r for r in _ops(history, workload) if r.get("key") == key]
+        ok = sum(1 for r in ops if r["type"] == "ok" and applied(r))
+        info = sum(1 for r in ops if r["type"] == "info")
+        total_ok, total_info = total_ok + ok, total_info + info
+        value = final.get(key)
+        if value is None:
+            problems.append(f"{key.rsplit(':', 1)[-1]}: not read back")
+            continue
+        delta = int(value) - start
+        if delta < ok:
+            problems.append(f"{key.rsplit(':', 1)[-1]}: {ok - delta} acknowledged increment(s) lost")
+        elif delta > ok + info:
+            problems.append(
+                f"{key.rsplit(':', 1)[-1]}: {delta - ok - info} increment(s) applied twice or from nowhere"
+            )
+    evidence = (
+        "; ".join(problems)
+        if problems
+        else (
+            f"{len(initial)} register(s): every one of {total_ok} acknowledged increments present "
+            f"({total_info} uncertain allowed)"
+        )
+    )
+    return Verdict(
+        f"expect: {name}",
+        "checker",
+        "expect",
+        not problems,
+        float(len(problems)),
+        0.0,
+        "violations",
+        evidence,
+    )
+
+
+def counter(history: History) -> Verdict:
+    return _increments(history, "counter", "counter checker (no lost or doubled INCR)", lambda r: True)
+
+
+def lua_cas(history: History) -> Verdict:
+    return _increments(
+        history, "lua-cas", "Lua CAS checker (no lost update)", lambda r: r.get("applied") == 1
+    )
+
+
+def bank(history: History) -> Verdict:
+    """Transfers move money, never create or destroy it, and never overdraw an account."""
+    initial = _initial(history, "bank")
+    assert initial is not None
+    final = _final_values(history)
+    missing = [k for k in initial if final.get(k) is None]
+    problems = [f"{len(missing)} account(s) not read back"] if missing else []
+    balances = {k: int(v) for k, v in final.items() if k in initial and v is not None}
+    expected, total = sum(initial.values()), sum(balances.values())
+    if not missing and total != expected:
+        problems.append(f"total balance {total}, expected {expected}")
+    negative = sorted(k.rsplit(":", 1)[-1] for k, v in balances.items() if v < 0)
+    if negative:
+        problems.append(f"negative balance in account(s) {', '.join(negative)}")
+    committed = sum(1 for r in _ops(history, "bank") if r["type"] == "ok" and r.get("result") == "committed")
+    evidence = (
+        "; ".join(problems)
+        if problems
+        else (
+            f"total {total} = {expected} across {len(initial)} accounts after {committed} committed "
+            "transfers, none negative"
+        )
+    )
+    return Verdict(
+        "expect: bank checker (total constant, no negative balance)",
+        "checker",
+        "expect",
+        not problems,
+        float(len(problems)),
+        0.0,
+        "violations",
+        evidence,
+    )
+
+
+CHECKERS: dict[str, Callable[[History], Verdict]] = {"counter": counter, "lua-cas": lua_cas, "bank": bank}
+
+
+def run_checkers(history: History) -> list[Verdict]:
+    """Every checker whose workload ran (it logged its initial state)."""
+    present = {r.get("workload") for r in history.of("init")}
+    return [check(history) for workload, check in CHECKERS.items() if workload in present]
