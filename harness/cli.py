@@ -53,7 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     proxy.add_argument("--seed", type=int, help="seed for jitter, slicer and toxicity rolls")
     bench = commands.add_parser("bench", help="measure performance goals as side-by-side ratios")
-    bench.add_argument("target", choices=["proxy"], help="proxy: proxied vs direct throughput, toxic latency")
+    bench.add_argument(
+        "target",
+        choices=["proxy", "load"],
+        help="proxy: proxied vs direct throughput and toxic latency; load: harness users vs redis-benchmark",
+    )
     bench.add_argument("--requests", type=int, default=3_000_000, help="requests per throughput measurement")
     cleanup = commands.add_parser(
         "cleanup", help="remove processes and scratch dirs that killed runs left behind"
@@ -132,6 +136,12 @@ def _proxy(listen: str, allow_any: bool, seed: int | None) -> int:
 
 
 def _bench(target: str, requests: int) -> int:
+    if target == "load":
+        from harness.bench.load_bench import render as render_load
+        from harness.bench.load_bench import run_load_bench
+
+        print(render_load(run_load_bench()))
+        return ExitCode.PASSED
     from harness.bench.proxy_bench import render, run_proxy_bench
 
     print(render(run_proxy_bench(requests)))

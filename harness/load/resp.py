@@ -7,6 +7,7 @@ pipeline's or transaction's individual replies can be judged one by one.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from collections.abc import Sequence
 from typing import Any
@@ -35,13 +36,17 @@ class RespError(Exception):
 
 
 class RespConnection:
-    def __init__(self, host: str, port: int, timeout: float) -> None:
+    def __init__(self, host: str, port: int, timeout: float, watched: bool = False) -> None:
+        """Connect within `timeout`. Calls then time out after `timeout` too, unless `watched`: a
+        CallWatchdog enforces it (see harness.load.watchdog)."""
         self.address = (host, port)
         try:
             self._sock = socket.create_connection((host, port), timeout=timeout)
         except OSError as exc:
             raise ConnectError(f"cannot connect to {host}:{port}: {exc}") from exc
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if watched:
+            self._sock.settimeout(None)
         self._reader = hiredis.Reader()
 
     def send(self, payload: bytes) -> None:
@@ -71,6 +76,11 @@ class RespConnection:
         if isinstance(reply, ReplyError):
             raise RespError(reply)
         return reply
+
+    def abort(self) -> None:
+        """Make a call blocked on this connection fail now (from another greenlet)."""
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
         self._sock.close()

@@ -12,6 +12,7 @@ from harness.backends.base import Topology
 from harness.load.resp import RespConnection, discover_primary
 from harness.load.stats import IntervalStats
 from harness.load.users import WORKLOADS, make_user_classes
+from harness.load.watchdog import CallWatchdog
 from harness.load.workloads.base import LoadContext, initialize
 from harness.observe.log import ObservationLog
 from harness.scenario.model import LoadSpec
@@ -33,8 +34,12 @@ class LoadRunner:
             stats=self._stats,
             key_prefix=key_prefix,
             user_ids=count(1),
+            watchdog=CallWatchdog(spec.timeout),
         )
-        self._env = Environment(user_classes=make_user_classes(self._context), events=Events())
+        # stop_timeout: at the end, users finish the operation they are in instead of being killed mid-call.
+        self._env = Environment(
+            user_classes=make_user_classes(self._context), events=Events(), stop_timeout=2.0
+        )
         self._runner = self._env.create_local_runner()
         self._stop = threading.Event()
         self._flusher = threading.Thread(target=self._flush_loop, name="load-stats", daemon=True)
@@ -48,6 +53,8 @@ class LoadRunner:
             retry=self._spec.retry.name,
             workloads={w.kind: w.users for w in self._spec.workloads},
         )
+        assert self._context.watchdog is not None
+        self._context.watchdog.start()
         self._runner.start(self._spec.users, spawn_rate=self._spec.spawn_rate)
         self._flusher.start()
 
@@ -69,6 +76,8 @@ class LoadRunner:
         if self._stop.is_set():
             return
         self._runner.quit()
+        if self._context.watchdog is not None:
+            self._context.watchdog.stop()
         self._stop.set()
         if self._flusher.is_alive():
             self._flusher.join(timeout=2)

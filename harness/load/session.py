@@ -2,35 +2,63 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from harness.load.resp import ReplyError, RespConnection, RespError, discover_primary
+from harness.load.watchdog import CallWatchdog
 
 
 class PrimarySession:
     """Holds one RESP connection. After a transport error the next call asks Sentinel again, so a
     failover is followed; no call is ever retried here (retry policy is the workload's business)."""
 
-    def __init__(self, sentinels: tuple[tuple[str, int], ...], master_name: str, timeout: float) -> None:
+    def __init__(
+        self,
+        sentinels: tuple[tuple[str, int], ...],
+        master_name: str,
+        timeout: float,
+        fixed: tuple[str, int] | None = None,
+        watchdog: CallWatchdog | None = None,
+    ) -> None:
         self._sentinels = sentinels
         self._master_name = master_name
         self._timeout = timeout
+        self._fixed = fixed  # a server to use without asking Sentinel (benchmarks)
+        self._watchdog = watchdog
         self._conn: RespConnection | None = None
+        self._since: float | None = None  # when the call in flight started
+        self._expired = False
+        if watchdog is not None:
+            watchdog.watch(self)
 
     def connection(self) -> RespConnection:
         if self._conn is None:
-            host, port = discover_primary(self._sentinels, self._master_name, self._timeout)
-            self._conn = RespConnection(host, port, self._timeout)
+            host, port = self._fixed or discover_primary(self._sentinels, self._master_name, self._timeout)
+            self._conn = RespConnection(host, port, self._timeout, watched=self._watchdog is not None)
         return self._conn
 
     def call(self, payload: bytes, count: int = 1) -> list[Any]:
         """Send pre-encoded commands and read their replies; error replies are left in the list."""
         conn = self.connection()
+        self._since = time.monotonic()
         try:
             return conn.call(payload, count)
-        except OSError:
+        except OSError as exc:
             self.drop()
+            if self._expired:
+                self._expired = False
+                raise TimeoutError(f"no reply within {self._timeout:g}s") from exc
             raise
+        finally:
+            self._since = None
+
+    def expire_if_older(self, now: float, timeout: float) -> None:
+        """Called by the watchdog: abort the call in flight if it has run past the timeout."""
+        since, conn = self._since, self._conn
+        if since is not None and conn is not None and now - since > timeout:
+            self._expired = True
+            conn.abort()
 
     def one(self, payload: bytes) -> Any:
         """One command; an error reply is raised as RespError."""
@@ -43,3 +71,8 @@ class PrimarySession:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+    def close(self) -> None:
+        self.drop()
+        if self._watchdog is not None:
+            self._watchdog.forget(self)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -10,6 +12,8 @@ import pytest
 from harness.backends.local import free_port
 from harness.load.classify import classify
 from harness.load.resp import ConnectError, ReplyError, RespConnection, RespError, encode
+from harness.load.session import PrimarySession
+from harness.load.watchdog import CallWatchdog
 from tests.conftest import wait_until
 
 
@@ -56,3 +60,23 @@ def test_connect_refused_is_a_certain_failure() -> None:
         RespConnection("127.0.0.1", free_port(), 0.5)
     result = classify(info.value)
     assert (result.error, result.outcome) == ("connection-refused", "fail")
+
+
+def test_watchdog_times_out_a_call_that_gets_no_reply() -> None:
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)  # the kernel completes the handshake; nobody ever answers
+    watchdog = CallWatchdog(0.3)
+    watchdog.start()
+    session = PrimarySession((), "", 0.3, fixed=silent.getsockname(), watchdog=watchdog)
+    start = time.monotonic()
+    try:
+        with pytest.raises(TimeoutError) as info:
+            session.call(encode("PING"))
+        elapsed = time.monotonic() - start
+    finally:
+        session.close()
+        watchdog.stop()
+        silent.close()
+    assert 0.3 <= elapsed < 0.6
+    assert (classify(info.value).error, classify(info.value).outcome) == ("timeout", "info")

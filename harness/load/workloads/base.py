@@ -15,6 +15,7 @@ from harness.load.resp import RespConnection
 from harness.load.retrying import Attempted, call_with_policy
 from harness.load.session import PrimarySession
 from harness.load.stats import IntervalStats
+from harness.load.watchdog import CallWatchdog
 from harness.observe.log import ObservationLog
 from harness.scenario.model import LoadSpec, WorkloadSpec
 
@@ -32,6 +33,8 @@ class LoadContext:
     stats: dict[str, IntervalStats]  # per workload kind
     key_prefix: str
     user_ids: count[int]
+    primary: tuple[str, int] | None = None  # talk to this server instead of asking Sentinel (benchmarks)
+    watchdog: CallWatchdog | None = None  # enforces the call timeout; None: each socket does
 
 
 class Workload:
@@ -45,7 +48,9 @@ class Workload:
         self.environment = environment
         self.user_id = next(context.user_ids)
         self.rng = random.Random(self.user_id)
-        self.session = PrimarySession(context.sentinels, context.master_name, context.spec.timeout)
+        self.session = PrimarySession(
+            context.sentinels, context.master_name, context.spec.timeout, context.primary, context.watchdog
+        )
 
     def key(self, *parts: object) -> str:
         return ":".join((self.context.key_prefix, self.kind, *map(str, parts)))
@@ -54,7 +59,7 @@ class Workload:
         raise NotImplementedError
 
     def stop(self) -> None:
-        self.session.drop()
+        self.session.close()
 
     def op(
         self,
@@ -68,7 +73,16 @@ class Workload:
         (with the call's value under `value_field` when it succeeded)."""
         t0 = self.context.log.now()
         start = time.perf_counter()
-        result = call_with_policy(self.context.spec.retry, call)
+        try:
+            result = call_with_policy(self.context.spec.retry, call)
+        except BaseException:
+            # Stopped mid-call (the load ending kills the greenlet): the command may have been applied, so a
+            # tracked operation is recorded as info rather than vanishing from the history.
+            if record is not None:
+                self.context.log.append(
+                    "op", **record, w=self.kind, type="info", t0=round(t0, 6), error="interrupted"
+                )
+            raise
         latency_us = int((time.perf_counter() - start) * 1e6)
         error = result.error.error if result.error else None
         self.context.stats[self.kind].record(result.outcome, latency_us, error, result.retries, ops)
