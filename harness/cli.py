@@ -42,6 +42,14 @@ def _parser() -> argparse.ArgumentParser:
         "--runs-dir", type=Path, default=Path("runs"), help="where run directories go (default: runs)"
     )
     run.add_argument("--quiet", action="store_true", help="print only the report")
+    run.add_argument(
+        "--ui",
+        nargs="?",
+        const="127.0.0.1:8089",
+        default=None,
+        metavar="HOST:PORT",
+        help="serve Locust's web UI for the running drill (default 127.0.0.1:8089, loopback only)",
+    )
     validate = commands.add_parser("validate", help="check scenario, environment and runbook files")
     validate.add_argument("files", type=Path, nargs="+")
     proxy = commands.add_parser(
@@ -78,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             return _bench(args.target, args.requests)
         if args.command == "proxy":
             return _proxy(args.listen, args.allow_any_upstream, args.seed)
-        return _run(args.scenario, args.backend, args.runs_dir, args.quiet)
+        return _run(args.scenario, args.backend, args.runs_dir, args.quiet, _ui_address(args.ui))
     except ConfigError as exc:
         print(f"drill: bad input ({len(exc.problems)} problem(s)):\n{exc}", file=sys.stderr)
         return ExitCode.BAD_INPUT
@@ -161,7 +169,20 @@ def _cleanup(run_id: str | None) -> int:
     return ExitCode.PASSED
 
 
-def _run(scenario_path: Path, backend: str | None, runs_dir: Path, quiet: bool) -> int:
+def _ui_address(value: str | None) -> tuple[str, int] | None:
+    if value is None:
+        return None
+    host, _, port = value.rpartition(":")
+    if host not in ("127.0.0.1", "localhost", "::1") or not port.isdigit():
+        raise UsageError(
+            f"drill run --ui: expected a loopback HOST:PORT such as 127.0.0.1:8089, got {value!r}"
+        )
+    return host, int(port)
+
+
+def _run(
+    scenario_path: Path, backend: str | None, runs_dir: Path, quiet: bool, ui: tuple[str, int] | None
+) -> int:
     from harness.report.table import render_table
     from harness.run import RunOptions, run_drill
     from harness.scenario.loader import load_drill
@@ -177,6 +198,6 @@ def _run(scenario_path: Path, backend: str | None, runs_dir: Path, quiet: bool) 
         return _sweep(scenario, runs_dir, progress)
     chosen = backend or scenario.environment.backend
 
-    report = run_drill(scenario, RunOptions(runs_dir=runs_dir, backend=chosen), progress)
+    report = run_drill(scenario, RunOptions(runs_dir=runs_dir, backend=chosen, ui=ui), progress)
     print(render_table(report))
     return ExitCode.PASSED if report.passed else ExitCode.CHECK_FAILED

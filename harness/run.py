@@ -33,6 +33,7 @@ SETTLE_S = 0.5
 class RunOptions:
     runs_dir: Path
     backend: str = "local"
+    ui: tuple[str, int] | None = None  # serve Locust's web UI for the running drill here
 
 
 Progress = Callable[[str], None]
@@ -65,7 +66,7 @@ def run_drill(scenario: Scenario, options: RunOptions, progress: Progress) -> Ru
             },
         )
         progress(f"topology ready in {log.now():.2f}s; driving load for {scenario.load.duration:g}s")
-        _drive(scenario, backend, topology, log, run, progress)
+        _drive(scenario, backend, topology, log, run, progress, options.ui)
     finally:
         backend.down()
         log.close()
@@ -99,6 +100,7 @@ def _drive(
     log: ObservationLog,
     run: RunContext,
     progress: Progress,
+    ui: tuple[str, int] | None,
 ) -> None:
     # Imported here: Locust monkey-patches the process with gevent on import (done first in __main__).
     from harness.load.runner import LoadRunner
@@ -115,7 +117,11 @@ def _drive(
     )
     for thread in observers:
         thread.start()
-    load = LoadRunner(scenario.load, topology, log, key_prefix=f"drill:{run.run_id}")
+    load = LoadRunner(
+        scenario.load, topology, log, key_prefix=f"drill:{run.run_id}", csv_base=run.run_dir / "locust", ui=ui
+    )
+    if ui is not None:
+        progress(f"Locust web UI: http://{ui[0]}:{ui[1]}/")
     faults = FaultInjector(backend, topology, log)
     plan = schedule(scenario.faults, scenario.seed)
     fired = 0

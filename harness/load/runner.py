@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from itertools import count
+from pathlib import Path
 
+import gevent
 from locust.env import Environment
 from locust.event import Events
+from locust.stats import PERCENTILES_TO_REPORT, StatsCSVFileWriter
 
 from harness.backends.base import Topology
 from harness.load.resp import RespConnection, discover_primary
@@ -21,7 +25,16 @@ STATS_INTERVAL_S = 0.5
 
 
 class LoadRunner:
-    def __init__(self, spec: LoadSpec, topology: Topology, log: ObservationLog, key_prefix: str) -> None:
+    def __init__(
+        self,
+        spec: LoadSpec,
+        topology: Topology,
+        log: ObservationLog,
+        key_prefix: str,
+        csv_base: Path | None = None,
+        ui: tuple[str, int] | None = None,
+    ) -> None:
+        """csv_base: write Locust's own CSV files (<base>_stats.csv, ...); ui: serve Locust's web UI there."""
         self._spec = spec
         self._log = log
         self._prefix = key_prefix
@@ -41,6 +54,16 @@ class LoadRunner:
             user_classes=make_user_classes(self._context), events=Events(), stop_timeout=2.0
         )
         self._runner = self._env.create_local_runner()
+        self._csv = (
+            StatsCSVFileWriter(self._env, PERCENTILES_TO_REPORT, str(csv_base), False) if csv_base else None
+        )
+        self._csv_greenlet: gevent.Greenlet | None = None
+        self._argv: list[str] | None = None
+        if ui is not None:
+            # Locust's web UI parses sys.argv with its own parser (ui_extra_args_dict, on every page), and
+            # `drill run ...` is not a Locust command line: show it an empty one while the UI serves.
+            self._argv, sys.argv = sys.argv, sys.argv[:1]
+        self._web_ui = self._env.create_web_ui(ui[0], ui[1], stats_csv_writer=self._csv) if ui else None
         self._stop = threading.Event()
         self._flusher = threading.Thread(target=self._flush_loop, name="load-stats", daemon=True)
 
@@ -57,6 +80,8 @@ class LoadRunner:
         self._context.watchdog.start()
         self._runner.start(self._spec.users, spawn_rate=self._spec.spawn_rate)
         self._flusher.start()
+        if self._csv is not None:
+            self._csv_greenlet = gevent.spawn(self._csv.stats_writer)
 
     def _initialize(self) -> None:
         """Set the starting state the checkers compare against (bank balances, counters), and log it."""
@@ -76,6 +101,14 @@ class LoadRunner:
         if self._stop.is_set():
             return
         self._runner.quit()
+        if self._csv_greenlet is not None:
+            self._csv_greenlet.kill()
+        if self._csv is not None:
+            self._csv.close_files()
+        if self._web_ui is not None:
+            self._web_ui.stop()
+        if self._argv is not None:
+            sys.argv = self._argv
         if self._context.watchdog is not None:
             self._context.watchdog.stop()
         self._stop.set()

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import csv
 import json
+import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, drill, has_record, live_redis_processes, only_run_dir, run_ports
+from harness.backends.local import free_port
+from tests.conftest import (
+    ROOT,
+    drill,
+    has_record,
+    live_redis_processes,
+    only_run_dir,
+    run_ports,
+    start_drill,
+    wait_until,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -122,3 +133,28 @@ def test_every_workload_through_a_failover_keeps_its_invariants(runs: Path) -> N
         assert summary["fail"] > 0, f"{name} should have seen the failover"
     checkers = [c for c in report["checks"] if c["source"] == "checker"]
     assert len(checkers) == 3 and all(c["status"] == "pass" for c in checkers)
+
+
+def test_locust_web_ui_serves_the_running_drill_and_csv_is_written(tmp_path: Path, runs: Path) -> None:
+    scenario = tmp_path / "ui.yaml"
+    scenario.write_text(
+        f"name: ui\nenvironment: {ROOT}/environments/sentinel-3.yaml\nload:\n  duration: 6s\n"
+        "  workloads: {acked-writes: {users: 4, wait: 10ms}, counter: {users: 2, wait: 10ms}}\n"
+    )
+    port = free_port()
+    proc = start_drill("run", str(scenario), "--runs-dir", str(runs), "--quiet", "--ui", f"127.0.0.1:{port}")
+
+    def ui_shows_load() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats/requests", timeout=1) as response:
+                stats = json.load(response)
+        except OSError:
+            return False
+        return bool(stats["state"] == "running" and stats["current_rps"] > 0)
+
+    wait_until(ui_shows_load, 30, "Locust's web UI to show the running load")
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr + stdout
+    rows = list(csv.DictReader((only_run_dir(runs) / "locust_stats.csv").open()))
+    assert {r["Type"] for r in rows} >= {"acked-writes", "counter"}
+    assert all(int(r["Request Count"]) > 0 for r in rows)
