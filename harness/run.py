@@ -42,17 +42,9 @@ Progress = Callable[[str], None]
 def run_drill(scenario: Scenario, options: RunOptions, progress: Progress) -> RunReport:
     started = time.monotonic()
     run = RunContext.create(options.runs_dir, scenario.name)
-    log = ObservationLog(run.run_dir / "observations.jsonl")
+    log = run.open_log(scenario.name, scenario.seed, options.backend)
     backend: Backend = LocalBackend(scenario.environment, run, scenario.seed)
     try:
-        log.append(
-            "run",
-            scenario=scenario.name,
-            run_id=run.run_id,
-            seed=scenario.seed,
-            backend=options.backend,
-            wall_clock=time.time(),
-        )
         progress(f"run {run.run_id}: starting {scenario.environment.name} on the {options.backend} backend")
         topology = backend.up()
         log.append(

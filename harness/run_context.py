@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.observe.log import ObservationLog
+
 RUN_ID_ENV = "REDIS_DRILL_RUN_ID"
 
 
@@ -34,6 +36,14 @@ class RunContext:
         (work_dir / "owner.pid").write_text(str(os.getpid()))
         (work_dir / "run_dir").write_text(str(run_dir.resolve()))
         return RunContext(run_id, run_dir, work_dir)
+
+    def open_log(self, scenario: str, seed: int, backend: str) -> ObservationLog:
+        """The run's observation log, opened with its first record: which run this is."""
+        log = ObservationLog(self.run_dir / "observations.jsonl")
+        log.append(
+            "run", scenario=scenario, run_id=self.run_id, seed=seed, backend=backend, wall_clock=time.time()
+        )
+        return log
 
     def process_env(self) -> dict[str, str]:
         """Environment for child processes: the run id tag lets `drill cleanup` find them from /proc."""

@@ -9,6 +9,11 @@ from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
 
 
+def _verdict(name: str, problems: list[str], evidence: str) -> Verdict:
+    """A checker's verdict: passed when it found no violation; evidence names them, or what held."""
+    return Verdict(name, "checker", "expect", not problems, float(len(problems)), 0.0, "violations", evidence)
+
+
 def _final_values(history: History) -> dict[str, str | None]:
     values: dict[str, str | None] = {}
     for record in history.of("readback"):
@@ -59,16 +64,7 @@ def _increments(
             f"({total_info} uncertain allowed)"
         )
     )
-    return Verdict(
-        f"expect: {name}",
-        "checker",
-        "expect",
-        not problems,
-        float(len(problems)),
-        0.0,
-        "violations",
-        evidence,
-    )
+    return _verdict(f"expect: {name}", problems, evidence)
 
 
 def counter(history: History) -> Verdict:
@@ -104,16 +100,7 @@ def bank(history: History) -> Verdict:
             "transfers, none negative"
         )
     )
-    return Verdict(
-        "expect: bank checker (total constant, no negative balance)",
-        "checker",
-        "expect",
-        not problems,
-        float(len(problems)),
-        0.0,
-        "violations",
-        evidence,
-    )
+    return _verdict("expect: bank checker (total constant, no negative balance)", problems, evidence)
 
 
 CHECKERS: dict[str, Callable[[History], Verdict]] = {"counter": counter, "lua-cas": lua_cas, "bank": bank}

@@ -1,8 +1,9 @@
-"""Named checks over the history. Each is pure: (step, history, bound settings) -> Verdict."""
+"""Named checks over the history. Each is pure: (step, history, incident, judge) -> Verdict."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from harness.observe.log import Record
@@ -11,7 +12,7 @@ from harness.runbooks.verdict import Verdict
 from harness.scenario.durations import format_seconds
 from harness.scenario.model import Step
 
-Check = Callable[[Step, History, dict[str, float], str, str], Verdict]
+Check = Callable[[Step, History, Record, "Judge"], Verdict]
 
 
 def step_name(section: str, step: Step) -> str:
@@ -20,69 +21,70 @@ def step_name(section: str, step: Step) -> str:
     return f"{section}: {step.check}{detail}{node}"
 
 
-def _verdict(
-    step: Step,
-    source: str,
-    section: str,
-    settings: dict[str, float],
-    incident: Record,
-    at: float | None,
-    evidence: str,
-) -> Verdict:
-    """A verdict for a condition first met at `at` (None: never), judged against the step's bound."""
-    bound = step.within.resolve(settings) if step.within else None
-    measured = None if at is None else round(at - float(incident["t"]), 6)
-    passed = measured is not None and (bound is None or measured <= bound)
-    return Verdict(step_name(section, step), source, section, passed, measured, bound, "s", evidence, at)
+@dataclass(frozen=True, slots=True)
+class Judge:
+    """Turns "the condition was first met at `at`" into a verdict against the step's bound."""
+
+    step: Step
+    settings: dict[str, float]
+    source: str  # the runbook's name
+    section: str
+    incident_t: float
+
+    def __call__(self, at: float | None, evidence: str) -> Verdict:
+        bound = self.step.within.resolve(self.settings) if self.step.within else None
+        measured = None if at is None else round(at - self.incident_t, 6)
+        passed = measured is not None and (bound is None or measured <= bound)
+        return Verdict(
+            step_name(self.section, self.step),
+            self.source,
+            self.section,
+            passed,
+            measured,
+            bound,
+            "s",
+            evidence,
+            at,
+        )
 
 
-def _no_incident(step: Step, source: str, section: str) -> Verdict:
-    return Verdict(
-        step_name(section, step),
-        source,
-        section,
-        False,
-        None,
-        None,
-        "s",
-        "no fault was applied, so there is no incident to measure from",
+def run_check(step: Step, history: History, settings: dict[str, float], source: str, section: str) -> Verdict:
+    """Judge one runbook step; every time is measured from the incident (the first fault)."""
+    incident = history.incident
+    if incident is None:
+        return Verdict(
+            step_name(section, step),
+            source,
+            section,
+            False,
+            None,
+            None,
+            "s",
+            "no fault was applied, so there is no incident to measure from",
+        )
+    return CHECKS[step.check](
+        step, history, incident, Judge(step, settings, source, section, float(incident["t"]))
     )
 
 
-def sentinel_event(
-    step: Step, history: History, settings: dict[str, float], source: str, section: str
-) -> Verdict:
-    incident = history.incident
-    if incident is None:
-        return _no_incident(step, source, section)
+def sentinel_event(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
     match: dict[str, Any] = {"event": step.event}
     if step.node == "incident":
         match["node"] = incident["node"]
     record = history.first("sentinel", float(incident["t"]), **match)
     if record is None:
         who = f" for {incident['node']}" if step.node == "incident" else ""
-        return _verdict(
-            step,
-            source,
-            section,
-            settings,
-            incident,
-            None,
-            f"no Sentinel reported {step.event}{who} after the incident",
-        )
+        return judge(None, f"no Sentinel reported {step.event}{who} after the incident")
     evidence = f"{record['sentinel']}: {record['event']} {record['data']}"
-    return _verdict(step, source, section, settings, incident, float(record["t"]), evidence)
+    return judge(float(record["t"]), evidence)
 
 
 # Tracked operations that write: any of them acknowledged shows the primary accepts writes.
 WRITES = ("write", "incr", "transfer", "cas")
 
 
-def writable(step: Step, history: History, settings: dict[str, float], source: str, section: str) -> Verdict:
+def writable(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
     """The first write acknowledged after the incident, and after the primary switch if there was one."""
-    incident = history.incident
-    if incident is None:
-        return _no_incident(step, source, section)
     since = float(incident["t"])
     switch = history.first("sentinel", since, event="+switch-master")
     if switch is not None:
@@ -92,24 +94,17 @@ def writable(step: Step, history: History, settings: dict[str, float], source: s
             evidence = f"write {record['key']} acknowledged at {record['t']:.3f}s"
             if switch is not None:
                 evidence += f" (after +switch-master to {switch.get('new')})"
-            return _verdict(step, source, section, settings, incident, float(record["t"]), evidence)
-    return _verdict(
-        step, source, section, settings, incident, None, "no write was acknowledged after the incident"
-    )
+            return judge(float(record["t"]), evidence)
+    return judge(None, "no write was acknowledged after the incident")
 
 
-def replicas_attached(
-    step: Step, history: History, settings: dict[str, float], source: str, section: str
-) -> Verdict:
+def replicas_attached(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
     """All live replicas online under one primary, caught up within lag_below, up to the end of the log."""
-    incident = history.incident
-    if incident is None:
-        return _no_incident(step, source, section)
     rounds = [r for r in history.of("info") if r["t"] >= incident["t"]]
     reasons = [_round_problem(i, rounds, step.lag_below, step.replicas == "all") for i in range(len(rounds))]
     if not rounds or reasons[-1] is not None:
         last = reasons[-1] if rounds else "no INFO samples after the incident"
-        return _verdict(step, source, section, settings, incident, None, f"not attached at the end: {last}")
+        return judge(None, f"not attached at the end: {last}")
     start = len(rounds) - 1
     while start > 0 and reasons[start - 1] is None:
         start -= 1
@@ -120,7 +115,7 @@ def replicas_attached(
         f"{primary} primary with {len(attached)} replica(s) online ({', '.join(attached) or 'none'}), "
         f"caught up within {format_seconds(step.lag_below)} from {rounds[start]['t']:.2f}s to the end"
     )
-    return _verdict(step, source, section, settings, incident, float(rounds[start]["t"]), evidence)
+    return judge(float(rounds[start]["t"]), evidence)
 
 
 def _round_problem(index: int, rounds: list[Record], lag_below: float, every_node: bool) -> str | None:
@@ -160,13 +155,8 @@ def _replication_lag(index: int, rounds: list[Record], replica: str) -> float:
     return now - float(rounds[0]["t"])  # behind every sample we have: at least this old
 
 
-def replication_lag(
-    step: Step, history: History, settings: dict[str, float], source: str, section: str
-) -> Verdict:
+def replication_lag(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
     """A replica's lag (from sampled offsets) rises above a threshold: the lag warning is detected."""
-    incident = history.incident
-    if incident is None:
-        return _no_incident(step, source, section)
     watched = incident.get("replica") or incident.get("node") if step.node == "incident" else None
     rounds = [r for r in history.of("info") if r["t"] >= incident["t"]]
     for index, round_ in enumerate(rounds):
@@ -177,26 +167,13 @@ def replication_lag(
             if lag > step.above:
                 threshold = format_seconds(step.above)
                 evidence = f"{name} {format_seconds(lag)} behind the primary (threshold {threshold})"
-                return _verdict(step, source, section, settings, incident, float(round_["t"]), evidence)
+                return judge(float(round_["t"]), evidence)
     who = watched or "any replica"
-    return _verdict(
-        step,
-        source,
-        section,
-        settings,
-        incident,
-        None,
-        f"{who} never lagged more than {format_seconds(step.above)} after the incident",
-    )
+    return judge(None, f"{who} never lagged more than {format_seconds(step.above)} after the incident")
 
 
-def error_rate_back_to_baseline(
-    step: Step, history: History, settings: dict[str, float], source: str, section: str
-) -> Verdict:
+def error_rate_back_to_baseline(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
     """The load's error ratio returns to its pre-incident level (plus tolerance) and stays there."""
-    incident = history.incident
-    if incident is None:
-        return _no_incident(step, source, section)
     t_incident = float(incident["t"])
     stats = history.of("stats")
     before = [s for s in stats if s["t"] < t_incident]
@@ -207,21 +184,13 @@ def error_rate_back_to_baseline(
     recovered_at = float(bad[-1]["t"]) if bad else t_incident
     clean_after = [s for s in after if s["t"] > recovered_at and s["ok"] > 0]
     if not clean_after:
-        return _verdict(
-            step,
-            source,
-            section,
-            settings,
-            incident,
-            None,
-            f"errors above baseline {baseline:.2%} until the load ended",
-        )
+        return judge(None, f"errors above baseline {baseline:.2%} until the load ended")
     errors = sum(s["fail"] + s["info"] for s in after)
     evidence = (
         f"baseline error ratio {baseline:.2%}; {errors} failed or uncertain operations after the incident, "
         f"none above baseline after {recovered_at:.2f}s"
     )
-    return _verdict(step, source, section, settings, incident, recovered_at, evidence)
+    return judge(recovered_at, evidence)
 
 
 def _error_ratio(stats: list[Record]) -> float:

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from harness.observe.log import Record
 from harness.runbooks.checkers import run_checkers
-from harness.runbooks.checks import CHECKS
+from harness.runbooks.checks import run_check
 from harness.runbooks.history import History
 from harness.runbooks.lost_writes import LostWrites, lost_writes
 from harness.runbooks.verdict import Verdict
+from harness.scenario.durations import Bound
 from harness.scenario.model import Scenario
 
 
@@ -32,7 +33,7 @@ def evaluate(scenario: Scenario, records: list[Record]) -> Evaluation:
     for runbook in scenario.runbooks:
         for section, section_steps in (("detect", runbook.detect), ("verify", runbook.verify)):
             for step in section_steps:
-                steps.append(CHECKS[step.check](step, history, settings, runbook.name, section))
+                steps.append(run_check(step, history, settings, runbook.name, section))
     detected = [v.measured for v in steps if v.section == "detect" and v.measured is not None]
     verify = [v for v in steps if v.section == "verify"]
     mttd = min(detected) if detected else None
@@ -46,41 +47,40 @@ def evaluate(scenario: Scenario, records: list[Record]) -> Evaluation:
     return Evaluation(tuple(verdicts), mttd, mttr, lost)
 
 
+def _time_bound(
+    name: str, what: str, measured: float | None, bound: Bound, settings: dict[str, float], missing: str
+) -> Verdict:
+    limit = bound.resolve(settings)
+    passed = measured is not None and measured <= limit
+    evidence = f"{what}, bound {bound}" if measured is not None else missing
+    return Verdict(f"expect: {name}", "scenario", "expect", passed, measured, limit, "s", evidence)
+
+
 def _expectations(
     scenario: Scenario, mttd: float | None, mttr: float | None, lost: LostWrites, settings: dict[str, float]
 ) -> list[Verdict]:
     expect = scenario.expect
     out: list[Verdict] = []
     if expect.detection_within is not None:
-        bound = expect.detection_within.resolve(settings)
         out.append(
-            Verdict(
-                "expect: detection_within",
-                "scenario",
-                "expect",
-                mttd is not None and mttd <= bound,
+            _time_bound(
+                "detection_within",
+                "MTTD",
                 mttd,
-                bound,
-                "s",
-                f"MTTD, bound {expect.detection_within}"
-                if mttd is not None
-                else "the incident was never detected by a detect step",
+                expect.detection_within,
+                settings,
+                "the incident was never detected by a detect step",
             )
         )
     if expect.recovery_within is not None:
-        bound = expect.recovery_within.resolve(settings)
         out.append(
-            Verdict(
-                "expect: recovery_within",
-                "scenario",
-                "expect",
-                mttr is not None and mttr <= bound,
+            _time_bound(
+                "recovery_within",
+                "MTTR",
                 mttr,
-                bound,
-                "s",
-                f"MTTR, bound {expect.recovery_within}"
-                if mttr is not None
-                else "not every verify step held by the end of the drill",
+                expect.recovery_within,
+                settings,
+                "not every verify step held by the end of the drill",
             )
         )
     count = len(lost.lost)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from harness.errors import ConfigError, Problem
 from harness.scenario.durations import Bound, parse_bound, parse_duration
@@ -29,6 +30,8 @@ from harness.scenario.model import (
     WorkloadSpec,
 )
 from harness.scenario.yamlsource import load_yaml
+
+T = TypeVar("T")
 
 # Redis directives the harness sets itself; an environment may not override them.
 MANAGED_DIRECTIVES = frozenset(
@@ -77,36 +80,29 @@ CHECKS = ("sentinel_event", "writable", "replicas_attached", "replication_lag", 
 DETECTION_SLACK_S = 1.0
 
 
-def load_scenario(path: Path) -> Scenario:
+def _checked(parse: Callable[[Path, list[Problem]], T | None], path: Path) -> T:
+    """Run a file parser that collects problems; raise them all at once."""
     problems: list[Problem] = []
-    scenario = _scenario(path, problems)
-    if problems or scenario is None:
+    result = parse(path, problems)
+    if problems or result is None:
         raise ConfigError(problems)
-    return scenario
+    return result
+
+
+def load_scenario(path: Path) -> Scenario:
+    return _checked(_scenario, path)
 
 
 def load_environment(path: Path) -> Environment:
-    problems: list[Problem] = []
-    env = _environment_file(path, problems)
-    if problems or env is None:
-        raise ConfigError(problems)
-    return env
+    return _checked(_environment_file, path)
 
 
 def load_runbook(path: Path) -> Runbook:
-    problems: list[Problem] = []
-    runbook = _runbook_file(path, problems)
-    if problems or runbook is None:
-        raise ConfigError(problems)
-    return runbook
+    return _checked(_runbook_file, path)
 
 
 def load_sweep(path: Path) -> Sweep:
-    problems: list[Problem] = []
-    sweep = _sweep_file(path, problems)
-    if problems or sweep is None:
-        raise ConfigError(problems)
-    return sweep
+    return _checked(_sweep_file, path)
 
 
 def load_drill(path: Path) -> Scenario | Sweep:
@@ -136,6 +132,15 @@ def _parse_file(path: Path, problems: list[Problem]) -> Cursor | None:
     except ConfigError as exc:
         problems.extend(exc.problems)
         return None
+
+
+def _environment_of(cur: Cursor, problems: list[Problem]) -> Environment | None:
+    """The environment file a scenario or sweep names, loaded (its problems go to `problems`)."""
+    if "environment" not in cur.value:
+        cur.error("required field is missing", "environment")
+        return None
+    path = _referenced(cur.child("environment"))
+    return _environment_file(path, problems) if path else None
 
 
 def _referenced(cur: Cursor) -> Path | None:
@@ -287,10 +292,7 @@ def _scenario(path: Path, problems: list[Problem]) -> Scenario | None:
         return None
     name = cur.get("name", text)
     description = cur.get("description", text, "")
-    env_path = _referenced(cur.child("environment")) if "environment" in cur.value else None
-    if "environment" not in cur.value:
-        cur.error("required field is missing", "environment")
-    environment = _environment_file(env_path, problems) if env_path else None
+    environment = _environment_of(cur, problems)
     seed = cur.get("seed", integer(0), 0)
     load = _load(cur.child("load")) if "load" in cur.value else cur.get("load", text)
     faults = (
@@ -590,10 +592,7 @@ def _sweep_file(path: Path, problems: list[Problem]) -> Sweep | None:
         return None
     name = cur.get("name", text)
     description = cur.get("description", text, "")
-    env_path = _referenced(cur.child("environment")) if "environment" in cur.value else None
-    if "environment" not in cur.value:
-        cur.error("required field is missing", "environment")
-    environment = _environment_file(env_path, problems) if env_path else None
+    environment = _environment_of(cur, problems)
     seed = cur.get("seed", integer(0), 0)
     spec = _sweep(cur.child("sweep"))
     if environment is not None and spec is not None and spec.link not in link_names(environment):

@@ -13,7 +13,6 @@ from harness.backends.local import LocalBackend
 from harness.bench.processes import redis_benchmark
 from harness.errors import BackendError
 from harness.faults.network import NetworkFaults
-from harness.observe.log import ObservationLog
 from harness.run_context import RunContext
 from harness.scenario.model import NetworkSpec, Sweep
 from harness.sweep.model import BoundedCell, Cell, requests_for, with_bounds
@@ -34,18 +33,10 @@ class SweepResult:
 def run_sweep(sweep: Sweep, runs_dir: Path, progress: Progress) -> SweepResult:
     started = time.monotonic()
     run = RunContext.create(runs_dir, sweep.name)
-    log = ObservationLog(run.run_dir / "observations.jsonl")
+    log = run.open_log(sweep.name, sweep.seed, "local")
     backend = LocalBackend(sweep.environment, run, sweep.seed)
     cells: list[Cell] = []
     try:
-        log.append(
-            "run",
-            scenario=sweep.name,
-            run_id=run.run_id,
-            seed=sweep.seed,
-            backend="local",
-            wall_clock=time.time(),
-        )
         progress(f"run {run.run_id}: starting {sweep.environment.name}")
         topology = backend.up()
         if topology.proxy_api is None:

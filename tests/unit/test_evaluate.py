@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.runbooks.checks import replication_lag
+from harness.runbooks.checks import run_check
 from harness.runbooks.evaluate import Evaluation, evaluate
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
@@ -122,8 +122,8 @@ def lag_log(stuck_from: float) -> list[dict[str, object]]:
 
 def test_replication_lag_check_sees_a_replica_falling_behind() -> None:
     step = Step(check="replication_lag", line=1, node="incident", above=1.0, within=Bound(5.0))
-    stuck = replication_lag(step, History(tuple(lag_log(stuck_from=3.0))), {}, "rb", "detect")
+    stuck = run_check(step, History(tuple(lag_log(stuck_from=3.0))), {}, "rb", "detect")
     assert stuck.passed and stuck.evidence.startswith("redis-2 1.25s behind")
     assert stuck.measured == 3.25  # stuck at 3.0 s, more than 1 s behind from 4.25 s; incident at 1.0 s
-    healthy = replication_lag(step, History(tuple(lag_log(stuck_from=99))), {}, "rb", "detect")
+    healthy = run_check(step, History(tuple(lag_log(stuck_from=99))), {}, "rb", "detect")
     assert not healthy.passed and "redis-2 never lagged more than 1.00s" in healthy.evidence
