@@ -6,6 +6,8 @@ import argparse
 import os
 import signal
 import sys
+import tempfile
+import traceback
 from enum import IntEnum
 from pathlib import Path
 from types import FrameType
@@ -102,6 +104,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("drill: interrupted; everything the run started has been removed", file=sys.stderr)
         return ExitCode.INTERRUPTED
+    except Exception as exc:  # a bug in the harness: say so in one paragraph, keep the traceback in a file
+        crash = Path(tempfile.mkstemp(prefix="redis-drill-crash-", suffix=".txt")[1])
+        crash.write_text(traceback.format_exc(), encoding="utf-8")
+        print(
+            f"drill: internal error (a bug in redis-drill, not in your files): {type(exc).__name__}: {exc}. "
+            f"Everything the run started has been removed. Traceback: {crash}",
+            file=sys.stderr,
+        )
+        return ExitCode.ENVIRONMENT_ERROR
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

@@ -96,6 +96,7 @@ def _drive(
 ) -> None:
     # Imported here: Locust monkey-patches the process with gevent on import (done first in __main__).
     from harness.load.runner import LoadRunner
+    from harness.load.worker_pool import WorkerPool
 
     stop = threading.Event()
     observers = [
@@ -110,7 +111,13 @@ def _drive(
     for thread in observers:
         thread.start()
     load = LoadRunner(
-        scenario.load, topology, log, key_prefix=f"drill:{run.run_id}", csv_base=run.run_dir / "locust", ui=ui
+        scenario.load,
+        topology,
+        log,
+        key_prefix=f"drill:{run.run_id}",
+        csv_base=run.run_dir / "locust",
+        ui=ui,
+        workers=WorkerPool(run, scenario.file),
     )
     if ui is not None:
         progress(f"Locust web UI: http://{ui[0]}:{ui[1]}/")

@@ -10,13 +10,19 @@ from pathlib import Path
 import gevent
 from locust.env import Environment
 from locust.event import Events
+from locust.runners import LocalRunner, MasterRunner
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSVFileWriter
 
 from harness.backends.base import Topology
+from harness.backends.local import free_port
+from harness.backends.readiness import wait_for
+from harness.errors import BackendError
 from harness.load.resp import RespConnection, discover_primary
 from harness.load.stats import IntervalStats
 from harness.load.users import WORKLOADS, make_user_classes
 from harness.load.watchdog import CallWatchdog
+from harness.load.worker import WorkerConfig
+from harness.load.worker_pool import WorkerPool
 from harness.load.workloads.base import LoadContext, initialize
 from harness.observe.log import ObservationLog
 from harness.scenario.model import LoadSpec
@@ -33,8 +39,10 @@ class LoadRunner:
         key_prefix: str,
         csv_base: Path | None = None,
         ui: tuple[str, int] | None = None,
+        workers: WorkerPool | None = None,
     ) -> None:
-        """csv_base: write Locust's own CSV files (<base>_stats.csv, ...); ui: serve Locust's web UI there."""
+        """csv_base: write Locust's own CSV files (<base>_stats.csv, ...); ui: serve Locust's web UI there;
+        workers: with spec.processes > 1, the users run in worker processes started through this pool."""
         self._spec = spec
         self._log = log
         self._prefix = key_prefix
@@ -53,7 +61,13 @@ class LoadRunner:
         self._env = Environment(
             user_classes=make_user_classes(self._context), events=Events(), stop_timeout=2.0
         )
-        self._runner = self._env.create_local_runner()
+        self._workers = workers if spec.processes > 1 else None
+        self._master_port = free_port() if self._workers else 0
+        self._runner: LocalRunner | MasterRunner = (
+            self._env.create_master_runner("127.0.0.1", self._master_port)
+            if self._workers
+            else self._env.create_local_runner()
+        )
         self._csv = (
             StatsCSVFileWriter(self._env, PERCENTILES_TO_REPORT, str(csv_base), False) if csv_base else None
         )
@@ -78,10 +92,39 @@ class LoadRunner:
         )
         assert self._context.watchdog is not None
         self._context.watchdog.start()
+        if self._workers is not None:
+            self._start_workers(self._workers)
         self._runner.start(self._spec.users, spawn_rate=self._spec.spawn_rate)
         self._flusher.start()
         if self._csv is not None:
             self._csv_greenlet = gevent.spawn(self._csv.stats_writer)
+
+    def _start_workers(self, workers: WorkerPool) -> None:
+        context = self._context
+        template = WorkerConfig(
+            scenario="",
+            master=("127.0.0.1", self._master_port),
+            log=str(self._log.path),
+            start=self._log.start,
+            sentinels=context.sentinels,
+            master_name=context.master_name,
+            key_prefix=context.key_prefix,
+            index=0,
+        )
+        workers.start(self._spec.processes, template)
+        runner = self._runner
+
+        def connected() -> str | None:
+            if workers.exited():
+                raise BackendError(
+                    f"a load worker exited (codes {workers.exited()}); see logs/load-workers.log"
+                )
+            count = runner.worker_count if isinstance(runner, MasterRunner) else 0
+            return None if count >= self._spec.processes else f"{count} of {self._spec.processes} connected"
+
+        wait_for(
+            connected, timeout=30, what="Locust workers", hint="see logs/load-workers.log in the run dir"
+        )
 
     def _initialize(self) -> None:
         """Set the starting state the checkers compare against (bank balances, counters), and log it."""
@@ -109,6 +152,8 @@ class LoadRunner:
             self._web_ui.stop()
         if self._argv is not None:
             sys.argv = self._argv
+        if self._workers is not None:
+            self._workers.stop()
         if self._context.watchdog is not None:
             self._context.watchdog.stop()
         self._stop.set()
@@ -122,6 +167,7 @@ class LoadRunner:
             self._flush()
 
     def _flush(self) -> None:
-        for kind, stats in self._stats.items():
-            self._log.append("stats", workload=kind, **stats.drain())
+        if self._workers is None:  # with workers, they count and write the load's stats themselves
+            for kind, stats in self._stats.items():
+                self._log.append("stats", workload=kind, **stats.drain())
         self._log.flush()

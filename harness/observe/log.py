@@ -3,38 +3,57 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 Record = dict[str, Any]
 
 
 class ObservationLog:
-    """Appends records stamped with seconds since the run started (time.monotonic)."""
+    """Appends records stamped with seconds since the run started (time.monotonic, which every process on
+    the machine shares, so load workers in other processes pass `start` and write to the same log).
 
-    def __init__(self, path: Path) -> None:
+    Lines are buffered and written whole with one O_APPEND write, so writers in several processes never
+    interleave within a line.
+    """
+
+    FLUSH_BYTES = 64 * 1024
+
+    def __init__(self, path: Path, start: float | None = None) -> None:
         self.path = path
-        self._start = time.monotonic()
-        self._file: IO[str] | None = path.open("a", encoding="utf-8")
+        self.start = time.monotonic() if start is None else start
+        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._pending: list[str] = []
+        self._pending_bytes = 0
 
     def now(self) -> float:
-        return time.monotonic() - self._start
+        return time.monotonic() - self.start
 
     def append(self, kind: str, t: float | None = None, **fields: Any) -> Record:
         record: Record = {"t": round(self.now() if t is None else t, 6), "kind": kind, **fields}
-        if self._file is not None:  # records after close (a late greenlet) are dropped, not crashed on
-            self._file.write(json.dumps(record, separators=(",", ":"), default=str) + "\n")
+        if self._fd is not None:  # records after close (a late greenlet) are dropped, not crashed on
+            line = json.dumps(record, separators=(",", ":"), default=str) + "\n"
+            self._pending.append(line)
+            self._pending_bytes += len(line)
+            if self._pending_bytes >= self.FLUSH_BYTES:
+                self.flush()
         return record
 
     def flush(self) -> None:
-        if self._file is not None:
-            self._file.flush()
+        if self._fd is not None and self._pending:
+            data = "".join(self._pending).encode()
+            self._pending, self._pending_bytes = [], 0
+            while data:  # a regular file takes it all at once; the loop only guards a short write
+                written = os.write(self._fd, data)
+                data = data[written:]
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        if self._fd is not None:
+            self.flush()
+            os.close(self._fd)
+            self._fd = None
 
 
 def read_log(path: Path) -> list[Record]:

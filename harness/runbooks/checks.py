@@ -79,8 +79,16 @@ def sentinel_event(step: Step, history: History, incident: Record, judge: Judge)
     return judge(float(record["t"]), evidence)
 
 
-# Tracked operations that write: any of them acknowledged shows the primary accepts writes.
-WRITES = ("write", "incr", "transfer", "cas")
+def _wrote(record: Record) -> bool:
+    """An acknowledged tracked operation that wrote: it shows the primary accepts writes."""
+    if record["type"] != "ok":
+        return False
+    kind = record.get("f")
+    if kind == "transfer":
+        return record.get("result") == "committed"
+    if kind == "cas":
+        return record.get("applied") == 1
+    return kind in ("write", "incr")
 
 
 def writable(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
@@ -90,8 +98,9 @@ def writable(step: Step, history: History, incident: Record, judge: Judge) -> Ve
     if switch is not None:
         since = float(switch["t"])
     for record in history.of("op"):
-        if record.get("f") in WRITES and record["type"] == "ok" and record["t0"] >= since:
-            evidence = f"write {record['key']} acknowledged at {record['t']:.3f}s"
+        if _wrote(record) and record["t0"] >= since:
+            what = record.get("key") or f"{record['from']} -> {record['to']}"
+            evidence = f"{record['f']} {what} acknowledged at {record['t']:.3f}s"
             if switch is not None:
                 evidence += f" (after +switch-master to {switch.get('new')})"
             return judge(float(record["t"]), evidence)

@@ -345,7 +345,7 @@ WORKLOADS: dict[str, tuple[str, ...]] = {
 
 
 def _load(cur: Cursor) -> LoadSpec | None:
-    keys = ("workloads", "spawn_rate", "duration", "timeout", "retry")
+    keys = ("workloads", "spawn_rate", "duration", "timeout", "retry", "processes")
     if not cur.mapping(keys, "load settings"):
         return None
     workloads = _workloads(cur.child("workloads")) if "workloads" in cur.value else None
@@ -356,12 +356,21 @@ def _load(cur: Cursor) -> LoadSpec | None:
     duration = cur.get("duration", parse_duration)
     timeout = cur.get("timeout", parse_duration, 0.5)
     retry = _retry(cur.child("retry")) if "retry" in cur.value else NO_RETRY
+    processes = cur.get("processes", integer(1, 64), 1)
     if duration is not None and duration < 1:
         cur.error("the load must run for at least 1s", "duration")
         return None
-    if workloads is None or spawn_rate is None or duration is None or timeout is None or retry is None:
+    if None in (workloads, spawn_rate, duration, timeout, retry, processes):
         return None
-    return LoadSpec(workloads, spawn_rate, duration, timeout, retry)
+    assert workloads is not None and retry is not None
+    return LoadSpec(
+        workloads,
+        float(spawn_rate or 0),
+        float(duration or 0),
+        float(timeout or 0),
+        retry,
+        int(processes or 1),
+    )
 
 
 def _workloads(cur: Cursor) -> tuple[WorkloadSpec, ...] | None:

@@ -89,6 +89,7 @@ class LoadSpec:
     duration: float
     timeout: float
     retry: RetryPolicy
+    processes: int = 1  # Locust worker processes; 1 runs the users in the drill's own process
 
     @property
     def users(self) -> int:

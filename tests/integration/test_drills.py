@@ -158,3 +158,27 @@ def test_locust_web_ui_serves_the_running_drill_and_csv_is_written(tmp_path: Pat
     rows = list(csv.DictReader((only_run_dir(runs) / "locust_stats.csv").open()))
     assert {r["Type"] for r in rows} >= {"acked-writes", "counter"}
     assert all(int(r["Request Count"]) > 0 for r in rows)
+
+
+def test_load_in_worker_processes_writes_one_history(tmp_path: Path, runs: Path) -> None:
+    scenario = tmp_path / "procs.yaml"
+    scenario.write_text(
+        f"name: procs\nenvironment: {ROOT}/environments/sentinel-3.yaml\n"
+        "load:\n  duration: 5s\n  processes: 2\n"
+        "  workloads: {acked-writes: {users: 4, wait: 10ms}, counter: {users: 2, wait: 10ms}}\n"
+    )
+    code, report, run_dir, stdout = run_and_read(scenario, runs)
+    assert code == 0, stdout
+    records = [json.loads(line) for line in (run_dir / "observations.jsonl").read_text().splitlines()]
+    workers = {r.get("worker") for r in records if r["kind"] == "stats"}
+    assert workers == {1, 2}, workers
+    # Users of both workers wrote tracked ops, with user ids from each worker's own range.
+    user_ranges = {
+        int(r["key"].split(":")[3]) // 1_000_000
+        for r in records
+        if r["kind"] == "op" and r.get("f") == "write"
+    }
+    assert user_ranges == {1, 2}
+    assert report["acknowledged_writes"] > 100 and report["lost_writes"] == 0
+    checker = next(c for c in report["checks"] if c["source"] == "checker")
+    assert checker["status"] == "pass", checker

@@ -127,3 +127,29 @@ def test_replication_lag_check_sees_a_replica_falling_behind() -> None:
     assert stuck.measured == 3.25  # stuck at 3.0 s, more than 1 s behind from 4.25 s; incident at 1.0 s
     healthy = run_check(step, History(tuple(lag_log(stuck_from=99))), {}, "rb", "detect")
     assert not healthy.passed and "redis-2 never lagged more than 1.00s" in healthy.evidence
+
+
+def test_writable_accepts_any_tracked_write(scenario: Scenario) -> None:
+    log = failover_log()
+    first_after_switch = next(
+        i for i, r in enumerate(log) if r["kind"] == "op" and r["t0"] >= 6.7 and r["type"] == "ok"
+    )
+    log.insert(
+        first_after_switch,
+        {
+            "t": 6.75,
+            "kind": "op",
+            "w": "bank",
+            "f": "transfer",
+            "from": "a:0",
+            "to": "a:1",
+            "amount": 3,
+            "type": "ok",
+            "result": "committed",
+            "t0": 6.71,
+        },
+    )
+    result = evaluate(scenario, log)
+    assert verdict(result, "verify: writable").evidence.startswith(
+        "transfer a:0 -> a:1 acknowledged at 6.750s"
+    )

@@ -1,0 +1,111 @@
+"""A Locust worker process for multi-process load (`load.processes` > 1).
+
+`python -m harness.load.worker CONFIG_JSON`: loads the scenario's load spec, connects to the drill's Locust
+master on loopback, runs the users it is given and writes their ops and stats to the drill's observation log
+(whole-line appends, the drill's clock), until the master stops it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import threading
+from dataclasses import dataclass
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+USER_IDS_PER_WORKER = 1_000_000  # user ids (in keys and records) stay unique across processes
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    scenario: str
+    master: tuple[str, int]
+    log: str
+    start: float
+    sentinels: tuple[tuple[str, int], ...]
+    master_name: str
+    key_prefix: str
+    index: int
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @staticmethod
+    def from_json(text: str) -> WorkerConfig:
+        data: dict[str, Any] = json.loads(text)
+        return WorkerConfig(
+            scenario=data["scenario"],
+            master=(data["master"][0], int(data["master"][1])),
+            log=data["log"],
+            start=float(data["start"]),
+            sentinels=tuple((h, int(p)) for h, p in data["sentinels"]),
+            master_name=data["master_name"],
+            key_prefix=data["key_prefix"],
+            index=int(data["index"]),
+        )
+
+
+def run_worker(config: WorkerConfig) -> int:
+    # Imported here: Locust patches the process with gevent on import, which main() has done first.
+    from locust.env import Environment
+    from locust.event import Events
+
+    from harness.load.stats import IntervalStats
+    from harness.load.users import make_user_classes
+    from harness.load.watchdog import CallWatchdog
+    from harness.load.workloads.base import LoadContext
+    from harness.observe.log import ObservationLog
+    from harness.scenario.loader import load_scenario
+
+    spec = load_scenario(Path(config.scenario)).load
+    log = ObservationLog(Path(config.log), start=config.start)
+    stats: dict[str, IntervalStats] = {w.kind: IntervalStats() for w in spec.workloads}
+    context = LoadContext(
+        spec=spec,
+        sentinels=config.sentinels,
+        master_name=config.master_name,
+        log=log,
+        stats=stats,
+        key_prefix=config.key_prefix,
+        user_ids=count(config.index * USER_IDS_PER_WORKER + 1),
+        watchdog=CallWatchdog(spec.timeout),
+    )
+    environment = Environment(user_classes=make_user_classes(context), events=Events(), stop_timeout=2.0)
+    runner = environment.create_worker_runner(*config.master)
+    stop = threading.Event()
+
+    def flush() -> None:
+        for kind, interval in stats.items():
+            log.append("stats", workload=kind, worker=config.index, **interval.drain())
+        log.flush()
+
+    def flush_loop() -> None:
+        while not stop.wait(0.5):
+            flush()
+
+    assert context.watchdog is not None
+    context.watchdog.start()
+    flusher = threading.Thread(target=flush_loop, daemon=True)
+    flusher.start()
+    try:
+        runner.greenlet.join()
+    finally:
+        stop.set()
+        context.watchdog.stop()
+        flush()
+        log.close()
+    return 0
+
+
+def main() -> int:
+    from gevent import monkey
+
+    monkey.patch_all()
+    return run_worker(WorkerConfig.from_json(sys.argv[1]))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,52 @@
+"""Starts and stops the Locust worker processes of a multi-process load, tagged with the run."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+from harness.backends.reaper import kill_and_wait, register_pid
+from harness.load.worker import WorkerConfig
+from harness.run_context import RunContext
+
+
+class WorkerPool:
+    def __init__(self, run: RunContext, scenario_file: Path) -> None:
+        self._run = run
+        self._scenario_file = scenario_file
+        self._procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self, count: int, template: WorkerConfig) -> None:
+        log = (self._run.run_dir / "logs" / "load-workers.log").open("ab")
+        try:
+            for index in range(count):
+                config = dataclasses.replace(
+                    template, scenario=str(self._scenario_file.resolve()), index=index + 1
+                )
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "harness.load.worker", config.to_json()],
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=self._run.process_env(),
+                    start_new_session=True,
+                )
+                register_pid(self._run.work_dir, f"load-worker-{index + 1}", proc.pid)
+                self._procs.append(proc)
+        finally:
+            log.close()
+
+    def exited(self) -> list[int]:
+        """Exit codes of workers that are gone."""
+        return [code for code in (p.poll() for p in self._procs) if code is not None]
+
+    def stop(self, grace: float = 5.0) -> None:
+        """Wait for the workers to leave (the master told them to quit); end those that do not."""
+        for proc in self._procs:
+            try:
+                proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                kill_and_wait([proc.pid])
+                proc.wait()
