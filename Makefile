@@ -4,12 +4,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup system-packages drill test lint clean
+.PHONY: setup system-packages test-packages drill test lint clean
 
 setup: system-packages $(STAMP)
 
 system-packages:
 	@./scripts/install-system-packages.sh
+
+test-packages:
+	@./scripts/install-system-packages.sh --test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +28,7 @@ lint: setup
 	$(BIN)/ruff format --check harness tests
 	$(BIN)/mypy
 
-test: lint
+test: test-packages lint
 	$(BIN)/pytest
 
 clean:

@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
         "--allow-any-upstream", action="store_true", help="forward to non-loopback upstreams too"
     )
     proxy.add_argument("--seed", type=int, help="seed for jitter, slicer and toxicity rolls")
+    report = commands.add_parser("report", help="re-render report.html from a run directory's files")
+    report.add_argument("run_dir", type=Path)
     bench = commands.add_parser("bench", help="measure performance goals as side-by-side ratios")
     bench.add_argument(
         "target",
@@ -84,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args.files)
         if args.command == "cleanup":
             return _cleanup(args.run_id)
+        if args.command == "report":
+            return _report(args.run_dir)
         if args.command == "bench":
             return _bench(args.target, args.requests)
         if args.command == "proxy":
@@ -152,6 +156,13 @@ def _proxy(listen: str, allow_any: bool, seed: int | None) -> int:
     argv += ["--seed", str(seed)] if seed is not None else []
     os.execv(sys.executable, argv)
     return ExitCode.ENVIRONMENT_ERROR  # not reached
+
+
+def _report(run_dir: Path) -> int:
+    from harness.report.rerender import rerender
+
+    print(rerender(run_dir))
+    return ExitCode.PASSED
 
 
 def _bench(target: str, requests: int) -> int:

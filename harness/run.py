@@ -16,9 +16,11 @@ from harness.observe.info_sampler import sample_info
 from harness.observe.log import ObservationLog, read_log
 from harness.observe.readback import keys_to_read, read_back
 from harness.observe.sentinel_events import watch_sentinel
+from harness.report.html import render_html
 from harness.report.json_report import render_json
 from harness.report.junit import render_junit
 from harness.report.model import RunReport, build_report
+from harness.report.timeline import build_timeline
 from harness.run_context import RunContext
 from harness.runbooks.evaluate import evaluate
 from harness.runbooks.history import History
@@ -77,6 +79,8 @@ def run_drill(scenario: Scenario, options: RunOptions, progress: Progress) -> Ru
     )
     (run.run_dir / "report.json").write_text(render_json(report), encoding="utf-8")
     (run.run_dir / "junit.xml").write_text(render_junit(report), encoding="utf-8")
+    timeline = build_timeline(records, evaluation.mttd, evaluation.mttr)
+    (run.run_dir / "report.html").write_text(render_html(report.to_dict(), timeline), encoding="utf-8")
     return report
 
 

@@ -1,0 +1,233 @@
+"""report.html: one static file (inline SVG, no scripts) showing the drill at a glance: throughput, latency
+and errors over time with fault bands and event markers, then the checks with their evidence."""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from typing import Any
+
+from harness.report.timeline import Band, Marker, Timeline
+
+WIDTH, HEIGHT = 960, 190
+LEFT, RIGHT, TOP, BOTTOM = 70, 20, 22, 28
+ERROR_COLOURS = ("#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+MARKER_COLOURS = {"sentinel": "#555", "detected": "#d62728", "recovered": "#2ca02c"}
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 24px; color: #222; }
+h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 22px 0 6px; }
+.verdict { display: inline-block; padding: 3px 10px; border-radius: 4px; color: #fff; font-weight: 600; }
+.passed { background: #2ca02c; } .failed { background: #d62728; }
+table { border-collapse: collapse; font-size: 13px; }
+td, th { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.fail td { background: #fdecea; } .status-pass { color: #2ca02c; font-weight: 600; }
+.status-fail { color: #d62728; font-weight: 600; }
+svg text { font-size: 11px; fill: #333; } .muted { color: #666; font-size: 13px; }
+"""
+
+
+def render_html(report: dict[str, Any], timeline: Timeline) -> str:
+    passed = bool(report["passed"])
+    failed = [c for c in report["checks"] if c["status"] != "pass"]
+    verdict = "PASSED" if passed else f"FAILED: {len(failed)} check(s)"
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>{escape(report['scenario'])}: {verdict}</title><style>{STYLE}</style></head><body>",
+        f"<h1>{escape(report['scenario'])} <span class='verdict {'passed' if passed else 'failed'}'>{verdict}"
+        "</span></h1>",
+        f"<div class='muted'>run {escape(report['run_id'])} · backend {escape(report['backend'])} · seed "
+        f"{report['seed']} · retry policy {escape(report['retry_policy'])} · wall time "
+        f"{report['wall_time_s']:.1f}s</div>",
+        _summary(report),
+        "<h2>Throughput (acknowledged ops/s)</h2>",
+        _chart(timeline, [("ops/s", "#1f77b4", [p.ops_per_s for p in timeline.points])], log_scale=False),
+        "<h2>Latency (µs, log scale)</h2>",
+        _chart(
+            timeline,
+            [
+                ("p50", "#1f77b4", [float(p.p50_us) for p in timeline.points]),
+                ("p99", "#ff7f0e", [float(p.p99_us) for p in timeline.points]),
+            ],
+            log_scale=True,
+        ),
+        "<h2>Errors per 0.5 s by class</h2>",
+        _error_chart(timeline),
+        "<h2>Checks</h2>",
+        _checks(report["checks"]),
+        "<h2>Workloads</h2>",
+        _workloads(report.get("workloads", {})),
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _summary(report: dict[str, Any]) -> str:
+    def seconds(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}s"
+
+    load = report["load"]
+    rows = [
+        ("MTTD", seconds(report["mttd_s"])),
+        ("MTTR", seconds(report["mttr_s"])),
+        ("throughput", f"{load['ops_per_s']:,.0f} ops/s"),
+        ("latency", f"p50 {load['p50_us']} µs · p99 {load['p99_us']} µs · max {load['max_us']} µs"),
+        ("operations", f"{load['ok']} ok · {load['fail']} failed · {load['info']} uncertain"),
+        ("lost acknowledged writes", f"{report['lost_writes']} of {report['acknowledged_writes']}"),
+    ]
+    cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+    return f"<h2>Summary</h2><table>{cells}</table>"
+
+
+def _x(t: float, timeline: Timeline) -> float:
+    return LEFT + (WIDTH - LEFT - RIGHT) * max(0.0, min(t, timeline.duration)) / timeline.duration
+
+
+def _frame(timeline: Timeline, top_label: str) -> list[str]:
+    """Axes, fault bands and markers shared by every chart."""
+    bottom = HEIGHT - BOTTOM
+    out = [f"<svg width='{WIDTH}' height='{HEIGHT}' xmlns='http://www.w3.org/2000/svg'>"]
+    for band in timeline.bands:
+        out.append(_band(band, timeline))
+    out.append(f"<line x1='{LEFT}' y1='{bottom}' x2='{WIDTH - RIGHT}' y2='{bottom}' stroke='#999'/>")
+    out.append(f"<line x1='{LEFT}' y1='{TOP}' x2='{LEFT}' y2='{bottom}' stroke='#999'/>")
+    step = max(1, math.ceil(timeline.duration / 15))
+    for second in range(0, int(timeline.duration) + 1, step):
+        x = _x(second, timeline)
+        out.append(f"<text x='{x:.1f}' y='{HEIGHT - 10}' text-anchor='middle'>{second}s</text>")
+    out.append(f"<text x='{LEFT - 6}' y='{TOP + 4}' text-anchor='end'>{escape(top_label)}</text>")
+    row_ends: list[
+        float
+    ] = []  # where the last label of each text row ends, to stack labels that would overlap
+    for marker in sorted(timeline.markers, key=lambda m: m.t):
+        x = _x(marker.t, timeline)
+        row = next((i for i, end in enumerate(row_ends) if end < x), len(row_ends))
+        width = 6.2 * len(marker.label) + 8
+        if row == len(row_ends):
+            row_ends.append(x + width)
+        else:
+            row_ends[row] = x + width
+        out.append(_marker(marker, timeline, row))
+    return out
+
+
+def _band(band: Band, timeline: Timeline) -> str:
+    x0, x1 = _x(band.start, timeline), _x(band.end, timeline)
+    return (
+        f"<rect x='{x0:.1f}' y='{TOP}' width='{max(x1 - x0, 1):.1f}' height='{HEIGHT - TOP - BOTTOM}' "
+        f"fill='#d62728' fill-opacity='0.10'/><text x='{x0 + 3:.1f}' y='{TOP - 6}' fill='#d62728'>"
+        f"fault: {escape(band.label)}</text>"
+    )
+
+
+def _marker(marker: Marker, timeline: Timeline, row: int) -> str:
+    x = _x(marker.t, timeline)
+    colour = MARKER_COLOURS[marker.kind]
+    dash = "" if marker.kind != "sentinel" else " stroke-dasharray='3,3'"
+    return (
+        f"<line x1='{x:.1f}' y1='{TOP}' x2='{x:.1f}' y2='{HEIGHT - BOTTOM}' stroke='{colour}'{dash}>"
+        f"<title>{escape(marker.label)} at {marker.t:.2f}s</title></line>"
+        f"<text x='{x + 2:.1f}' y='{TOP + 12 + 12 * row}' fill='{colour}'>"
+        f"{escape(marker.label)}</text>"
+    )
+
+
+def _chart(timeline: Timeline, series: list[tuple[str, str, list[float]]], log_scale: bool) -> str:
+    values = [v for _, _, vs in series for v in vs if v > 0]
+    top = max(values, default=1.0)
+    low = min(values, default=1.0) if log_scale else 0.0
+    label = f"{top:,.0f}"
+    out = _frame(timeline, label)
+    bottom = HEIGHT - BOTTOM
+
+    def y(value: float) -> float:
+        if log_scale:
+            if value <= 0 or top <= low:
+                return bottom
+            share = (math.log(value) - math.log(low)) / (math.log(top) - math.log(low))
+        else:
+            share = value / top if top else 0.0
+        return bottom - share * (bottom - TOP)
+
+    for index, (name, colour, points) in enumerate(series):
+        coords = " ".join(
+            f"{_x(p.t, timeline):.1f},{y(v):.1f}" for p, v in zip(timeline.points, points, strict=True)
+        )
+        out.append(f"<polyline fill='none' stroke='{colour}' stroke-width='1.5' points='{coords}'/>")
+        out.append(
+            f"<text x='{WIDTH - RIGHT - 60}' y='{TOP + 12 + 12 * index}' fill='{colour}'>{escape(name)}"
+            "</text>"
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _error_chart(timeline: Timeline) -> str:
+    classes = sorted({name for p in timeline.points for name in p.errors})
+    totals = [sum(p.errors.values()) for p in timeline.points]
+    top = max(totals, default=0) or 1
+    out = _frame(timeline, f"{top:,}")
+    bottom = HEIGHT - BOTTOM
+    width = max((WIDTH - LEFT - RIGHT) / max(len(timeline.points), 1) - 1, 1)
+    for point in timeline.points:
+        base = float(bottom)
+        for index, name in enumerate(classes):
+            count = point.errors.get(name, 0)
+            if not count:
+                continue
+            height = count / top * (bottom - TOP)
+            base -= height
+            x = _x(point.t - 0.5, timeline)
+            colour = ERROR_COLOURS[index % len(ERROR_COLOURS)]
+            out.append(
+                f"<rect x='{x:.1f}' y='{base:.1f}' width='{width:.1f}' height='{height:.1f}' "
+                f"fill='{colour}'><title>{escape(name)}: {count}</title></rect>"
+            )
+    for index, name in enumerate(classes):
+        colour = ERROR_COLOURS[index % len(ERROR_COLOURS)]
+        out.append(
+            f"<text x='{WIDTH - RIGHT - 160}' y='{TOP + 12 + 12 * index}' fill='{colour}'>"
+            f"{escape(name)}</text>"
+        )
+    if not classes:
+        out.append(f"<text x='{LEFT + 10}' y='{TOP + 30}'>no errors</text>")
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _checks(checks: list[dict[str, Any]]) -> str:
+    def value(number: float | None, unit: str) -> str:
+        if number is None:
+            return "-"
+        return f"{number:.3f}s" if unit == "s" else f"{number:g} {unit}"
+
+    rows = []
+    for c in checks:
+        ok = c["status"] == "pass"
+        rows.append(
+            f"<tr class='{'pass' if ok else 'fail'}'><td class='status-{'pass' if ok else 'fail'}'>"
+            f"{'pass' if ok else 'FAIL'}</td><td>{escape(c['source'])}</td><td>{escape(c['name'])}</td>"
+            f"<td class='num'>{value(c['measured'], c['unit'])}</td>"
+            f"<td class='num'>{value(c['bound'], c['unit'])}</td><td>{escape(c['evidence'])}</td></tr>"
+        )
+    head = "<tr><th></th><th>runbook</th><th>check</th><th>measured</th><th>bound</th><th>evidence</th></tr>"
+    return f"<table id='checks'>{head}{''.join(rows)}</table>"
+
+
+def _workloads(workloads: dict[str, dict[str, Any]]) -> str:
+    head = (
+        "<tr><th>workload</th><th>ops/s</th><th>p50 µs</th><th>p90 µs</th><th>p99 µs</th><th>p99.9 µs</th>"
+        "<th>max µs</th><th>errors</th><th>retries</th></tr>"
+    )
+    rows = []
+    for name, w in workloads.items():
+        errors = ", ".join(f"{k}={v}" for k, v in w["errors"].items()) or "-"
+        numbers = "".join(
+            f"<td class='num'>{w[k]:,}</td>" for k in ("p50_us", "p90_us", "p99_us", "p999_us", "max_us")
+        )
+        rows.append(
+            f"<tr><td>{escape(name)}</td><td class='num'>{w['ops_per_s']:,.0f}</td>{numbers}"
+            f"<td>{escape(errors)}</td><td class='num'>{w['retries']}</td></tr>"
+        )
+    return f"<table>{head}{''.join(rows)}</table>"

@@ -1,0 +1,136 @@
+"""The drill's timeline from its observation log: load per time bucket, fault windows, event markers. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.load.stats import histogram_percentile
+from harness.observe.log import Record
+
+BUCKET_S = 0.5
+# Sentinel events worth a marker on the timeline (the rest stay in the log).
+MARKED_EVENTS = ("+sdown", "+odown", "+switch-master", "-sdown", "+convert-to-slave", "-odown")
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    t: float  # seconds since the load started
+    ops_per_s: float
+    p50_us: int
+    p99_us: int
+    errors: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    start: float
+    end: float
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    t: float
+    label: str
+    kind: str  # "sentinel" | "detected" | "recovered"
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    duration: float
+    points: tuple[Point, ...]
+    bands: tuple[Band, ...]
+    markers: tuple[Marker, ...]
+
+
+def build_timeline(records: list[Record], mttd: float | None, mttr: float | None) -> Timeline:
+    starts = [r["t"] for r in records if r["kind"] == "load" and r.get("phase") == "start"]
+    stops = [r["t"] for r in records if r["kind"] == "load" and r.get("phase") == "stop"]
+    origin = float(starts[0]) if starts else 0.0
+    end = float(stops[-1]) if stops else float(records[-1]["t"]) if records else 0.0
+    return Timeline(
+        duration=max(end - origin, BUCKET_S),
+        points=_points(records, origin),
+        bands=_bands(records, origin, end),
+        markers=_markers(records, origin, mttd, mttr),
+    )
+
+
+def _points(records: list[Record], origin: float) -> tuple[Point, ...]:
+    buckets: dict[int, list[Record]] = {}
+    for record in records:
+        if record["kind"] == "stats" and record["t"] >= origin:
+            buckets.setdefault(int((record["t"] - origin) // BUCKET_S), []).append(record)
+    points = []
+    for index in sorted(buckets):
+        stats = buckets[index]
+        histogram: dict[int, int] = {}
+        errors: dict[str, int] = {}
+        for s in stats:
+            for bucket, n in s.get("hist", {}).items():
+                histogram[int(bucket)] = histogram.get(int(bucket), 0) + n
+            for name, n in s.get("errors", {}).items():
+                errors[name] = errors.get(name, 0) + n
+        ok = sum(s["ok"] for s in stats)
+        points.append(
+            Point(
+                (index + 1) * BUCKET_S,
+                ok / BUCKET_S,
+                histogram_percentile(histogram, 0.5),
+                histogram_percentile(histogram, 0.99),
+                errors,
+            )
+        )
+    return tuple(points)
+
+
+def _bands(records: list[Record], origin: float, end: float) -> tuple[Band, ...]:
+    """A band from each fault to what ends it: a restart of the killed node, a heal, or the load's end."""
+    faults = [r for r in records if r["kind"] == "fault"]
+    bands = []
+    for i, fault in enumerate(faults):
+        if fault.get("action") in ("restart", "heal"):
+            continue
+        closing = next((f for f in faults[i + 1 :] if _ends(f, fault)), None)
+        stop = float(closing["t"]) if closing else end
+        what = fault.get("effect") or fault.get("action")
+        target = fault.get("link") or fault.get("node")
+        bands.append(Band(float(fault["t"]) - origin, stop - origin, f"{what} {target}"))
+    return tuple(bands)
+
+
+def _ends(later: Record, fault: Record) -> bool:
+    if later.get("action") == "restart":
+        return bool(later.get("node") == fault.get("node"))
+    if later.get("action") == "heal":
+        return later.get("link") in ("all", fault.get("link"))
+    return False
+
+
+def _markers(
+    records: list[Record], origin: float, mttd: float | None, mttr: float | None
+) -> tuple[Marker, ...]:
+    markers: list[Marker] = []
+    seen: set[tuple[str, str]] = set()
+    for record in records:
+        if record["kind"] != "sentinel" or record.get("event") not in MARKED_EVENTS:
+            continue
+        key = (str(record["event"]), str(record.get("node")))
+        if key in seen:  # every Sentinel reports it; the first report is the one that counts
+            continue
+        seen.add(key)
+        markers.append(
+            Marker(
+                float(record["t"]) - origin,
+                f"{record['event']} {record.get('node') or ''}".strip(),
+                "sentinel",
+            )
+        )
+    faults = [r for r in records if r["kind"] == "fault"]
+    if faults:
+        incident = float(faults[0]["t"]) - origin
+        if mttd is not None:
+            markers.append(Marker(incident + mttd, f"detected (MTTD {mttd:.2f}s)", "detected"))
+        if mttr is not None:
+            markers.append(Marker(incident + mttr, f"recovered (MTTR {mttr:.2f}s)", "recovered"))
+    return tuple(markers)
