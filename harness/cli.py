@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
         "--allow-any-upstream", action="store_true", help="forward to non-loopback upstreams too"
     )
     proxy.add_argument("--seed", type=int, help="seed for jitter, slicer and toxicity rolls")
+    listing = commands.add_parser("list", help="show the drill files of a directory with faults and runbooks")
+    listing.add_argument("directory", type=Path, nargs="?", default=Path("scenarios"))
     report = commands.add_parser("report", help="re-render report.html from a run directory's files")
     report.add_argument("run_dir", type=Path)
     bench = commands.add_parser("bench", help="measure performance goals as side-by-side ratios")
@@ -86,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args.files)
         if args.command == "cleanup":
             return _cleanup(args.run_id)
+        if args.command == "list":
+            return _list(args.directory)
         if args.command == "report":
             return _report(args.run_dir)
         if args.command == "bench":
@@ -156,6 +160,15 @@ def _proxy(listen: str, allow_any: bool, seed: int | None) -> int:
     argv += ["--seed", str(seed)] if seed is not None else []
     os.execv(sys.executable, argv)
     return ExitCode.ENVIRONMENT_ERROR  # not reached
+
+
+def _list(directory: Path) -> int:
+    from harness.listing import list_drills
+
+    if not directory.is_dir():
+        raise UsageError(f"drill list: {directory} is not a directory")
+    print(list_drills(directory))
+    return ExitCode.PASSED
 
 
 def _report(run_dir: Path) -> int:

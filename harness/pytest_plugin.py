@@ -1,0 +1,103 @@
+"""pytest plugin: `pytest scenarios/` collects each drill file of a scenarios/ directory as a test item,
+runs it through the drill CLI, and fails the item with the failed checks as its message.
+
+Markers: `drill` on every item, `backend_<name>` for its backend, `sweep` for sweeps.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.errors import ConfigError
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "drill: a redis-drill scenario run as a test")
+    config.addinivalue_line("markers", "backend_local: a drill on the local backend")
+    config.addinivalue_line("markers", "sweep: a redis-drill sweep (a measurement, not a drill)")
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
+    if file_path.suffix in (".yaml", ".yml") and file_path.parent.name == "scenarios":
+        return DrillFile.from_parent(parent, path=file_path)
+    return None
+
+
+class DrillFile(pytest.File):
+    def collect(self) -> Iterator[pytest.Item]:
+        from harness.scenario.loader import load_drill
+        from harness.scenario.model import Sweep
+
+        try:
+            drill = load_drill(self.path)
+        except ConfigError as exc:
+            yield BadDrillFile.from_parent(self, name=self.path.stem, problems=str(exc))
+            return
+        item = DrillItem.from_parent(self, name=drill.name)
+        item.add_marker(pytest.mark.drill)
+        item.add_marker(getattr(pytest.mark, f"backend_{drill.environment.backend}"))
+        if isinstance(drill, Sweep):
+            item.add_marker(pytest.mark.sweep)
+        yield item
+
+
+class DrillFailed(Exception):
+    pass
+
+
+def _report_path(stdout: str) -> Path | None:
+    """The report.json a drill names on its last line ("PASSED  report: ...")."""
+    lines = stdout.strip().splitlines()
+    if lines and "report: " in lines[-1]:
+        return Path(lines[-1].split("report: ", 1)[1].strip())
+    return None
+
+
+class DrillItem(pytest.Item):
+    def runtest(self) -> None:
+        # Run directories go where `drill run` puts them by default, so people find the reports.
+        runs = self.config.rootpath / "runs"
+        result = subprocess.run(
+            [sys.executable, "-m", "harness", "run", str(self.path), "--runs-dir", str(runs), "--quiet"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode == 0:
+            return
+        report_file = _report_path(result.stdout)
+        if result.returncode == 1 and report_file is not None:
+            report: dict[str, Any] = json.loads(report_file.read_text())
+            failed = [f"{c['name']}: {c['evidence']}" for c in report["checks"] if c["status"] != "pass"]
+            raise DrillFailed("failed checks:\n  " + "\n  ".join(failed) + f"\nreport: {report_file}")
+        raise DrillFailed(f"drill exited {result.returncode}:\n{result.stderr.strip()}")
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, DrillFailed):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"drill: {self.name}"
+
+
+class BadDrillFile(pytest.Item):
+    def __init__(self, *, problems: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.problems = problems
+
+    def runtest(self) -> None:
+        raise DrillFailed(f"bad input:\n{self.problems}")
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"drill file: {self.path.name}"
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        return str(excinfo.value)
