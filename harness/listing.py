@@ -18,11 +18,13 @@ def _fault(fault: FaultSpec) -> str:
 
 def list_drills(directory: Path) -> str:
     rows = []
+    invalid: list[str] = []
     for path in sorted(directory.glob("*.y*ml")):
         try:
             drill = load_drill(path)
         except ConfigError as exc:
-            rows.append((path.name, "INVALID", str(exc.problems[0]) if exc.problems else "", "", ""))
+            rows.append((path.name, "INVALID (below)", "", "", ""))
+            invalid.extend(str(p) for p in exc.problems)
             continue
         if isinstance(drill, Sweep):
             spec = drill.sweep
