@@ -45,12 +45,13 @@ def list_drills(directory: Path) -> str:
         )
     if not rows:
         return f"no drill files in {directory}"
-    return tabulate(
+    table = tabulate(
         rows,
         headers=["file", "environment", "load", "faults", "runbooks"],
         tablefmt="simple",
         maxcolwidths=[None, None, 40, 40, 30],
     )
+    return table + ("\n\n" + "\n".join(invalid) if invalid else "")
 
 
 def _load(drill: Scenario) -> str:
