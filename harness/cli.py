@@ -62,6 +62,17 @@ def _parser() -> argparse.ArgumentParser:
         "--allow-any-upstream", action="store_true", help="forward to non-loopback upstreams too"
     )
     proxy.add_argument("--seed", type=int, help="seed for jitter, slicer and toxicity rolls")
+    audit = commands.add_parser("audit", help="readiness checklist against a live Redis (reads only)")
+    audit.add_argument(
+        "--host", default="127.0.0.1", help="loopback address of the server (default 127.0.0.1)"
+    )
+    audit.add_argument("--port", type=int, default=6379)
+    audit.add_argument("--password-env", metavar="VAR", help="environment variable holding the password")
+    audit.add_argument("--password-file", type=Path, help="file holding the password")
+    audit.add_argument("--sentinel", metavar="HOST:PORT", help="a Sentinel watching this deployment")
+    audit.add_argument(
+        "--runs-dir", type=Path, default=Path("runs"), help="where passed failover drills are found"
+    )
     listing = commands.add_parser("list", help="show the drill files of a directory with faults and runbooks")
     listing.add_argument("directory", type=Path, nargs="?", default=Path("scenarios"))
     report = commands.add_parser("report", help="re-render report.html from a run directory's files")
@@ -88,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args.files)
         if args.command == "cleanup":
             return _cleanup(args.run_id)
+        if args.command == "audit":
+            return _audit(args)
         if args.command == "list":
             return _list(args.directory)
         if args.command == "report":
@@ -160,6 +173,31 @@ def _proxy(listen: str, allow_any: bool, seed: int | None) -> int:
     argv += ["--seed", str(seed)] if seed is not None else []
     os.execv(sys.executable, argv)
     return ExitCode.ENVIRONMENT_ERROR  # not reached
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from harness.audit import audit, loopback_only, read_snapshot, render
+
+    host = loopback_only(args.host)
+    password = None
+    if args.password_env:
+        password = os.environ.get(args.password_env)
+        if password is None:
+            raise UsageError(f"drill audit: environment variable {args.password_env} is not set")
+    elif args.password_file:
+        try:
+            password = args.password_file.read_text().strip()
+        except OSError as exc:
+            raise UsageError(f"drill audit: cannot read {args.password_file}: {exc.strerror}") from None
+    sentinel = None
+    if args.sentinel:
+        s_host, _, s_port = args.sentinel.rpartition(":")
+        if not s_port.isdigit():
+            raise UsageError(f"drill audit: --sentinel expects HOST:PORT, got {args.sentinel!r}")
+        sentinel = (loopback_only(s_host), int(s_port))
+    items = audit(read_snapshot(host, args.port, password, sentinel, args.runs_dir))
+    print(render(items, f"{host}:{args.port}"))
+    return ExitCode.CHECK_FAILED if any(i.verdict == "fail" for i in items) else ExitCode.PASSED
 
 
 def _list(directory: Path) -> int:

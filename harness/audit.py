@@ -1,0 +1,276 @@
+"""`drill audit`: the readiness checklist of SEED-FACTS.md against a live Redis, by reading only
+(INFO, CONFIG GET, ACL LIST, SENTINEL): pass / warn / fail per item with the value seen."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+from tabulate import tabulate
+
+from harness.errors import BackendError, UsageError
+from harness.observe.probe import no_retry
+
+Verdict = str  # "pass" | "warn" | "fail"
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    key: str
+    title: str
+    verdict: Verdict
+    seen: str
+    expected: str
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What the audit read from the server: pure data the item rules judge."""
+
+    config: dict[str, str]
+    info: dict[str, Any]
+    acl_users: tuple[str, ...]  # ACL LIST lines
+    sentinel_masters: tuple[dict[str, Any], ...] | None  # None: no Sentinel address given
+    drills_passed: tuple[str, ...]  # scenario names of passed failover drills found in the runs dir
+
+
+def loopback_only(host: str) -> str:
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return host
+    except ValueError:
+        if host == "localhost":
+            return host
+    raise UsageError(
+        f"drill audit: {host} is not a loopback address; the audit only reads servers on 127.0.0.0/8"
+    )
+
+
+def read_snapshot(
+    host: str, port: int, password: str | None, sentinel: tuple[str, int] | None, runs_dir: Path
+) -> Snapshot:
+    client = redis.Redis(
+        host=host,
+        port=port,
+        password=password,
+        socket_timeout=2,
+        socket_connect_timeout=2,
+        retry=no_retry(),
+        decode_responses=True,
+    )
+    try:
+        config = {str(k): str(v) for k, v in client.config_get("*").items()}
+        info = client.info("everything")
+        try:
+            acl = tuple(str(line) for line in client.acl_list())
+        except redis.ResponseError:
+            acl = ()
+    except redis.AuthenticationError:
+        raise BackendError(
+            f"{host}:{port} refused the credentials (give a password with --password-env)"
+        ) from None
+    except redis.RedisError as exc:
+        raise BackendError(f"cannot read {host}:{port}: {exc}") from None
+    finally:
+        client.close()
+    masters = None
+    if sentinel is not None:
+        watcher = redis.Redis(
+            host=sentinel[0], port=sentinel[1], socket_timeout=2, retry=no_retry(), decode_responses=True
+        )
+        try:
+            found = watcher.sentinel_masters()
+            masters = tuple(dict(m) for m in (found.values() if isinstance(found, dict) else found))
+        except redis.RedisError as exc:
+            raise BackendError(f"cannot read Sentinel {sentinel[0]}:{sentinel[1]}: {exc}") from None
+        finally:
+            watcher.close()
+    return Snapshot(config, info, acl, masters, _passed_failover_drills(runs_dir))
+
+
+def _passed_failover_drills(runs_dir: Path) -> tuple[str, ...]:
+    passed = []
+    for report_file in sorted(runs_dir.glob("*/report.json")) if runs_dir.is_dir() else []:
+        try:
+            report = json.loads(report_file.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if report.get("passed") and any(
+            "+switch-master" in c.get("name", "") for c in report.get("checks", [])
+        ):
+            passed.append(str(report.get("scenario")))
+    return tuple(sorted(set(passed)))
+
+
+def _expect(key: str, title: str, seen: str, expected: str, ok: bool, bad: Verdict = "fail") -> Item:
+    return Item(key, title, "pass" if ok else bad, seen, expected)
+
+
+def _setting(snapshot: Snapshot, name: str, expected: str, bad: Verdict = "warn") -> Item:
+    seen = snapshot.config.get(name, "(not set)")
+    return _expect(name, f"{name} as recommended", seen, expected, " ".join(seen.split()) == expected, bad)
+
+
+def audit(snapshot: Snapshot) -> list[Item]:
+    config, info = snapshot.config, snapshot.info
+    role = str(info.get("role"))
+    replicas = int(info.get("connected_slaves", 0))
+    items = [
+        _expect(
+            "R1",
+            "replication configured",
+            f"role {role}, {replicas} replica(s)",
+            "a replica, or being one",
+            role == "slave" or replicas > 0,
+        ),
+        _sentinel(snapshot),
+        _expect(
+            "R3",
+            "failover tested (a passed failover drill)",
+            ", ".join(snapshot.drills_passed) or "none found",
+            "a passed drill with +switch-master in the runs dir",
+            bool(snapshot.drills_passed),
+            "warn",
+        ),
+        _persistence(config),
+        _expect(
+            "R5",
+            "backups: last RDB save succeeded",
+            str(info.get("rdb_last_bgsave_status", "?")),
+            "ok (restore testing cannot be seen from Redis)",
+            info.get("rdb_last_bgsave_status") == "ok",
+            "warn",
+        ),
+        _acl(snapshot),
+        _expect(
+            "R7",
+            "TLS enabled",
+            f"tls-port {config.get('tls-port', '0')}",
+            "tls-port set",
+            config.get("tls-port", "0") not in ("0", ""),
+            "fail",
+        ),
+        _network(config),
+        Item(
+            "R9",
+            "metrics collected, alerting configured",
+            "warn",
+            "not visible from Redis",
+            "redis_exporter + alert rules",
+        ),
+        _expect(
+            "R10", "maxmemory set", config.get("maxmemory", "0"), "> 0", config.get("maxmemory", "0") != "0"
+        ),
+        _expect(
+            "R11",
+            "eviction policy chosen",
+            config.get("maxmemory-policy", "?"),
+            "a policy set with maxmemory (noeviction only on purpose)",
+            config.get("maxmemory", "0") != "0",
+            "warn",
+        ),
+        _setting(snapshot, "slowlog-log-slower-than", "10000"),
+        _setting(snapshot, "slowlog-max-len", "128"),
+        _setting(snapshot, "maxclients", "10000"),
+        _setting(snapshot, "timeout", "0"),
+        _setting(snapshot, "tcp-keepalive", "300"),
+        _setting(snapshot, "tcp-backlog", "511"),
+        _setting(snapshot, "lazyfree-lazy-eviction", "yes"),
+        _setting(snapshot, "lazyfree-lazy-expire", "yes"),
+        _setting(snapshot, "lazyfree-lazy-server-del", "yes"),
+        _output_buffers(config),
+    ]
+    return items
+
+
+def _sentinel(snapshot: Snapshot) -> Item:
+    if snapshot.sentinel_masters is None:
+        return Item("R2", "Sentinel deployed", "warn", "no Sentinel address given", "--sentinel HOST:PORT")
+    names = ", ".join(str(m.get("name")) for m in snapshot.sentinel_masters)
+    return _expect(
+        "R2",
+        "Sentinel deployed",
+        f"monitors: {names or 'nothing'}",
+        "a monitored primary",
+        bool(snapshot.sentinel_masters),
+    )
+
+
+def _persistence(config: dict[str, str]) -> Item:
+    wanted = {
+        "appendonly": "yes",
+        "appendfsync": "everysec",
+        "aof-use-rdb-preamble": "yes",
+        "save": "900 1 300 10 60 10000",
+    }
+    seen = {k: " ".join(config.get(k, "").split()) for k in wanted}
+    shown = "; ".join(f"{k} {v or '(none)'}" for k, v in seen.items())
+    return _expect(
+        "R4", "RDB and AOF both on", shown, "; ".join(f"{k} {v}" for k, v in wanted.items()), seen == wanted
+    )
+
+
+def _acl(snapshot: Snapshot) -> Item:
+    users = snapshot.acl_users
+    default = next((u for u in users if u.startswith("user default ")), "")
+    others = [u.split()[1] for u in users if not u.startswith("user default ")]
+    open_default = " nopass" in default and " on " in f" {default} "
+    seen = (
+        f"{len(others)} user(s) besides default; default {'open (nopass)' if open_default else 'protected'}"
+    )
+    return _expect(
+        "R6",
+        "ACL configured",
+        seen,
+        "users with least privilege; default off or with a password",
+        bool(others) and not open_default,
+    )
+
+
+def _network(config: dict[str, str]) -> Item:
+    bind = config.get("bind", "")
+    everywhere = not bind or any(a.lstrip("-") in ("*", "0.0.0.0", "::", "::*") for a in bind.split())
+    protected = config.get("protected-mode") == "yes" or bool(config.get("requirepass"))
+    return _expect(
+        "R8",
+        "network restricted",
+        f"bind {bind or '(all)'}; protected-mode {config.get('protected-mode')}",
+        "bound to chosen interfaces, or protected",
+        not everywhere or protected,
+    )
+
+
+def _output_buffers(config: dict[str, str]) -> Item:
+    seen = " ".join(config.get("client-output-buffer-limit", "").split())
+    # Redis reports bytes; the documents give mb: replica 256mb 64mb 60, pubsub 32mb 8mb 60. Redis 7.0 still
+    # names the replica class "slave" in CONFIG GET.
+    replica = any(f"{name} 268435456 67108864 60" in seen for name in ("replica", "slave"))
+    pubsub = "pubsub 33554432 8388608 60" in seen
+    return _expect(
+        "client-output-buffer-limit",
+        "client-output-buffer-limit as recommended",
+        seen,
+        "replica 256mb 64mb 60, pubsub 32mb 8mb 60",
+        replica and pubsub,
+        "warn",
+    )
+
+
+def render(items: list[Item], target: str) -> str:
+    rows = [
+        (i.verdict.upper() if i.verdict != "pass" else "pass", i.key, i.title, i.seen, i.expected)
+        for i in items
+    ]
+    counts = {v: sum(1 for i in items if i.verdict == v) for v in ("pass", "warn", "fail")}
+    table = tabulate(
+        rows,
+        headers=["", "item", "check", "seen", "recommended"],
+        tablefmt="simple",
+        maxcolwidths=[None, None, 34, 44, 40],
+    )
+    totals = f"{counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail"
+    return f"readiness audit of {target}\n{table}\n\n{totals}"

@@ -1,0 +1,157 @@
+"""`drill audit` against real servers: Debian's default configuration, a hardened one, and bad targets."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from harness.backends.local import free_port
+from tests.conftest import ROOT, drill, wait_until
+
+pytestmark = pytest.mark.integration
+DEBIAN_CONF = Path("/etc/redis/redis.conf")
+
+
+@contextlib.contextmanager
+def start(tmp_path: Path, *args: str) -> Iterator[int]:
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            "redis-server",
+            *args,
+            "--port",
+            str(port),
+            "--daemonize",
+            "no",
+            "--pidfile",
+            "",
+            "--logfile",
+            "",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    password = next((args[i + 1] for i, a in enumerate(args) if a == "--requirepass"), None)
+    client = redis.Redis(port=port, password=password, socket_timeout=0.5)
+
+    def up() -> bool:
+        try:
+            return bool(client.ping())
+        except redis.ConnectionError:
+            return False
+
+    try:
+        wait_until(up, 10, "redis-server")
+        yield port
+    finally:
+        server.kill()
+        server.wait()
+
+
+def verdicts(output: str) -> dict[str, str]:
+    """item -> verdict, from the audit table."""
+    found = {}
+    for line in output.splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] in ("pass", "WARN", "FAIL"):
+            found[words[1]] = words[0]
+    return found
+
+
+@pytest.fixture
+def debian_default(tmp_path: Path) -> Iterator[int]:
+    assert DEBIAN_CONF.is_file(), "Debian's redis-server package ships /etc/redis/redis.conf"
+    with start(tmp_path, str(DEBIAN_CONF)) as port:
+        yield port
+
+
+def test_debian_defaults_get_sensible_verdicts(debian_default: int, tmp_path: Path) -> None:
+    result = drill("audit", "--port", str(debian_default), "--runs-dir", str(tmp_path / "no-runs"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    seen = verdicts(result.stdout)
+    assert seen["R1"] == "FAIL"  # standalone: no replica
+    assert seen["R4"] == "FAIL"  # appendonly no, save 3600 1 ...
+    assert seen["R6"] == "FAIL" and seen["R7"] == "FAIL"  # open default user, no TLS
+    assert seen["R8"] == "pass"  # bind 127.0.0.1 -::1, protected-mode yes
+    assert seen["R10"] == "FAIL"
+    assert seen["R3"] == "WARN" and seen["R9"] == "WARN"
+    for setting in (
+        "slowlog-log-slower-than",
+        "slowlog-max-len",
+        "maxclients",
+        "timeout",
+        "tcp-keepalive",
+        "tcp-backlog",
+        "client-output-buffer-limit",
+    ):
+        assert seen[setting] == "pass", setting
+    assert seen["lazyfree-lazy-eviction"] == "WARN"
+
+
+def test_hardened_server_passes_persistence_memory_and_acl(tmp_path: Path) -> None:
+    secret = "s3cret-audit-pass"
+    with start(
+        tmp_path,
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--aof-use-rdb-preamble",
+        "yes",
+        "--save",
+        "900 1 300 10 60 10000",
+        "--maxmemory",
+        "64mb",
+        "--maxmemory-policy",
+        "allkeys-lru",
+        "--lazyfree-lazy-eviction",
+        "yes",
+        "--lazyfree-lazy-expire",
+        "yes",
+        "--lazyfree-lazy-server-del",
+        "yes",
+        "--requirepass",
+        secret,
+    ) as port:
+        client = redis.Redis(port=port, password=secret)
+        client.acl_setuser(
+            "app", enabled=True, passwords=["+app-pass"], keys=["app:*"], commands=["+get", "+set"]
+        )
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "harness",
+                "audit",
+                "--port",
+                str(port),
+                "--password-env",
+                "AUDIT_PASSWORD",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "AUDIT_PASSWORD": secret},
+            cwd=ROOT,
+        )
+        seen = verdicts(result.stdout)
+        assert seen["R4"] == "pass" and seen["R10"] == "pass" and seen["R11"] == "pass", result.stdout
+        assert seen["R6"] == "pass" and seen["lazyfree-lazy-expire"] == "pass"
+        assert secret not in result.stdout + result.stderr
+        refused = drill("audit", "--port", str(port))
+        assert refused.returncode == 3 and "refused the credentials" in refused.stderr
+        assert secret not in refused.stdout + refused.stderr
+
+
+def test_audit_refuses_addresses_off_this_machine() -> None:
+    result = drill("audit", "--host", "10.0.0.7")
+    assert result.returncode == 2
+    assert "not a loopback address" in result.stderr and "Traceback" not in result.stderr
