@@ -58,6 +58,16 @@ def run_ports(run_dir: Path) -> set[int]:
     raise AssertionError(f"no topology record in {run_dir}")
 
 
+def configured_ports(run_dir: Path) -> set[int]:
+    """Ports of a run's nodes from their generated configurations (written before any node starts)."""
+    return {
+        int(line.split()[1])
+        for conf in run_dir.glob("config/*.conf")
+        for line in conf.read_text().splitlines()
+        if line.startswith("port ")
+    }
+
+
 def live_redis_processes(ports: set[int]) -> list[str]:
     """Running (not zombie) redis-server/redis-sentinel processes listening on any of the ports."""
     found: list[str] = []

@@ -46,6 +46,7 @@ class NetworkFaults:
             replica=link.replica or None,
             effect=effect,
             toxics=toxics,
+            incident=spec.incident,
         )
         self._log.flush()
 

@@ -50,6 +50,7 @@ class ProcessFaults:
             target=fault.spec.target,
             node=target,
             role=role,
+            incident=fault.spec.incident,
         )
         self._log.flush()
 

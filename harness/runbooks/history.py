@@ -21,9 +21,10 @@ class History:
 
     @property
     def incident(self) -> Record | None:
-        """The first fault applied: the runbook's incident; times are measured from it."""
+        """The runbooks' incident, the fault marked `incident` or else the first: times count from it."""
         faults = self.faults
-        return faults[0] if faults else None
+        marked = [f for f in faults if f.get("incident")]
+        return marked[0] if marked else faults[0] if faults else None
 
     @property
     def end(self) -> float:

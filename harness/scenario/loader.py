@@ -318,6 +318,8 @@ def _scenario(path: Path, problems: list[Problem]) -> Scenario | None:
                 )
     if environment is not None:
         _check_targets(cur, faults, environment)
+    if sum(f.incident for f in faults) > 1:
+        cur.error("mark at most one fault as the incident", "faults")
     if problems or not isinstance(load, LoadSpec) or environment is None or expect is None:
         return None
     return Scenario(
@@ -447,10 +449,11 @@ ACTIONS = ("kill", "restart", "network", "heal")
 
 
 def _fault(cur: Cursor) -> FaultSpec | None:
-    if not cur.mapping(("at", "jitter", *ACTIONS), "fault settings"):
+    if not cur.mapping(("at", "jitter", "incident", *ACTIONS), "fault settings"):
         return None
     at = cur.get("at", parse_duration)
     jitter = cur.get("jitter", parse_duration, 0.0)
+    incident = cur.get("incident", boolean, False)
     actions = [key for key in ACTIONS if key in cur.value]
     if len(actions) != 1:
         cur.error(f"a fault needs exactly one action: {', '.join(ACTIONS)}")
@@ -460,11 +463,18 @@ def _fault(cur: Cursor) -> FaultSpec | None:
         network = _network(cur.child("network"))
         if at is None or jitter is None or network is None:
             return None
-        return FaultSpec(at=at, jitter=jitter, action="network", target=network[0], network=network[1])
+        return FaultSpec(
+            at=at,
+            jitter=jitter,
+            action="network",
+            target=network[0],
+            network=network[1],
+            incident=bool(incident),
+        )
     target = cur.get(action, text)
     if at is None or jitter is None or target is None:
         return None
-    return FaultSpec(at=at, jitter=jitter, action=action, target=target)  # type: ignore[arg-type]
+    return FaultSpec(at=at, jitter=jitter, action=action, target=target, incident=bool(incident))  # type: ignore[arg-type]
 
 
 NETWORK_EFFECTS = ("latency", "bandwidth", "timeout", "reset", "partition")

@@ -123,6 +123,7 @@ class FaultSpec:
     # "replication:replica"; heal also takes "all".
     target: str
     network: NetworkSpec | None = None
+    incident: bool = False  # the runbooks' incident (times are measured from it); default: the first fault
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,12 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.run_context import work_root
-from tests.conftest import ROOT, drill, live_redis_processes
+from tests.conftest import ROOT, configured_ports, drill, live_redis_processes
 
 
-def scratch_runs() -> set[str]:
+def scratch_dirs_of(runs: Path) -> list[Path]:
+    """Scratch directories of runs whose run directory is under `runs` (other drills may run meanwhile)."""
     root = work_root()
-    return {d.name for d in root.iterdir()} if root.is_dir() else set()
+    return (
+        [
+            d
+            for d in root.glob("*")
+            if (d / "run_dir").is_file() and (d / "run_dir").read_text().startswith(str(runs.resolve()))
+        ]
+        if root.is_dir()
+        else []
+    )
 
 
 def test_validate_accepts_the_shipped_files() -> None:
@@ -29,7 +38,6 @@ def test_run_with_bad_scenario_exits_2_and_starts_nothing(tmp_path: Path) -> Non
         f"name: bad\nenvironment: {env}\nload:\n  workloads: {{acked-writes: {{users: 0}}}}\n"
         "  duration: 10x\nfaults:\n  - at: 1s\n    explode: primary\n"
     )
-    before = scratch_runs()
     result = drill("run", str(scenario), "--runs-dir", str(tmp_path / "runs"))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
@@ -37,7 +45,7 @@ def test_run_with_bad_scenario_exits_2_and_starts_nothing(tmp_path: Path) -> Non
     assert f"{scenario}:5: load.duration: expected a duration" in result.stderr
     assert f"{scenario}:8: faults[0].explode: unknown key" in result.stderr
     assert not (tmp_path / "runs").exists()
-    assert scratch_runs() == before
+    assert scratch_dirs_of(tmp_path / "runs") == []
 
 
 def test_validate_reports_problems_of_several_files(tmp_path: Path) -> None:
@@ -71,22 +79,12 @@ def test_node_that_cannot_start_gives_exit_3_with_its_log_and_leaves_nothing(tmp
         "../runbooks/", f"{ROOT}/runbooks/"
     )
     (tmp_path / "scenario.yaml").write_text(text)
-    before = scratch_runs()
     result = drill("run", str(tmp_path / "scenario.yaml"), "--runs-dir", str(tmp_path / "runs"))
     assert result.returncode == 3, result.stderr
     assert "Traceback" not in result.stderr
     assert "redis-1" in result.stderr and "during start-up" in result.stderr
     assert "FATAL CONFIG FILE ERROR" in result.stderr  # the node's own log lines
-    assert scratch_runs() == before
-    assert live_redis_processes_of(tmp_path / "runs") == []
-
-
-def live_redis_processes_of(runs: Path) -> list[str]:
-    ports = {
-        int(line.split()[1])
-        for conf in runs.glob("*/config/*.conf")
-        for line in conf.read_text().splitlines()
-        if line.startswith("port ")
-    }
-    assert ports, "expected the run to have written node configurations"
-    return live_redis_processes(ports)
+    assert scratch_dirs_of(tmp_path / "runs") == []
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert configured_ports(run_dir), "expected the run to have written node configurations"
+    assert live_redis_processes(configured_ports(run_dir)) == []

@@ -182,3 +182,11 @@ def test_load_in_worker_processes_writes_one_history(tmp_path: Path, runs: Path)
     assert report["acknowledged_writes"] > 100 and report["lost_writes"] == 0
     checker = next(c for c in report["checks"] if c["source"] == "checker")
     assert checker["status"] == "pass", checker
+
+
+def test_failover_with_one_sentinel_dead_and_observers_riding_it_out(runs: Path) -> None:
+    code, report, run_dir, stdout = run_and_read(ROOT / "scenarios" / "sentinel-loss-failover.yaml", runs)
+    assert code == 0, stdout
+    assert has_record(run_dir, "observer", sentinel="sentinel-1", state="lost")
+    assert has_record(run_dir, "fault", node="redis-1", incident=True)
+    assert report["mttr_s"] < 8

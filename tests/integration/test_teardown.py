@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from harness.run_context import work_root
 from tests.conftest import (
     ROOT,
+    configured_ports,
     drill,
     has_record,
     live_redis_processes,
@@ -57,3 +60,22 @@ def test_cleanup_reaps_a_killed_harness(runs: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert live_redis_processes(ports) == []
     assert not (work_root() / run_id).exists()
+
+
+@pytest.mark.parametrize("trial", range(3))
+def test_interrupt_at_a_random_moment_leaves_nothing(runs: Path, trial: int) -> None:
+    """SIGINT or SIGTERM anywhere from start-up to the end of the load (seeded, so a failure replays)."""
+    rng = random.Random(trial)
+    sig = rng.choice([signal.SIGINT, signal.SIGTERM])
+    delay = rng.uniform(0.2, 6.0)
+    proc = start_drill("run", SCENARIO, "--runs-dir", str(runs), "--quiet")
+    time.sleep(delay)  # the moment is the point of the test: not waiting on any condition is deliberate
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, f"{sig.name} after {delay:.2f}s: {stderr}"
+    assert "Traceback" not in stderr
+    for run_dir in runs.iterdir() if runs.exists() else []:
+        # Ports from the node configurations: they exist as soon as any node could have started.
+        assert live_redis_processes(configured_ports(run_dir)) == [], f"{sig.name} after {delay:.2f}s"
+        scratch = [d for d in work_root().glob("*") if run_dir.name.endswith(d.name)]  # <scenario>-<run id>
+        assert scratch == [], f"{sig.name} after {delay:.2f}s left {scratch}"
