@@ -11,6 +11,9 @@ import yaml
 from harness.errors import ConfigError, Problem
 
 PathKey = tuple[str | int, ...]
+PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,11 @@ def _convert(
     node: yaml.Node, path: PathKey, lines: dict[PathKey, int], problems: list[Problem], name: str
 ) -> Any:
     lines[path] = node.start_mark.line + 1
+    if node.tag not in PLAIN_TAGS:  # e.g. "!1" or "!!python/object": nothing a drill file needs
+        problems.append(
+            Problem(name, node.start_mark.line + 1, render_path(path), f"unsupported YAML tag {node.tag}")
+        )
+        return None
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -88,5 +96,11 @@ def _convert(
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, (*path, i), lines, problems, name) for i, item in enumerate(node.value)]
-    # Scalars: let the safe constructor decide the type (int, float, bool, null, str).
-    return yaml.SafeLoader("").construct_object(node, deep=True)
+    # Scalars: let the safe constructor decide the type (int, float, bool, null, str, timestamp).
+    try:
+        return yaml.SafeLoader("").construct_object(node, deep=True)
+    except yaml.YAMLError as exc:
+        problems.append(
+            Problem(name, node.start_mark.line + 1, render_path(path), f"invalid YAML value: {exc}")
+        )
+        return None

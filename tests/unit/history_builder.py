@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from harness.report.model import RunReport, build_report
+from harness.runbooks.evaluate import evaluate
+from harness.runbooks.history import History
+from harness.scenario.loader import load_scenario
 
 Record = dict[str, Any]
 
+ROOT = Path(__file__).resolve().parents[2]
 KILL_AT = 5.0
 SWITCH_AT = 6.7
 
@@ -119,3 +127,30 @@ def failover_log(
     log.append({"t": 12.1, "kind": "readback", "node": "redis-2", "values": values})
     log.append({"t": 12.2, "kind": "readback", "node": "redis-2", "done": True, "keys": len(values)})
     return sorted(log, key=lambda r: r["t"])
+
+
+@dataclass(frozen=True)
+class BuiltReport:
+    report: RunReport
+    records: list[Record]
+    mttd: float | None
+    mttr: float | None
+
+
+def failover_report(run_dir: str = "/tmp/r1", **changes: Any) -> BuiltReport:
+    """The primary-failover scenario judged on a hand-made failover log (see failover_log for the knobs)."""
+    scenario = load_scenario(ROOT / "scenarios" / "primary-failover.yaml")
+    records = failover_log(**changes)
+    evaluation = evaluate(scenario, records)
+    report = build_report(
+        scenario=scenario.name,
+        run_id="r1",
+        run_dir=run_dir,
+        backend="local",
+        retry_policy="none",
+        seed=7,
+        wall_time_s=12.5,
+        history=History(tuple(records)),
+        evaluation=evaluation,
+    )
+    return BuiltReport(report, records, evaluation.mttd, evaluation.mttr)

@@ -11,13 +11,9 @@ from pathlib import Path
 from PIL import Image
 
 from harness.report.html import render_html
-from harness.report.model import build_report
 from harness.report.rerender import rerender
 from harness.report.timeline import build_timeline
-from harness.runbooks.evaluate import evaluate
-from harness.runbooks.history import History
-from harness.scenario.loader import load_scenario
-from tests.unit.history_builder import failover_log
+from tests.unit.history_builder import failover_report
 
 ROOT = Path(__file__).resolve().parents[2]
 BLUE_LINE = (31, 119, 180)
@@ -26,21 +22,8 @@ FAIL_RED = (214, 39, 40)
 
 
 def render(tmp_path: Path, **changes: object) -> tuple[str, Path]:
-    scenario = load_scenario(ROOT / "scenarios" / "primary-failover.yaml")
-    records = failover_log(**changes)  # type: ignore[arg-type]
-    evaluation = evaluate(scenario, records)
-    report = build_report(
-        scenario=scenario.name,
-        run_id="r1",
-        run_dir=str(tmp_path),
-        backend="local",
-        retry_policy="none",
-        seed=7,
-        wall_time_s=12.5,
-        history=History(tuple(records)),
-        evaluation=evaluation,
-    )
-    html = render_html(report.to_dict(), build_timeline(records, evaluation.mttd, evaluation.mttr))
+    built = failover_report(str(tmp_path), **changes)
+    html = render_html(built.report.to_dict(), build_timeline(built.records, built.mttd, built.mttr))
     page = tmp_path / "report.html"
     page.write_text(html)
     return html, page
@@ -102,20 +85,7 @@ def test_failed_check_is_red_in_the_report(tmp_path: Path) -> None:
 def test_drill_report_rerenders_from_run_files(tmp_path: Path) -> None:
     html, page = render(tmp_path)
     page.unlink()
-    records = failover_log()
-    (tmp_path / "observations.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-    scenario = load_scenario(ROOT / "scenarios" / "primary-failover.yaml")
-    evaluation = evaluate(scenario, records)
-    report = build_report(
-        scenario=scenario.name,
-        run_id="r1",
-        run_dir=str(tmp_path),
-        backend="local",
-        retry_policy="none",
-        seed=7,
-        wall_time_s=12.5,
-        history=History(tuple(records)),
-        evaluation=evaluation,
-    )
-    (tmp_path / "report.json").write_text(json.dumps(report.to_dict()))
+    built = failover_report(str(tmp_path))
+    (tmp_path / "observations.jsonl").write_text("".join(json.dumps(r) + "\n" for r in built.records))
+    (tmp_path / "report.json").write_text(json.dumps(built.report.to_dict()))
     assert rerender(tmp_path).read_text() == html

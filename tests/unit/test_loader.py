@@ -198,3 +198,10 @@ def test_external_toxiproxy_must_be_on_loopback(tmp_path: Path) -> None:
     write(tmp_path, env_yaml=ENV + "proxy: {clients: true, server: 127.0.0.1:8474}\n")
     env = load_environment(tmp_path / "env.yaml")
     assert env.proxy is not None and env.proxy.server == ("127.0.0.1", 8474)
+
+
+def test_yaml_tags_are_refused_with_their_line(tmp_path: Path) -> None:
+    write(tmp_path, scenario_yaml="name: s\nseed: !1 3\nload: !!python/object:os.system {}\n")
+    found = problems(tmp_path)
+    assert f"{tmp_path / 'scenario.yaml'}:2: seed: unsupported YAML tag !1" in found
+    assert any(p.startswith(f"{tmp_path / 'scenario.yaml'}:3: load: unsupported YAML tag") for p in found)

@@ -9,30 +9,15 @@ from typing import Any
 
 from harness.report.json_report import render_json
 from harness.report.junit import render_junit
-from harness.report.model import SCHEMA_VERSION, RunReport, build_report
+from harness.report.model import SCHEMA_VERSION, RunReport
 from harness.report.table import render_table
-from harness.runbooks.evaluate import evaluate
-from harness.runbooks.history import History
-from harness.scenario.loader import load_scenario
-from tests.unit.history_builder import failover_log
+from tests.unit.history_builder import failover_report
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_report(**changes: Any) -> RunReport:
-    scenario = load_scenario(ROOT / "scenarios" / "primary-failover.yaml")
-    records = failover_log(**changes)
-    return build_report(
-        scenario=scenario.name,
-        run_id="r1",
-        run_dir="/tmp/r1",
-        backend="local",
-        retry_policy="none",
-        seed=7,
-        wall_time_s=12.5,
-        history=History(tuple(records)),
-        evaluation=evaluate(scenario, records),
-    )
+    return failover_report(**changes).report
 
 
 def test_junit_has_one_testcase_per_check_and_marks_failures() -> None:
