@@ -43,7 +43,9 @@ def evaluate(scenario: Scenario, records: list[Record]) -> Evaluation:
         else None
     )
     lost = lost_writes(history)
-    verdicts = steps + _expectations(scenario, mttd, mttr, lost, settings) + run_checkers(history)
+    verdicts = (
+        steps + _expectations(scenario, mttd, mttr, lost, settings, history.incident) + run_checkers(history)
+    )
     return Evaluation(tuple(verdicts), mttd, mttr, lost)
 
 
@@ -57,7 +59,12 @@ def _time_bound(
 
 
 def _expectations(
-    scenario: Scenario, mttd: float | None, mttr: float | None, lost: LostWrites, settings: dict[str, float]
+    scenario: Scenario,
+    mttd: float | None,
+    mttr: float | None,
+    lost: LostWrites,
+    settings: dict[str, float],
+    incident: Record | None,
 ) -> list[Verdict]:
     expect = scenario.expect
     out: list[Verdict] = []
@@ -84,11 +91,16 @@ def _expectations(
             )
         )
     count = len(lost.lost)
-    keys = ", ".join(f"{k} (acked at {t:.3f}s)" for k, t in lost.lost[:5])
     evidence = (
         f"{lost.acknowledged} acknowledged, {lost.uncertain} uncertain, {lost.read_back} read back, "
-        f"{count} lost" + (f": {keys}" if keys else "")
+        f"{count} lost"
     )
+    if lost.lost:
+        first, last = min(t for _, t in lost.lost), max(t for _, t in lost.lost)
+        evidence += f", acknowledged between {first:.3f}s and {last:.3f}s ({last - first:.3f}s window)"
+        if incident is not None:
+            evidence += f", starting {first - float(incident['t']):+.3f}s from the incident"
+        evidence += ": " + ", ".join(k for k, _ in lost.lost[:3])
     if lost.error:
         evidence = f"read-back failed: {lost.error}"
     limit = expect.max_lost_writes

@@ -49,6 +49,17 @@ MANAGED_DIRECTIVES = frozenset(
     }
 )
 
+# Persistence templates for environments. "production" is SEED-FACTS.md's readiness item R4.
+PERSISTENCE: dict[str, dict[str, ConfigValue]] = {
+    "none": {},
+    "production": {
+        "appendonly": "yes",
+        "appendfsync": "everysec",
+        "aof-use-rdb-preamble": "yes",
+        "save": "900 1 300 10 60 10000",
+    },
+}
+
 # Retry presets from SEED-FACTS.md ("Client retry policy").
 RETRY_PRESETS = {
     "none": NO_RETRY,
@@ -174,6 +185,7 @@ def _environment_file(path: Path, problems: list[Problem]) -> Environment | None
         "config",
         "readiness_timeout",
         "proxy",
+        "persistence",
     )
     if not cur.mapping(allowed, "environment settings"):
         return None
@@ -188,7 +200,17 @@ def _environment_file(path: Path, problems: list[Problem]) -> Environment | None
     config = _config(cur.child("config")) if "config" in cur.value else ()
     readiness = cur.get("readiness_timeout", parse_duration, 20.0)
     proxy = _proxy(cur.child("proxy")) if "proxy" in cur.value else None
-    if None in (name, engine, backend, master_name, replicas, sentinels, config, readiness):
+    persistence = cur.get("persistence", choice(*PERSISTENCE), "none")
+    if config is not None and persistence is not None:
+        clashes = sorted(set(PERSISTENCE[persistence]) & {key for key, _ in config})
+        if clashes:
+            cur.error(
+                f"sets {', '.join(clashes)}, which persistence: {persistence} sets too; keep one",
+                "persistence",
+            )
+            return None
+        config = (*config, *PERSISTENCE[persistence].items())
+    if None in (name, engine, backend, master_name, replicas, sentinels, config, readiness, persistence):
         return None
     if "proxy" in cur.value and proxy is None:
         return None
