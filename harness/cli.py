@@ -256,6 +256,7 @@ def _ui_address(value: str | None) -> tuple[str, int] | None:
 def _run(
     scenario_path: Path, backend: str | None, runs_dir: Path, quiet: bool, ui: tuple[str, int] | None
 ) -> int:
+    from harness.progress import make_console
     from harness.report.table import render_table
     from harness.run import RunOptions, run_drill
     from harness.scenario.loader import load_drill
@@ -263,14 +264,14 @@ def _run(
 
     scenario = load_drill(scenario_path)
 
-    def progress(line: str) -> None:
-        if not quiet:
-            print(line, file=sys.stderr, flush=True)
-
+    console = make_console(quiet)
     if isinstance(scenario, Sweep):
-        return _sweep(scenario, runs_dir, progress)
+        return _sweep(scenario, runs_dir, console.line)
     chosen = backend or scenario.environment.backend
 
-    report = run_drill(scenario, RunOptions(runs_dir=runs_dir, backend=chosen, ui=ui), progress)
+    try:
+        report = run_drill(scenario, RunOptions(runs_dir=runs_dir, backend=chosen, ui=ui), console)
+    finally:
+        console.close()
     print(render_table(report))
     return ExitCode.PASSED if report.passed else ExitCode.CHECK_FAILED

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from harness.observe.info_sampler import sample_info
 from harness.observe.log import ObservationLog, read_log
 from harness.observe.readback import keys_to_read, read_back
 from harness.observe.sentinel_events import watch_sentinel
+from harness.progress import Console, Status
 from harness.report.html import render_html
 from harness.report.json_report import render_json
 from harness.report.junit import render_junit
@@ -27,6 +27,7 @@ from harness.runbooks.history import History
 from harness.scenario.model import Scenario
 
 TICK_S = 0.02
+STATUS_EVERY_S = 0.25
 # Observation continues this long after the load stops, so late recovery events still land in the log.
 SETTLE_S = 0.5
 
@@ -38,16 +39,15 @@ class RunOptions:
     ui: tuple[str, int] | None = None  # serve Locust's web UI for the running drill here
 
 
-Progress = Callable[[str], None]
-
-
-def run_drill(scenario: Scenario, options: RunOptions, progress: Progress) -> RunReport:
+def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunReport:
     started = time.monotonic()
     run = RunContext.create(options.runs_dir, scenario.name)
     log = run.open_log(scenario.name, scenario.seed, options.backend)
     backend: Backend = LocalBackend(scenario.environment, run, scenario.seed)
     try:
-        progress(f"run {run.run_id}: starting {scenario.environment.name} on the {options.backend} backend")
+        console.line(
+            f"run {run.run_id}: starting {scenario.environment.name} on the {options.backend} backend"
+        )
         topology = backend.up()
         log.append(
             "topology",
@@ -59,8 +59,8 @@ def run_drill(scenario: Scenario, options: RunOptions, progress: Progress) -> Ru
                 for link in topology.links
             },
         )
-        progress(f"topology ready in {log.now():.2f}s; driving load for {scenario.load.duration:g}s")
-        _drive(scenario, backend, topology, log, run, progress, options.ui)
+        console.line(f"topology ready in {log.now():.2f}s; driving load for {scenario.load.duration:g}s")
+        _drive(scenario, backend, topology, log, run, console, options.ui)
     finally:
         backend.down()
         log.close()
@@ -95,7 +95,7 @@ def _drive(
     topology: Topology,
     log: ObservationLog,
     run: RunContext,
-    progress: Progress,
+    console: Console,
     ui: tuple[str, int] | None,
 ) -> None:
     # Imported here: Locust monkey-patches the process with gevent on import (done first in __main__).
@@ -124,10 +124,11 @@ def _drive(
         workers=WorkerPool(run, scenario.file),
     )
     if ui is not None:
-        progress(f"Locust web UI: http://{ui[0]}:{ui[1]}/")
+        console.line(f"Locust web UI: http://{ui[0]}:{ui[1]}/")
     faults = FaultInjector(backend, topology, log)
     plan = schedule(scenario.faults, scenario.seed)
-    fired = 0
+    fired, next_status = 0, 0.0
+    applied: list[str] = []
     try:
         load.start()
         began = log.now()
@@ -136,13 +137,24 @@ def _drive(
                 faults.apply(fault)
                 fired += 1
                 effect = f" {fault.spec.network.effect}" if fault.spec.network else ""
-                progress(f"{elapsed:6.2f}s  fault: {fault.spec.action}{effect} {fault.spec.target}")
+                applied.append(f"{fault.spec.action}{effect} {fault.spec.target}")
+                console.line(f"{elapsed:6.2f}s  fault: {applied[-1]}")
+            if elapsed >= next_status:
+                next_status = elapsed + STATUS_EVERY_S
+                ops, errors = load.last_interval if load.last_interval else (None, {})
+                console.status(
+                    Status(
+                        elapsed, scenario.load.duration, ops, errors, tuple(applied), tuple(log.events_seen)
+                    )
+                )
             time.sleep(TICK_S)
+        console.close()
         load.stop()
-        progress(f"{log.now() - began:6.2f}s  load stopped; reading acknowledged writes back")
+        console.line(f"{log.now() - began:6.2f}s  load stopped; reading acknowledged writes back")
         read_back(topology, log, keys_to_read(read_log(log.path)))
         time.sleep(SETTLE_S)
     finally:
+        console.close()
         load.stop()
         stop.set()
         for thread in observers:

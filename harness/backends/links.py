@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import requests
@@ -47,6 +48,7 @@ class LinkControl:
         self._server = Toxiproxy()
         # toxiproxy-python keeps the API address in class attributes: one proxy per drill process.
         self._server.update_api_consumer(api[0], api[1])
+        self._api = api
 
     def create(self, links: tuple[Link, ...], topology: Topology) -> None:
         try:
@@ -65,32 +67,44 @@ class LinkControl:
 
     def apply(self, link: str, spec: NetworkSpec) -> list[str]:
         """Apply one network effect; returns the names of the toxics added (none for a partition)."""
-        proxy = self._proxy(link)
-        if spec.effect == "partition":
-            proxy.disable()
-            return []
-        streams = ("upstream", "downstream") if spec.stream == "both" else (spec.stream,)
-        names = []
-        for stream in streams:
-            name = f"drill_{spec.effect}_{stream}"
-            proxy.add_toxic(
-                name=name,
-                type=_TOXIC_TYPES[spec.effect],
-                stream=stream,
-                attributes=_attributes(spec, stream if spec.stream == "both" else None),
-            )
-            names.append(name)
-        return names
+        with self._answering(f"{spec.effect} on {link}"):
+            proxy = self._proxy(link)
+            if spec.effect == "partition":
+                proxy.disable()
+                return []
+            streams = ("upstream", "downstream") if spec.stream == "both" else (spec.stream,)
+            names = []
+            for stream in streams:
+                name = f"drill_{spec.effect}_{stream}"
+                attributes = _attributes(spec, stream if spec.stream == "both" else None)
+                proxy.add_toxic(
+                    name=name, type=_TOXIC_TYPES[spec.effect], stream=stream, attributes=attributes
+                )
+                names.append(name)
+            return names
 
     def heal(self, link: str | None) -> None:
         """Remove every toxic and enable the link (or every link, for None)."""
-        if link is None:
-            self._server.reset()
-            return
-        proxy = self._proxy(link)
-        for name in proxy.toxics():
-            proxy.destroy_toxic(name)
-        proxy.enable()
+        with self._answering(f"heal {link or 'all'}"):
+            if link is None:
+                self._server.reset()
+                return
+            proxy = self._proxy(link)
+            for name in proxy.toxics():
+                proxy.destroy_toxic(name)
+            proxy.enable()
+
+    @contextlib.contextmanager
+    def _answering(self, what: str) -> Iterator[None]:
+        """Turn a proxy that stopped answering into a FaultError that says so."""
+        try:
+            yield
+        except (requests.RequestException, ProxyExists, NotFound, InvalidToxic) as exc:
+            raise FaultError(
+                f"{what}: the proxy API at {self._api[0]}:{self._api[1]} failed "
+                f"({type(exc).__name__}). Hint: is the proxy still running? See logs/proxy.log "
+                "in the run directory"
+            ) from None
 
     def remove(self, names: tuple[str, ...]) -> None:
         """Delete links from a server the run does not own; links or a server already gone are fine."""

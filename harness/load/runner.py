@@ -78,6 +78,7 @@ class LoadRunner:
             # `drill run ...` is not a Locust command line: show it an empty one while the UI serves.
             self._argv, sys.argv = sys.argv, sys.argv[:1]
         self._web_ui = self._env.create_web_ui(ui[0], ui[1], stats_csv_writer=self._csv) if ui else None
+        self.last_interval: tuple[float, dict[str, int]] | None = None  # ops/s and errors, for live progress
         self._stop = threading.Event()
         self._flusher = threading.Thread(target=self._flush_loop, name="load-stats", daemon=True)
 
@@ -168,6 +169,11 @@ class LoadRunner:
 
     def _flush(self) -> None:
         if self._workers is None:  # with workers, they count and write the load's stats themselves
+            ok, errors = 0, dict[str, int]()
             for kind, stats in self._stats.items():
-                self._log.append("stats", workload=kind, **stats.drain())
+                record = self._log.append("stats", workload=kind, **stats.drain())
+                ok += record["ok"]
+                for name, count in record["errors"].items():
+                    errors[name] = errors.get(name, 0) + count
+            self.last_interval = (ok / STATS_INTERVAL_S, errors)
         self._log.flush()

@@ -27,12 +27,15 @@ class ObservationLog:
         self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._pending: list[str] = []
         self._pending_bytes = 0
+        self.events_seen: dict[str, None] = {}  # Sentinel events, in the order first seen (for live progress)
 
     def now(self) -> float:
         return time.monotonic() - self.start
 
     def append(self, kind: str, t: float | None = None, **fields: Any) -> Record:
         record: Record = {"t": round(self.now() if t is None else t, 6), "kind": kind, **fields}
+        if kind == "sentinel":
+            self.events_seen[str(fields.get("event"))] = None
         if self._fd is not None:  # records after close (a late greenlet) are dropped, not crashed on
             line = json.dumps(record, separators=(",", ":"), default=str) + "\n"
             self._pending.append(line)

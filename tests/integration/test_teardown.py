@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
@@ -79,3 +80,24 @@ def test_interrupt_at_a_random_moment_leaves_nothing(runs: Path, trial: int) -> 
         assert live_redis_processes(configured_ports(run_dir)) == [], f"{sig.name} after {delay:.2f}s"
         scratch = [d for d in work_root().glob("*") if run_dir.name.endswith(d.name)]  # <scenario>-<run id>
         assert scratch == [], f"{sig.name} after {delay:.2f}s left {scratch}"
+
+
+def test_proxy_dying_under_a_drill_is_reported_and_everything_removed(tmp_path: Path, runs: Path) -> None:
+    scenario = tmp_path / "proxy-dies.yaml"
+    scenario.write_text(
+        f"name: proxy-dies\nenvironment: {ROOT}/environments/sentinel-3-proxied.yaml\n"
+        "load: {duration: 8s, workloads: {acked-writes: {users: 2, wait: 10ms}}}\n"
+        "faults: [{at: 5s, network: {link: primary, latency: 10ms}}]\n"
+    )
+    proc = start_drill("run", str(scenario), "--runs-dir", str(runs), "--quiet")
+    wait_until(lambda: runs.exists() and any(runs.iterdir()), 20, "the run directory")
+    run_dir = only_run_dir(runs)
+    wait_until(lambda: has_record(run_dir, "load", phase="start"), 30, "the load to start")
+    proxy_pid = next((work_root() / run_id_of(run_dir) / "pids").glob("proxy.*")).name.split(".")[1]
+    os.kill(int(proxy_pid), signal.SIGKILL)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 3, stderr
+    assert "latency on redis-1: the proxy API" in stderr and "is the proxy still running?" in stderr
+    assert "Traceback" not in stderr
+    assert live_redis_processes(run_ports(run_dir)) == []
+    assert not (work_root() / run_id_of(run_dir)).exists()
