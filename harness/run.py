@@ -41,6 +41,8 @@ class RunOptions:
 
 def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunReport:
     started = time.monotonic()
+    if scenario.environment.password is not None:
+        scenario.environment.password.resolve()  # a missing secret is bad input: say so before starting
     run = RunContext.create(options.runs_dir, scenario.name)
     log = run.open_log(scenario.name, scenario.seed, options.backend)
     backend: Backend = LocalBackend(scenario.environment, run, scenario.seed)

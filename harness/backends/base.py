@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from harness.secrets import Secret
+
 NodeKind = Literal["redis", "sentinel"]
 
 
@@ -51,6 +53,10 @@ class Topology:
     initial_primary: str
     links: tuple[Link, ...] = ()
     proxy_api: tuple[str, int] | None = None  # the Toxiproxy-compatible API controlling the links
+    password: Secret | None = None  # every data node's requirepass (Sentinels take none)
+
+    def password_for(self, node: Node) -> str | None:
+        return self.password.reveal() if self.password and node.kind == "redis" else None
 
     @property
     def data_nodes(self) -> tuple[Node, ...]:

@@ -21,6 +21,7 @@ def redis_conf(
     data_dir: str,
     replica_of: tuple[str, int] | None,
     announce: tuple[str, int] | None = None,
+    password: str | None = None,
 ) -> str:
     lines = [
         f"port {port}",
@@ -35,12 +36,22 @@ def redis_conf(
         # Replicas report this address to the primary, and Sentinel hands it to clients after a failover:
         # announcing the node's proxy keeps clients and replication on the proxied path.
         lines += [f"replica-announce-ip {announce[0]}", f"replica-announce-port {announce[1]}"]
+    if password is not None:
+        # masterauth too: any node may become a replica of another after a failover.
+        lines += [f"requirepass {render_value(password)}", f"masterauth {render_value(password)}"]
     if replica_of is not None:
         lines.append(f"replicaof {replica_of[0]} {replica_of[1]}")
     return "\n".join(lines) + "\n"
 
 
-def sentinel_conf(env: Environment, host: str, port: int, data_dir: str, primary: tuple[str, int]) -> str:
+def sentinel_conf(
+    env: Environment,
+    host: str,
+    port: int,
+    data_dir: str,
+    primary: tuple[str, int],
+    password: str | None = None,
+) -> str:
     spec, name = env.sentinels, env.master_name
     lines = [
         f"port {port}",
@@ -54,4 +65,6 @@ def sentinel_conf(env: Environment, host: str, port: int, data_dir: str, primary
         f"sentinel failover-timeout {name} {spec.failover_timeout_ms}",
         f"sentinel parallel-syncs {name} {spec.parallel_syncs}",
     ]
+    if password is not None:
+        lines.append(f"sentinel auth-pass {name} {render_value(password)}")
     return "\n".join(lines) + "\n"

@@ -34,7 +34,14 @@ def wait_until_ready(
     replicas = len(topology.data_nodes) - 1
     if sentinels:
         for sentinel in topology.sentinels:
-            _wait(sentinel, exited, _ping, timeout, log_path, "check the Sentinel's configuration in config/")
+            _wait(
+                sentinel,
+                exited,
+                partial(_ping, password=None),
+                timeout,
+                log_path,
+                "check the Sentinel's configuration in config/",
+            )
             _wait(
                 sentinel,
                 exited,
@@ -48,7 +55,7 @@ def wait_until_ready(
         _wait(
             node,
             exited,
-            _ping,
+            partial(_ping, password=topology.password_for(node)),
             timeout,
             log_path,
             "check the node's configuration in the run's config/ directory",
@@ -56,7 +63,7 @@ def wait_until_ready(
     _wait(
         primary,
         exited,
-        partial(_replicas_online, expected=replicas),
+        partial(_replicas_online, expected=replicas, password=topology.password_for(primary)),
         timeout,
         log_path,
         "replicas could not sync; look at their logs and at repl-diskless-sync-delay",
@@ -95,14 +102,14 @@ def _alive(node: Node, exited: Callable[[str], str | None], log: Path) -> str | 
     return None
 
 
-def _ping(node: Node) -> str | None:
-    with probe_client(node) as client:
+def _ping(node: Node, password: str | None) -> str | None:
+    with probe_client(node, password=password) as client:
         client.ping()
     return None
 
 
-def _replicas_online(primary: Node, expected: int) -> str | None:
-    with probe_client(primary) as client:
+def _replicas_online(primary: Node, expected: int, password: str | None) -> str | None:
+    with probe_client(primary, password=password) as client:
         info = client.info("replication")
     online = [r for r in parse_replica_lines(info) if r.get("state") == "online"]
     if len(online) < expected:

@@ -14,6 +14,8 @@ from typing import Any
 
 import hiredis
 
+from harness.secrets import Secret
+
 ReplyError = hiredis.ReplyError
 READ_SIZE = 65536
 
@@ -36,10 +38,13 @@ class RespError(Exception):
 
 
 class RespConnection:
-    def __init__(self, host: str, port: int, timeout: float, watched: bool = False) -> None:
+    def __init__(
+        self, host: str, port: int, timeout: float, watched: bool = False, password: Secret | None = None
+    ) -> None:
         """Connect within `timeout`. Calls then time out after `timeout` too, unless `watched`: a
         CallWatchdog enforces it (see harness.load.watchdog)."""
         self.address = (host, port)
+        self._reader = hiredis.Reader()
         try:
             self._sock = socket.create_connection((host, port), timeout=timeout)
         except OSError as exc:
@@ -47,7 +52,8 @@ class RespConnection:
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if watched:
             self._sock.settimeout(None)
-        self._reader = hiredis.Reader()
+        if password is not None:
+            self.command("AUTH", password.reveal())
 
     def send(self, payload: bytes) -> None:
         self._sock.sendall(payload)

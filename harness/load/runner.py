@@ -56,6 +56,7 @@ class LoadRunner:
             key_prefix=key_prefix,
             user_ids=count(1),
             watchdog=CallWatchdog(spec.timeout),
+            password=topology.password,
         )
         # stop_timeout: at the end, users finish the operation they are in instead of being killed mid-call.
         self._env = Environment(
@@ -132,7 +133,8 @@ class LoadRunner:
         states = {w.kind: WORKLOADS[w.kind].initial_state(w, f"{self._prefix}") for w in self._spec.workloads}
         if not any(states.values()):
             return
-        conn = RespConnection(*discover_primary(self._context.sentinels, self._context.master_name, 2.0), 2.0)
+        address = discover_primary(self._context.sentinels, self._context.master_name, 2.0)
+        conn = RespConnection(*address, 2.0, password=self._context.password)
         try:
             for kind, values in states.items():
                 if values:

@@ -7,6 +7,7 @@ from typing import Any
 
 from harness.load.resp import ReplyError, RespConnection, RespError, discover_primary
 from harness.load.watchdog import CallWatchdog
+from harness.secrets import Secret
 
 
 class PrimarySession:
@@ -20,12 +21,14 @@ class PrimarySession:
         timeout: float,
         fixed: tuple[str, int] | None = None,
         watchdog: CallWatchdog | None = None,
+        password: Secret | None = None,
     ) -> None:
         self._sentinels = sentinels
         self._master_name = master_name
         self._timeout = timeout
         self._fixed = fixed  # a server to use without asking Sentinel (benchmarks)
         self._watchdog = watchdog
+        self._password = password
         self._conn: RespConnection | None = None
         self._since: float | None = None  # when the call in flight started
         self._expired = False
@@ -35,7 +38,7 @@ class PrimarySession:
     def connection(self) -> RespConnection:
         if self._conn is None:
             host, port = self._fixed or discover_primary(self._sentinels, self._master_name, self._timeout)
-            self._conn = RespConnection(host, port, self._timeout, watched=self._watchdog is not None)
+            self._conn = RespConnection(host, port, self._timeout, self._watchdog is not None, self._password)
         return self._conn
 
     def call(self, payload: bytes, count: int = 1) -> list[Any]:

@@ -60,7 +60,10 @@ def run_worker(config: WorkerConfig) -> int:
     from harness.observe.log import ObservationLog
     from harness.scenario.loader import load_scenario
 
-    spec = load_scenario(Path(config.scenario)).load
+    scenario = load_scenario(Path(config.scenario))
+    spec = scenario.load
+    # The password comes from where the environment file says (an inherited variable or a file), never argv.
+    password = scenario.environment.password.resolve() if scenario.environment.password else None
     log = ObservationLog(Path(config.log), start=config.start)
     stats: dict[str, IntervalStats] = {w.kind: IntervalStats() for w in spec.workloads}
     context = LoadContext(
@@ -72,6 +75,7 @@ def run_worker(config: WorkerConfig) -> int:
         key_prefix=config.key_prefix,
         user_ids=count(config.index * USER_IDS_PER_WORKER + 1),
         watchdog=CallWatchdog(spec.timeout),
+        password=password,
     )
     environment = Environment(user_classes=make_user_classes(context), events=Events(), stop_timeout=2.0)
     runner = environment.create_worker_runner(*config.master)

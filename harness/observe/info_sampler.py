@@ -61,7 +61,7 @@ def _sample(node: Node, topology: Topology, clients: dict[str, redis.Redis]) -> 
     try:
         client = clients.get(node.name)
         if client is None:
-            client = clients[node.name] = probe_client(node, timeout=0.2)
+            client = clients[node.name] = probe_client(node, 0.2, topology.password_for(node))
         return summarize(client.execute_command("INFO", "replication", "errorstats"), topology)
     except redis.RedisError as exc:
         dropped = clients.pop(node.name, None)

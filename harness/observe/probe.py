@@ -13,10 +13,11 @@ def no_retry() -> Retry:
     return Retry(NoBackoff(), 0)
 
 
-def probe_client(node: Node, timeout: float = 0.5) -> redis.Redis:
+def probe_client(node: Node, timeout: float = 0.5, password: str | None = None) -> redis.Redis:
     return redis.Redis(
         host=node.host,
         port=node.port,
+        password=password,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
         retry=no_retry(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -29,7 +30,8 @@ from harness.scenario.model import (
     WorkloadKind,
     WorkloadSpec,
 )
-from harness.scenario.yamlsource import load_yaml
+from harness.scenario.yamlsource import load_yaml, render_path
+from harness.secrets import SecretSource
 
 T = TypeVar("T")
 
@@ -161,7 +163,7 @@ def _referenced(cur: Cursor) -> Path | None:
     except Invalid as exc:
         cur.error(str(exc))
         return None
-    target = Path(cur.source.file).parent / name
+    target = Path(os.path.normpath(Path(cur.source.file).parent / name))
     if not target.is_file():
         cur.error(f"file not found: {target}")
         return None
@@ -186,6 +188,7 @@ def _environment_file(path: Path, problems: list[Problem]) -> Environment | None
         "readiness_timeout",
         "proxy",
         "persistence",
+        "auth",
     )
     if not cur.mapping(allowed, "environment settings"):
         return None
@@ -201,6 +204,9 @@ def _environment_file(path: Path, problems: list[Problem]) -> Environment | None
     readiness = cur.get("readiness_timeout", parse_duration, 20.0)
     proxy = _proxy(cur.child("proxy")) if "proxy" in cur.value else None
     persistence = cur.get("persistence", choice(*PERSISTENCE), "none")
+    password = _auth(cur.child("auth")) if "auth" in cur.value else None
+    if "auth" in cur.value and password is None:
+        return None
     if config is not None and persistence is not None:
         clashes = sorted(set(PERSISTENCE[persistence]) & {key for key, _ in config})
         if clashes:
@@ -226,7 +232,26 @@ def _environment_file(path: Path, problems: list[Problem]) -> Environment | None
         config=config,
         readiness_timeout=float(readiness or 0),
         proxy=proxy,
+        password=password,
     )
+
+
+def _auth(cur: Cursor) -> SecretSource | None:
+    """auth: {password_env: VAR} or {password_file: PATH}: the password itself never sits in a file we own."""
+    if not cur.mapping(("password_env", "password_file"), "auth settings"):
+        return None
+    given = [key for key in ("password_env", "password_file") if key in cur.value]
+    if len(given) != 1:
+        cur.error("give exactly one of password_env, password_file")
+        return None
+    name = cur.get(given[0], text)
+    if name is None:
+        return None
+    if given[0] == "password_file":
+        name = str(Path(cur.source.file).parent / name)
+    path = (*cur.path, given[0])
+    where = Problem(cur.source.file, cur.source.line(path), render_path(path), "")
+    return SecretSource("env" if given[0] == "password_env" else "file", name, where)
 
 
 def _proxy(cur: Cursor) -> ProxySpec | None:

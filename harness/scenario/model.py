@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from harness.scenario.durations import Bound
+from harness.secrets import SecretSource
 
 ConfigValue = str | int | float | bool
 
@@ -43,6 +44,7 @@ class Environment:
     config: tuple[tuple[str, ConfigValue], ...]
     readiness_timeout: float
     proxy: ProxySpec | None = None
+    password: SecretSource | None = None  # requirepass of every data node (and Sentinel's auth-pass)
 
     def bound_settings(self) -> dict[str, float]:
         """Values that time bounds in runbooks may refer to, in seconds."""

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -199,3 +202,55 @@ def test_aof_crash_restart_keeps_every_acknowledged_write(runs: Path) -> None:
     # because Redis writes the AOF (without fsync) before it replies.
     assert report["lost_writes"] == 0 and report["acknowledged_writes"] > 1000
     assert "connection-refused" in report["load"]["errors"]
+
+
+def test_password_protected_failover_keeps_the_secret_out_of_every_artifact(runs: Path) -> None:
+    secret = "drill-Secret-7f3a!"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "run",
+            str(ROOT / "scenarios" / "primary-failover-auth.yaml"),
+            "--runs-dir",
+            str(runs),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "REDIS_DRILL_PASSWORD": secret},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    run_dir = only_run_dir(runs)
+    assert "requirepass <secret>" in (run_dir / "config" / "redis-1.conf").read_text()
+    leaks = [str(f) for f in run_dir.rglob("*") if f.is_file() and secret.encode() in f.read_bytes()]
+    assert leaks == [] and secret not in result.stdout + result.stderr
+    assert live_redis_processes(run_ports(run_dir)) == []
+
+
+def test_missing_secret_is_bad_input_before_anything_starts(runs: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_DRILL_PASSWORD"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "run",
+            str(ROOT / "scenarios" / "primary-failover-auth.yaml"),
+            "--runs-dir",
+            str(runs),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
+    assert result.returncode == 2
+    assert "environments/sentinel-3-auth.yaml:" in result.stderr
+    assert "auth.password_env: environment variable REDIS_DRILL_PASSWORD is not set" in result.stderr
+    assert not runs.exists()

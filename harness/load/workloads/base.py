@@ -18,6 +18,7 @@ from harness.load.stats import IntervalStats
 from harness.load.watchdog import CallWatchdog
 from harness.observe.log import ObservationLog
 from harness.scenario.model import LoadSpec, WorkloadSpec
+from harness.secrets import Secret
 
 T = TypeVar("T")
 
@@ -35,6 +36,7 @@ class LoadContext:
     user_ids: count[int]
     primary: tuple[str, int] | None = None  # talk to this server instead of asking Sentinel (benchmarks)
     watchdog: CallWatchdog | None = None  # enforces the call timeout; None: each socket does
+    password: Secret | None = None  # the data nodes' requirepass
 
 
 class Workload:
@@ -49,7 +51,12 @@ class Workload:
         self.user_id = next(context.user_ids)
         self.rng = random.Random(self.user_id)
         self.session = PrimarySession(
-            context.sentinels, context.master_name, context.spec.timeout, context.primary, context.watchdog
+            context.sentinels,
+            context.master_name,
+            context.spec.timeout,
+            context.primary,
+            context.watchdog,
+            context.password,
         )
 
     def key(self, *parts: object) -> str:
