@@ -22,7 +22,10 @@ if os.environ.get("CI"):
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def drill(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def drill(
+    *args: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real CLI in a subprocess (env: its whole environment; default: this process's)."""
     return subprocess.run(
         [sys.executable, "-m", "harness", *args],
         cwd=ROOT,
@@ -30,6 +33,7 @@ def drill(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=timeout,
         check=False,
+        env=env,
     )
 
 

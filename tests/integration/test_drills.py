@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import subprocess
-import sys
 import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -206,21 +204,11 @@ def test_aof_crash_restart_keeps_every_acknowledged_write(runs: Path) -> None:
 
 def test_password_protected_failover_keeps_the_secret_out_of_every_artifact(runs: Path) -> None:
     secret = "drill-Secret-7f3a!"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "harness",
-            "run",
-            str(ROOT / "scenarios" / "primary-failover-auth.yaml"),
-            "--runs-dir",
-            str(runs),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    result = drill(
+        "run",
+        str(ROOT / "scenarios" / "primary-failover-auth.yaml"),
+        "--runs-dir",
+        str(runs),
         env={**os.environ, "REDIS_DRILL_PASSWORD": secret},
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -233,22 +221,8 @@ def test_password_protected_failover_keeps_the_secret_out_of_every_artifact(runs
 
 def test_missing_secret_is_bad_input_before_anything_starts(runs: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "REDIS_DRILL_PASSWORD"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "harness",
-            "run",
-            str(ROOT / "scenarios" / "primary-failover-auth.yaml"),
-            "--runs-dir",
-            str(runs),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=env,
+    result = drill(
+        "run", str(ROOT / "scenarios" / "primary-failover-auth.yaml"), "--runs-dir", str(runs), env=env
     )
     assert result.returncode == 2
     assert "environments/sentinel-3-auth.yaml:" in result.stderr
