@@ -18,7 +18,7 @@ from harness.backends.local import free_port
 from harness.backends.readiness import wait_for
 from harness.errors import BackendError
 from harness.load.resp import RespConnection, discover_primary
-from harness.load.stats import IntervalStats
+from harness.load.stats import IntervalStats, merge_intervals
 from harness.load.users import WORKLOADS, make_user_classes
 from harness.load.watchdog import CallWatchdog
 from harness.load.worker import WorkerConfig
@@ -171,11 +171,9 @@ class LoadRunner:
 
     def _flush(self) -> None:
         if self._workers is None:  # with workers, they count and write the load's stats themselves
-            ok, errors = 0, dict[str, int]()
-            for kind, stats in self._stats.items():
-                record = self._log.append("stats", workload=kind, **stats.drain())
-                ok += record["ok"]
-                for name, count in record["errors"].items():
-                    errors[name] = errors.get(name, 0) + count
-            self.last_interval = (ok / STATS_INTERVAL_S, errors)
+            records = [
+                self._log.append("stats", workload=kind, **s.drain()) for kind, s in self._stats.items()
+            ]
+            _, errors = merge_intervals(records)
+            self.last_interval = (sum(r["ok"] for r in records) / STATS_INTERVAL_S, errors)
         self._log.flush()

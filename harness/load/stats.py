@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,18 @@ def histogram_percentile(histogram: dict[int, int], q: float) -> int:
         if seen >= rank:
             return bucket_value(bucket)
     return bucket_value(max(histogram))
+
+
+def merge_intervals(stats: Iterable[dict[str, Any]]) -> tuple[dict[int, int], dict[str, int]]:
+    """The latency histogram and error counts of several stats records (intervals or workloads) together."""
+    histogram: dict[int, int] = {}
+    errors: dict[str, int] = {}
+    for record in stats:
+        for bucket, n in record.get("hist", {}).items():  # JSON made the bucket keys strings
+            histogram[int(bucket)] = histogram.get(int(bucket), 0) + n
+        for name, n in record.get("errors", {}).items():
+            errors[name] = errors.get(name, 0) + n
+    return histogram, errors
 
 
 def percentile(sorted_values: list[int], q: float) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from harness.load.stats import histogram_percentile
+from harness.load.stats import histogram_percentile, merge_intervals
 from harness.runbooks.evaluate import Evaluation
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
@@ -66,13 +66,7 @@ def summarize_load(history: History, workload: str | None = None) -> LoadSummary
     stats = [s for s in history.of("stats") if workload is None or s.get("workload") == workload]
     window = history.load_window()
     duration = (window[1] - window[0]) if window else 0.0
-    histogram: dict[int, int] = {}
-    errors: dict[str, int] = {}
-    for s in stats:
-        for bucket, n in s.get("hist", {}).items():
-            histogram[int(bucket)] = histogram.get(int(bucket), 0) + n
-        for name, n in s.get("errors", {}).items():
-            errors[name] = errors.get(name, 0) + n
+    histogram, errors = merge_intervals(stats)
     ok = sum(s["ok"] for s in stats)
     return LoadSummary(
         duration_s=round(duration, 3),

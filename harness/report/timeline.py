@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.load.stats import histogram_percentile
+from harness.load.stats import histogram_percentile, merge_intervals
 from harness.observe.log import Record
+from harness.runbooks.history import History
 
 BUCKET_S = 0.5
 # Sentinel events worth a marker on the timeline (the rest stay in the log).
@@ -44,10 +45,8 @@ class Timeline:
 
 
 def build_timeline(records: list[Record], mttd: float | None, mttr: float | None) -> Timeline:
-    starts = [r["t"] for r in records if r["kind"] == "load" and r.get("phase") == "start"]
-    stops = [r["t"] for r in records if r["kind"] == "load" and r.get("phase") == "stop"]
-    origin = float(starts[0]) if starts else 0.0
-    end = float(stops[-1]) if stops else float(records[-1]["t"]) if records else 0.0
+    history = History(tuple(records))
+    origin, end = history.load_window() or (0.0, history.end)
     return Timeline(
         duration=max(end - origin, BUCKET_S),
         points=_points(records, origin),
@@ -64,13 +63,7 @@ def _points(records: list[Record], origin: float) -> tuple[Point, ...]:
     points = []
     for index in sorted(buckets):
         stats = buckets[index]
-        histogram: dict[int, int] = {}
-        errors: dict[str, int] = {}
-        for s in stats:
-            for bucket, n in s.get("hist", {}).items():
-                histogram[int(bucket)] = histogram.get(int(bucket), 0) + n
-            for name, n in s.get("errors", {}).items():
-                errors[name] = errors.get(name, 0) + n
+        histogram, errors = merge_intervals(stats)
         ok = sum(s["ok"] for s in stats)
         points.append(
             Point(
