@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import tempfile
+import time
 import traceback
 from enum import IntEnum
 from pathlib import Path
@@ -39,7 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = commands.add_parser("run", help="run a drill and judge it")
     run.add_argument("scenario", type=Path)
-    run.add_argument("--backend", choices=["local"], default=None, help="override the environment's backend")
+    run.add_argument(
+        "--backend", choices=["local", "docker"], default=None, help="override the environment's backend"
+    )
     run.add_argument(
         "--runs-dir", type=Path, default=Path("runs"), help="where run directories go (default: runs)"
     )
@@ -88,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
         "cleanup", help="remove processes and scratch dirs that killed runs left behind"
     )
     cleanup.add_argument("--run-id", help="only this run (even if its harness still runs)")
+    image = commands.add_parser("image", help="the Docker backend's Redis image")
+    image.add_argument("action", choices=["build"], help="build: from this machine's Redis, offline")
+    image.add_argument("--rebuild", action="store_true", help="build again even if the tag exists")
     return parser
 
 
@@ -109,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             return _bench(args.target, args.requests)
         if args.command == "proxy":
             return _proxy(args.listen, args.allow_any_upstream, args.seed)
+        if args.command == "image":
+            return _image(args.rebuild)
         return _run(args.scenario, args.backend, args.runs_dir, args.quiet, _ui_address(args.ui))
     except ConfigError as exc:
         print(f"drill: bad input ({len(exc.problems)} problem(s)):\n{exc}", file=sys.stderr)
@@ -141,11 +149,11 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _sweep(sweep: Sweep, runs_dir: Path, progress: Callable[[str], None]) -> int:
+def _sweep(sweep: Sweep, runs_dir: Path, progress: Callable[[str], None], backend: str) -> int:
     from harness.sweep.report import render_tables
     from harness.sweep.runner import run_sweep
 
-    result = run_sweep(sweep, runs_dir, progress)
+    result = run_sweep(sweep, runs_dir, progress, backend)
     print(render_tables(result.cells))
     print(f"\n{len(result.cells)} measurements in {result.wall_time_s:.1f}s; CSV: {result.run_dir}/sweep.csv")
     return ExitCode.PASSED
@@ -173,6 +181,15 @@ def _proxy(listen: str, allow_any: bool, seed: int | None) -> int:
     argv += ["--seed", str(seed)] if seed is not None else []
     os.execv(sys.executable, argv)
     return ExitCode.ENVIRONMENT_ERROR  # not reached
+
+
+def _image(rebuild: bool) -> int:
+    from harness.backends.image import connect, ensure_image
+
+    started = time.monotonic()
+    tag = ensure_image(connect(), rebuild=rebuild)
+    print(f"drill image: {tag} ready ({time.monotonic() - started:.1f}s)")
+    return ExitCode.PASSED
 
 
 def _audit(args: argparse.Namespace) -> int:
@@ -235,7 +252,8 @@ def _cleanup(run_id: str | None) -> int:
     reaped = reap(run_id)
     print(
         f"drill cleanup: {len(reaped.run_ids)} run(s), {reaped.processes} process(es), "
-        f"{reaped.directories} scratch dir(s) removed"
+        f"{reaped.directories} scratch dir(s), {reaped.containers} container(s), {reaped.networks} "
+        f"network(s), {reaped.volumes} volume(s) removed"
     )
     for live in reaped.skipped_live:
         print(f"  skipped run {live}: its harness is still running (use --run-id to force)")
@@ -265,9 +283,9 @@ def _run(
     scenario = load_drill(scenario_path)
 
     console = make_console(quiet)
-    if isinstance(scenario, Sweep):
-        return _sweep(scenario, runs_dir, console.line)
     chosen = backend or scenario.environment.backend
+    if isinstance(scenario, Sweep):
+        return _sweep(scenario, runs_dir, console.line, chosen)
 
     try:
         report = run_drill(scenario, RunOptions(runs_dir=runs_dir, backend=chosen, ui=ui), console)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.backends.base import Backend, Node, Topology
-from harness.backends.local import LocalBackend
+from harness.backends.choose import make_backend
 from harness.faults.injector import FaultInjector
 from harness.faults.timeline import due, schedule
 from harness.observe.info_sampler import sample_info
@@ -45,7 +45,7 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
         scenario.environment.password.resolve()  # a missing secret is bad input: say so before starting
     run = RunContext.create(options.runs_dir, scenario.name)
     log = run.open_log(scenario.name, scenario.seed, options.backend)
-    backend: Backend = LocalBackend(scenario.environment, run, scenario.seed)
+    backend = make_backend(options.backend, scenario.environment, run, scenario.name, scenario.seed)
     try:
         console.line(
             f"run {run.run_id}: starting {scenario.environment.name} on the {options.backend} backend"

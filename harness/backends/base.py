@@ -19,14 +19,21 @@ class Node:
     host: str
     port: int  # the node itself: observers and probes use it, so they see the truth through any fault
     client_port: int = 0  # where clients, Sentinels and replicas reach it (its proxy); 0: the node itself
+    client_host: str = ""  # the proxy's host when it differs from the node's (Docker: the network's gateway)
 
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
     @property
+    def address_tuple(self) -> tuple[str, int]:
+        return self.host, self.port
+
+    @property
     def client_address(self) -> tuple[str, int]:
-        return self.host, self.client_port or self.port
+        if self.client_port:
+            return self.client_host or self.host, self.client_port
+        return self.host, self.port
 
 
 LinkKind = Literal["clients", "replication"]
@@ -42,6 +49,7 @@ class Link:
     node: str  # the node the link leads to
     replica: str  # for replication links: the replica at the other end; "" otherwise
     port: int
+    host: str = "127.0.0.1"  # where the proxy listens for this link
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +83,10 @@ class Topology:
     def by_address(self, host: str, port: int) -> Node | None:
         """The node an address leads to: its own port, its client proxy, or a replication link to it."""
         for node in self.nodes:
-            if node.host == host and port in (node.port, node.client_port):
+            if (host, port) in (node.address_tuple, node.client_address):
                 return node
         for link in self.links:
-            if link.port == port:
+            if (link.host, link.port) == (host, port):
                 return self.node(link.node)
         return None
 
@@ -113,3 +121,15 @@ class Backend(ABC):
 
     @abstractmethod
     def log_path(self, name: str) -> Path: ...
+
+    def disconnect(self, name: str) -> bool:
+        """Cut a node off the network for real. False: this backend cannot, and the proxy does it instead."""
+        return False
+
+    def reconnect(self, name: str) -> None:
+        """Undo disconnect(); nothing for a node that is connected."""
+        return None
+
+    def disconnected(self) -> tuple[str, ...]:
+        """Nodes cut off by disconnect() and not reconnected yet."""
+        return ()

@@ -22,10 +22,15 @@ from harness.scenario.model import NetworkSpec
 HOST = "127.0.0.1"
 
 
-def start_proxy(run: RunContext, log: Path, seed: int) -> tuple[subprocess.Popen[str], int]:
-    """`python -m harness.proxy` on a free port, tagged with the run; returns it and its API port."""
+def start_proxy(
+    run: RunContext, log: Path, seed: int, allow_upstream: str | None = None
+) -> tuple[subprocess.Popen[str], int]:
+    """`python -m harness.proxy` on a free port, tagged with the run; returns it and its API port.
+
+    allow_upstream: a network (CIDR) it may forward into besides loopback: the run's own Docker network."""
+    extra = ["--allow-upstream", allow_upstream] if allow_upstream else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "harness.proxy", "--listen", f"{HOST}:0", "--seed", str(seed)],
+        [sys.executable, "-m", "harness.proxy", "--listen", f"{HOST}:0", "--seed", str(seed), *extra],
         stdout=subprocess.PIPE,
         stderr=log.open("ab"),
         text=True,
@@ -56,7 +61,7 @@ class LinkControl:
                 [
                     {
                         "name": link.name,
-                        "listen": f"{HOST}:{link.port}",
+                        "listen": f"{link.host}:{link.port}",
                         "upstream": "{}:{}".format(*_upstream(link, topology)),
                     }
                     for link in links

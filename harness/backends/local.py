@@ -12,9 +12,9 @@ from typing import IO
 
 from harness.backends.base import Backend, Link, Node, Topology
 from harness.backends.links import LinkControl, link_name, start_proxy
+from harness.backends.node_configs import render_node_configs
 from harness.backends.readiness import tail
 from harness.backends.reaper import kill_and_wait, register_pid
-from harness.backends.redis_config import redis_conf, render_value, sentinel_conf
 from harness.backends.topology_ready import wait_until_ready
 from harness.errors import BackendError
 from harness.run_context import RunContext
@@ -46,14 +46,6 @@ class _Spec:
     log: Path
 
 
-def _replication_source(replica: Node, primary: Node, topology: Topology) -> tuple[str, int]:
-    """Where a replica replicates from: its own replication link, else the primary's client link."""
-    for link in topology.links:
-        if link.kind == "replication" and link.replica == replica.name:
-            return HOST, link.port
-    return primary.client_address
-
-
 class LocalBackend(Backend):
     def __init__(self, env: Environment, run: RunContext, seed: int = 0) -> None:
         self._env = env
@@ -82,37 +74,16 @@ class LocalBackend(Backend):
             self._link_names = tuple(link.name for link in topology.links)
         secret = self._env.password.resolve() if self._env.password else None
         topology = dataclasses.replace(topology, password=secret)
-        password = secret.reveal() if secret else None
+        configs = render_node_configs(self._env, topology, self._run, data_dir=self._data_dir)
         # With a password the live configurations stay in the scratch dir (Redis and Sentinel rewrite their
-        # files, and would write the password back); the run dir gets a copy with the password blanked.
+        # files, and would write the password back); the run dir has the copies with the password blanked.
         conf_dir = self._run.work_dir / "config" if secret else self._run.run_dir / "config"
         conf_dir.mkdir(exist_ok=True)
-        (self._run.run_dir / "config").mkdir(exist_ok=True)
-        primary = topology.node(topology.initial_primary)
         for node in topology.nodes:
-            data_dir = self._run.work_dir / node.name
-            data_dir.mkdir()
+            Path(self._data_dir(node)).mkdir()
             conf = conf_dir / f"{node.name}.conf"
-            if node.kind == "redis":
-                text = redis_conf(
-                    self._env,
-                    node.host,
-                    node.port,
-                    str(data_dir),
-                    None if node is primary else _replication_source(node, primary, topology),
-                    node.client_address if node.client_port else None,
-                    password,
-                )
-                command: tuple[str, ...] = (server, str(conf.resolve()))
-            else:
-                text = sentinel_conf(
-                    self._env, node.host, node.port, str(data_dir), primary.client_address, password
-                )
-                command = (sentinel, str(conf.resolve()))
-            conf.write_text(text)
-            if password is not None:
-                redacted = self._run.run_dir / "config" / f"{node.name}.conf"
-                redacted.write_text(text.replace(render_value(password), "<secret>"))
+            conf.write_text(configs[node.name])
+            command = (server if node.kind == "redis" else sentinel, str(conf.resolve()))
             self._specs[node.name] = _Spec(node, command, self._run.run_dir / "logs" / f"{node.name}.log")
         # Sentinels learn the replicas from the primary's INFO, which they poll only every 10 s once
         # connected: start them after the replicas are linked so they see them on their first poll.
@@ -123,6 +94,9 @@ class LocalBackend(Backend):
             self._start(node.name)
         wait_until_ready(topology, self._env, self.log_path, self._exited, sentinels=True)
         return topology
+
+    def _data_dir(self, node: Node) -> str:
+        return str(self._run.work_dir / node.name)
 
     def _plan(self) -> Topology:
         ports: set[int] = set()

@@ -124,12 +124,18 @@ class Reaped:
     processes: int
     directories: int
     skipped_live: tuple[str, ...]
+    containers: int = 0
+    networks: int = 0
+    volumes: int = 0
 
 
 def reap(run_id: str | None = None) -> Reaped:
     """Remove the resources of one run, or of every run whose harness is no longer running."""
+    # Imported here: the Docker SDK is needed only when cleaning up, not by every local run.
+    from harness.backends.docker_reaper import docker_run_ids, reap_docker
+
     processes = tagged_processes()
-    run_ids = {p.run_id for p in processes}
+    run_ids = {p.run_id for p in processes} | docker_run_ids()
     root = work_root()
     if root.is_dir():
         run_ids |= {d.name for d in root.iterdir() if d.is_dir()}
@@ -141,10 +147,13 @@ def reap(run_id: str | None = None) -> Reaped:
     for rid in targets:
         pids.update(registered_pids(root / rid))
     kill_and_wait(sorted(pids))
+    docker = reap_docker(targets)
     removed = 0
     for rid in targets:
         directory = root / rid
         if directory.is_dir():
             shutil.rmtree(directory, ignore_errors=True)
             removed += 1
-    return Reaped(tuple(targets), len(pids), removed, skipped)
+    return Reaped(
+        tuple(targets), len(pids), removed, skipped, docker.containers, docker.networks, docker.volumes
+    )

@@ -75,13 +75,13 @@ class BenchResult:
     p50_ms: float
 
 
-def redis_benchmark(port: int, *args: str) -> BenchResult:
-    """Run redis-benchmark (CSV output) against a loopback port; the first result row."""
+def redis_benchmark(port: int, *args: str, host: str = HOST) -> BenchResult:
+    """Run redis-benchmark (CSV output) against a port (loopback by default); the first result row."""
     binary = shutil.which("redis-benchmark")
     if binary is None:
         raise BackendError(f"redis-benchmark not found. Hint: {INSTALL_HINT}")
     out = subprocess.run(
-        [binary, "-h", HOST, "-p", str(port), "--csv", *args],
+        [binary, "-h", host, "-p", str(port), "--csv", *args],
         capture_output=True,
         text=True,
         check=True,

@@ -24,14 +24,25 @@ class NetworkFaults:
     def apply(self, fault: ScheduledFault) -> None:
         spec = fault.spec
         if spec.action == "heal" and spec.target == "all":
+            for node in self._backend.disconnected():
+                self._backend.reconnect(node)
             self._links.heal(None)
             self._log.append("fault", index=fault.index, action="heal", target="all", node=None, link="all")
             return
         name = self.resolve(spec.target, fault.choice_seed)
         link = self._topology.link(name)
+        mechanism = "proxy"
         if spec.action == "heal":
+            self._backend.reconnect(link.node)
             self._links.heal(name)
             toxics: list[str] = []
+        elif spec.network is not None and spec.network.effect == "partition" and link.kind == "clients":
+            # A backend with real networks (Docker) cuts the node off for real; else the proxy drops the link.
+            toxics = []
+            if self._backend.disconnect(link.node):
+                mechanism = "network disconnect"
+            else:
+                self._links.apply(name, spec.network)
         else:
             assert spec.network is not None
             toxics = self._links.apply(name, spec.network)
@@ -46,6 +57,7 @@ class NetworkFaults:
             replica=link.replica or None,
             effect=effect,
             toxics=toxics,
+            mechanism=mechanism,
             incident=spec.incident,
         )
         self._log.flush()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import signal
 import sys
 
@@ -24,19 +25,29 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="forward to non-loopback upstreams too (default: 127.0.0.0/8 only)",
     )
+    parser.add_argument(
+        "--allow-upstream",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="also forward into this IPv4 network (repeatable), e.g. a drill's own Docker network",
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed for jitter, slicer and toxicity rolls")
     args = parser.parse_args(argv)
     try:
         host, port = split_address(args.listen, "--listen")
+        networks = tuple(ipaddress.IPv4Network(cidr) for cidr in args.allow_upstream)
     except Exception as exc:
         print(f"drill proxy: {exc}", file=sys.stderr)
         return 2
+    server = ProxyServer(
+        allow_any_upstream=args.allow_any_upstream, seed=args.seed, allowed_networks=networks
+    )
     # uvloop's libuv loop moves bytes with much less per-chunk overhead than the default selector loop.
-    return uvloop.run(_serve(host, port, args.allow_any_upstream, args.seed))
+    return uvloop.run(_serve(host, port, server))
 
 
-async def _serve(host: str, port: int, allow_any: bool, seed: int | None) -> int:
-    server = ProxyServer(allow_any_upstream=allow_any, seed=seed)
+async def _serve(host: str, port: int, server: ProxyServer) -> int:
     try:
         api = await start_api(server, host, port)
     except OSError as exc:

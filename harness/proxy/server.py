@@ -67,9 +67,15 @@ class Proxy:
 
 
 class ProxyServer:
-    def __init__(self, allow_any_upstream: bool = False, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        allow_any_upstream: bool = False,
+        seed: int | None = None,
+        allowed_networks: tuple[ipaddress.IPv4Network, ...] = (),
+    ) -> None:
         self._proxies: dict[str, Proxy] = {}
         self._allow_any_upstream = allow_any_upstream
+        self._allowed_networks = allowed_networks  # besides loopback: e.g. a drill's own Docker network
         self._rng = random.Random(seed)
 
     # --- proxies ------------------------------------------------------------------------------------------
@@ -188,12 +194,21 @@ class ProxyServer:
 
     def _check_upstream(self, upstream: Any) -> None:
         host, _ = split_address(upstream, "upstream")
-        if not self._allow_any_upstream and not is_loopback(host):
-            raise ApiError(
-                400,
-                f"upstream {upstream} is not a loopback address; this proxy forwards only to "
-                "127.0.0.0/8 unless started with --allow-any-upstream",
-            )
+        if self._allow_any_upstream or is_loopback(host) or self._in_allowed_network(host):
+            return
+        allowed = ", ".join(["127.0.0.0/8", *(str(n) for n in self._allowed_networks)])
+        raise ApiError(
+            400,
+            f"upstream {upstream} is not in an allowed network; this proxy forwards only to {allowed} "
+            "unless started with --allow-any-upstream",
+        )
+
+    def _in_allowed_network(self, host: str) -> bool:
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False  # names are not resolved here: only literal addresses inside an allowed network
+        return any(address in network for network in self._allowed_networks)
 
     async def _listen(self, proxy: Proxy) -> None:
         host, port = split_address(proxy.listen, "listen")

@@ -189,12 +189,14 @@ def _environment_file(path: Path, problems: list[Problem]) -> Environment | None
         "proxy",
         "persistence",
         "auth",
+        "image",
     )
     if not cur.mapping(allowed, "environment settings"):
         return None
     name = cur.get("name", text)
     engine = cur.get("engine", choice("redis"), "redis")
-    backend = cur.get("backend", choice("local"), "local")
+    backend = cur.get("backend", choice("local", "docker"), "local")
+    image = cur.get("image", text, None)
     master_name = cur.get("master_name", _master_name, "mymaster")
     replicas = cur.get("replicas", integer(0, 8))
     sentinels = _sentinels(cur.child("sentinels")) if "sentinels" in cur.value else None
@@ -206,6 +208,8 @@ def _environment_file(path: Path, problems: list[Problem]) -> Environment | None
     persistence = cur.get("persistence", choice(*PERSISTENCE), "none")
     password = _auth(cur.child("auth")) if "auth" in cur.value else None
     if "auth" in cur.value and password is None:
+        return None
+    if "image" in cur.value and image is None:
         return None
     if config is not None and persistence is not None:
         clashes = sorted(set(PERSISTENCE[persistence]) & {key for key, _ in config})
@@ -225,7 +229,7 @@ def _environment_file(path: Path, problems: list[Problem]) -> Environment | None
         file=path,
         name=str(name),
         engine="redis",
-        backend="local",
+        backend="docker" if backend == "docker" else "local",
         master_name=str(master_name),
         replicas=int(replicas or 0),
         sentinels=sentinels,
@@ -233,6 +237,7 @@ def _environment_file(path: Path, problems: list[Problem]) -> Environment | None
         readiness_timeout=float(readiness or 0),
         proxy=proxy,
         password=password,
+        image=str(image) if image else None,
     )
 
 

@@ -37,7 +37,7 @@ class Environment:
     file: Path
     name: str
     engine: Literal["redis"]
-    backend: Literal["local"]
+    backend: Literal["local", "docker"]
     master_name: str
     replicas: int
     sentinels: SentinelSpec
@@ -45,6 +45,7 @@ class Environment:
     readiness_timeout: float
     proxy: ProxySpec | None = None
     password: SecretSource | None = None  # requirepass of every data node (and Sentinel's auth-pass)
+    image: str | None = None  # Docker backend: run nodes from this local image instead of building one
 
     def bound_settings(self) -> dict[str, float]:
         """Values that time bounds in runbooks may refer to, in seconds."""

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.backends.choose import make_backend
 from harness.backends.links import LinkControl
-from harness.backends.local import LocalBackend
 from harness.bench.processes import redis_benchmark
 from harness.errors import BackendError
 from harness.faults.network import NetworkFaults
@@ -30,11 +30,11 @@ class SweepResult:
     wall_time_s: float
 
 
-def run_sweep(sweep: Sweep, runs_dir: Path, progress: Progress) -> SweepResult:
+def run_sweep(sweep: Sweep, runs_dir: Path, progress: Progress, backend_name: str = "local") -> SweepResult:
     started = time.monotonic()
     run = RunContext.create(runs_dir, sweep.name)
-    log = run.open_log(sweep.name, sweep.seed, "local")
-    backend = LocalBackend(sweep.environment, run, sweep.seed)
+    log = run.open_log(sweep.name, sweep.seed, backend_name)
+    backend = make_backend(backend_name, sweep.environment, run, sweep.name, sweep.seed)
     cells: list[Cell] = []
     try:
         progress(f"run {run.run_id}: starting {sweep.environment.name}")
@@ -42,7 +42,7 @@ def run_sweep(sweep: Sweep, runs_dir: Path, progress: Progress) -> SweepResult:
         if topology.proxy_api is None:
             raise BackendError("a sweep needs proxied links (proxy: {clients: true} in the environment)")
         link = NetworkFaults(backend, topology, log).resolve(sweep.sweep.link, sweep.seed)
-        port = topology.link(link).port
+        host, port = topology.link(link).host, topology.link(link).port
         links = LinkControl(topology.proxy_api)
         spec = sweep.sweep
         for rtt in spec.rtts:
@@ -54,7 +54,9 @@ def run_sweep(sweep: Sweep, runs_dir: Path, progress: Progress) -> SweepResult:
                 for batch in spec.batches:
                     requests = requests_for(rtt, batch, connections, spec.cell_duration)
                     result = redis_benchmark(
-                        port, "-t", "set", "-P", str(batch), "-c", str(connections), "-n", str(requests)
+                        port,
+                        *("-t", "set", "-P", str(batch), "-c", str(connections), "-n", str(requests)),
+                        host=host,
                     )
                     cell = Cell(rtt, batch, connections, requests, result.rps)
                     cells.append(cell)

@@ -1,0 +1,18 @@
+"""The backend a run asked for."""
+
+from __future__ import annotations
+
+from harness.backends.base import Backend
+from harness.backends.local import LocalBackend
+from harness.run_context import RunContext
+from harness.scenario.model import Environment
+
+BACKENDS = ("local", "docker")
+
+
+def make_backend(name: str, env: Environment, run: RunContext, scenario: str, seed: int) -> Backend:
+    if name == "docker":
+        from harness.backends.containers import DockerBackend  # the Docker SDK loads only when asked for
+
+        return DockerBackend(env, run, scenario, seed)
+    return LocalBackend(env, run, seed)

@@ -1,0 +1,266 @@
+"""Docker backend: every node a container on the run's own bridge network, with a fixed address.
+
+The harness reaches the nodes at their container addresses (Linux routes the bridge to the host), which is
+also what Sentinel hands out, so no address translation is needed. Each node's port is published on
+127.0.0.1 as well, for people poking at a live drill. A partition is a real `docker network disconnect`;
+latency and other toxics go through the harness's proxy, which runs on the host and listens on the
+network's gateway address, the host's side of the bridge.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import ipaddress
+import os
+import random
+import socket
+import tarfile
+import threading
+import time
+from pathlib import Path
+from typing import IO
+
+import docker
+from docker.errors import DockerException, NotFound
+from docker.models.containers import Container
+from docker.models.networks import Network
+
+from harness.backends.base import Backend, Link, Node, Topology
+from harness.backends.docker_network import (
+    LABEL_NODE,
+    LABEL_RUN,
+    LABEL_SCENARIO,
+    create_run_network,
+    host_address,
+)
+from harness.backends.image import connect, ensure_image
+from harness.backends.links import LinkControl, link_name, start_proxy
+from harness.backends.node_configs import render_node_configs
+from harness.backends.reaper import kill_and_wait
+from harness.backends.topology_ready import wait_until_ready
+from harness.errors import BackendError
+from harness.run_context import RunContext
+from harness.scenario.model import Environment
+
+IMAGE_ENV = "REDIS_DRILL_IMAGE"
+REDIS_PORT, SENTINEL_PORT = 6379, 26379
+DATA_DIR = "/data"
+STOP_TIMEOUT_S = 5
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _config_archive(name: str, text: str) -> bytes:
+    buffer = io.BytesIO()
+    data = text.encode()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo(name)
+        info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
+        tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+class DockerBackend(Backend):
+    def __init__(self, env: Environment, run: RunContext, scenario: str, seed: int = 0) -> None:
+        self._env = env
+        self._run = run
+        self._scenario = scenario
+        self._seed = seed
+        self._network: Network | None = None
+        self._containers: dict[str, Container] = {}
+        self._addresses: dict[str, str] = {}
+        self._disconnected: set[str] = set()
+        self._followers: list[threading.Thread] = []
+        self._proxy_pid: int | None = None
+        self._proxy_out: IO[str] | None = None
+        self._links: LinkControl | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------------------------
+
+    def up(self) -> Topology:
+        client = connect()
+        image = ensure_image(client, self._env.image or os.environ.get(IMAGE_ENV))
+        self._network, subnet = create_run_network(
+            client, self._run.run_id, self._scenario, random.Random(self._seed)
+        )
+        gateway = host_address(subnet, 1)
+        topology = self._plan(subnet, gateway)
+        if topology.links:
+            proxy, port = start_proxy(
+                self._run, self._run.run_dir / "logs" / "proxy.log", self._seed, allow_upstream=str(subnet)
+            )
+            self._proxy_pid, self._proxy_out = proxy.pid, proxy.stdout
+            topology = dataclasses.replace(topology, proxy_api=("127.0.0.1", port))
+            self._links = LinkControl(("127.0.0.1", port))
+            self._links.create(topology.links, topology)
+        secret = self._env.password.resolve() if self._env.password else None
+        topology = dataclasses.replace(topology, password=secret)
+        # Bound to every address inside the container: it keeps listening across a disconnect/connect.
+        configs = render_node_configs(
+            self._env, topology, self._run, data_dir=lambda _: DATA_DIR, bind="0.0.0.0"
+        )
+        for node in topology.nodes:
+            self._create(client, image, node, configs[node.name])
+        for node in topology.data_nodes:
+            self._start(node.name)
+        wait_until_ready(topology, self._env, self.log_path, self._exited, sentinels=False)
+        for node in topology.sentinels:
+            self._start(node.name)
+        wait_until_ready(topology, self._env, self.log_path, self._exited, sentinels=True)
+        return topology
+
+    def _plan(self, subnet: ipaddress.IPv4Network, gateway: str) -> Topology:
+        proxy = self._env.proxy
+        nodes: list[Node] = []
+        links: list[Link] = []
+        for i in range(self._env.replicas + 1):
+            name = f"redis-{i + 1}"
+            self._addresses[name] = host_address(subnet, 10 + i)
+            client_port = _free_port(gateway) if proxy and proxy.clients else 0
+            nodes.append(Node(name, "redis", self._addresses[name], REDIS_PORT, client_port, gateway))
+            if client_port:
+                links.append(Link(name, "clients", name, "", client_port, gateway))
+            if proxy and proxy.replication and i > 0:
+                links.append(
+                    Link(
+                        link_name(f"replication:{name}"),
+                        "replication",
+                        "redis-1",
+                        name,
+                        _free_port(gateway),
+                        gateway,
+                    )
+                )
+        for i in range(self._env.sentinels.count):
+            name = f"sentinel-{i + 1}"
+            self._addresses[name] = host_address(subnet, 20 + i)
+            nodes.append(Node(name, "sentinel", self._addresses[name], SENTINEL_PORT))
+        return Topology(self._env.master_name, tuple(nodes), "redis-1", tuple(links))
+
+    def _create(self, client: docker.DockerClient, image: str, node: Node, config: str) -> None:
+        assert self._network is not None
+        api = client.api
+        command = [f"{DATA_DIR}/{node.name}.conf"] + (["--sentinel"] if node.kind == "sentinel" else [])
+        try:
+            created = api.create_container(
+                image,
+                command=command,
+                entrypoint=["redis-server"],
+                name=f"drill-{self._run.run_id}-{node.name}",
+                hostname=node.name,
+                labels={LABEL_RUN: self._run.run_id, LABEL_SCENARIO: self._scenario, LABEL_NODE: node.name},
+                ports=[node.port],
+                host_config=api.create_host_config(port_bindings={node.port: ("127.0.0.1", None)}),
+                networking_config=api.create_networking_config(
+                    {self._network.name: api.create_endpoint_config(ipv4_address=node.host)}
+                ),
+            )
+            container = client.containers.get(created["Id"])
+            # The configuration goes in as a file (not argv or env): with auth it holds the password.
+            container.put_archive(DATA_DIR, _config_archive(f"{node.name}.conf", config))
+        except DockerException as exc:
+            raise BackendError(f"cannot create the container for {node.name}: {exc}") from None
+        self._containers[node.name] = container
+
+    def _start(self, name: str) -> None:
+        container = self._containers[name]
+        since = time.time()
+        try:
+            container.start()
+        except DockerException as exc:
+            raise BackendError(f"cannot start the container of {name}: {exc}") from None
+        follower = threading.Thread(target=self._follow, args=(name, since), daemon=True, name=f"log-{name}")
+        follower.start()
+        self._followers.append(follower)
+
+    def _follow(self, name: str, since: float) -> None:
+        """Copy the container's output into its log file as it comes, so a failing start can show it."""
+        with contextlib.suppress(DockerException, OSError, ValueError), self.log_path(name).open("ab") as out:
+            for chunk in self._containers[name].logs(stream=True, follow=True, since=since):
+                out.write(chunk)
+                out.flush()
+
+    def _exited(self, name: str) -> str | None:
+        container = self._containers.get(name)
+        if container is None:
+            return "never created"
+        try:
+            container.reload()
+        except NotFound:
+            return "container removed"
+        if container.status in ("running", "paused"):
+            return None
+        return f"container {container.status} (exit code {container.attrs['State'].get('ExitCode')})"
+
+    def down(self) -> None:
+        for name, container in self._containers.items():
+            with contextlib.suppress(DockerException):
+                # The whole output, all incarnations: the followers' copy may miss lines at a restart.
+                self.log_path(name).write_bytes(container.logs())
+            with contextlib.suppress(NotFound):
+                try:
+                    container.remove(force=True, v=True)
+                except DockerException as exc:
+                    raise BackendError(f"cannot remove the container of {name}: {exc}") from None
+        for follower in self._followers:
+            follower.join(timeout=1)
+        if self._network is not None:
+            with contextlib.suppress(NotFound):
+                self._network.remove()
+        if self._proxy_pid is not None:
+            kill_and_wait([self._proxy_pid])
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self._proxy_pid, 0)
+        if self._proxy_out is not None:
+            self._proxy_out.close()
+        self._run.remove_work_dir()
+
+    # --- faults -------------------------------------------------------------------------------------------
+
+    def kill(self, name: str) -> None:
+        if not self.is_running(name):
+            raise BackendError(f"cannot kill {name}: it is not running")
+        container = self._containers[name]
+        container.kill()  # SIGKILL
+        container.wait(timeout=10)
+
+    def restart(self, name: str) -> None:
+        container = self._containers[name]
+        if self.is_running(name):
+            container.stop(timeout=STOP_TIMEOUT_S)
+        self._start(name)
+
+    def is_running(self, name: str) -> bool:
+        return self._exited(name) is None
+
+    def disconnect(self, name: str) -> bool:
+        assert self._network is not None
+        try:
+            self._network.disconnect(self._containers[name], force=True)
+        except DockerException as exc:
+            raise BackendError(f"docker network disconnect {name}: {exc}") from None
+        self._disconnected.add(name)
+        return True
+
+    def reconnect(self, name: str) -> None:
+        assert self._network is not None
+        if name not in self._disconnected:
+            return
+        try:
+            # The same address: Sentinel and the replicas know the node by it.
+            self._network.connect(self._containers[name], ipv4_address=self._addresses[name])
+        except DockerException as exc:
+            raise BackendError(f"docker network connect {name}: {exc}") from None
+        self._disconnected.discard(name)
+
+    def disconnected(self) -> tuple[str, ...]:
+        return tuple(sorted(self._disconnected))
+
+    def log_path(self, name: str) -> Path:
+        return self._run.run_dir / "logs" / f"{name}.log"

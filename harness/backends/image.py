@@ -1,0 +1,145 @@
+"""The Docker backend's Redis image, built offline from the host's own Redis binaries.
+
+No registry is needed: the image is `FROM scratch` with redis-server, redis-cli and redis-check-aof
+copied from the host together with every shared library `ldd` lists (and the dynamic loader). Its tag
+carries the Redis version and a digest of those files, so a changed binary or library gives a new image
+and an unchanged one is built once. A user with a registry names any image with redis-server on its PATH
+instead (REDIS_DRILL_IMAGE or `image:` in the environment file), e.g. the official `redis:7.2`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+from docker.errors import BuildError, DockerException, ImageNotFound
+
+from harness.errors import BackendError
+
+REPOSITORY = "redis-drill/redis"
+IMAGE_LABEL = "redis-drill.image"
+BINARIES = ("redis-server", "redis-cli", "redis-check-aof")
+INSTALL_HINT = (
+    "install Redis on this machine first (`make setup`, or apt-get install redis-server redis-tools)"
+)
+
+_DOCKERFILE = """\
+FROM scratch
+COPY rootfs/ /
+ENV PATH=/usr/local/bin
+WORKDIR /data
+ENTRYPOINT ["redis-server"]
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePlan:
+    """What goes into the image: host file -> path inside it, and the tag that names exactly these files."""
+
+    files: tuple[tuple[Path, str], ...]
+    tag: str
+
+
+def plan_image() -> ImagePlan:
+    binaries = {}
+    for name in BINARIES:
+        found = shutil.which(name)
+        if found is None:
+            raise BackendError(
+                f"{name} not found on PATH, so the Redis image cannot be built. Hint: {INSTALL_HINT}"
+            )
+        binaries[name] = Path(found).resolve()
+    files: dict[str, Path] = {f"/usr/local/bin/{name}": path for name, path in binaries.items()}
+    for library in shared_libraries(tuple(binaries.values())):
+        files[str(library)] = library.resolve()
+    digest = hashlib.sha256()
+    for inside, host in sorted(files.items()):
+        digest.update(inside.encode())
+        digest.update(host.read_bytes())
+    version = redis_version(
+        shutil.which("redis-server") or "redis-server"
+    )  # by name: it is a multi-call binary
+    return ImagePlan(
+        tuple((host, inside) for inside, host in sorted(files.items())),
+        f"{REPOSITORY}:{version}-{digest.hexdigest()[:12]}",
+    )
+
+
+def shared_libraries(binaries: tuple[Path, ...]) -> list[Path]:
+    """Every library ldd resolves for the binaries, the dynamic loader included, as absolute paths."""
+    out = subprocess.run(["ldd", *map(str, binaries)], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise BackendError(f"ldd failed on {', '.join(map(str, binaries))}: {out.stderr.strip()}")
+    found: set[Path] = set()
+    for line in out.stdout.splitlines():
+        # "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or "/lib64/ld-linux-x86-64.so.2 (0x...)"
+        match = re.search(r"(?:=>\s+|^\s*)(/\S+)\s+\(0x", line)
+        if match:
+            found.add(Path(match.group(1)))
+    return sorted(found)
+
+
+def redis_version(server: str) -> str:
+    out = subprocess.run([server, "--version"], capture_output=True, text=True, check=False).stdout
+    match = re.search(r"v=(\d+\.\d+\.\d+)", out)
+    return match.group(1) if match else "unknown"
+
+
+def connect() -> docker.DockerClient:
+    try:
+        client = docker.from_env()
+        client.ping()
+    except DockerException as exc:
+        raise BackendError(
+            f"cannot reach the Docker daemon ({exc}). Hint: start Docker Engine and check that this user "
+            "may use it (DOCKER_HOST, /var/run/docker.sock)"
+        ) from None
+    return client
+
+
+def ensure_image(client: docker.DockerClient, named: str | None = None, *, rebuild: bool = False) -> str:
+    """The image to run nodes from: `named` if given (it must be present locally), else the built one."""
+    if named:
+        try:
+            client.images.get(named)
+        except ImageNotFound:
+            raise BackendError(
+                f"image {named} is not on this machine. Hint: `docker pull {named}` where a registry is "
+                "reachable, or leave the image unset to build one from this machine's Redis "
+                "(`drill image build`)"
+            ) from None
+        return named
+    plan = plan_image()
+    if not rebuild:
+        try:
+            client.images.get(plan.tag)
+            return plan.tag
+        except ImageNotFound:
+            pass
+    return build_image(client, plan)
+
+
+def build_image(client: docker.DockerClient, plan: ImagePlan) -> str:
+    with tempfile.TemporaryDirectory(prefix="redis-drill-image-") as tmp:
+        context = Path(tmp)
+        for host, inside in plan.files:
+            target = context / "rootfs" / inside.lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(host, target)
+        (context / "rootfs" / "data").mkdir(exist_ok=True)
+        (context / "rootfs" / "tmp").mkdir(exist_ok=True)
+        (context / "rootfs" / "tmp").chmod(0o1777)
+        (context / "Dockerfile").write_text(_DOCKERFILE)
+        try:
+            client.images.build(
+                path=str(context), tag=plan.tag, labels={IMAGE_LABEL: "redis"}, rm=True, forcerm=True
+            )
+        except (BuildError, DockerException) as exc:
+            raise BackendError(f"building {plan.tag} failed: {exc}") from None
+    return plan.tag

@@ -1,0 +1,55 @@
+"""Every node's configuration for a planned topology, and the copies kept in the run directory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from harness.backends.base import Node, Topology
+from harness.backends.redis_config import redis_conf, render_value, sentinel_conf
+from harness.run_context import RunContext
+from harness.scenario.model import Environment
+
+
+def replication_source(replica: Node, primary: Node, topology: Topology) -> tuple[str, int]:
+    """Where a replica replicates from: its own replication link, else the primary's client address."""
+    for link in topology.links:
+        if link.kind == "replication" and link.replica == replica.name:
+            return link.host, link.port
+    return primary.client_address
+
+
+def render_node_configs(
+    env: Environment,
+    topology: Topology,
+    run: RunContext,
+    data_dir: Callable[[Node], str],
+    bind: str | None = None,
+) -> dict[str, str]:
+    """redis.conf / sentinel.conf text per node (bound to `bind`, else the node's own address).
+
+    The run directory's config/ gets a copy of each, with the password replaced by `<secret>`.
+    """
+    password = topology.password.reveal() if topology.password else None
+    primary = topology.node(topology.initial_primary)
+    (run.run_dir / "config").mkdir(exist_ok=True)
+    texts: dict[str, str] = {}
+    for node in topology.nodes:
+        if node.kind == "redis":
+            text = redis_conf(
+                env,
+                bind or node.host,
+                node.port,
+                data_dir(node),
+                None if node is primary else replication_source(node, primary, topology),
+                # Announced always: behind a replication link the primary would see the proxy's address.
+                node.client_address,
+                password,
+            )
+        else:
+            text = sentinel_conf(
+                env, bind or node.host, node.port, data_dir(node), primary.client_address, password
+            )
+        texts[node.name] = text
+        shown = text if password is None else text.replace(render_value(password), "<secret>")
+        (run.run_dir / "config" / f"{node.name}.conf").write_text(shown)
+    return texts

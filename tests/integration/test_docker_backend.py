@@ -1,0 +1,115 @@
+"""The same drills on the Docker backend: containers from the offline-built image, a network per run, real
+disconnects for partitions, and nothing of a run left after it ends, is interrupted, or is killed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from harness.backends.docker_network import LABEL_RUN
+from harness.run_context import work_root
+from tests.conftest import ROOT, drill, has_record, only_run_dir, run_id_of, start_drill, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.docker]
+
+if os.environ.get("REDIS_DRILL_SKIP_DOCKER"):
+    pytest.skip("REDIS_DRILL_SKIP_DOCKER is set", allow_module_level=True)
+
+
+def run_resources(run_id: str) -> list[str]:
+    """Every container, network and volume labelled with the run id."""
+    client = docker.from_env()
+    label = {"label": f"{LABEL_RUN}={run_id}"}
+    found = [f"container {c.name}" for c in client.containers.list(all=True, filters=label)]
+    found += [f"network {n.name}" for n in client.networks.list(filters=label)]
+    found += [f"volume {v.name}" for v in client.volumes.list(filters=label)]
+    return found
+
+
+def run_on_docker(scenario: str, runs: Path) -> tuple[int, dict[str, Any], Path, str]:
+    result = drill("run", str(ROOT / "scenarios" / scenario), "--backend", "docker", "--runs-dir", str(runs))
+    assert "Traceback" not in result.stderr, result.stderr
+    run_dir = only_run_dir(runs)
+    report = json.loads((run_dir / "report.json").read_text())
+    assert run_resources(run_id_of(run_dir)) == [], "the drill left Docker resources behind"
+    assert not (work_root() / run_id_of(run_dir)).exists()
+    return result.returncode, report, run_dir, result.stdout + result.stderr
+
+
+def test_primary_failover_on_docker(runs: Path) -> None:
+    code, report, run_dir, output = run_on_docker("primary-failover.yaml", runs)
+    assert code == 0, output
+    assert report["backend"] == "docker"
+    assert 0.9 < report["mttd_s"] < 2.5
+    assert report["mttr_s"] is not None and report["mttr_s"] < 8.0
+    assert report["lost_writes"] == 0 and report["acknowledged_writes"] > 1000
+    # The nodes' own output, collected from the containers.
+    assert "Ready to accept connections" in (run_dir / "logs" / "redis-1.log").read_text()
+    assert "+switch-master" in (run_dir / "logs" / "sentinel-1.log").read_text()
+
+
+def test_replica_kill_on_docker(runs: Path) -> None:
+    code, report, _, output = run_on_docker("replica-kill.yaml", runs)
+    assert code == 0, output
+    checks = {c["name"]: c for c in report["checks"]}
+    assert checks["verify: sentinel_event -sdown (incident)"]["status"] == "pass"
+    assert "2 replica(s) online" in checks["verify: replicas_attached"]["evidence"]
+
+
+def test_partition_on_docker_is_a_network_disconnect(runs: Path) -> None:
+    code, report, run_dir, output = run_on_docker("primary-partition.yaml", runs)
+    assert code == 0, output
+    assert has_record(run_dir, "fault", action="network", effect="partition", mechanism="network disconnect")
+    events = [c["evidence"] for c in report["checks"] if "sentinel_event" in c["name"]]
+    assert any("+switch-master" in e for e in events), events
+    assert any("+convert-to-slave" in e for e in events), events  # the old primary rejoined as a replica
+
+
+def test_interrupted_docker_drill_leaves_nothing(runs: Path) -> None:
+    proc = start_drill(
+        "run",
+        str(ROOT / "scenarios" / "primary-failover.yaml"),
+        "--backend",
+        "docker",
+        "--runs-dir",
+        str(runs),
+    )
+    wait_until(lambda: runs.exists() and any(runs.iterdir()), 30, "the run directory")
+    run_dir = only_run_dir(runs)
+    wait_until(lambda: has_record(run_dir, "load", phase="start"), 60, "the load to start")
+    run_id = run_id_of(run_dir)
+    assert run_resources(run_id), "expected the run's containers before the interrupt"
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert run_resources(run_id) == []
+
+
+def test_cleanup_reaps_a_killed_docker_run(runs: Path) -> None:
+    proc = start_drill(
+        "run",
+        str(ROOT / "scenarios" / "primary-failover.yaml"),
+        "--backend",
+        "docker",
+        "--runs-dir",
+        str(runs),
+    )
+    wait_until(lambda: runs.exists() and any(runs.iterdir()), 30, "the run directory")
+    run_dir = only_run_dir(runs)
+    wait_until(lambda: has_record(run_dir, "load", phase="start"), 60, "the load to start")
+    proc.kill()
+    proc.communicate(timeout=10)
+    run_id = run_id_of(run_dir)
+    assert run_resources(run_id), "SIGKILL of the harness should leave its containers behind"
+    result = drill("cleanup", "--run-id", run_id)
+    assert result.returncode == 0, result.stderr
+    assert "6 container(s), 1 network(s)" in result.stdout, result.stdout
+    assert run_resources(run_id) == []
+    assert not (work_root() / run_id).exists()
