@@ -2,6 +2,7 @@
 runs it through the drill CLI, and fails the item with the failed checks as its message.
 
 Markers: `drill` on every item, `backend_<name>` for its backend, `sweep` for sweeps.
+`--drill-backend docker` runs every drill on that backend instead of its environment's.
 """
 
 from __future__ import annotations
@@ -18,9 +19,19 @@ import pytest
 from harness.errors import ConfigError
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--drill-backend",
+        choices=["local", "docker"],
+        default=None,
+        help="run every redis-drill scenario on this backend (default: each environment's own)",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "drill: a redis-drill scenario run as a test")
     config.addinivalue_line("markers", "backend_local: a drill on the local backend")
+    config.addinivalue_line("markers", "backend_docker: a drill on the Docker backend")
     config.addinivalue_line("markers", "sweep: a redis-drill sweep (a measurement, not a drill)")
 
 
@@ -40,9 +51,10 @@ class DrillFile(pytest.File):
         except ConfigError as exc:
             yield BadDrillFile.from_parent(self, name=self.path.stem, problems=str(exc))
             return
-        item = DrillItem.from_parent(self, name=drill.name)
+        backend = self.config.getoption("--drill-backend") or drill.environment.backend
+        item = DrillItem.from_parent(self, name=drill.name, backend=backend)
         item.add_marker(pytest.mark.drill)
-        item.add_marker(getattr(pytest.mark, f"backend_{drill.environment.backend}"))
+        item.add_marker(getattr(pytest.mark, f"backend_{backend}"))
         if isinstance(drill, Sweep):
             item.add_marker(pytest.mark.sweep)
         yield item
@@ -61,11 +73,16 @@ def _report_path(stdout: str) -> Path | None:
 
 
 class DrillItem(pytest.Item):
+    def __init__(self, *, backend: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.backend = backend
+
     def runtest(self) -> None:
         # Run directories go where `drill run` puts them by default, so people find the reports.
         runs = self.config.rootpath / "runs"
+        command = ["run", str(self.path), "--backend", self.backend, "--runs-dir", str(runs), "--quiet"]
         result = subprocess.run(
-            [sys.executable, "-m", "harness", "run", str(self.path), "--runs-dir", str(runs), "--quiet"],
+            [sys.executable, "-m", "harness", *command],
             capture_output=True,
             text=True,
             check=False,

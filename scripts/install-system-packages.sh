@@ -8,6 +8,8 @@ command -v redis-sentinel >/dev/null 2>&1 || need+=(redis-sentinel)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 if [ "${1:-}" = "--test" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  # The compose lab test; Docker Engine itself is the machine's (the Docker backend needs a running daemon).
+  command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 sudo=""

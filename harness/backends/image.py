@@ -23,6 +23,7 @@ from docker.errors import BuildError, DockerException, ImageNotFound
 from harness.errors import BackendError
 
 REPOSITORY = "redis-drill/redis"
+STABLE_TAG = "local"  # also given to the built image: docker-compose.yml refers to it by this name
 IMAGE_LABEL = "redis-drill.image"
 BINARIES = ("redis-server", "redis-cli", "redis-check-aof")
 INSTALL_HINT = (
@@ -116,13 +117,15 @@ def ensure_image(client: docker.DockerClient, named: str | None = None, *, rebui
             ) from None
         return named
     plan = plan_image()
-    if not rebuild:
-        try:
-            client.images.get(plan.tag)
-            return plan.tag
-        except ImageNotFound:
-            pass
-    return build_image(client, plan)
+    try:
+        if rebuild:
+            raise ImageNotFound(plan.tag)
+        image = client.images.get(plan.tag)
+    except ImageNotFound:
+        build_image(client, plan)
+        image = client.images.get(plan.tag)
+    image.tag(REPOSITORY, STABLE_TAG)
+    return plan.tag
 
 
 def build_image(client: docker.DockerClient, plan: ImagePlan) -> str:

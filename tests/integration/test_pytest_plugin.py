@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -47,3 +48,23 @@ def test_pytest_collects_and_judges_drills(tmp_path: Path) -> None:
     assert "FAILED scenarios/broken.yaml::broken" in out
     assert f"{scenarios / 'broken.yaml'}:2: load: expected a mapping" in out
     assert len(list((tmp_path / "runs").glob("*/report.json"))) == 2
+
+
+@pytest.mark.docker
+def test_drill_backend_option_runs_drills_on_docker(tmp_path: Path) -> None:
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "quiet.yaml").write_text(GOOD)
+    options = ["-p", "no:cacheprovider", "-rA", "--drill-backend", "docker", "-m", "backend_docker"]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", *options, "scenarios/"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
+    assert "PASSED scenarios/quiet.yaml::quiet" in result.stdout
+    (report,) = (tmp_path / "runs").glob("*/report.json")
+    assert json.loads(report.read_text())["backend"] == "docker"

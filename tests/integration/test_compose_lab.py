@@ -1,0 +1,96 @@
+"""docker-compose.yml: after `drill image build`, the lab comes up offline with replication and a Sentinel
+quorum, and goes away without a trace."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import docker
+import pytest
+import redis
+
+from tests.conftest import ROOT, drill, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.docker]
+
+if os.environ.get("REDIS_DRILL_SKIP_DOCKER"):
+    pytest.skip("REDIS_DRILL_SKIP_DOCKER is set", allow_module_level=True)
+
+SENTINELS = ("sentinel-1", "sentinel-2", "sentinel-3")
+
+
+def compose(project: str, *args: str) -> subprocess.CompletedProcess[str]:
+    binary = shutil.which("docker-compose")
+    assert binary is not None, "docker-compose is not installed (scripts/install-system-packages.sh --test)"
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_DRILL_IMAGE"}
+    return subprocess.run(
+        [binary, "-p", project, *args], cwd=ROOT, capture_output=True, text=True, timeout=180, env=env
+    )
+
+
+@pytest.fixture
+def lab() -> Iterator[str]:
+    """The lab under a project name of its own; afterwards `down -v` must leave nothing of it."""
+    built = drill("image", "build")
+    assert built.returncode == 0, built.stderr
+    project = f"drilllab{secrets.token_hex(3)}"
+    client = docker.from_env()
+    label = {"label": f"com.docker.compose.project={project}"}
+    try:
+        up = compose(project, "up", "-d")
+        assert up.returncode == 0, up.stderr
+        assert len(client.containers.list(filters=label)) == 6
+        yield project
+    finally:
+        down = compose(project, "down", "-v", "--remove-orphans")
+        assert down.returncode == 0, down.stderr
+    assert client.containers.list(all=True, filters=label) == []
+    assert client.networks.list(filters=label) == []
+    assert client.volumes.list(filters=label) == []
+
+
+def published(project: str, service: str, port: int) -> redis.Redis:
+    out = compose(project, "port", service, str(port)).stdout.strip()
+    host, _, mapped = out.rpartition(":")
+    assert host == "127.0.0.1", f"{service} published on {out!r}, expected loopback only"
+    return redis.Redis(host=host, port=int(mapped), socket_timeout=1, decode_responses=True)
+
+
+def test_compose_lab_replicates_and_has_a_sentinel_quorum(lab: str) -> None:
+    primary = published(lab, "redis-1", 6379)
+
+    def replicas_online() -> bool:
+        info = primary.info("replication")
+        states = [v.get("state") for k, v in info.items() if k.startswith("slave") and isinstance(v, dict)]
+        return states == ["online", "online"]
+
+    wait_until(replicas_online, 30, "two replicas online on redis-1")
+    primary.set("lab:probe", "written-on-the-primary")
+    for replica in ("redis-2", "redis-3"):
+        client = published(lab, replica, 6379)
+
+        def replicated(client: redis.Redis = client) -> bool:
+            return bool(client.get("lab:probe") == "written-on-the-primary")
+
+        wait_until(replicated, 10, f"{replica} to replicate")
+    networks = docker.from_env().containers.get(f"{lab}_redis-1_1").attrs["NetworkSettings"]["Networks"]
+    expected_ip = next(iter(networks.values()))["IPAddress"]
+
+    def quorum_agrees() -> bool:
+        for service in SENTINELS:
+            state: Any = published(lab, service, 26379).sentinel_master("mymaster")
+            if (state["ip"], state["num-slaves"], state["num-other-sentinels"]) != (expected_ip, 2, 2):
+                return False
+        return True
+
+    wait_until(quorum_agrees, 30, "all three Sentinels to agree on redis-1 with 2 replicas and 2 peers")
+    assert (
+        published(lab, "sentinel-1", 26379)
+        .execute_command("SENTINEL", "CKQUORUM", "mymaster")
+        .startswith("OK")
+    )
