@@ -48,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--quiet", action="store_true", help="print only the report")
     run.add_argument(
+        "--allow-external-faults",
+        action="store_true",
+        help="allow faults on nodes the harness did not start (environments with external:)",
+    )
+    run.add_argument(
         "--ui",
         nargs="?",
         const="127.0.0.1:8089",
@@ -117,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             return _proxy(args.listen, args.allow_any_upstream, args.seed)
         if args.command == "image":
             return _image(args.rebuild)
-        return _run(args.scenario, args.backend, args.runs_dir, args.quiet, _ui_address(args.ui))
+        return _run(args, _ui_address(args.ui))
     except ConfigError as exc:
         print(f"drill: bad input ({len(exc.problems)} problem(s)):\n{exc}", file=sys.stderr)
         return ExitCode.BAD_INPUT
@@ -271,24 +276,39 @@ def _ui_address(value: str | None) -> tuple[str, int] | None:
     return host, int(port)
 
 
-def _run(
-    scenario_path: Path, backend: str | None, runs_dir: Path, quiet: bool, ui: tuple[str, int] | None
-) -> int:
+def _run(args: argparse.Namespace, ui: tuple[str, int] | None) -> int:
     from harness.progress import make_console
     from harness.report.table import render_table
     from harness.run import RunOptions, run_drill
     from harness.scenario.loader import load_drill
     from harness.scenario.model import Sweep
 
-    scenario = load_drill(scenario_path)
-
-    console = make_console(quiet)
-    chosen = backend or scenario.environment.backend
+    scenario = load_drill(args.scenario)
+    env = scenario.environment
+    chosen = args.backend or env.backend
+    if env.external_compose_project is not None:
+        if args.backend is not None:
+            raise UsageError(
+                f"drill run: --backend does not apply to {env.file}: its nodes are Compose project "
+                f"{env.external_compose_project}'s containers, already running"
+            )
+        chosen = "external"
+        # Refused before anything starts: these nodes belong to someone else.
+        faults = () if isinstance(scenario, Sweep) else scenario.faults
+        if faults and not args.allow_external_faults:
+            raise UsageError(
+                f"drill run: {args.scenario} injects {len(faults)} fault(s) into {env.file}, an external "
+                f"environment (Compose project {env.external_compose_project}) that this run does not own. "
+                "Pass --allow-external-faults to accept that; nothing was started or changed"
+            )
+    console = make_console(args.quiet)
     if isinstance(scenario, Sweep):
-        return _sweep(scenario, runs_dir, console.line, chosen)
-
+        return _sweep(scenario, args.runs_dir, console.line, chosen)
+    options = RunOptions(
+        runs_dir=args.runs_dir, backend=chosen, ui=ui, allow_external_faults=args.allow_external_faults
+    )
     try:
-        report = run_drill(scenario, RunOptions(runs_dir=runs_dir, backend=chosen, ui=ui), console)
+        report = run_drill(scenario, options, console)
     finally:
         console.close()
     print(render_table(report))

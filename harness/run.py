@@ -37,6 +37,7 @@ class RunOptions:
     runs_dir: Path
     backend: str = "local"
     ui: tuple[str, int] | None = None  # serve Locust's web UI for the running drill here
+    allow_external_faults: bool = False  # faults on nodes the harness did not start (an external environment)
 
 
 def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunReport:
@@ -45,7 +46,14 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
         scenario.environment.password.resolve()  # a missing secret is bad input: say so before starting
     run = RunContext.create(options.runs_dir, scenario.name)
     log = run.open_log(scenario.name, scenario.seed, options.backend)
-    backend = make_backend(options.backend, scenario.environment, run, scenario.name, scenario.seed)
+    backend = make_backend(
+        options.backend,
+        scenario.environment,
+        run,
+        scenario.name,
+        scenario.seed,
+        options.allow_external_faults,
+    )
     try:
         console.line(
             f"run {run.run_id}: starting {scenario.environment.name} on the {options.backend} backend"

@@ -10,7 +10,18 @@ from harness.scenario.model import Environment
 BACKENDS = ("local", "docker")
 
 
-def make_backend(name: str, env: Environment, run: RunContext, scenario: str, seed: int) -> Backend:
+def make_backend(
+    name: str,
+    env: Environment,
+    run: RunContext,
+    scenario: str,
+    seed: int,
+    allow_external_faults: bool = False,
+) -> Backend:
+    if env.external_compose_project is not None:
+        from harness.backends.compose_lab import ComposeLabBackend
+
+        return ComposeLabBackend(env, run, allow_external_faults)
     if name == "docker":
         from harness.backends.containers import DockerBackend  # the Docker SDK loads only when asked for
 

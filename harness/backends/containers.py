@@ -27,6 +27,7 @@ from docker.errors import DockerException, NotFound
 from docker.models.containers import Container
 from docker.models.networks import Network
 
+from harness.backends import container_ops
 from harness.backends.base import Backend, Link, Node, Topology
 from harness.backends.docker_network import (
     LABEL_NODE,
@@ -47,7 +48,6 @@ from harness.scenario.model import Environment
 IMAGE_ENV = "REDIS_DRILL_IMAGE"
 REDIS_PORT, SENTINEL_PORT = 6379, 26379
 DATA_DIR = "/data"
-STOP_TIMEOUT_S = 5
 
 
 def _free_port(host: str) -> int:
@@ -169,12 +169,8 @@ class DockerBackend(Backend):
         self._containers[node.name] = container
 
     def _start(self, name: str) -> None:
-        container = self._containers[name]
         since = time.time()
-        try:
-            container.start()
-        except DockerException as exc:
-            raise BackendError(f"cannot start the container of {name}: {exc}") from None
+        container_ops.start(name, self._containers[name])
         follower = threading.Thread(target=self._follow, args=(name, since), daemon=True, name=f"log-{name}")
         follower.start()
         self._followers.append(follower)
@@ -187,22 +183,12 @@ class DockerBackend(Backend):
                 out.flush()
 
     def _exited(self, name: str) -> str | None:
-        container = self._containers.get(name)
-        if container is None:
-            return "never created"
-        try:
-            container.reload()
-        except NotFound:
-            return "container removed"
-        if container.status in ("running", "paused"):
-            return None
-        return f"container {container.status} (exit code {container.attrs['State'].get('ExitCode')})"
+        return container_ops.exit_reason(self._containers.get(name))
 
     def down(self) -> None:
         for name, container in self._containers.items():
-            with contextlib.suppress(DockerException):
-                # The whole output, all incarnations: the followers' copy may miss lines at a restart.
-                self.log_path(name).write_bytes(container.logs())
+            # The whole output, all incarnations: the followers' copy may miss lines at a restart.
+            container_ops.save_logs(container, self.log_path(name))
             with contextlib.suppress(NotFound):
                 try:
                     container.remove(force=True, v=True)
@@ -224,16 +210,10 @@ class DockerBackend(Backend):
     # --- faults -------------------------------------------------------------------------------------------
 
     def kill(self, name: str) -> None:
-        if not self.is_running(name):
-            raise BackendError(f"cannot kill {name}: it is not running")
-        container = self._containers[name]
-        container.kill()  # SIGKILL
-        container.wait(timeout=10)
+        container_ops.kill(name, self._containers[name])
 
     def restart(self, name: str) -> None:
-        container = self._containers[name]
-        if self.is_running(name):
-            container.stop(timeout=STOP_TIMEOUT_S)
+        container_ops.stop_if_running(name, self._containers[name])
         self._start(name)
 
     def is_running(self, name: str) -> bool:

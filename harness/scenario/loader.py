@@ -190,8 +190,12 @@ def _environment_file(path: Path, problems: list[Problem]) -> Environment | None
         "persistence",
         "auth",
         "image",
+        "external",
     )
     if not cur.mapping(allowed, "environment settings"):
+        return None
+    external = _external(cur) if "external" in cur.value else None
+    if "external" in cur.value and external is None:
         return None
     name = cur.get("name", text)
     engine = cur.get("engine", choice("redis"), "redis")
@@ -238,7 +242,29 @@ def _environment_file(path: Path, problems: list[Problem]) -> Environment | None
         proxy=proxy,
         password=password,
         image=str(image) if image else None,
+        external_compose_project=external,
     )
+
+
+# Settings of nodes the harness starts itself; an external environment's nodes are configured by their owner.
+_STARTED_ONLY = ("config", "proxy", "persistence", "auth", "image", "backend")
+
+
+def _external(cur: Cursor) -> str | None:
+    """external: {compose_project: NAME}: the nodes are that project's redis-N and sentinel-N containers."""
+    clashes = [key for key in _STARTED_ONLY if key in cur.value]
+    if clashes:
+        cur.error(
+            f"{', '.join(clashes)} cannot be set for an external environment: its nodes are not started "
+            "by the harness",
+            clashes[0],
+        )
+        return None
+    sub = cur.child("external")
+    if not sub.mapping(("compose_project",), "external settings"):
+        return None
+    project = sub.get("compose_project", text)
+    return str(project) if project is not None else None
 
 
 def _auth(cur: Cursor) -> SecretSource | None:

@@ -46,6 +46,8 @@ class Environment:
     proxy: ProxySpec | None = None
     password: SecretSource | None = None  # requirepass of every data node (and Sentinel's auth-pass)
     image: str | None = None  # Docker backend: run nodes from this local image instead of building one
+    # Nodes the harness did not start: the containers of this Compose project (faults need a CLI flag).
+    external_compose_project: str | None = None
 
     def bound_settings(self) -> dict[str, float]:
         """Values that time bounds in runbooks may refer to, in seconds."""

@@ -3,11 +3,13 @@ quorum, and goes away without a trace."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -94,3 +96,41 @@ def test_compose_lab_replicates_and_has_a_sentinel_quorum(lab: str) -> None:
         .execute_command("SENTINEL", "CKQUORUM", "mymaster")
         .startswith("OK")
     )
+
+
+def lab_drill(tmp_path: Path, project: str) -> Path:
+    """scenarios/lab/primary-failover.yaml pointed at this test's lab (its own Compose project)."""
+    env = (ROOT / "environments" / "compose-lab.yaml").read_text()
+    (tmp_path / "lab.yaml").write_text(
+        env.replace("compose_project: redis-drill", f"compose_project: {project}")
+    )
+    scenario = (ROOT / "scenarios" / "lab" / "primary-failover.yaml").read_text()
+    scenario = scenario.replace("../../environments/compose-lab.yaml", str(tmp_path / "lab.yaml"))
+    scenario = scenario.replace("../../runbooks/", f"{ROOT}/runbooks/")
+    (tmp_path / "drill.yaml").write_text(scenario)
+    return tmp_path / "drill.yaml"
+
+
+def started_at(project: str) -> dict[str, str]:
+    label = {"label": f"com.docker.compose.project={project}"}
+    return {c.name: c.attrs["State"]["StartedAt"] for c in docker.from_env().containers.list(filters=label)}
+
+
+def test_a_drill_targets_the_running_lab_only_when_allowed(lab: str, tmp_path: Path) -> None:
+    scenario = lab_drill(tmp_path, lab)
+    runs = tmp_path / "runs"
+    before = started_at(lab)
+    refused = drill("run", str(scenario), "--runs-dir", str(runs))
+    assert refused.returncode == 2, refused.stderr
+    assert "--allow-external-faults" in refused.stderr and "nothing was started or changed" in refused.stderr
+    assert started_at(lab) == before and not runs.exists()
+
+    result = drill("run", str(scenario), "--allow-external-faults", "--runs-dir", str(runs), "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (report_file,) = runs.glob("*/report.json")
+    report = json.loads(report_file.read_text())
+    assert report["backend"] == "external" and report["lost_writes"] == 0
+    # The lab is left running: the killed primary was started again, nothing else was touched.
+    after = started_at(lab)
+    assert sorted(after) == sorted(before)
+    assert sum(after[name] != before[name] for name in before) == 1

@@ -1,0 +1,57 @@
+"""What both container backends (the run's own containers and an existing Compose lab) do to a container."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from docker.errors import DockerException, NotFound
+from docker.models.containers import Container
+
+from harness.errors import BackendError
+
+STOP_TIMEOUT_S = 5
+
+
+def exit_reason(container: Container | None) -> str | None:
+    """Why a container is not running, or None while it runs (a paused one still counts as running)."""
+    if container is None:
+        return "never created"
+    try:
+        container.reload()
+    except NotFound:
+        return "container removed"
+    if container.status in ("running", "paused"):
+        return None
+    return f"container {container.status} (exit code {container.attrs['State'].get('ExitCode')})"
+
+
+def kill(name: str, container: Container) -> None:
+    if exit_reason(container) is not None:
+        raise BackendError(f"cannot kill {name}: it is not running")
+    try:
+        container.kill()  # SIGKILL
+        container.wait(timeout=10)
+    except DockerException as exc:
+        raise BackendError(f"cannot kill {name}: {exc}") from None
+
+
+def stop_if_running(name: str, container: Container) -> None:
+    if exit_reason(container) is None:
+        try:
+            container.stop(timeout=STOP_TIMEOUT_S)
+        except DockerException as exc:
+            raise BackendError(f"cannot stop {name}: {exc}") from None
+
+
+def start(name: str, container: Container) -> None:
+    try:
+        container.start()
+    except DockerException as exc:
+        raise BackendError(f"cannot start the container of {name}: {exc}") from None
+
+
+def save_logs(container: Container, path: Path, since: float | None = None) -> None:
+    """The container's output (since a moment, for containers that outlive the run) into the run's logs."""
+    with contextlib.suppress(DockerException, OSError):
+        path.write_bytes(container.logs(since=since) if since else container.logs())
