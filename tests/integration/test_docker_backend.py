@@ -64,7 +64,7 @@ def test_replica_kill_on_docker(runs: Path) -> None:
 
 @pytest.mark.parametrize("scenario", ["mixed-failover.yaml", "aof-crash.yaml"])
 def test_more_shipped_drills_pass_on_docker(runs: Path, scenario: str) -> None:
-    """Every workload's checker through a failover, and a restart from the AOF in the container's own layer."""
+    """Every workload's checker through a failover; a restart from the AOF in the container's layer."""
     code, report, _, output = run_on_docker(scenario, runs)
     assert code == 0, output
     assert report["lost_writes"] == 0

@@ -60,7 +60,7 @@ def problems(tmp_path: Path, name: str = "scenario.yaml") -> list[str]:
 
 
 def test_shipped_files_are_valid() -> None:
-    for folder in ("scenarios", "environments", "runbooks"):
+    for folder in ("scenarios", "scenarios/lab", "environments", "runbooks"):
         files = sorted((ROOT / folder).glob("*.yaml"))
         assert files, folder
         for file in files:
@@ -198,6 +198,17 @@ def test_external_toxiproxy_must_be_on_loopback(tmp_path: Path) -> None:
     write(tmp_path, env_yaml=ENV + "proxy: {clients: true, server: 127.0.0.1:8474}\n")
     env = load_environment(tmp_path / "env.yaml")
     assert env.proxy is not None and env.proxy.server == ("127.0.0.1", 8474)
+
+
+def test_external_environment_cannot_configure_nodes_it_does_not_start(tmp_path: Path) -> None:
+    write(tmp_path, env_yaml=ENV + "external: {compose_project: lab}\n")
+    found = problems(tmp_path, "env.yaml")
+    assert any(":8: config: config cannot be set for an external environment" in p for p in found), found
+    write(tmp_path, env_yaml=ENV.replace('config:\n  save: ""\n', "") + "external: {compose: lab}\n")
+    found = problems(tmp_path, "env.yaml")
+    assert any(":8: external.compose: unknown" in p for p in found), found
+    write(tmp_path, env_yaml=ENV.replace('config:\n  save: ""\n', "") + "external: {compose_project: lab}\n")
+    assert load_environment(tmp_path / "env.yaml").external_compose_project == "lab"
 
 
 def test_yaml_tags_are_refused_with_their_line(tmp_path: Path) -> None:
