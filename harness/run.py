@@ -24,6 +24,7 @@ from harness.report.timeline import build_timeline
 from harness.run_context import RunContext
 from harness.runbooks.evaluate import evaluate
 from harness.runbooks.history import History
+from harness.runbooks.responder import Responder
 from harness.scenario.model import Scenario
 
 TICK_S = 0.02
@@ -135,8 +136,13 @@ def _drive(
     )
     if ui is not None:
         console.line(f"Locust web UI: http://{ui[0]}:{ui[1]}/")
-    faults = FaultInjector(backend, topology, log)
     plan = schedule(scenario.faults, scenario.seed)
+    incident = next((f.index for f in plan if f.spec.incident), plan[0].index if plan else -1)
+    faults = FaultInjector(backend, topology, log, f"drill:{run.run_id}", incident)
+    responder = Responder(scenario.runbooks, backend, topology, log, faults, f"drill:{run.run_id}")
+    if responder.needed:
+        observers.append(threading.Thread(target=responder.run, args=(stop,), daemon=True, name="responder"))
+        observers[-1].start()
     fired, next_status = 0, 0.0
     applied: list[str] = []
     try:

@@ -1,23 +1,33 @@
-"""Applies a scheduled fault with the module that owns its kind."""
+"""Applies a scheduled fault with the module that owns its kind, and remembers the incident's node."""
 
 from __future__ import annotations
 
 from harness.backends.base import Backend, Topology
 from harness.faults.network import NetworkFaults
 from harness.faults.process import ProcessFaults
+from harness.faults.server import ServerFaults
 from harness.faults.timeline import ScheduledFault
 from harness.observe.log import ObservationLog
 
 
 class FaultInjector:
-    def __init__(self, backend: Backend, topology: Topology, log: ObservationLog) -> None:
+    def __init__(
+        self, backend: Backend, topology: Topology, log: ObservationLog, key_prefix: str, incident_index: int
+    ) -> None:
         self._process = ProcessFaults(backend, topology, log)
         self._network = NetworkFaults(backend, topology, log) if topology.proxy_api else None
+        self.server = ServerFaults(backend, topology, log, key_prefix)
+        self._incident_index = incident_index
+        self.incident_node: str | None = None  # set once the incident fault has been applied
 
     def apply(self, fault: ScheduledFault) -> None:
-        if fault.spec.action in ("kill", "restart"):
-            self._process.apply(fault)
-            return
-        if self._network is None:  # validation refuses such scenarios; this guards programmatic use
+        if fault.spec.server is not None:
+            node: str | None = self.server.apply(fault)
+        elif fault.spec.action in ("kill", "restart"):
+            node = self._process.apply(fault)
+        elif self._network is None:  # validation refuses such scenarios; this guards programmatic use
             raise RuntimeError("network fault in an environment without proxied links")
-        self._network.apply(fault)
+        else:
+            node = self._network.apply(fault)
+        if fault.index == self._incident_index:
+            self.incident_node = node

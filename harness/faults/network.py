@@ -21,14 +21,15 @@ class NetworkFaults:
         self._log = log
         self._links = LinkControl(topology.proxy_api)
 
-    def apply(self, fault: ScheduledFault) -> None:
+    def apply(self, fault: ScheduledFault) -> str | None:
+        """Apply the fault; returns the node whose link it acted on (None for heal all)."""
         spec = fault.spec
         if spec.action == "heal" and spec.target == "all":
             for node in self._backend.disconnected():
                 self._backend.reconnect(node)
             self._links.heal(None)
             self._log.append("fault", index=fault.index, action="heal", target="all", node=None, link="all")
-            return
+            return None
         name = self.resolve(spec.target, fault.choice_seed)
         link = self._topology.link(name)
         mechanism = "proxy"
@@ -61,6 +62,7 @@ class NetworkFaults:
             incident=spec.incident,
         )
         self._log.flush()
+        return link.node
 
     def resolve(self, selector: str, seed: int) -> str:
         """The proxy link a selector names, choosing "primary"/"replica" from the topology as it is now."""

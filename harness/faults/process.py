@@ -35,7 +35,8 @@ class ProcessFaults:
         self._log = log
         self._last_killed: str | None = None
 
-    def apply(self, fault: ScheduledFault) -> None:
+    def apply(self, fault: ScheduledFault) -> str:
+        """Apply the fault; returns the node it acted on."""
         target = self._resolve(fault)
         role = self._role(target)
         if fault.spec.action == "kill":
@@ -53,6 +54,7 @@ class ProcessFaults:
             incident=fault.spec.incident,
         )
         self._log.flush()
+        return target
 
     def _role(self, name: str) -> str:
         """The node's role just before the fault, for the log."""

@@ -1,4 +1,5 @@
-"""Sample INFO replication and errorstats on every data node, a few times a second, one record per round."""
+"""Sample INFO on every data node, a few times a second, one record per round: replication, error counts and
+the metrics SEED-FACTS.md puts thresholds on (memory, evictions, clients)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,13 @@ def summarize(info: dict[str, Any], topology: Topology) -> dict[str, Any]:
     }
     if errors:
         out["errors"] = errors
+    for field in METRICS:
+        if field in info:
+            out[field] = info[field]
     return out
+
+
+METRICS = ("used_memory", "maxmemory", "evicted_keys", "connected_clients")
 
 
 def sample_info(topology: Topology, log: ObservationLog, stop: threading.Event) -> None:
@@ -62,7 +69,8 @@ def _sample(node: Node, topology: Topology, clients: dict[str, redis.Redis]) -> 
         client = clients.get(node.name)
         if client is None:
             client = clients[node.name] = probe_client(node, 0.2, topology.password_for(node))
-        return summarize(client.execute_command("INFO", "replication", "errorstats"), topology)
+        info = client.execute_command("INFO", "replication", "errorstats", "memory", "stats", "clients")
+        return summarize(info, topology)
     except redis.RedisError as exc:
         dropped = clients.pop(node.name, None)
         if dropped is not None:

@@ -199,8 +199,8 @@ class ProxyServer:
         allowed = ", ".join(["127.0.0.0/8", *(str(n) for n in self._allowed_networks)])
         raise ApiError(
             400,
-            f"upstream {upstream} is not in an allowed network; this proxy forwards only to {allowed} "
-            "unless started with --allow-any-upstream",
+            f"upstream {upstream} is neither loopback nor in an allowed network; this proxy forwards only "
+            f"to {allowed} unless started with --allow-any-upstream",
         )
 
     def _in_allowed_network(self, host: str) -> bool:

@@ -16,7 +16,7 @@ Check = Callable[[Step, History, Record, "Judge"], Verdict]
 
 
 def step_name(section: str, step: Step) -> str:
-    detail = f" {step.event}" if step.event else ""
+    detail = f" {step.event or step.reply}" if step.event or step.reply else ""
     node = f" ({step.node})" if step.event and step.node == "incident" else ""
     return f"{section}: {step.check}{detail}{node}"
 
@@ -208,10 +208,74 @@ def _error_ratio(stats: list[Record]) -> float:
     return errors / total if total else 0.0
 
 
+def _reply_times(history: History, reply: str, since: float) -> list[tuple[float, bool]]:
+    """(time, seen) points for one error reply after `since`: each load interval (seen if any of its calls
+    got the reply) and each change of the responder's probe answer."""
+    points = [(float(s["t"]), reply in s.get("errors", {})) for s in history.of("stats") if s["t"] >= since]
+    points += [(float(p["t"]), p["reply"] == reply) for p in history.of("probe_reply") if p["t"] >= since]
+    return sorted(points)
+
+
+def error_reply(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
+    """Clients (the load or the responder's probe) get the error reply: the failure is visible to them."""
+    for t, seen in _reply_times(history, step.reply, float(incident["t"])):
+        if seen:
+            return judge(t, f"first {step.reply} reply at {t:.3f}s")
+    return judge(None, f"no client got a {step.reply} reply after the incident")
+
+
+def reply_gone(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
+    """The error reply stops: after the last time anyone got it, writes succeed to the end of the drill."""
+    points = _reply_times(history, step.reply, float(incident["t"]))
+    seen = [t for t, hit in points if hit]
+    if not seen:
+        return judge(None, f"no {step.reply} reply after the incident, so nothing to recover from")
+    last = seen[-1]
+    probes_after = [p for p in history.of("probe_reply") if p["t"] > last]
+    ok_after = [s for s in history.of("stats") if s["t"] > last and s["ok"] > 0]
+    if not ok_after and not any(p["reply"] == "ok" for p in probes_after):
+        return judge(None, f"{step.reply} replies until the end of the drill (last at {last:.3f}s)")
+    gone = min([float(p["t"]) for p in probes_after if p["reply"] == "ok"] or [last])
+    return judge(gone, f"last {step.reply} reply at {last:.3f}s; writes succeed from {gone:.3f}s to the end")
+
+
+def memory_above(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
+    """used_memory / maxmemory crosses a ratio on any data node (SEED-FACTS: warning 0.75, critical 0.9)."""
+    for round_ in (r for r in history.of("info") if r["t"] >= incident["t"]):
+        for name, node in round_["nodes"].items():
+            used, limit = node.get("used_memory"), node.get("maxmemory")
+            if used and limit and used / limit > step.above:
+                evidence = (
+                    f"{name} used_memory {used} of maxmemory {limit} ({used / limit:.0%} > {step.above:.0%})"
+                )
+                return judge(float(round_["t"]), evidence)
+    return judge(None, f"no node's memory crossed {step.above:.0%} of maxmemory after the incident")
+
+
+def evictions(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
+    """evicted_keys grows on some node after the incident: the eviction policy is making room."""
+    rounds = [r for r in history.of("info") if r["t"] >= incident["t"]]
+    start: dict[str, int] = {}
+    for round_ in rounds:
+        for name, node in round_["nodes"].items():
+            count = node.get("evicted_keys")
+            if count is None:
+                continue
+            start.setdefault(name, int(count))
+            if count > start[name]:
+                evidence = f"{name} evicted_keys {start[name]} -> {count}"
+                return judge(float(round_["t"]), evidence)
+    return judge(None, "no node evicted a key after the incident")
+
+
 CHECKS: dict[str, Check] = {
     "sentinel_event": sentinel_event,
     "writable": writable,
     "replicas_attached": replicas_attached,
     "error_rate_back_to_baseline": error_rate_back_to_baseline,
     "replication_lag": replication_lag,
+    "error_reply": error_reply,
+    "reply_gone": reply_gone,
+    "memory_above": memory_above,
+    "evictions": evictions,
 }

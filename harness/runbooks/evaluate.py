@@ -9,6 +9,7 @@ from harness.runbooks.checkers import run_checkers
 from harness.runbooks.checks import run_check
 from harness.runbooks.history import History
 from harness.runbooks.lost_writes import LostWrites, lost_writes
+from harness.runbooks.procedure import procedure_verdicts
 from harness.runbooks.verdict import Verdict
 from harness.scenario.durations import Bound
 from harness.scenario.model import Scenario
@@ -31,9 +32,9 @@ def evaluate(scenario: Scenario, records: list[Record]) -> Evaluation:
     settings = scenario.environment.bound_settings()
     steps: list[Verdict] = []
     for runbook in scenario.runbooks:
-        for section, section_steps in (("detect", runbook.detect), ("verify", runbook.verify)):
-            for step in section_steps:
-                steps.append(run_check(step, history, settings, runbook.name, section))
+        steps += [run_check(step, history, settings, runbook.name, "detect") for step in runbook.detect]
+        steps += procedure_verdicts(runbook, history)
+        steps += [run_check(step, history, settings, runbook.name, "verify") for step in runbook.verify]
     detected = [v.measured for v in steps if v.section == "detect" and v.measured is not None]
     verify = [v for v in steps if v.section == "verify"]
     mttd = min(detected) if detected else None

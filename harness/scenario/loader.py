@@ -13,6 +13,7 @@ from harness.scenario.durations import Bound, parse_bound, parse_duration
 from harness.scenario.fields import Cursor, Invalid, boolean, choice, integer, number, text
 from harness.scenario.model import (
     NO_RETRY,
+    Action,
     ConfigValue,
     Environment,
     Expectation,
@@ -20,16 +21,19 @@ from harness.scenario.model import (
     LoadSpec,
     NetworkSpec,
     ProxySpec,
+    Response,
     RetryPolicy,
     Runbook,
     Scenario,
     SentinelSpec,
+    ServerFaultSpec,
     Step,
     Sweep,
     SweepSpec,
     WorkloadKind,
     WorkloadSpec,
 )
+from harness.scenario.procedures import GATHERERS, NEEDS_ARGUMENT, REMEDIATIONS
 from harness.scenario.yamlsource import load_yaml, render_path
 from harness.secrets import SecretSource
 
@@ -88,7 +92,17 @@ SENTINEL_EVENTS = (
     "-failover-abort-no-good-slave",
     "+failover-end-for-timeout",
 )
-CHECKS = ("sentinel_event", "writable", "replicas_attached", "replication_lag", "error_rate_back_to_baseline")
+CHECKS = (
+    "sentinel_event",
+    "writable",
+    "replicas_attached",
+    "replication_lag",
+    "error_rate_back_to_baseline",
+    "error_reply",
+    "reply_gone",
+    "memory_above",
+    "evictions",
+)
 # How much later than down-after-milliseconds detection may come when a scenario asks for "from_config".
 DETECTION_SLACK_S = 1.0
 
@@ -523,7 +537,8 @@ def _error_classes(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-ACTIONS = ("kill", "restart", "network", "heal")
+ACTIONS = ("kill", "restart", "network", "heal", "long-script", "oom", "misconf")
+SERVER_FAULTS = ("long-script", "oom", "misconf")
 
 
 def _fault(cur: Cursor) -> FaultSpec | None:
@@ -549,10 +564,45 @@ def _fault(cur: Cursor) -> FaultSpec | None:
             network=network[1],
             incident=bool(incident),
         )
+    if action in SERVER_FAULTS:
+        server = _server_fault(cur.child(action), action)
+        if at is None or jitter is None or server is None:
+            return None
+        return FaultSpec(
+            at=at,
+            jitter=jitter,
+            action=action,  # type: ignore[arg-type]
+            target=server[0],
+            incident=bool(incident),
+            server=server[1],
+        )
     target = cur.get(action, text)
     if at is None or jitter is None or target is None:
         return None
     return FaultSpec(at=at, jitter=jitter, action=action, target=target, incident=bool(incident))  # type: ignore[arg-type]
+
+
+_SERVER_FAULT_PARAMS = {
+    "long-script": ("node", "duration", "writes"),
+    "oom": ("node", "value_bytes"),
+    "misconf": ("node",),
+}
+
+
+def _server_fault(cur: Cursor, kind: str) -> tuple[str, ServerFaultSpec] | None:
+    """long-script: {node: primary, duration: 30s, writes: false}, oom: {node: primary}, misconf: {}"""
+    if cur.value is None:
+        return "primary", ServerFaultSpec(kind)  # type: ignore[arg-type]
+    if not cur.mapping(_SERVER_FAULT_PARAMS[kind], f"{kind} settings"):
+        return None
+    node = cur.get("node", text, "primary")
+    seconds = cur.get("duration", parse_duration, 30.0)
+    writes = cur.get("writes", boolean, False)
+    value_bytes = cur.get("value_bytes", integer(1, 16 * 1024 * 1024), 65536)
+    if None in (node, seconds, writes, value_bytes):
+        return None
+    spec = ServerFaultSpec(kind, float(seconds or 0), bool(writes), int(value_bytes or 0))  # type: ignore[arg-type]
+    return str(node), spec
 
 
 NETWORK_EFFECTS = ("latency", "bandwidth", "timeout", "reset", "partition")
@@ -645,6 +695,13 @@ def _check_targets(cur: Cursor, faults: tuple[FaultSpec, ...], env: Environment)
                 at, field = (where, "heal") if fault.action == "heal" else (where.child("network"), "link")
                 at.error(f"unknown link {fault.target!r} (expected one of: {', '.join(links)})", field)
             continue
+        if fault.server is not None:
+            data = tuple(n for n in names if n.startswith("redis-"))
+            if fault.target not in ("primary", *data):
+                where.child(fault.action).error(
+                    f"unknown node {fault.target!r} (expected one of: primary, {', '.join(data)})", "node"
+                )
+            continue
         roles = ("primary", "replica") if fault.action == "kill" else ("last-killed",)
         if fault.target not in roles + names:
             where.error(
@@ -732,7 +789,7 @@ def _runbook_file(path: Path, problems: list[Problem]) -> Runbook | None:
     cur = _parse_file(path, problems)
     if cur is None:
         return None
-    if not cur.mapping(("name", "detect", "verify"), "runbook settings"):
+    if not cur.mapping(("name", "detect", "respond", "verify"), "runbook settings"):
         return None
     name = cur.get("name", text)
     before = len(problems)
@@ -748,9 +805,10 @@ def _runbook_file(path: Path, problems: list[Problem]) -> Runbook | None:
     )
     if not detect and not verify and len(problems) == before:
         cur.error("a runbook needs at least one step under detect or verify")
+    respond = _response(cur.child("respond")) if "respond" in cur.value else None
     if name is None or len(problems) > before:
         return None
-    return Runbook(file=path, name=name, detect=detect, verify=verify)
+    return Runbook(file=path, name=name, detect=detect, verify=verify, respond=respond)
 
 
 _STEP_PARAMS = {
@@ -759,6 +817,10 @@ _STEP_PARAMS = {
     "replicas_attached": ("lag_below", "within", "replicas"),
     "error_rate_back_to_baseline": ("within", "tolerance"),
     "replication_lag": ("above", "node", "within"),
+    "error_reply": ("reply", "within"),
+    "reply_gone": ("reply", "within"),
+    "memory_above": ("above", "within"),
+    "evictions": ("within",),
 }
 
 
@@ -787,8 +849,9 @@ def _step(cur: Cursor) -> Step | None:
     lag = params.get("lag_below", parse_duration, 1.0)
     tolerance = params.get("tolerance", number(0.0, 1.0), 0.0)
     replicas = params.get("replicas", choice("live", "all"), "live")
-    above = params.get("above", parse_duration, 1.0)
-    if None in (event, node, lag, tolerance, replicas, above):
+    above = params.get("above", parse_duration if check == "replication_lag" else number(0.0, 1.0), 1.0)
+    reply = params.get("reply", _reply_class) if check in ("error_reply", "reply_gone") else ""
+    if None in (event, node, lag, tolerance, replicas, above, reply):
         return None
     return Step(
         check=check,
@@ -800,4 +863,60 @@ def _step(cur: Cursor) -> Step | None:
         tolerance=float(tolerance or 0),
         replicas=str(replicas),
         above=float(above or 0),
+        reply=str(reply),
     )
+
+
+def _reply_class(value: Any) -> str:
+    """An error reply's first word as Redis sends it (BUSY, OOM, MISCONF, ...)."""
+    word = text(value)
+    if not (word.isupper() and word.isalpha()):
+        raise Invalid(f"expected an error reply class in capitals such as BUSY or OOM, got {value!r}")
+    return word
+
+
+def _response(cur: Cursor) -> Response | None:
+    """respond: {when: {reply: BUSY, within: 15s}, steps: [{gather: slowlog}, {remediate: script-kill}]}"""
+    if not cur.mapping(("when", "steps"), "respond settings"):
+        return None
+    when = cur.child("when")
+    if "when" not in cur.value:
+        cur.error("required field is missing", "when")
+        return None
+    if not when.mapping(("reply", "memory_above", "within"), "respond.when settings"):
+        return None
+    if ("reply" in when.value) == ("memory_above" in when.value):
+        when.error("give exactly one of reply, memory_above")
+        return None
+    reply = when.get("reply", _reply_class, "")
+    memory = when.get("memory_above", number(0.0, 1.0), 0.0)
+    within = when.get("within", parse_duration, 15.0)
+    if "steps" not in cur.value:
+        cur.error("required field is missing", "steps")
+        return None
+    steps = [_action(c) for c in cur.child("steps").items()]
+    if reply is None or memory is None or within is None or None in steps:
+        return None
+    return Response(str(reply), float(within), tuple(s for s in steps if s is not None), float(memory))
+
+
+def _action(cur: Cursor) -> Action | None:
+    value = cur.value
+    kinds = [k for k in ("gather", "remediate") if isinstance(value, dict) and k in value]
+    if len(kinds) != 1:
+        cur.error("a respond step has exactly one of gather, remediate (and optionally if_still, argument)")
+        return None
+    kind = kinds[0]
+    if not cur.mapping((kind, "if_still", "argument"), f"{kind} step"):
+        return None
+    catalogue = GATHERERS if kind == "gather" else REMEDIATIONS
+    name = cur.get(kind, choice(*catalogue))
+    if_still = cur.get("if_still", _reply_class, "")
+    argument = cur.get("argument", text, "")
+    if name is None or if_still is None or argument is None:
+        return None
+    if name in NEEDS_ARGUMENT and not argument:
+        cur.error(f"{name} needs an argument ({NEEDS_ARGUMENT[name]})", kind)
+        return None
+    line = cur.source.line((*cur.path, kind))
+    return Action(kind, str(name), line, str(if_still), str(argument))  # type: ignore[arg-type]

@@ -101,7 +101,18 @@ class LoadSpec:
         return sum(w.users for w in self.workloads)
 
 
-FaultAction = Literal["kill", "restart", "network", "heal"]
+FaultAction = Literal["kill", "restart", "network", "heal", "long-script", "oom", "misconf"]
+ServerFaultKind = Literal["long-script", "oom", "misconf"]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerFaultSpec:
+    """A failure the server is driven into through its own commands: no process or network is touched."""
+
+    kind: ServerFaultKind
+    seconds: float = 30.0  # long-script: how long the Lua loop runs unless it is killed
+    writes: bool = False  # long-script: write before looping, so SCRIPT KILL answers UNKILLABLE
+    value_bytes: int = 65536  # oom: size of each filler value
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +140,7 @@ class FaultSpec:
     target: str
     network: NetworkSpec | None = None
     incident: bool = False  # the runbooks' incident (times are measured from it); default: the first fault
+    server: ServerFaultSpec | None = None  # long-script, oom, misconf: target is "primary" or a node
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +156,34 @@ class Step:
     tolerance: float = 0.0
     # replicas_attached: "live" (every running replica) or "all" (every configured one)
     replicas: str = "live"
-    above: float = 1.0  # replication_lag: the threshold the lag must cross
+    above: float = 1.0  # replication_lag: the threshold the lag must cross; memory_above/clients_above: ratio
+    reply: str = ""  # error_reply, reply_gone: the error class (BUSY, OOM, MISCONF, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One step of a runbook's procedure, done live during the drill: gather evidence or remediate."""
+
+    kind: Literal["gather", "remediate"]
+    name: str  # see harness/runbooks/actions.py for the catalogue
+    line: int | None
+    if_still: str = ""  # run only if a probe of the node still gets this error reply (e.g. BUSY)
+    argument: str = ""  # set-maxmemory-policy: the policy
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """When the procedure starts (a probe of the incident node gets `reply`, or its used memory crosses
+    `memory_above` of maxmemory) and its steps, in order."""
+
+    reply: str  # "" when the trigger is memory
+    within: float  # give up waiting for the trigger after this long from the incident
+    steps: tuple[Action, ...]
+    memory_above: float = 0.0
+
+    @property
+    def trigger(self) -> str:
+        return self.reply or f"memory above {self.memory_above:.0%}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +192,7 @@ class Runbook:
     name: str
     detect: tuple[Step, ...]
     verify: tuple[Step, ...]
+    respond: Response | None = None
 
 
 @dataclass(frozen=True, slots=True)

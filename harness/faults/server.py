@@ -1,0 +1,143 @@
+"""Server faults: failures Redis is driven into through its own commands, as real incidents start.
+
+- long-script: a Lua busy loop. After lua-time-limit (busy-reply-threshold, 5 s by default) every other client
+  gets BUSY; SCRIPT KILL ends it, unless the script wrote first (then only SHUTDOWN NOSAVE does: UNKILLABLE).
+- oom: fill the node with keys (TTL 1 h, so a volatile policy can evict them) until writes get OOM under
+  noeviction, or until 1.5 x maxmemory went in under an evicting policy.
+- misconf: point `dir` at /proc, where no snapshot can be written, and BGSAVE: with
+  stop-writes-on-bgsave-error (the default) writes then get MISCONF until a snapshot succeeds again.
+  CONFIG SET dir needs `enable-protected-configs yes` in the environment's config.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import redis
+
+from harness.backends.base import Backend, Node, Topology
+from harness.errors import FaultError
+from harness.faults.process import current_primary
+from harness.faults.timeline import ScheduledFault
+from harness.observe.log import ObservationLog
+from harness.observe.probe import probe_client
+from harness.scenario.model import ServerFaultSpec
+
+BUSY_LOOP = """
+if ARGV[2] == '1' then redis.call('SET', KEYS[1], 'written-by-the-long-script') end
+local start = redis.call('TIME')
+local limit = tonumber(ARGV[1])
+while true do
+  local now = redis.call('TIME')
+  if (now[1] - start[1]) + (now[2] - start[2]) / 1000000 >= limit then break end
+end
+return 'finished'
+"""
+UNWRITABLE_DIR = "/proc"  # exists on every Linux host and container; nothing can create a file in it
+FILL_BATCH = 16
+
+
+class ServerFaults:
+    def __init__(self, backend: Backend, topology: Topology, log: ObservationLog, key_prefix: str) -> None:
+        self._backend = backend
+        self._topology = topology
+        self._log = log
+        self._prefix = key_prefix
+        self._original_dirs: dict[str, str] = {}
+        self._threads: list[threading.Thread] = []
+
+    def apply(self, fault: ScheduledFault) -> str:
+        spec = fault.spec.server
+        assert spec is not None
+        name = current_primary(self._topology) if fault.spec.target == "primary" else fault.spec.target
+        node = self._topology.node(name)
+        details: dict[str, Any] = {}
+        if spec.kind == "long-script":
+            self._spawn(self._run_script, node, spec, fault.index)
+            details = {"seconds": spec.seconds, "writes": spec.writes}
+        elif spec.kind == "oom":
+            self._spawn(self._fill, node, spec, fault.index)
+            details = {"value_bytes": spec.value_bytes}
+        else:
+            details = {"dir": self._break_snapshots(node)}
+        self._log.append(
+            "fault",
+            index=fault.index,
+            action=spec.kind,
+            target=fault.spec.target,
+            node=name,
+            role="primary" if fault.spec.target == "primary" else None,
+            incident=fault.spec.incident,
+            **details,
+        )
+        self._log.flush()
+        return name
+
+    def original_dir(self, node: str) -> str | None:
+        """Where the node wrote snapshots before misconf moved it: what the remediation puts back."""
+        return self._original_dirs.get(node)
+
+    def _client(self, node: Node, timeout: float) -> redis.Redis:
+        return probe_client(node, timeout=timeout, password=self._topology.password_for(node))
+
+    def _spawn(self, target: Any, node: Node, spec: ServerFaultSpec, index: int) -> None:
+        thread = threading.Thread(target=target, args=(node, spec, index), daemon=True, name=f"fault-{index}")
+        thread.start()
+        self._threads.append(thread)
+
+    def _run_script(self, node: Node, spec: ServerFaultSpec, index: int) -> None:
+        """The script runs in the server; this connection only waits for its end, whatever ends it."""
+        key = f"{self._prefix}:long-script"
+        try:
+            with self._client(node, spec.seconds + 10) as client:
+                reply = client.eval(BUSY_LOOP, 1, key, str(spec.seconds), "1" if spec.writes else "0")
+            outcome = str(reply)
+        except redis.RedisError as exc:
+            outcome = f"{type(exc).__name__}: {str(exc)[:120]}"
+        self._log.append("fault_end", index=index, action="long-script", node=node.name, outcome=outcome)
+
+    def _fill(self, node: Node, spec: ServerFaultSpec, index: int) -> None:
+        value = b"x" * spec.value_bytes
+        written, outcome = 0, "stopped"
+        try:
+            with self._client(node, 5.0) as client:
+                limit = int(client.config_get("maxmemory").get("maxmemory", 0))
+                if limit <= 0:
+                    raise FaultError(f"oom on {node.name}: maxmemory is not set, so memory cannot run out")
+                while written < 1.5 * limit:
+                    pipe = client.pipeline(transaction=False)
+                    for i in range(FILL_BATCH):
+                        pipe.set(f"{self._prefix}:fill:{written // spec.value_bytes + i}", value, ex=3600)
+                    pipe.execute()
+                    written += FILL_BATCH * spec.value_bytes
+                outcome = "filled 1.5 x maxmemory without an OOM reply (an evicting policy)"
+        except redis.ResponseError as exc:
+            outcome = f"{str(exc).split(' ', 1)[0]} reply after {written} bytes"
+        except (redis.RedisError, FaultError) as exc:
+            outcome = f"{type(exc).__name__}: {str(exc)[:120]}"
+        self._log.append(
+            "fault_end", index=index, action="oom", node=node.name, outcome=outcome, bytes=written
+        )
+
+    def _break_snapshots(self, node: Node) -> str:
+        try:
+            with self._client(node, 2.0) as client:
+                original = str(client.config_get("dir").get("dir", ""))
+                client.config_set("dir", UNWRITABLE_DIR)
+                client.bgsave()
+                deadline = time.monotonic() + 10
+                while client.info("persistence").get("rdb_last_bgsave_status") != "err":
+                    if time.monotonic() > deadline:
+                        raise FaultError(f"misconf on {node.name}: BGSAVE into {UNWRITABLE_DIR} did not fail")
+                    time.sleep(0.05)
+        except redis.ResponseError as exc:
+            raise FaultError(
+                f"misconf on {node.name}: {exc}. Hint: CONFIG SET dir needs enable-protected-configs yes in "
+                "the environment's config"
+            ) from None
+        except redis.RedisError as exc:
+            raise FaultError(f"misconf on {node.name}: {type(exc).__name__}: {exc}") from None
+        self._original_dirs[node.name] = original
+        return original

@@ -1,0 +1,232 @@
+"""What each runbook procedure step does on the live system (the names are in scenario/procedures.py).
+
+Gatherers read and return a short piece of evidence for the report; remediations act and say what happened.
+Each returns (ok, evidence). Clients are the probes' own: short timeouts, no retries.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from harness.backends.base import Backend, Node, Topology
+from harness.errors import BackendError, FaultError
+from harness.faults.process import current_primary
+from harness.faults.server import ServerFaults
+from harness.observe.probe import probe_client
+
+EVIDENCE_CHARS = 400
+BIG_KEYS_SCAN = 2000  # keys looked at by big-keys: enough to find the fillers, bounded in time
+
+
+@dataclass(frozen=True, slots=True)
+class ActionContext:
+    topology: Topology
+    backend: Backend
+    server_faults: ServerFaults
+    node: Node  # the incident's node
+    argument: str
+    stop: threading.Event  # set when the drill ends: nothing may be started after it
+
+
+Outcome = tuple[bool, str]
+Act = Callable[[ActionContext], Outcome]
+
+
+def _client(ctx: ActionContext, timeout: float = 1.0) -> redis.Redis:
+    return probe_client(ctx.node, timeout=timeout, password=ctx.topology.password_for(ctx.node))
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= EVIDENCE_CHARS else text[:EVIDENCE_CHARS] + " ..."
+
+
+def _info(section: str, fields: tuple[str, ...]) -> Act:
+    def gather(ctx: ActionContext) -> Outcome:
+        with _client(ctx) as client:
+            info = client.info(section)
+        return True, ", ".join(f"{f}={info.get(f)}" for f in fields if f in info)
+
+    return gather
+
+
+def _slowlog(ctx: ActionContext) -> Outcome:
+    with _client(ctx) as client:
+        entries = client.slowlog_get(25)
+    shown = [f"{e['duration']} µs {_command(e['command'])}" for e in entries[:3]]
+    return True, f"{len(entries)} entries, newest first: " + "; ".join(shown) if entries else "empty"
+
+
+def _command(command: bytes | str) -> str:
+    text = command.decode(errors="replace") if isinstance(command, bytes) else str(command)
+    text = " ".join(text.split())
+    return text if len(text) <= 60 else text[:60] + " ..."
+
+
+def _client_list(ctx: ActionContext) -> Outcome:
+    with _client(ctx) as client:
+        clients = client.client_list()
+    commands: dict[str, int] = {}
+    for entry in clients:
+        commands[entry.get("cmd", "?")] = commands.get(entry.get("cmd", "?"), 0) + 1
+    top = ", ".join(f"{cmd} x{n}" for cmd, n in sorted(commands.items(), key=lambda kv: -kv[1])[:5])
+    return True, f"{len(clients)} clients; last commands: {top}"
+
+
+def _doctor(command: str) -> Act:
+    def gather(ctx: ActionContext) -> Outcome:
+        with _client(ctx) as client:
+            return True, _short(" ".join(str(client.execute_command(command, "DOCTOR")).split()))
+
+    return gather
+
+
+def _big_keys(ctx: ActionContext) -> Outcome:
+    sizes: list[tuple[int, str]] = []
+    with _client(ctx, 2.0) as client:
+        for i, key in enumerate(client.scan_iter(count=500)):
+            if i >= BIG_KEYS_SCAN:
+                break
+            usage = client.memory_usage(key)
+            if usage:
+                sizes.append((int(usage), str(key)))
+    sizes.sort(reverse=True)
+    top = ", ".join(f"{key} {size} B" for size, key in sizes[:3])
+    return True, f"{len(sizes)} keys sampled by SCAN + MEMORY USAGE; biggest: {top or 'none'}"
+
+
+def _maxclients(ctx: ActionContext) -> Outcome:
+    with _client(ctx) as client:
+        return True, f"maxclients={client.config_get('maxclients').get('maxclients')}"
+
+
+def _script_kill(ctx: ActionContext) -> Outcome:
+    try:
+        with _client(ctx) as client:
+            client.script_kill()
+    except redis.ResponseError as exc:
+        # Carried out, with Redis's answer as evidence: UNKILLABLE (the script wrote) or NOTBUSY (nothing to
+        # kill). Whether the procedure worked is for the verify steps to say.
+        return True, f"SCRIPT KILL: {exc}"
+    return True, "SCRIPT KILL: OK"
+
+
+def _shutdown_nosave_failover(ctx: ActionContext) -> Outcome:
+    """SHUTDOWN NOSAVE drops what the script half-did; the node comes back only after Sentinel promoted a
+    replica, so it rejoins as a replica and the data the replicas have is kept."""
+    name = ctx.node.name
+    try:
+        with _client(ctx) as client:
+            client.shutdown(nosave=True)
+    except redis.ConnectionError:
+        pass  # the expected end of the connection
+    except redis.RedisError as exc:
+        return False, f"SHUTDOWN NOSAVE: {exc}"
+    deadline = time.monotonic() + 30
+    promoted = None
+    while time.monotonic() < deadline and not ctx.stop.is_set():
+        try:
+            promoted = current_primary(ctx.topology)
+        except FaultError:
+            promoted = None
+        if promoted is not None and promoted != name:
+            break
+        time.sleep(0.1)
+    else:
+        return (
+            False,
+            f"SHUTDOWN NOSAVE: OK, but no other node was promoted before the drill ended; {name} left down",
+        )
+    if ctx.stop.is_set():
+        return False, f"SHUTDOWN NOSAVE: OK; the drill ended before {name} could be started again"
+    try:
+        ctx.backend.restart(name)
+        _wait_answering(ctx)
+    except BackendError as exc:
+        return False, f"SHUTDOWN NOSAVE: OK, {promoted} promoted, restart of {name} failed: {exc}"
+    return (
+        True,
+        f"SHUTDOWN NOSAVE: OK; Sentinel promoted {promoted}; {name} started again (rejoins as a replica)",
+    )
+
+
+def _set_policy(ctx: ActionContext) -> Outcome:
+    with _client(ctx) as client:
+        before = client.config_get("maxmemory-policy").get("maxmemory-policy")
+        client.config_set("maxmemory-policy", ctx.argument)
+    return True, f"CONFIG SET maxmemory-policy {ctx.argument} (was {before})"
+
+
+def _restore_snapshot_dir(ctx: ActionContext) -> Outcome:
+    original = ctx.server_faults.original_dir(ctx.node.name)
+    if original is None:
+        return False, f"no snapshot directory of {ctx.node.name} was recorded before the fault"
+    with _client(ctx, 2.0) as client:
+        client.config_set("dir", original)
+        client.bgsave()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            persistence = client.info("persistence")
+            if (
+                not persistence.get("rdb_bgsave_in_progress")
+                and persistence.get("rdb_last_bgsave_status") == "ok"
+            ):
+                return True, f"CONFIG SET dir {original}; BGSAVE succeeded"
+            time.sleep(0.05)
+    return False, f"CONFIG SET dir {original}; BGSAVE did not succeed within 10s"
+
+
+def _wait_answering(ctx: ActionContext, timeout: float = 10.0) -> None:
+    """After a restart: until the node answers PING (LOADING counts as answering: it is up)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with _client(ctx, 0.5) as client:
+                client.ping()
+            return
+        except redis.BusyLoadingError:
+            return
+        except redis.RedisError as exc:
+            if time.monotonic() > deadline or ctx.stop.is_set():
+                raise BackendError(f"{ctx.node.name} does not answer after the restart: {exc}") from None
+            time.sleep(0.05)
+
+
+def _restart_node(ctx: ActionContext) -> Outcome:
+    if ctx.stop.is_set():
+        return False, "the drill ended before the restart"
+    ctx.backend.restart(ctx.node.name)
+    _wait_answering(ctx)
+    return True, f"{ctx.node.name} restarted"
+
+
+ACTIONS: dict[str, Act] = {
+    "slowlog": _slowlog,
+    "info-memory": _info(
+        "memory", ("used_memory_human", "maxmemory_human", "maxmemory_policy", "mem_fragmentation_ratio")
+    ),
+    "info-clients": _info("clients", ("connected_clients", "blocked_clients", "maxclients")),
+    "info-persistence": _info(
+        "persistence",
+        ("rdb_last_bgsave_status", "rdb_bgsave_in_progress", "aof_enabled", "aof_last_write_status"),
+    ),
+    "info-stats": _info(
+        "stats", ("evicted_keys", "keyspace_hits", "keyspace_misses", "rejected_connections")
+    ),
+    "client-list": _client_list,
+    "memory-doctor": _doctor("MEMORY"),
+    "latency-doctor": _doctor("LATENCY"),
+    "big-keys": _big_keys,
+    "maxclients": _maxclients,
+    "script-kill": _script_kill,
+    "shutdown-nosave-failover": _shutdown_nosave_failover,
+    "set-maxmemory-policy": _set_policy,
+    "restore-snapshot-dir": _restore_snapshot_dir,
+    "restart-node": _restart_node,
+}

@@ -1,0 +1,138 @@
+"""Runs the runbooks' procedures live: once the incident's node answers with the trigger reply, each step is
+done in order and its outcome logged. It also probes that node until the drill ends, logging every change of
+its answer, so detection and recovery of an error reply are measured precisely, not per load interval."""
+
+from __future__ import annotations
+
+import threading
+
+import redis
+
+from harness.backends.base import Backend, Node, Topology
+from harness.errors import BackendError, FaultError
+from harness.faults.injector import FaultInjector
+from harness.load.classify import classify
+from harness.observe.log import ObservationLog
+from harness.observe.probe import probe_client
+from harness.runbooks.actions import ACTIONS, ActionContext
+from harness.scenario.model import Action, Response, Runbook
+
+PROBE_INTERVAL_S = 0.1
+PROBE_TIMEOUT_S = 0.5
+
+
+class Responder:
+    def __init__(
+        self,
+        runbooks: tuple[Runbook, ...],
+        backend: Backend,
+        topology: Topology,
+        log: ObservationLog,
+        faults: FaultInjector,
+        key_prefix: str,
+    ) -> None:
+        self._runbooks = tuple(r for r in runbooks if r.respond is not None)
+        self._backend = backend
+        self._topology = topology
+        self._log = log
+        self._faults = faults
+        self._key = f"{key_prefix}:responder-probe"
+        self._last_reply: str | None = None
+
+    @property
+    def needed(self) -> bool:
+        return bool(self._runbooks)
+
+    def run(self, stop: threading.Event) -> None:
+        while self._faults.incident_node is None:
+            if stop.wait(PROBE_INTERVAL_S):
+                return
+        node = self._topology.node(self._faults.incident_node)
+        incident_t = self._log.now()
+        for runbook in self._runbooks:
+            respond = runbook.respond
+            assert respond is not None
+            deadline = incident_t + respond.within
+            while not self._triggered(node, respond):
+                if self._log.now() > deadline or stop.wait(PROBE_INTERVAL_S):
+                    self._log.append(
+                        "respond", runbook=runbook.name, phase="no-trigger", trigger=respond.trigger
+                    )
+                    break
+            else:
+                self._log.append(
+                    "respond",
+                    runbook=runbook.name,
+                    phase="triggered",
+                    trigger=respond.trigger,
+                    node=node.name,
+                )
+                for index, action in enumerate(respond.steps):
+                    self._step(runbook, index, action, node, stop)
+        while not stop.wait(PROBE_INTERVAL_S):
+            self.probe(node)
+
+    def _triggered(self, node: Node, respond: Response) -> bool:
+        if respond.reply:
+            return self.probe(node) == respond.reply
+        try:
+            with probe_client(node, PROBE_TIMEOUT_S, self._topology.password_for(node)) as client:
+                memory = client.info("memory")
+        except redis.RedisError:
+            return False
+        used, limit = int(memory.get("used_memory", 0)), int(memory.get("maxmemory", 0))
+        return limit > 0 and used / limit > respond.memory_above
+
+    def probe(self, node: Node) -> str:
+        """One write to the node; its answer class ("ok", "BUSY", "OOM", "timeout", ...) is logged when it
+        changes."""
+        try:
+            with probe_client(node, PROBE_TIMEOUT_S, self._topology.password_for(node)) as client:
+                client.set(self._key, "1")
+            reply = "ok"
+        except redis.RedisError as exc:
+            reply = classify(exc).error
+        if reply != self._last_reply:
+            self._last_reply = reply
+            self._log.append("probe_reply", node=node.name, reply=reply)
+        return reply
+
+    def _step(self, runbook: Runbook, index: int, action: Action, node: Node, stop: threading.Event) -> None:
+        started = self._log.now()
+        if action.if_still:
+            answer = self.probe(node)
+            if answer != action.if_still:
+                self._log_step(
+                    runbook, index, action, node, started, True, f"not needed: {node.name} answers {answer}"
+                )
+                return
+        context = ActionContext(
+            self._topology, self._backend, self._faults.server, node, action.argument, stop
+        )
+        try:
+            ok, evidence = ACTIONS[action.name](context)
+        except (redis.RedisError, BackendError, FaultError) as exc:
+            ok, evidence = False, f"{type(exc).__name__}: {str(exc)[:200]}"
+        self._log_step(runbook, index, action, node, started, ok, evidence)
+
+    def _log_step(
+        self,
+        runbook: Runbook,
+        index: int,
+        action: Action,
+        node: Node,
+        started: float,
+        ok: bool,
+        evidence: str,
+    ) -> None:
+        self._log.append(
+            "runbook_step",
+            runbook=runbook.name,
+            index=index,
+            step=f"{action.kind} {action.name}" + (f" {action.argument}" if action.argument else ""),
+            node=node.name,
+            ok=ok,
+            evidence=evidence,
+            started=started,
+        )
+        self._log.flush()

@@ -1,0 +1,29 @@
+"""The names runbook procedures may use (respond: steps). What each one does lives in
+harness/runbooks/actions.py; this module holds only the names, so the loader can validate files without it."""
+
+from __future__ import annotations
+
+GATHERERS = {
+    "slowlog": "SLOWLOG GET 25",
+    "info-memory": "INFO memory",
+    "info-clients": "INFO clients",
+    "info-persistence": "INFO persistence",
+    "info-stats": "INFO stats (evicted_keys, hits and misses)",
+    "client-list": "CLIENT LIST",
+    "memory-doctor": "MEMORY DOCTOR",
+    "latency-doctor": "LATENCY DOCTOR",
+    "big-keys": "the biggest keys, by SCAN and MEMORY USAGE",
+    "maxclients": "CONFIG GET maxclients",
+}
+
+REMEDIATIONS = {
+    "script-kill": "SCRIPT KILL",
+    "shutdown-nosave-failover": (
+        "SHUTDOWN NOSAVE, let Sentinel fail over, start the node again (it rejoins as a replica)"
+    ),
+    "set-maxmemory-policy": "CONFIG SET maxmemory-policy <argument>",
+    "restore-snapshot-dir": "CONFIG SET dir back to the node's data directory, then BGSAVE",
+    "restart-node": "restart the node's process or container",
+}
+
+NEEDS_ARGUMENT = {"set-maxmemory-policy": "an eviction policy such as allkeys-lru"}
