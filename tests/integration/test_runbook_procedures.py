@@ -1,0 +1,86 @@
+"""Runbooks that act: server faults (long script, OOM, MISCONF) detected from the error replies clients get,
+the runbook's procedure run live (evidence gathered, remediation applied), then recovery verified. Without
+the remediation step the same drill fails its verify step."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, drill, only_run_dir
+
+pytestmark = pytest.mark.integration
+
+
+def run(scenario: Path, runs: Path) -> tuple[int, dict[str, Any], str]:
+    result = drill("run", str(scenario), "--runs-dir", str(runs), "--quiet")
+    assert "Traceback" not in result.stderr, result.stderr
+    report = json.loads((only_run_dir(runs) / "report.json").read_text())
+    return result.returncode, report, result.stdout
+
+
+def checks(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["name"]: c for c in report["checks"]}
+
+
+def without_step(tmp_path: Path, scenario: str, runbook: str, step: str) -> Path:
+    """The shipped scenario, its runbook copied with one procedure step removed."""
+    lines = (ROOT / "runbooks" / runbook).read_text().splitlines(keepends=True)
+    kept = [line for line in lines if line.strip() != f"- {step}"]
+    assert len(kept) == len(lines) - 1, f"{runbook} has no step {step!r}"
+    (tmp_path / "runbooks").mkdir()
+    (tmp_path / "runbooks" / runbook).write_text("".join(kept))
+    text = (ROOT / "scenarios" / scenario).read_text()
+    text = text.replace("../environments/", f"{ROOT}/environments/")
+    text = text.replace(f"../runbooks/{runbook}", str(tmp_path / "runbooks" / runbook))
+    (tmp_path / scenario).write_text(text)
+    return tmp_path / scenario
+
+
+@pytest.mark.parametrize(
+    ("scenario", "evidence"),
+    [
+        ("busy-script.yaml", {"respond: remediate script-kill": "SCRIPT KILL: OK"}),
+        ("oom.yaml", {"respond: remediate set-maxmemory-policy volatile-lru": "(was noeviction)"}),
+        ("oom-eviction.yaml", {"verify: evictions": "evicted_keys 0 ->"}),
+        ("misconf.yaml", {"respond: gather info-persistence": "rdb_last_bgsave_status=err"}),
+    ],
+)
+def test_server_fault_drills_pass_with_their_procedure(
+    runs: Path, scenario: str, evidence: dict[str, str]
+) -> None:
+    code, report, stdout = run(ROOT / "scenarios" / scenario, runs)
+    assert code == 0, stdout
+    found = checks(report)
+    for name, text in evidence.items():
+        assert text in found[name]["evidence"], found[name]
+    assert report["lost_writes"] == 0
+
+
+def test_unkillable_script_is_ended_by_shutdown_nosave_and_failover(runs: Path) -> None:
+    code, report, stdout = run(ROOT / "scenarios" / "busy-unkillable.yaml", runs)
+    assert code == 0, stdout
+    found = checks(report)
+    assert "UNKILLABLE" in found["respond: remediate script-kill"]["evidence"]
+    assert "promoted" in found["respond: remediate shutdown-nosave-failover"]["evidence"]
+    assert report["lost_writes"] == 0  # the script's own write never reached a replica
+
+
+@pytest.mark.parametrize(
+    ("scenario", "runbook", "step", "verify"),
+    [
+        ("busy-script.yaml", "busy.yaml", "remediate: script-kill", "verify: reply_gone BUSY"),
+        ("misconf.yaml", "misconf.yaml", "remediate: restore-snapshot-dir", "verify: reply_gone MISCONF"),
+    ],
+)
+def test_without_the_remediation_the_verify_step_fails(
+    tmp_path: Path, runs: Path, scenario: str, runbook: str, step: str, verify: str
+) -> None:
+    code, report, stdout = run(without_step(tmp_path, scenario, runbook, step), runs)
+    assert code == 1, stdout
+    found = checks(report)
+    assert found[verify]["status"] == "FAIL", found[verify]
+    assert f"respond: {step.replace(': ', ' ')}" not in found
