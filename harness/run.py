@@ -7,6 +7,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.alerting.poller import watch_alerts
+from harness.alerting.rules import RULES_FILE
+from harness.alerting.stack import AlertStack
 from harness.backends.base import Backend, Node, Topology
 from harness.backends.choose import make_backend
 from harness.faults.injector import FaultInjector
@@ -55,6 +58,7 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
         scenario.seed,
         options.allow_external_faults,
     )
+    alerting: AlertStack | None = None
     try:
         console.line(
             f"run {run.run_id}: starting {scenario.environment.name} on the {options.backend} backend"
@@ -70,9 +74,27 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
                 for link in topology.links
             },
         )
-        console.line(f"topology ready in {log.now():.2f}s; driving load for {scenario.load.duration:g}s")
-        _drive(scenario, backend, topology, log, run, console, options.ui)
+        console.line(f"topology ready in {log.now():.2f}s")
+        alert_api = None
+        if scenario.alerts is not None:
+            alerting = AlertStack(run, scenario.alerts.time_scale, scenario.alerts.scrape_interval)
+            setup = alerting.start(topology)
+            alert_api = setup.api
+            log.append(
+                "alerting",
+                rules=RULES_FILE.name,
+                time_scale=setup.time_scale,
+                scrape_interval=setup.scrape_interval,
+                for_s=setup.durations,
+            )
+            console.line(
+                f"Prometheus at {setup.api} with the alert rules' for: divided by {setup.time_scale:g}"
+            )
+        console.line(f"driving load for {scenario.load.duration:g}s")
+        _drive(scenario, backend, topology, log, run, console, options.ui, alert_api)
     finally:
+        if alerting is not None:
+            alerting.stop()
         backend.down()
         log.close()
     records = read_log(log.path)
@@ -108,6 +130,7 @@ def _drive(
     run: RunContext,
     console: Console,
     ui: tuple[str, int] | None,
+    alert_api: str | None,
 ) -> None:
     # Imported here: Locust monkey-patches the process with gevent on import (done first in __main__).
     from harness.load.runner import LoadRunner
@@ -123,6 +146,12 @@ def _drive(
     observers.append(
         threading.Thread(target=sample_info, args=(topology, log, stop), daemon=True, name="info")
     )
+    if alert_api is not None:
+        observers.append(
+            threading.Thread(
+                target=watch_alerts, args=(alert_api, topology, log, stop), daemon=True, name="alerts"
+            )
+        )
     for thread in observers:
         thread.start()
     load = LoadRunner(

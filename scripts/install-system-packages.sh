@@ -6,6 +6,9 @@ need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-sentinel >/dev/null 2>&1 || need+=(redis-sentinel)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
+# Drills that ask for alerts run Prometheus (promtool comes with it) and the Redis exporter.
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+command -v prometheus-redis-exporter >/dev/null 2>&1 || need+=(prometheus-redis-exporter)
 if [ "${1:-}" = "--test" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   # The compose lab test; Docker Engine itself is the machine's (the Docker backend needs a running daemon).
@@ -22,7 +25,7 @@ echo "installing ${need[*]} from Debian packages" >&2
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # Debian starts the packaged services where systemd runs; drills start their own processes instead.
-for service in redis-server redis-sentinel; do
+for service in redis-server redis-sentinel prometheus prometheus-redis-exporter; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
     $sudo systemctl disable --now "$service" >/dev/null 2>&1 || true
   fi

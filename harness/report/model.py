@@ -6,9 +6,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from harness.load.stats import histogram_percentile, merge_intervals
+from harness.observe.log import Record
 from harness.runbooks.evaluate import Evaluation
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
+from harness.scenario.durations import format_seconds
 
 SCHEMA_VERSION = 1
 
@@ -46,6 +48,7 @@ class RunReport:
     uncertain_writes: int
     lost_writes: int
     checks: tuple[Verdict, ...]
+    notes: tuple[str, ...] = ()  # how the run differed from production, e.g. time-scaled alert rules
 
     @property
     def passed(self) -> bool:
@@ -117,4 +120,13 @@ def build_report(
         uncertain_writes=lost.uncertain,
         lost_writes=len(lost.lost),
         checks=evaluation.verdicts,
+        notes=tuple(_alerting_note(r) for r in history.of("alerting")),
+    )
+
+
+def _alerting_note(record: Record) -> str:
+    durations = ", ".join(f"{name} {format_seconds(s)}" for name, s in record["for_s"].items())
+    return (
+        f"alert rules ({record['rules']}) time-scaled: every for: divided by {record['time_scale']:g} "
+        f"({durations}); scrape and evaluation every {format_seconds(record['scrape_interval'])}"
     )

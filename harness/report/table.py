@@ -42,6 +42,7 @@ def render_table(report: RunReport) -> str:
             f"({report.uncertain_writes} uncertain)",
         ),
         ("wall time", _seconds(report.wall_time_s)),
+        *(("note", note) for note in report.notes),
     ]
     workloads = [
         (

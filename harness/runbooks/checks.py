@@ -16,7 +16,8 @@ Check = Callable[[Step, History, Record, "Judge"], Verdict]
 
 
 def step_name(section: str, step: Step) -> str:
-    detail = f" {step.event or step.reply}" if step.event or step.reply else ""
+    word = step.event or step.reply or (f"{step.alert} {step.state}" if step.alert else "")
+    detail = f" {word}" if word else ""
     node = f" ({step.node})" if step.event and step.node == "incident" else ""
     return f"{section}: {step.check}{detail}{node}"
 
@@ -268,6 +269,32 @@ def evictions(step: Step, history: History, incident: Record, judge: Judge) -> V
     return judge(None, "no node evicted a key after the incident")
 
 
+def alert(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
+    """A Prometheus alert reaches a state for the node (the incident's, the initial primary, or any):
+    pending, firing, or resolved (gone after it fired)."""
+    node: str | None = None
+    if step.node == "incident":
+        node = str(incident.get("node"))
+    elif step.node == "primary":
+        topology = history.first("topology", 0.0)
+        node = str(topology["primary"]) if topology else None
+    changes = [
+        r
+        for r in history.of("alert")
+        if r["t"] >= incident["t"] and r["name"] == step.alert and (node is None or r["node"] == node)
+    ]
+    who = f" for {node}" if node else ""
+    if step.state == "resolved":
+        fired = next((r for r in changes if r["state"] == "firing"), None)
+        if fired is None:
+            return judge(None, f"{step.alert}{who} never fired, so it cannot resolve")
+        changes = [r for r in changes if r["t"] > fired["t"]]
+    record = next((r for r in changes if r["state"] == step.state), None)
+    if record is None:
+        return judge(None, f"{step.alert}{who} was never {step.state} after the incident")
+    return judge(float(record["t"]), f"Prometheus: {step.alert}{who} {step.state} at {record['t']:.3f}s")
+
+
 CHECKS: dict[str, Check] = {
     "sentinel_event": sentinel_event,
     "writable": writable,
@@ -278,4 +305,5 @@ CHECKS: dict[str, Check] = {
     "reply_gone": reply_gone,
     "memory_above": memory_above,
     "evictions": evictions,
+    "alert": alert,
 }

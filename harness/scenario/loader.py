@@ -14,6 +14,7 @@ from harness.scenario.fields import Cursor, Invalid, boolean, choice, integer, n
 from harness.scenario.model import (
     NO_RETRY,
     Action,
+    AlertsSpec,
     ConfigValue,
     Environment,
     Expectation,
@@ -102,6 +103,7 @@ CHECKS = (
     "reply_gone",
     "memory_above",
     "evictions",
+    "alert",
 )
 # How much later than down-after-milliseconds detection may come when a scenario asks for "from_config".
 DETECTION_SLACK_S = 1.0
@@ -379,7 +381,7 @@ def _scenario(path: Path, problems: list[Problem]) -> Scenario | None:
     cur = _parse_file(path, problems)
     if cur is None:
         return None
-    allowed = ("name", "description", "environment", "seed", "load", "faults", "runbooks", "expect")
+    allowed = ("name", "description", "environment", "seed", "load", "faults", "runbooks", "expect", "alerts")
     if not cur.mapping(allowed, "scenario settings"):
         return None
     name = cur.get("name", text)
@@ -400,6 +402,11 @@ def _scenario(path: Path, problems: list[Problem]) -> Scenario | None:
             if runbook:
                 runbooks.append(runbook)
     expect = _expect(cur.child("expect")) if "expect" in cur.value else Expectation(None, None, None)
+    alerts = _alerts(cur.child("alerts")) if "alerts" in cur.value else None
+    if "alerts" not in cur.value and any(
+        s.check == "alert" for r in runbooks for s in (*r.detect, *r.verify)
+    ):
+        cur.error("a runbook checks alerts; add alerts: {time_scale: N} so Prometheus runs", "runbooks")
     if isinstance(load, LoadSpec):
         for i, fault in enumerate(faults):
             if fault.at + fault.jitter >= load.duration:
@@ -424,7 +431,22 @@ def _scenario(path: Path, problems: list[Problem]) -> Scenario | None:
         faults=faults,
         runbooks=tuple(runbooks),
         expect=expect,
+        alerts=alerts,
     )
+
+
+def _alerts(cur: Cursor) -> AlertsSpec | None:
+    """alerts: {time_scale: 30, scrape_interval: 500ms}"""
+    if not cur.mapping(("time_scale", "scrape_interval"), "alerts settings"):
+        return None
+    scale = cur.get("time_scale", number(1.0, 3600.0), 1.0)
+    interval = cur.get("scrape_interval", parse_duration, 0.5)
+    if scale is None or interval is None:
+        return None
+    if interval < 0.1:
+        cur.error("expected at least 100ms", "scrape_interval")
+        return None
+    return AlertsSpec(float(scale), float(interval))
 
 
 WORKLOADS: dict[str, tuple[str, ...]] = {
@@ -821,6 +843,7 @@ _STEP_PARAMS = {
     "reply_gone": ("reply", "within"),
     "memory_above": ("above", "within"),
     "evictions": ("within",),
+    "alert": ("name", "state", "node", "within"),
 }
 
 
@@ -844,14 +867,17 @@ def _step(cur: Cursor) -> Step | None:
     if not params.mapping(_STEP_PARAMS[check], f"{check} parameters"):
         return None
     event = params.get("event", choice(*SENTINEL_EVENTS)) if check == "sentinel_event" else ""
-    node = params.get("node", choice("incident", "any"), "incident")
+    nodes = ("incident", "primary", "any") if check == "alert" else ("incident", "any")
+    node = params.get("node", choice(*nodes), "incident")
     within = params.get("within", parse_bound, None)
     lag = params.get("lag_below", parse_duration, 1.0)
     tolerance = params.get("tolerance", number(0.0, 1.0), 0.0)
     replicas = params.get("replicas", choice("live", "all"), "live")
     above = params.get("above", parse_duration if check == "replication_lag" else number(0.0, 1.0), 1.0)
     reply = params.get("reply", _reply_class) if check in ("error_reply", "reply_gone") else ""
-    if None in (event, node, lag, tolerance, replicas, above, reply):
+    alert = params.get("name", text) if check == "alert" else ""
+    state = params.get("state", choice("pending", "firing", "resolved")) if check == "alert" else ""
+    if None in (event, node, lag, tolerance, replicas, above, reply, alert, state):
         return None
     return Step(
         check=check,
@@ -864,6 +890,8 @@ def _step(cur: Cursor) -> Step | None:
         replicas=str(replicas),
         above=float(above or 0),
         reply=str(reply),
+        alert=str(alert),
+        state=str(state),
     )
 
 

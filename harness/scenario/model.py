@@ -158,6 +158,8 @@ class Step:
     replicas: str = "live"
     above: float = 1.0  # replication_lag: the threshold the lag must cross; memory_above/clients_above: ratio
     reply: str = ""  # error_reply, reply_gone: the error class (BUSY, OOM, MISCONF, ...)
+    alert: str = ""  # alert: the alert's name (RedisDown, ...)
+    state: str = ""  # alert: pending, firing or resolved
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +205,14 @@ class Expectation:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertsSpec:
+    """Run Prometheus and the Redis exporter against the topology with the rules' `for:` shortened."""
+
+    time_scale: float  # every `for:` divided by this (30: 1m -> 2s, 5m -> 10s)
+    scrape_interval: float  # also Prometheus's rule evaluation interval
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     file: Path
     name: str
@@ -213,6 +223,7 @@ class Scenario:
     faults: tuple[FaultSpec, ...]
     runbooks: tuple[Runbook, ...]
     expect: Expectation = field(default_factory=lambda: Expectation(None, None, None))
+    alerts: AlertsSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,191 @@
+"""Real alerting for a drill: Debian's prometheus-redis-exporter and prometheus, on loopback, scraping every
+data node of the topology and evaluating the time-scaled copy of monitoring/redis-alerts.yml.
+
+One exporter serves every node through its multi-target endpoint (/scrape?target=redis://host:port); the
+`instance` label is the node's address, which the alert poller maps back to the node's name.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO, Any
+
+import yaml
+
+from harness.alerting.rules import RULES_FILE, format_prometheus, rule_durations, scaled_rules
+from harness.backends.base import Topology
+from harness.backends.reaper import kill_and_wait, register_pid
+from harness.errors import BackendError
+from harness.run_context import RunContext
+
+HOST = "127.0.0.1"
+INSTALL_HINT = "install prometheus and prometheus-redis-exporter (Debian packages; `make setup` does)"
+READY_TIMEOUT_S = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class AlertingSetup:
+    api: str  # Prometheus's base URL
+    time_scale: float
+    scrape_interval: float
+    durations: dict[str, float]  # alert -> the `for:` the drill runs with, in seconds
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _binary(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise BackendError(
+            f"{name} not found on PATH, and this scenario asks for alerts. Hint: {INSTALL_HINT}"
+        )
+    return found
+
+
+def prometheus_config(targets: list[str], exporter: str, scrape_interval: float) -> dict[str, Any]:
+    interval = format_prometheus(scrape_interval)
+    return {
+        "global": {
+            "scrape_interval": interval,
+            "evaluation_interval": interval,
+            "scrape_timeout": format_prometheus(scrape_interval * 0.8),
+        },
+        "rule_files": ["rules.yml"],
+        "scrape_configs": [
+            {
+                "job_name": "redis",
+                "metrics_path": "/scrape",
+                "static_configs": [{"targets": targets}],
+                "relabel_configs": [
+                    {"source_labels": ["__address__"], "target_label": "__param_target"},
+                    {"source_labels": ["__param_target"], "target_label": "instance"},
+                    {"target_label": "__address__", "replacement": exporter},
+                ],
+            }
+        ],
+    }
+
+
+def _get(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=1) as response:
+        return json.load(response)["data"]
+
+
+def _watching(api: str, targets: int) -> bool:
+    """Every target scraped successfully and every rule group evaluated at least once."""
+    active = _get(f"{api}/api/v1/targets")["activeTargets"]
+    groups = _get(f"{api}/api/v1/rules")["groups"]
+    scraped = len(active) == targets and all(t["health"] == "up" for t in active)
+    evaluated = bool(groups) and all(not g["lastEvaluation"].startswith("0001") for g in groups)
+    return scraped and evaluated
+
+
+class AlertStack:
+    """Starts the exporter and Prometheus for one run; stop() removes them (and is safe to call twice)."""
+
+    def __init__(self, run: RunContext, time_scale: float, scrape_interval: float) -> None:
+        self._run = run
+        self._time_scale = time_scale
+        self._scrape_interval = scrape_interval
+        self._procs: list[subprocess.Popen[bytes]] = []
+        self._logs: list[IO[bytes]] = []
+
+    def start(self, topology: Topology) -> AlertingSetup:
+        exporter_bin, prometheus_bin = _binary("prometheus-redis-exporter"), _binary("prometheus")
+        directory = self._run.work_dir / "prometheus"
+        directory.mkdir()
+        text = scaled_rules(RULES_FILE.read_text(), self._time_scale)
+        (directory / "rules.yml").write_text(text)
+        (self._run.run_dir / "config" / "alert-rules.yml").write_text(text)
+        exporter_port, prometheus_port = _free_port(), _free_port()
+        env = self._run.process_env()
+        if topology.password is not None:
+            env["REDIS_PASSWORD"] = (
+                topology.password.reveal()
+            )  # not argv: /proc/<pid>/cmdline is world-readable
+        self._spawn(
+            "redis-exporter",
+            [exporter_bin, "-web.listen-address", f"{HOST}:{exporter_port}", "-redis.addr", ""],
+            env,
+        )
+        targets = [f"redis://{node.host}:{node.port}" for node in topology.data_nodes]
+        config = prometheus_config(targets, f"{HOST}:{exporter_port}", self._scrape_interval)
+        (directory / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+        (self._run.run_dir / "config" / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+        self._spawn(
+            "prometheus",
+            [
+                prometheus_bin,
+                f"--config.file={directory / 'prometheus.yml'}",
+                f"--storage.tsdb.path={directory / 'data'}",
+                f"--web.listen-address={HOST}:{prometheus_port}",
+                "--log.level=warn",
+            ],
+            self._run.process_env(),
+        )
+        api = f"http://{HOST}:{prometheus_port}"
+        self._wait_ready(f"http://{HOST}:{exporter_port}/metrics", "redis-exporter")
+        self._wait_ready(f"{api}/-/ready", "prometheus")
+        # Ready is not yet watching: wait for every target scraped and the rules evaluated once, so the
+        # drill's clock does not include Prometheus warming up.
+        self._wait_until(
+            lambda: _watching(api, len(targets)), "prometheus to scrape every node and evaluate the rules"
+        )
+        return AlertingSetup(api, self._time_scale, self._scrape_interval, rule_durations(text))
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        log = (self._run.run_dir / "logs" / f"{name}.log").open("ab")
+        self._logs.append(log)
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise BackendError(f"cannot start {name}: {exc}. Hint: {INSTALL_HINT}") from None
+        register_pid(self._run.work_dir, name, proc.pid)
+        self._procs.append(proc)
+
+    def _wait_ready(self, url: str, name: str) -> None:
+        def answers() -> bool:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                return bool(response.status == 200)
+
+        self._wait_until(answers, f"{name} at {url} (see logs/{name}.log)")
+
+    def _wait_until(self, condition: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while True:
+            try:
+                if condition():
+                    return
+            except (urllib.error.URLError, OSError, ValueError, KeyError):
+                pass
+            if time.monotonic() > deadline or any(p.poll() is not None for p in self._procs):
+                raise BackendError(f"waited {READY_TIMEOUT_S:g}s for {what} in {self._run.run_dir}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        kill_and_wait([p.pid for p in self._procs if p.poll() is None])
+        for proc in self._procs:
+            proc.wait()
+        for log in self._logs:
+            log.close()
+        self._procs.clear()
+        self._logs.clear()

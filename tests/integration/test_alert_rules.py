@@ -1,0 +1,77 @@
+"""The alert rules of SEED-FACTS.md, verbatim in monitoring/redis-alerts.yml, unit-tested by promtool at
+their full `for:` durations; the time-scaled copy drills use keeps everything but the durations."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.alerting.rules import scaled_rules
+from harness.backends.reaper import tagged_processes
+from tests.conftest import ROOT, drill, only_run_dir, run_id_of
+
+pytestmark = pytest.mark.integration
+MONITORING = ROOT / "monitoring"
+
+
+def promtool_test(directory: Path) -> subprocess.CompletedProcess[str]:
+    promtool = shutil.which("promtool")
+    assert promtool is not None, "promtool is missing: scripts/install-system-packages.sh installs prometheus"
+    return subprocess.run(
+        [promtool, "test", "rules", "redis-alerts.test.yml"], cwd=directory, capture_output=True, text=True
+    )
+
+
+def test_rules_fire_and_resolve_at_their_full_durations() -> None:
+    result = promtool_test(MONITORING)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+def test_rule_tests_pin_the_durations(tmp_path: Path) -> None:
+    """Halve every `for:` and the same promtool tests fail: they check the durations, not just the exprs."""
+    shutil.copy(MONITORING / "redis-alerts.test.yml", tmp_path)
+    (tmp_path / "redis-alerts.yml").write_text(scaled_rules((MONITORING / "redis-alerts.yml").read_text(), 2))
+    result = promtool_test(tmp_path)
+    assert result.returncode == 1, result.stdout
+    for alert in ("RedisDown", "RedisMemoryHigh", "RedisReplicationBroken", "RedisTooManyConnections"):
+        assert f"alertname: {alert}" in result.stdout + result.stderr, alert
+
+
+def test_scaled_copy_changes_only_the_durations() -> None:
+    original = yaml.safe_load((MONITORING / "redis-alerts.yml").read_text())
+    scaled = yaml.safe_load(scaled_rules((MONITORING / "redis-alerts.yml").read_text(), 30))
+    before = original["groups"][0]["rules"]
+    after = scaled["groups"][0]["rules"]
+    assert [r["for"] for r in after] == ["2s", "10s", "10s", "10s"]
+    assert [{k: v for k, v in r.items() if k != "for"} for r in after] == [
+        {k: v for k, v in r.items() if k != "for"} for r in before
+    ]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "alert", "node"),
+    [
+        ("alert-redis-down.yaml", "RedisDown", "redis-3"),  # the replica seed 7 picks
+        ("alert-replication-broken.yaml", "RedisReplicationBroken", "redis-1"),
+    ],
+)
+def test_alert_goes_pending_fires_and_resolves_in_a_live_prometheus(
+    runs: Path, scenario: str, alert: str, node: str
+) -> None:
+    result = drill("run", str(ROOT / "scenarios" / scenario), "--runs-dir", str(runs), "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    run_dir = only_run_dir(runs)
+    report = json.loads((run_dir / "report.json").read_text())
+    checks = {c["name"]: c for c in report["checks"]}
+    for section, state in (("detect", "pending"), ("detect", "firing"), ("verify", "resolved")):
+        check = checks[f"{section}: alert {alert} {state}"]
+        assert check["status"] == "pass" and f"{alert} for {node} {state}" in check["evidence"], check
+    assert any("divided by" in note for note in report["notes"])
+    # The exporter and Prometheus went with the run.
+    assert [p for p in tagged_processes() if p.run_id == run_id_of(run_dir)] == []

@@ -1,0 +1,120 @@
+"""The error-reply, memory and eviction checks and the procedure verdicts, on hand-made logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness.runbooks.checks import run_check
+from harness.runbooks.history import History
+from harness.runbooks.procedure import procedure_verdicts
+from harness.scenario.durations import Bound
+from harness.scenario.model import Action, Response, Runbook, Step
+
+Record = dict[str, Any]
+FAULT_AT = 3.0
+
+
+def stats(t: float, ok: int, errors: dict[str, int] | None = None) -> Record:
+    failed = sum((errors or {}).values())
+    return {"t": t, "kind": "stats", "ok": ok, "fail": failed, "info": 0, "errors": errors or {}}
+
+
+def busy_log(killed_at: float | None) -> list[Record]:
+    """BUSY from 8.0 s until the kill (or the end at 14 s); the responder's probe sees the same."""
+    log: list[Record] = [{"t": 0.0, "kind": "run"}, {"t": FAULT_AT, "kind": "fault", "node": "redis-1"}]
+    end = 14.0
+    t = 0.5
+    while t <= end:
+        busy = t >= 8.0 and (killed_at is None or t <= killed_at)
+        log.append(stats(t, 0 if busy else 50, {"BUSY": 5} if busy else None))
+        t += 0.5
+    log.append({"t": 8.02, "kind": "probe_reply", "node": "redis-1", "reply": "BUSY"})
+    if killed_at is not None:
+        log.append({"t": killed_at + 0.05, "kind": "probe_reply", "node": "redis-1", "reply": "ok"})
+    return sorted(log, key=lambda r: r["t"])
+
+
+def check(step: Step, log: list[Record]) -> Any:
+    return run_check(step, History(tuple(log)), {}, "rb", "verify")
+
+
+def test_error_reply_is_detected_at_its_first_sight() -> None:
+    verdict = check(Step("error_reply", None, reply="BUSY", within=Bound(6.0)), busy_log(8.4))
+    assert verdict.passed and verdict.measured == 8.0 - FAULT_AT
+
+
+def test_reply_gone_when_writes_succeed_to_the_end() -> None:
+    verdict = check(Step("reply_gone", None, reply="BUSY", within=Bound(7.0)), busy_log(8.4))
+    assert verdict.passed, verdict.evidence
+    assert 8.4 - FAULT_AT <= verdict.measured <= 9.0 - FAULT_AT
+
+
+def test_reply_that_never_stops_is_not_gone() -> None:
+    verdict = check(Step("reply_gone", None, reply="BUSY", within=Bound(7.0)), busy_log(None))
+    assert not verdict.passed
+    assert "until the end of the drill" in verdict.evidence
+
+
+def test_reply_never_seen_cannot_be_gone() -> None:
+    verdict = check(Step("reply_gone", None, reply="OOM", within=Bound(7.0)), busy_log(8.4))
+    assert not verdict.passed and "nothing to recover from" in verdict.evidence
+
+
+def memory_log(used: list[int], evicted: list[int]) -> list[Record]:
+    log: list[Record] = [{"t": 0.0, "kind": "run"}, {"t": FAULT_AT, "kind": "fault", "node": "redis-1"}]
+    for i, (u, e) in enumerate(zip(used, evicted, strict=True)):
+        node = {"role": "master", "used_memory": u, "maxmemory": 100, "evicted_keys": e}
+        log.append({"t": FAULT_AT + 0.25 * (i + 1), "kind": "info", "nodes": {"redis-1": node}})
+    return log
+
+
+def test_memory_above_uses_the_ratio_to_maxmemory() -> None:
+    log = memory_log([50, 80, 95, 99], [0, 0, 0, 7])
+    verdict = check(Step("memory_above", None, above=0.9, within=Bound(5.0)), log)
+    assert verdict.passed and verdict.measured == 0.75
+    assert not check(Step("memory_above", None, above=0.995, within=Bound(5.0)), log).passed
+
+
+def test_evictions_need_evicted_keys_to_grow_after_the_incident() -> None:
+    assert (
+        check(Step("evictions", None, within=Bound(5.0)), memory_log([95] * 4, [3, 3, 3, 9])).measured == 1.0
+    )
+    assert not check(Step("evictions", None, within=Bound(5.0)), memory_log([95] * 4, [3, 3, 3, 3])).passed
+
+
+def test_procedure_verdicts_follow_the_logged_steps() -> None:
+    steps = (Action("remediate", "script-kill", 5), Action("gather", "slowlog", 6))
+    runbook = Runbook(Path("rb.yaml"), "BUSY", (), (), Response("BUSY", 10.0, steps))
+    log = [
+        *busy_log(8.4),
+        {"t": 8.03, "kind": "respond", "runbook": "BUSY", "phase": "triggered", "node": "redis-1"},
+        {
+            "t": 8.05,
+            "kind": "runbook_step",
+            "runbook": "BUSY",
+            "index": 0,
+            "ok": True,
+            "evidence": "SCRIPT KILL: OK",
+        },
+    ]
+    verdicts = {
+        v.name: v for v in procedure_verdicts(runbook, History(tuple(sorted(log, key=lambda r: r["t"]))))
+    }
+    assert verdicts["respond: when BUSY"].passed
+    assert verdicts["respond: remediate script-kill"].passed
+    assert verdicts["respond: remediate script-kill"].evidence == "SCRIPT KILL: OK"
+    assert not verdicts["respond: gather slowlog"].passed  # logged by no one: it never ran
+
+
+def test_procedure_without_its_trigger_fails_every_step() -> None:
+    runbook = Runbook(
+        Path("rb.yaml"), "OOM", (), (), Response("OOM", 10.0, (Action("gather", "info-memory", 3),))
+    )
+    log = [
+        *busy_log(8.4),
+        {"t": 13.0, "kind": "respond", "runbook": "OOM", "phase": "no-trigger", "node": "redis-1"},
+    ]
+    verdicts = procedure_verdicts(runbook, History(tuple(sorted(log, key=lambda r: r["t"]))))
+    assert [v.passed for v in verdicts] == [False, False]
+    assert "never showed OOM" in verdicts[0].evidence
