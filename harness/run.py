@@ -195,12 +195,14 @@ def _drive(
             time.sleep(TICK_S)
         console.close()
         load.stop()
+        faults.stop()  # a KEYS loop or a connection flood would stand in the read-back's way
         console.line(f"{log.now() - began:6.2f}s  load stopped; reading acknowledged writes back")
         read_back(topology, log, keys_to_read(read_log(log.path)))
         time.sleep(SETTLE_S)
     finally:
         console.close()
         load.stop()
+        faults.stop()
         stop.set()
         for thread in observers:
             thread.join(timeout=2)

@@ -31,3 +31,7 @@ class FaultInjector:
             node = self._network.apply(fault)
         if fault.index == self._incident_index:
             self.incident_node = node
+
+    def stop(self) -> None:
+        """End faults that keep acting by themselves (a KEYS loop, held connections)."""
+        self.server.stop()

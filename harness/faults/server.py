@@ -7,10 +7,16 @@
 - misconf: point `dir` at /proc, where no snapshot can be written, and BGSAVE: with
   stop-writes-on-bgsave-error (the default) writes then get MISCONF until a snapshot succeeds again.
   CONFIG SET dir needs `enable-protected-configs yes` in the environment's config.
+- slow-command: create many small keys, then one client runs KEYS * over and over (the P2 latency
+  incident: a command that walks the whole keyspace blocks everyone) until its connection is killed.
+- client-flood: open many idle connections and hold them (a connection leak), until they are killed.
+Threads and sockets of these faults end when their connection is killed or at stop().
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 import time
 from typing import Any
@@ -47,6 +53,8 @@ class ServerFaults:
         self._prefix = key_prefix
         self._original_dirs: dict[str, str] = {}
         self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+        self._sockets: list[socket.socket] = []
 
     def apply(self, fault: ScheduledFault) -> str:
         spec = fault.spec.server
@@ -60,6 +68,12 @@ class ServerFaults:
         elif spec.kind == "oom":
             self._spawn(self._fill, node, spec, fault.index)
             details = {"value_bytes": spec.value_bytes}
+        elif spec.kind == "slow-command":
+            self._fill_keyspace(node, spec)  # before the incident: the fill itself is not the incident
+            self._spawn(self._slow_commands, node, spec, fault.index)
+            details = {"keys": spec.keys, "every": spec.every}
+        elif spec.kind == "client-flood":
+            details = {"connections": self._flood(node, spec)}
         else:
             details = {"dir": self._break_snapshots(node)}
         self._log.append(
@@ -74,6 +88,16 @@ class ServerFaults:
         )
         self._log.flush()
         return name
+
+    def stop(self) -> None:
+        """End what the faults still do (KEYS loops, held connections): the drill is over."""
+        self._stop.set()
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+        self._sockets.clear()
+        for thread in self._threads:
+            thread.join(timeout=2)
 
     def original_dir(self, node: str) -> str | None:
         """Where the node wrote snapshots before misconf moved it: what the remediation puts back."""
@@ -121,6 +145,44 @@ class ServerFaults:
             "fault_end", index=index, action="oom", node=node.name, outcome=outcome, bytes=written
         )
 
+    def _slow_commands(self, node: Node, spec: ServerFaultSpec, index: int) -> None:
+        runs, outcome = 0, "drill ended"
+        try:
+            with self._client(node, 10.0) as client:
+                client.client_setname("drill-slow-command")
+                while not self._stop.wait(spec.every):
+                    client.keys("*")
+                    runs += 1
+        except redis.RedisError as exc:
+            outcome = f"{type(exc).__name__}: {str(exc)[:120]}"
+        self._log.append(
+            "fault_end", index=index, action="slow-command", node=node.name, outcome=outcome, runs=runs
+        )
+
+    def _fill_keyspace(self, node: Node, spec: ServerFaultSpec) -> None:
+        try:
+            with self._client(node, 10.0) as client:
+                for start in range(0, spec.keys, 10_000):
+                    end = min(start + 10_000, spec.keys)
+                    client.mset({f"{self._prefix}:keyspace:{i}": "v" for i in range(start, end)})
+        except redis.RedisError as exc:
+            raise FaultError(f"slow-command on {node.name}: filling the keyspace failed: {exc}") from None
+
+    def _flood(self, node: Node, spec: ServerFaultSpec) -> int:
+        """Open the connections (each sends one PING, so it counts as a client) and keep them open."""
+        password = self._topology.password_for(node)
+        opened = 0
+        for _ in range(spec.connections):
+            try:
+                sock = socket.create_connection((node.host, node.port), timeout=2)
+                hello = _resp("AUTH", password) if password else b""
+                sock.sendall(hello + _resp("PING"))
+            except OSError:
+                break  # maxclients reached, or the node is gone: the flood is as big as it gets
+            self._sockets.append(sock)
+            opened += 1
+        return opened
+
     def _break_snapshots(self, node: Node) -> str:
         try:
             with self._client(node, 2.0) as client:
@@ -141,3 +203,11 @@ class ServerFaults:
             raise FaultError(f"misconf on {node.name}: {type(exc).__name__}: {exc}") from None
         self._original_dirs[node.name] = original
         return original
+
+
+def _resp(*words: str) -> bytes:
+    parts = [f"*{len(words)}\r\n".encode()]
+    for word in words:
+        data = word.encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(parts)

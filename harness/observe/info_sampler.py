@@ -50,7 +50,7 @@ def summarize(info: dict[str, Any], topology: Topology) -> dict[str, Any]:
     return out
 
 
-METRICS = ("used_memory", "maxmemory", "evicted_keys", "connected_clients")
+METRICS = ("used_memory", "maxmemory", "evicted_keys", "connected_clients", "maxclients")
 
 
 def sample_info(topology: Topology, log: ObservationLog, stop: threading.Event) -> None:

@@ -206,6 +206,27 @@ def _restart_node(ctx: ActionContext) -> Outcome:
     return True, f"{ctx.node.name} restarted"
 
 
+# SEED-FACTS P2: KEYS -> SCAN, SMEMBERS -> SSCAN, HGETALL -> HMGET
+SLOW_COMMANDS = ("keys", "smembers", "hgetall")
+IDLE_S = 2
+
+
+def _kill_clients(ctx: ActionContext, wanted: Callable[[dict[str, Any]], bool], what: str) -> Outcome:
+    with _client(ctx, 5.0) as client:
+        me = client.client_id()
+        victims = [c for c in client.client_list() if int(c["id"]) != me and wanted(c)]
+        pipe = client.pipeline(transaction=False)
+        for victim in victims:
+            pipe.client_kill_filter(_id=int(victim["id"]))
+        pipe.execute(raise_on_error=False)
+    return True, f"CLIENT KILL of {len(victims)} {what}"
+
+
+def _ordinary(entry: dict[str, Any]) -> bool:
+    """Not a replica (S), a primary link (M) or a subscriber such as Sentinel's hello channel (P)."""
+    return not set(str(entry.get("flags", ""))) & set("SMP")
+
+
 ACTIONS: dict[str, Act] = {
     "slowlog": _slowlog,
     "info-memory": _info(
@@ -229,4 +250,12 @@ ACTIONS: dict[str, Act] = {
     "set-maxmemory-policy": _set_policy,
     "restore-snapshot-dir": _restore_snapshot_dir,
     "restart-node": _restart_node,
+    "kill-slow-clients": lambda ctx: _kill_clients(
+        ctx,
+        lambda c: _ordinary(c) and c.get("cmd") in SLOW_COMMANDS,
+        "client(s) running " + "/".join(SLOW_COMMANDS),
+    ),
+    "kill-idle-clients": lambda ctx: _kill_clients(
+        ctx, lambda c: _ordinary(c) and int(c.get("idle", 0)) >= IDLE_S, f"client(s) idle {IDLE_S}s or more"
+    ),
 }

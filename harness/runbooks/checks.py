@@ -295,6 +295,65 @@ def alert(step: Step, history: History, incident: Record, judge: Judge) -> Verdi
     return judge(float(record["t"]), f"Prometheus: {step.alert}{who} {step.state} at {record['t']:.3f}s")
 
 
+def _slowest(history: History, since: float) -> list[tuple[float, int]]:
+    """(time, p99 µs of the slowest workload) per load interval after `since`."""
+    by_t: dict[float, int] = {}
+    for s in history.of("stats"):
+        if s["t"] >= since and s.get("ok", 0) > 0:
+            by_t[float(s["t"])] = max(by_t.get(float(s["t"]), 0), int(s.get("p99_us", 0)))
+    return sorted(by_t.items())
+
+
+def latency_above(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
+    """The load's p99 latency crosses a bound (P2 High latency): `above` in seconds."""
+    for t, p99 in _slowest(history, float(incident["t"])):
+        if p99 > step.above * 1e6:
+            return judge(
+                t, f"load p99 {p99 / 1000:.1f} ms > {step.above * 1000:g} ms in the interval ending {t:.2f}s"
+            )
+    return judge(None, f"the load's p99 never exceeded {step.above * 1000:g} ms after the incident")
+
+
+def latency_below(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
+    """The load's p99 is back under the bound and stays there to the end (`above` is the bound)."""
+    points = _slowest(history, float(incident["t"]))
+    slow = [t for t, p99 in points if p99 > step.above * 1e6]
+    if not points or (slow and slow[-1] == points[-1][0]):
+        return judge(None, f"p99 above {step.above * 1000:g} ms until the load ended")
+    since = next(t for t, _ in points if t > slow[-1]) if slow else float(incident["t"])
+    return judge(since, f"p99 under {step.above * 1000:g} ms in every interval from {since:.2f}s to the end")
+
+
+def _client_ratios(history: History, since: float) -> list[tuple[float, str, float]]:
+    out = []
+    for round_ in history.of("info"):
+        if round_["t"] < since:
+            continue
+        for name, node in round_["nodes"].items():
+            used, limit = node.get("connected_clients"), node.get("maxclients")
+            if used is not None and limit:
+                out.append((float(round_["t"]), name, used / limit))
+    return out
+
+
+def clients_above(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
+    """connected_clients / maxclients crosses a ratio (SEED-FACTS: warning 0.8, critical 0.95)."""
+    for t, name, ratio in _client_ratios(history, float(incident["t"])):
+        if ratio > step.above:
+            return judge(t, f"{name} at {ratio:.0%} of maxclients (> {step.above:.0%})")
+    return judge(None, f"no node's clients crossed {step.above:.0%} of maxclients after the incident")
+
+
+def clients_below(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
+    """Every node's connected_clients / maxclients is back under the ratio and stays there."""
+    ratios = _client_ratios(history, float(incident["t"]))
+    over = [t for t, _, ratio in ratios if ratio > step.above]
+    if not ratios or (over and over[-1] == ratios[-1][0]):
+        return judge(None, f"clients above {step.above:.0%} of maxclients until the end")
+    since = next(t for t, _, _ in ratios if t > over[-1]) if over else float(incident["t"])
+    return judge(since, f"every node under {step.above:.0%} of maxclients from {since:.2f}s to the end")
+
+
 CHECKS: dict[str, Check] = {
     "sentinel_event": sentinel_event,
     "writable": writable,
@@ -306,4 +365,8 @@ CHECKS: dict[str, Check] = {
     "memory_above": memory_above,
     "evictions": evictions,
     "alert": alert,
+    "latency_above": latency_above,
+    "latency_below": latency_below,
+    "clients_above": clients_above,
+    "clients_below": clients_below,
 }

@@ -5,6 +5,7 @@ its answer, so detection and recovery of an error reply are measured precisely, 
 from __future__ import annotations
 
 import threading
+import time
 
 import redis
 
@@ -52,36 +53,50 @@ class Responder:
         for runbook in self._runbooks:
             respond = runbook.respond
             assert respond is not None
-            deadline = incident_t + respond.within
-            while not self._triggered(node, respond):
-                if self._log.now() > deadline or stop.wait(PROBE_INTERVAL_S):
-                    self._log.append(
-                        "respond", runbook=runbook.name, phase="no-trigger", trigger=respond.trigger
-                    )
-                    break
-            else:
-                self._log.append(
-                    "respond",
-                    runbook=runbook.name,
-                    phase="triggered",
-                    trigger=respond.trigger,
-                    node=node.name,
-                )
-                for index, action in enumerate(respond.steps):
-                    self._step(runbook, index, action, node, stop)
+            if not self._wait_for_trigger(node, respond, incident_t + respond.within, stop):
+                self._log.append("respond", runbook=runbook.name, phase="no-trigger", trigger=respond.trigger)
+                continue
+            self._log.append(
+                "respond", runbook=runbook.name, phase="triggered", trigger=respond.trigger, node=node.name
+            )
+            for index, action in enumerate(respond.steps):
+                self._step(runbook, index, action, node, stop)
         while not stop.wait(PROBE_INTERVAL_S):
             self.probe(node)
 
+    def _wait_for_trigger(
+        self, node: Node, respond: Response, deadline: float, stop: threading.Event
+    ) -> bool:
+        """True once the trigger has held for respond.hold; False at the deadline or the drill's end."""
+        since: float | None = None  # when the condition started to hold
+        while True:
+            if not self._triggered(node, respond):
+                since = None
+            elif since is None:
+                since = self._log.now()
+            if since is not None and self._log.now() - since >= respond.hold:
+                return True
+            if self._log.now() > deadline or stop.wait(PROBE_INTERVAL_S):
+                return False
+
     def _triggered(self, node: Node, respond: Response) -> bool:
-        if respond.reply:
+        if respond.kind == "reply":
             return self.probe(node) == respond.reply
+        if respond.kind == "latency_above":
+            started = time.monotonic()
+            return self.probe(node) == "ok" and time.monotonic() - started > respond.threshold
+        section, used_field, limit_field = (
+            ("memory", "used_memory", "maxmemory")
+            if respond.kind == "memory_above"
+            else ("clients", "connected_clients", "maxclients")
+        )
         try:
             with probe_client(node, PROBE_TIMEOUT_S, self._topology.password_for(node)) as client:
-                memory = client.info("memory")
+                info = client.info(section)
         except redis.RedisError:
             return False
-        used, limit = int(memory.get("used_memory", 0)), int(memory.get("maxmemory", 0))
-        return limit > 0 and used / limit > respond.memory_above
+        used, limit = int(info.get(used_field, 0)), int(info.get(limit_field, 0))
+        return limit > 0 and used / limit > respond.threshold
 
     def probe(self, node: Node) -> str:
         """One write to the node; its answer class ("ok", "BUSY", "OOM", "timeout", ...) is logged when it

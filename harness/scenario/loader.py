@@ -104,6 +104,10 @@ CHECKS = (
     "memory_above",
     "evictions",
     "alert",
+    "latency_above",
+    "latency_below",
+    "clients_above",
+    "clients_below",
 )
 # How much later than down-after-milliseconds detection may come when a scenario asks for "from_config".
 DETECTION_SLACK_S = 1.0
@@ -559,8 +563,8 @@ def _error_classes(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-ACTIONS = ("kill", "restart", "network", "heal", "long-script", "oom", "misconf")
-SERVER_FAULTS = ("long-script", "oom", "misconf")
+SERVER_FAULTS = ("long-script", "oom", "misconf", "slow-command", "client-flood")
+ACTIONS = ("kill", "restart", "network", "heal", *SERVER_FAULTS)
 
 
 def _fault(cur: Cursor) -> FaultSpec | None:
@@ -608,6 +612,8 @@ _SERVER_FAULT_PARAMS = {
     "long-script": ("node", "duration", "writes"),
     "oom": ("node", "value_bytes"),
     "misconf": ("node",),
+    "slow-command": ("node", "keys", "every"),
+    "client-flood": ("node", "connections"),
 }
 
 
@@ -621,9 +627,20 @@ def _server_fault(cur: Cursor, kind: str) -> tuple[str, ServerFaultSpec] | None:
     seconds = cur.get("duration", parse_duration, 30.0)
     writes = cur.get("writes", boolean, False)
     value_bytes = cur.get("value_bytes", integer(1, 16 * 1024 * 1024), 65536)
-    if None in (node, seconds, writes, value_bytes):
+    keys = cur.get("keys", integer(1, 10_000_000), 200_000)
+    every = cur.get("every", parse_duration, 0.2)
+    connections = cur.get("connections", integer(1, 15_000), 1100)
+    if None in (node, seconds, writes, value_bytes, keys, every, connections):
         return None
-    spec = ServerFaultSpec(kind, float(seconds or 0), bool(writes), int(value_bytes or 0))  # type: ignore[arg-type]
+    spec = ServerFaultSpec(
+        kind,  # type: ignore[arg-type]
+        float(seconds or 0),
+        bool(writes),
+        int(value_bytes or 0),
+        int(keys or 0),
+        float(every or 0),
+        int(connections or 0),
+    )
     return str(node), spec
 
 
@@ -844,6 +861,10 @@ _STEP_PARAMS = {
     "memory_above": ("above", "within"),
     "evictions": ("within",),
     "alert": ("name", "state", "node", "within"),
+    "latency_above": ("above", "within"),
+    "latency_below": ("above", "within"),
+    "clients_above": ("above", "within"),
+    "clients_below": ("above", "within"),
 }
 
 
@@ -873,7 +894,8 @@ def _step(cur: Cursor) -> Step | None:
     lag = params.get("lag_below", parse_duration, 1.0)
     tolerance = params.get("tolerance", number(0.0, 1.0), 0.0)
     replicas = params.get("replicas", choice("live", "all"), "live")
-    above = params.get("above", parse_duration if check == "replication_lag" else number(0.0, 1.0), 1.0)
+    durations = ("replication_lag", "latency_above", "latency_below")
+    above = params.get("above", parse_duration if check in durations else number(0.0, 1.0), 1.0)
     reply = params.get("reply", _reply_class) if check in ("error_reply", "reply_gone") else ""
     alert = params.get("name", text) if check == "alert" else ""
     state = params.get("state", choice("pending", "firing", "resolved")) if check == "alert" else ""
@@ -911,21 +933,31 @@ def _response(cur: Cursor) -> Response | None:
     if "when" not in cur.value:
         cur.error("required field is missing", "when")
         return None
-    if not when.mapping(("reply", "memory_above", "within"), "respond.when settings"):
+    kinds = ("reply", "memory_above", "clients_above", "latency_above")
+    if not when.mapping((*kinds, "for", "within"), "respond.when settings"):
         return None
-    if ("reply" in when.value) == ("memory_above" in when.value):
-        when.error("give exactly one of reply, memory_above")
+    given = [k for k in kinds if k in when.value]
+    if len(given) != 1:
+        when.error(f"give exactly one of {', '.join(kinds)}")
         return None
-    reply = when.get("reply", _reply_class, "")
-    memory = when.get("memory_above", number(0.0, 1.0), 0.0)
+    kind = given[0]
+    parse: Callable[[Any], Any] = {
+        "reply": _reply_class,
+        "latency_above": parse_duration,
+    }.get(kind, number(0.0, 1.0))
+    value = when.get(kind, parse)
+    hold = when.get("for", parse_duration, 0.0)
     within = when.get("within", parse_duration, 15.0)
     if "steps" not in cur.value:
         cur.error("required field is missing", "steps")
         return None
     steps = [_action(c) for c in cur.child("steps").items()]
-    if reply is None or memory is None or within is None or None in steps:
+    if value is None or hold is None or within is None or None in steps:
         return None
-    return Response(str(reply), float(within), tuple(s for s in steps if s is not None), float(memory))
+    chosen = tuple(s for s in steps if s is not None)
+    if kind == "reply":
+        return Response("reply", float(within), chosen, reply=str(value), hold=float(hold))
+    return Response(kind, float(within), chosen, threshold=float(value), hold=float(hold))  # type: ignore[arg-type]
 
 
 def _action(cur: Cursor) -> Action | None:

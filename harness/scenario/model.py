@@ -101,8 +101,10 @@ class LoadSpec:
         return sum(w.users for w in self.workloads)
 
 
-FaultAction = Literal["kill", "restart", "network", "heal", "long-script", "oom", "misconf"]
-ServerFaultKind = Literal["long-script", "oom", "misconf"]
+FaultAction = Literal[
+    "kill", "restart", "network", "heal", "long-script", "oom", "misconf", "slow-command", "client-flood"
+]
+ServerFaultKind = Literal["long-script", "oom", "misconf", "slow-command", "client-flood"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,9 @@ class ServerFaultSpec:
     seconds: float = 30.0  # long-script: how long the Lua loop runs unless it is killed
     writes: bool = False  # long-script: write before looping, so SCRIPT KILL answers UNKILLABLE
     value_bytes: int = 65536  # oom: size of each filler value
+    keys: int = 200_000  # slow-command: keys created first, so KEYS * has something to walk
+    every: float = 0.2  # slow-command: seconds between two KEYS *
+    connections: int = 1100  # client-flood: idle connections opened and held
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,19 +178,30 @@ class Action:
     argument: str = ""  # set-maxmemory-policy: the policy
 
 
+TriggerKind = Literal["reply", "memory_above", "clients_above", "latency_above"]
+
+
 @dataclass(frozen=True, slots=True)
 class Response:
-    """When the procedure starts (a probe of the incident node gets `reply`, or its used memory crosses
-    `memory_above` of maxmemory) and its steps, in order."""
+    """When the procedure starts, and its steps in order. The trigger is watched on the incident's node:
+    reply (a probe write gets this error reply), memory_above / clients_above (used_memory / maxmemory,
+    connected_clients / maxclients cross a ratio), latency_above (a probe write takes longer, seconds)."""
 
-    reply: str  # "" when the trigger is memory
+    kind: TriggerKind
     within: float  # give up waiting for the trigger after this long from the incident
     steps: tuple[Action, ...]
-    memory_above: float = 0.0
+    reply: str = ""
+    threshold: float = 0.0
+    hold: float = 0.0  # the trigger must hold this long (like an alert's for:) before the procedure starts
 
     @property
     def trigger(self) -> str:
-        return self.reply or f"memory above {self.memory_above:.0%}"
+        if self.kind == "reply":
+            return self.reply
+        if self.kind == "latency_above":
+            return f"a write slower than {self.threshold * 1000:g}ms"
+        what = "memory" if self.kind == "memory_above" else "clients"
+        return f"{what} above {self.threshold:.0%}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,8 @@ REMEDIATIONS = {
     "set-maxmemory-policy": "CONFIG SET maxmemory-policy <argument>",
     "restore-snapshot-dir": "CONFIG SET dir back to the node's data directory, then BGSAVE",
     "restart-node": "restart the node's process or container",
+    "kill-slow-clients": "CLIENT KILL of clients whose last command walks a keyspace (KEYS, SMEMBERS ...)",
+    "kill-idle-clients": "CLIENT KILL of ordinary clients idle 2 s or more (not replicas or Sentinel links)",
 }
 
 NEEDS_ARGUMENT = {"set-maxmemory-policy": "an eviction policy such as allkeys-lru"}

@@ -85,7 +85,7 @@ def test_evictions_need_evicted_keys_to_grow_after_the_incident() -> None:
 
 def test_procedure_verdicts_follow_the_logged_steps() -> None:
     steps = (Action("remediate", "script-kill", 5), Action("gather", "slowlog", 6))
-    runbook = Runbook(Path("rb.yaml"), "BUSY", (), (), Response("BUSY", 10.0, steps))
+    runbook = Runbook(Path("rb.yaml"), "BUSY", (), (), Response("reply", 10.0, steps, reply="BUSY"))
     log = [
         *busy_log(8.4),
         {"t": 8.03, "kind": "respond", "runbook": "BUSY", "phase": "triggered", "node": "redis-1"},
@@ -109,7 +109,11 @@ def test_procedure_verdicts_follow_the_logged_steps() -> None:
 
 def test_procedure_without_its_trigger_fails_every_step() -> None:
     runbook = Runbook(
-        Path("rb.yaml"), "OOM", (), (), Response("OOM", 10.0, (Action("gather", "info-memory", 3),))
+        Path("rb.yaml"),
+        "OOM",
+        (),
+        (),
+        Response("reply", 10.0, (Action("gather", "info-memory", 3),), reply="OOM"),
     )
     log = [
         *busy_log(8.4),
