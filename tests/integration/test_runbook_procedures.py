@@ -47,6 +47,11 @@ def without_step(tmp_path: Path, scenario: str, runbook: str, step: str) -> Path
         ("oom.yaml", {"respond: remediate set-maxmemory-policy volatile-lru": "(was noeviction)"}),
         ("oom-eviction.yaml", {"verify: evictions": "evicted_keys 0 ->"}),
         ("misconf.yaml", {"respond: gather info-persistence": "rdb_last_bgsave_status=err"}),
+        (
+            "slow-command.yaml",
+            {"respond: remediate kill-slow-clients": "CLIENT KILL of 1 client(s) running keys"},
+        ),
+        ("client-flood.yaml", {"respond: remediate kill-idle-clients": "CLIENT KILL of 1100 client(s)"}),
     ],
 )
 def test_server_fault_drills_pass_with_their_procedure(
