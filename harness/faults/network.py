@@ -62,7 +62,7 @@ class NetworkFaults:
             incident=spec.incident,
         )
         self._log.flush()
-        return link.node
+        return link.replica or link.node  # a replication link's incident is its replica
 
     def resolve(self, selector: str, seed: int) -> str:
         """The proxy link a selector names, choosing "primary"/"replica" from the topology as it is now."""

@@ -10,6 +10,10 @@
 - slow-command: create many small keys, then one client runs KEYS * over and over (the P2 latency
   incident: a command that walks the whole keyspace blocks everyone) until its connection is killed.
 - client-flood: open many idle connections and hold them (a connection leak), until they are killed.
+- loading: create many keys, then restart the node: it saves on shutdown (the environment needs a save
+  point) and answers LOADING while it reads the snapshot back.
+- switchover: SENTINEL FAILOVER, a planned switch of primary. Redis keeps the old primary's client
+  connections open when it is demoted, so a client pinned to it gets READONLY.
 Threads and sockets of these faults end when their connection is killed or at stop().
 """
 
@@ -74,6 +78,12 @@ class ServerFaults:
             details = {"keys": spec.keys, "every": spec.every}
         elif spec.kind == "client-flood":
             details = {"connections": self._flood(node, spec)}
+        elif spec.kind == "loading":
+            self._fill_keyspace(node, spec)
+            self._backend.restart(name)
+            details = {"keys": spec.keys}
+        elif spec.kind == "switchover":
+            details = {"sentinel": self._switchover()}
         else:
             details = {"dir": self._break_snapshots(node)}
         self._log.append(
@@ -159,6 +169,18 @@ class ServerFaults:
             "fault_end", index=index, action="slow-command", node=node.name, outcome=outcome, runs=runs
         )
 
+    def _switchover(self) -> str:
+        for sentinel in self._topology.sentinels:
+            try:
+                with probe_client(sentinel, timeout=2.0) as client:
+                    client.execute_command("SENTINEL", "FAILOVER", self._topology.master_name)
+                return sentinel.name
+            except redis.ConnectionError:
+                continue
+            except redis.ResponseError as exc:
+                raise FaultError(f"SENTINEL FAILOVER on {sentinel.name}: {exc}") from None
+        raise FaultError("switchover: no Sentinel answered")
+
     def _fill_keyspace(self, node: Node, spec: ServerFaultSpec) -> None:
         try:
             with self._client(node, 10.0) as client:
@@ -166,7 +188,7 @@ class ServerFaults:
                     end = min(start + 10_000, spec.keys)
                     client.mset({f"{self._prefix}:keyspace:{i}": "v" for i in range(start, end)})
         except redis.RedisError as exc:
-            raise FaultError(f"slow-command on {node.name}: filling the keyspace failed: {exc}") from None
+            raise FaultError(f"{spec.kind} on {node.name}: filling the keyspace failed: {exc}") from None
 
     def _flood(self, node: Node, spec: ServerFaultSpec) -> int:
         """Open the connections (each sends one PING, so it counts as a client) and keep them open."""

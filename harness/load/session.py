@@ -46,7 +46,12 @@ class PrimarySession:
         conn = self.connection()
         self._since = time.monotonic()
         try:
-            return conn.call(payload, count)
+            replies = conn.call(payload, count)
+            if any(isinstance(r, ReplyError) and str(r).startswith("READONLY") for r in replies):
+                # This node was demoted under us (a switchover keeps client connections open): route the
+                # next call to the current primary, as the error's prescribed recovery says. Not a retry.
+                self.drop()
+            return replies
         except OSError as exc:
             self.drop()
             if self._expired:

@@ -32,6 +32,7 @@ class ActionContext:
     node: Node  # the incident's node
     argument: str
     stop: threading.Event  # set when the drill ends: nothing may be started after it
+    reroute: Callable[[str], None]  # point the responder's pinned client at another node
 
 
 Outcome = tuple[bool, str]
@@ -198,6 +199,16 @@ def _wait_answering(ctx: ActionContext, timeout: float = 10.0) -> None:
             time.sleep(0.05)
 
 
+def _route_to_primary(ctx: ActionContext) -> Outcome:
+    primary = current_primary(ctx.topology)
+    ctx.reroute(primary)
+    node = ctx.topology.node(primary)
+    return (
+        True,
+        f"Sentinel names {primary} ({node.client_address[0]}:{node.client_address[1]}); writes go there now",
+    )
+
+
 def _restart_node(ctx: ActionContext) -> Outcome:
     if ctx.stop.is_set():
         return False, "the drill ended before the restart"
@@ -235,7 +246,18 @@ ACTIONS: dict[str, Act] = {
     "info-clients": _info("clients", ("connected_clients", "blocked_clients", "maxclients")),
     "info-persistence": _info(
         "persistence",
-        ("rdb_last_bgsave_status", "rdb_bgsave_in_progress", "aof_enabled", "aof_last_write_status"),
+        (
+            "loading",
+            "loading_loaded_perc",
+            "loading_eta_seconds",
+            "rdb_last_bgsave_status",
+            "rdb_bgsave_in_progress",
+            "aof_enabled",
+            "aof_last_write_status",
+        ),
+    ),
+    "info-replication": _info(
+        "replication", ("role", "master_host", "master_link_status", "master_link_down_since_seconds")
     ),
     "info-stats": _info(
         "stats", ("evicted_keys", "keyspace_hits", "keyspace_misses", "rejected_connections")
@@ -250,6 +272,7 @@ ACTIONS: dict[str, Act] = {
     "set-maxmemory-policy": _set_policy,
     "restore-snapshot-dir": _restore_snapshot_dir,
     "restart-node": _restart_node,
+    "route-to-primary": _route_to_primary,
     "kill-slow-clients": lambda ctx: _kill_clients(
         ctx,
         lambda c: _ordinary(c) and c.get("cmd") in SLOW_COMMANDS,

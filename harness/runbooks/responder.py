@@ -39,6 +39,8 @@ class Responder:
         self._faults = faults
         self._key = f"{key_prefix}:responder-probe"
         self._last_reply: str | None = None
+        self._pinned: Node | None = None  # the node the probe talks to: the incident's, until rerouted
+        self._read = False  # probe with GET (a replica answers any write with READONLY) instead of SET
 
     @property
     def needed(self) -> bool:
@@ -48,11 +50,12 @@ class Responder:
         while self._faults.incident_node is None:
             if stop.wait(PROBE_INTERVAL_S):
                 return
-        node = self._topology.node(self._faults.incident_node)
+        node = self._pinned = self._topology.node(self._faults.incident_node)
         incident_t = self._log.now()
         for runbook in self._runbooks:
             respond = runbook.respond
             assert respond is not None
+            self._read = respond.probe == "read"
             if not self._wait_for_trigger(node, respond, incident_t + respond.within, stop):
                 self._log.append("respond", runbook=runbook.name, phase="no-trigger", trigger=respond.trigger)
                 continue
@@ -62,7 +65,12 @@ class Responder:
             for index, action in enumerate(respond.steps):
                 self._step(runbook, index, action, node, stop)
         while not stop.wait(PROBE_INTERVAL_S):
-            self.probe(node)
+            self.probe(self._pinned)
+
+    def _reroute(self, name: str) -> None:
+        """The pinned client (the probe) now talks to another node: what route-to-primary does."""
+        self._pinned = self._topology.node(name)
+        self._log.append("probe_target", node=name)
 
     def _wait_for_trigger(
         self, node: Node, respond: Response, deadline: float, stop: threading.Event
@@ -103,7 +111,10 @@ class Responder:
         changes."""
         try:
             with probe_client(node, PROBE_TIMEOUT_S, self._topology.password_for(node)) as client:
-                client.set(self._key, "1")
+                if self._read:
+                    client.get(self._key)
+                else:
+                    client.set(self._key, "1")
             reply = "ok"
         except redis.RedisError as exc:
             reply = classify(exc).error
@@ -122,7 +133,7 @@ class Responder:
                 )
                 return
         context = ActionContext(
-            self._topology, self._backend, self._faults.server, node, action.argument, stop
+            self._topology, self._backend, self._faults.server, node, action.argument, stop, self._reroute
         )
         try:
             ok, evidence = ACTIONS[action.name](context)

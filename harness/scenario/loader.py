@@ -563,7 +563,7 @@ def _error_classes(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-SERVER_FAULTS = ("long-script", "oom", "misconf", "slow-command", "client-flood")
+SERVER_FAULTS = ("long-script", "oom", "misconf", "slow-command", "client-flood", "loading", "switchover")
 ACTIONS = ("kill", "restart", "network", "heal", *SERVER_FAULTS)
 
 
@@ -614,6 +614,8 @@ _SERVER_FAULT_PARAMS = {
     "misconf": ("node",),
     "slow-command": ("node", "keys", "every"),
     "client-flood": ("node", "connections"),
+    "loading": ("node", "keys"),
+    "switchover": (),
 }
 
 
@@ -934,7 +936,7 @@ def _response(cur: Cursor) -> Response | None:
         cur.error("required field is missing", "when")
         return None
     kinds = ("reply", "memory_above", "clients_above", "latency_above")
-    if not when.mapping((*kinds, "for", "within"), "respond.when settings"):
+    if not when.mapping((*kinds, "for", "probe", "within"), "respond.when settings"):
         return None
     given = [k for k in kinds if k in when.value]
     if len(given) != 1:
@@ -947,17 +949,18 @@ def _response(cur: Cursor) -> Response | None:
     }.get(kind, number(0.0, 1.0))
     value = when.get(kind, parse)
     hold = when.get("for", parse_duration, 0.0)
+    probe = when.get("probe", choice("write", "read"), "write")
     within = when.get("within", parse_duration, 15.0)
     if "steps" not in cur.value:
         cur.error("required field is missing", "steps")
         return None
     steps = [_action(c) for c in cur.child("steps").items()]
-    if value is None or hold is None or within is None or None in steps:
+    if value is None or hold is None or probe is None or within is None or None in steps:
         return None
     chosen = tuple(s for s in steps if s is not None)
     if kind == "reply":
-        return Response("reply", float(within), chosen, reply=str(value), hold=float(hold))
-    return Response(kind, float(within), chosen, threshold=float(value), hold=float(hold))  # type: ignore[arg-type]
+        return Response("reply", float(within), chosen, reply=str(value), hold=float(hold), probe=probe)  # type: ignore[arg-type]
+    return Response(kind, float(within), chosen, threshold=float(value), hold=float(hold), probe=probe)  # type: ignore[arg-type]
 
 
 def _action(cur: Cursor) -> Action | None:

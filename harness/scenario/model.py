@@ -102,9 +102,21 @@ class LoadSpec:
 
 
 FaultAction = Literal[
-    "kill", "restart", "network", "heal", "long-script", "oom", "misconf", "slow-command", "client-flood"
+    "kill",
+    "restart",
+    "network",
+    "heal",
+    "long-script",
+    "oom",
+    "misconf",
+    "slow-command",
+    "client-flood",
+    "loading",
+    "switchover",
 ]
-ServerFaultKind = Literal["long-script", "oom", "misconf", "slow-command", "client-flood"]
+ServerFaultKind = Literal[
+    "long-script", "oom", "misconf", "slow-command", "client-flood", "loading", "switchover"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +127,7 @@ class ServerFaultSpec:
     seconds: float = 30.0  # long-script: how long the Lua loop runs unless it is killed
     writes: bool = False  # long-script: write before looping, so SCRIPT KILL answers UNKILLABLE
     value_bytes: int = 65536  # oom: size of each filler value
-    keys: int = 200_000  # slow-command: keys created first, so KEYS * has something to walk
+    keys: int = 200_000  # slow-command, loading: keys created first (KEYS * walks them; a restart loads them)
     every: float = 0.2  # slow-command: seconds between two KEYS *
     connections: int = 1100  # client-flood: idle connections opened and held
 
@@ -193,6 +205,7 @@ class Response:
     reply: str = ""
     threshold: float = 0.0
     hold: float = 0.0  # the trigger must hold this long (like an alert's for:) before the procedure starts
+    probe: Literal["write", "read"] = "write"  # what the probe sends: a replica answers writes with READONLY
 
     @property
     def trigger(self) -> str:

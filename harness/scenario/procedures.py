@@ -9,6 +9,7 @@ GATHERERS = {
     "info-clients": "INFO clients",
     "info-persistence": "INFO persistence",
     "info-stats": "INFO stats (evicted_keys, hits and misses)",
+    "info-replication": "INFO replication (role, primary link, offsets)",
     "client-list": "CLIENT LIST",
     "memory-doctor": "MEMORY DOCTOR",
     "latency-doctor": "LATENCY DOCTOR",
@@ -24,6 +25,7 @@ REMEDIATIONS = {
     "set-maxmemory-policy": "CONFIG SET maxmemory-policy <argument>",
     "restore-snapshot-dir": "CONFIG SET dir back to the node's data directory, then BGSAVE",
     "restart-node": "restart the node's process or container",
+    "route-to-primary": "ask Sentinel for the current primary and send the pinned client's writes there",
     "kill-slow-clients": "CLIENT KILL of clients whose last command walks a keyspace (KEYS, SMEMBERS ...)",
     "kill-idle-clients": "CLIENT KILL of ordinary clients idle 2 s or more (not replicas or Sentinel links)",
 }

@@ -52,6 +52,9 @@ def without_step(tmp_path: Path, scenario: str, runbook: str, step: str) -> Path
             {"respond: remediate kill-slow-clients": "CLIENT KILL of 1 client(s) running keys"},
         ),
         ("client-flood.yaml", {"respond: remediate kill-idle-clients": "CLIENT KILL of 1100 client(s)"}),
+        ("loading.yaml", {"detect: error_reply LOADING": "first LOADING reply"}),
+        ("demoted-primary.yaml", {"respond: gather info-replication": "role=slave"}),
+        ("stale-replica.yaml", {"respond: gather info-replication": "master_link_status=down"}),
     ],
 )
 def test_server_fault_drills_pass_with_their_procedure(
