@@ -10,11 +10,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import redis
 
 from harness.backends.base import Backend, Node, Topology
+from harness.backends.readiness import tail
 from harness.errors import BackendError, FaultError
 from harness.faults.process import current_primary
 from harness.faults.server import ServerFaults
@@ -209,6 +211,38 @@ def _route_to_primary(ctx: ActionContext) -> Outcome:
     )
 
 
+def _process_status(ctx: ActionContext) -> Outcome:
+    running = ctx.backend.is_running(ctx.node.name)
+    return True, f"{ctx.node.name}: {'running' if running else 'not running'}"
+
+
+def _node_log(ctx: ActionContext) -> Outcome:
+    lines = tail(ctx.backend.log_path(ctx.node.name), 3).strip().splitlines()
+    return True, " | ".join(line.strip()[:120] for line in lines) or "empty log"
+
+
+def _host_memory(ctx: ActionContext) -> Outcome:
+    fields = dict(
+        line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines() if ":" in line
+    )
+    available, total = int(fields["MemAvailable"].split()[0]), int(fields["MemTotal"].split()[0])
+    return True, f"MemAvailable {available // 1024} MiB of {total // 1024} MiB ({available / total:.0%})"
+
+
+def _ping(ctx: ActionContext) -> Outcome:
+    started = time.perf_counter()
+    with _client(ctx) as client:
+        client.ping()
+    return True, f"PONG in {(time.perf_counter() - started) * 1000:.2f} ms"
+
+
+def _restart_if_down(ctx: ActionContext) -> Outcome:
+    if ctx.backend.is_running(ctx.node.name):
+        return True, f"{ctx.node.name} is running: no restart needed"
+    ok, evidence = _restart_node(ctx)
+    return ok, f"{ctx.node.name} was not running; {evidence}"
+
+
 def _restart_node(ctx: ActionContext) -> Outcome:
     if ctx.stop.is_set():
         return False, "the drill ended before the restart"
@@ -272,6 +306,11 @@ ACTIONS: dict[str, Act] = {
     "set-maxmemory-policy": _set_policy,
     "restore-snapshot-dir": _restore_snapshot_dir,
     "restart-node": _restart_node,
+    "restart-if-down": _restart_if_down,
+    "process-status": _process_status,
+    "node-log": _node_log,
+    "host-memory": _host_memory,
+    "ping": _ping,
     "route-to-primary": _route_to_primary,
     "kill-slow-clients": lambda ctx: _kill_clients(
         ctx,

@@ -20,6 +20,7 @@ from harness.scenario.model import Action, Response, Runbook
 
 PROBE_INTERVAL_S = 0.1
 PROBE_TIMEOUT_S = 0.5
+UNREACHABLE = frozenset({"connection-refused", "connect-timeout", "timeout", "connection"})
 
 
 class Responder:
@@ -41,6 +42,7 @@ class Responder:
         self._last_reply: str | None = None
         self._pinned: Node | None = None  # the node the probe talks to: the incident's, until rerouted
         self._read = False  # probe with GET (a replica answers any write with READONLY) instead of SET
+        self._incident_t = 0.0
 
     @property
     def needed(self) -> bool:
@@ -51,7 +53,7 @@ class Responder:
             if stop.wait(PROBE_INTERVAL_S):
                 return
         node = self._pinned = self._topology.node(self._faults.incident_node)
-        incident_t = self._log.now()
+        incident_t = self._incident_t = self._log.now()
         for runbook in self._runbooks:
             respond = runbook.respond
             assert respond is not None
@@ -90,6 +92,10 @@ class Responder:
     def _triggered(self, node: Node, respond: Response) -> bool:
         if respond.kind == "reply":
             return self.probe(node) == respond.reply
+        if respond.kind == "unreachable":
+            return self.probe(node) in UNREACHABLE
+        if respond.kind == "after":
+            return self._log.now() - self._incident_t >= respond.threshold
         if respond.kind == "latency_above":
             started = time.monotonic()
             return self.probe(node) == "ok" and time.monotonic() - started > respond.threshold

@@ -919,6 +919,12 @@ def _step(cur: Cursor) -> Step | None:
     )
 
 
+def _true(value: Any) -> float:
+    if value is not True:
+        raise Invalid(f"expected true, got {value!r}")
+    return 1.0
+
+
 def _reply_class(value: Any) -> str:
     """An error reply's first word as Redis sends it (BUSY, OOM, MISCONF, ...)."""
     word = text(value)
@@ -935,7 +941,7 @@ def _response(cur: Cursor) -> Response | None:
     if "when" not in cur.value:
         cur.error("required field is missing", "when")
         return None
-    kinds = ("reply", "memory_above", "clients_above", "latency_above")
+    kinds = ("reply", "memory_above", "clients_above", "latency_above", "unreachable", "after")
     if not when.mapping((*kinds, "for", "probe", "within"), "respond.when settings"):
         return None
     given = [k for k in kinds if k in when.value]
@@ -946,6 +952,8 @@ def _response(cur: Cursor) -> Response | None:
     parse: Callable[[Any], Any] = {
         "reply": _reply_class,
         "latency_above": parse_duration,
+        "after": parse_duration,
+        "unreachable": _true,
     }.get(kind, number(0.0, 1.0))
     value = when.get(kind, parse)
     hold = when.get("for", parse_duration, 0.0)

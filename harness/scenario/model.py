@@ -190,14 +190,16 @@ class Action:
     argument: str = ""  # set-maxmemory-policy: the policy
 
 
-TriggerKind = Literal["reply", "memory_above", "clients_above", "latency_above"]
+TriggerKind = Literal["reply", "memory_above", "clients_above", "latency_above", "unreachable", "after"]
 
 
 @dataclass(frozen=True, slots=True)
 class Response:
     """When the procedure starts, and its steps in order. The trigger is watched on the incident's node:
     reply (a probe write gets this error reply), memory_above / clients_above (used_memory / maxmemory,
-    connected_clients / maxclients cross a ratio), latency_above (a probe write takes longer, seconds)."""
+    connected_clients / maxclients cross a ratio), latency_above (a probe write takes longer, seconds),
+    unreachable (the node does not answer at all), after (this many seconds after the incident: an on-call
+    engineer starting on an alert)."""
 
     kind: TriggerKind
     within: float  # give up waiting for the trigger after this long from the incident
@@ -213,6 +215,10 @@ class Response:
             return self.reply
         if self.kind == "latency_above":
             return f"a write slower than {self.threshold * 1000:g}ms"
+        if self.kind == "unreachable":
+            return "not answering"
+        if self.kind == "after":
+            return f"{self.threshold:g}s after the incident"
         what = "memory" if self.kind == "memory_above" else "clients"
         return f"{what} above {self.threshold:.0%}"
 

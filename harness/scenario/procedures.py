@@ -4,6 +4,10 @@ harness/runbooks/actions.py; this module holds only the names, so the loader can
 from __future__ import annotations
 
 GATHERERS = {
+    "process-status": "is the node's process (or container) running",
+    "node-log": "the last lines of the node's log",
+    "host-memory": "MemAvailable / MemTotal of the host (/proc/meminfo)",
+    "ping": "PING the node, with its round trip",
     "slowlog": "SLOWLOG GET 25",
     "info-memory": "INFO memory",
     "info-clients": "INFO clients",
@@ -25,6 +29,7 @@ REMEDIATIONS = {
     "set-maxmemory-policy": "CONFIG SET maxmemory-policy <argument>",
     "restore-snapshot-dir": "CONFIG SET dir back to the node's data directory, then BGSAVE",
     "restart-node": "restart the node's process or container",
+    "restart-if-down": "start the node again if its process (or container) is not running; nothing otherwise",
     "route-to-primary": "ask Sentinel for the current primary and send the pinned client's writes there",
     "kill-slow-clients": "CLIENT KILL of clients whose last command walks a keyspace (KEYS, SMEMBERS ...)",
     "kill-idle-clients": "CLIENT KILL of ordinary clients idle 2 s or more (not replicas or Sentinel links)",

@@ -55,6 +55,7 @@ def without_step(tmp_path: Path, scenario: str, runbook: str, step: str) -> Path
         ("loading.yaml", {"detect: error_reply LOADING": "first LOADING reply"}),
         ("demoted-primary.yaml", {"respond: gather info-replication": "role=slave"}),
         ("stale-replica.yaml", {"respond: gather info-replication": "master_link_status=down"}),
+        ("node-down.yaml", {"respond: remediate restart-if-down": "was not running; redis-"}),
     ],
 )
 def test_server_fault_drills_pass_with_their_procedure(
