@@ -50,7 +50,15 @@ def summarize(info: dict[str, Any], topology: Topology) -> dict[str, Any]:
     return out
 
 
-METRICS = ("used_memory", "maxmemory", "evicted_keys", "connected_clients", "maxclients")
+METRICS = (
+    "used_memory",
+    "maxmemory",
+    "evicted_keys",
+    "connected_clients",
+    "maxclients",
+    "keyspace_hits",
+    "keyspace_misses",
+)
 
 
 def sample_info(topology: Topology, log: ObservationLog, stop: threading.Event) -> None:

@@ -354,6 +354,28 @@ def clients_below(step: Step, history: History, incident: Record, judge: Judge) 
     return judge(since, f"every node under {step.above:.0%} of maxclients from {since:.2f}s to the end")
 
 
+def hit_rate_below(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
+    """The primary's hit rate, hits / (hits + misses) over each second after the incident, falls under
+    `above` (SEED-FACTS: healthy above 0.95, warning 0.90-0.95, critical under 0.90)."""
+    rounds = [r for r in history.of("info") if r["t"] >= incident["t"]]
+    window = 4  # INFO rounds: one second at the sampler's 250 ms
+    for later_index in range(window, len(rounds)):
+        earlier, later = rounds[later_index - window], rounds[later_index]
+        for name, node in later["nodes"].items():
+            before = earlier["nodes"].get(name, {})
+            if node.get("role") != "master" or "keyspace_hits" not in node or "keyspace_hits" not in before:
+                continue
+            hits = node["keyspace_hits"] - before["keyspace_hits"]
+            misses = node["keyspace_misses"] - before["keyspace_misses"]
+            if hits + misses > 0 and hits / (hits + misses) < step.above:
+                rate = hits / (hits + misses)
+                evidence = (
+                    f"{name} hit rate {rate:.1%} over the second to {later['t']:.2f}s (< {step.above:.0%})"
+                )
+                return judge(float(later["t"]), evidence)
+    return judge(None, f"the primary's hit rate stayed at or above {step.above:.0%} after the incident")
+
+
 CHECKS: dict[str, Check] = {
     "sentinel_event": sentinel_event,
     "writable": writable,
@@ -369,4 +391,5 @@ CHECKS: dict[str, Check] = {
     "latency_below": latency_below,
     "clients_above": clients_above,
     "clients_below": clients_below,
+    "hit_rate_below": hit_rate_below,
 }

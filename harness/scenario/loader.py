@@ -108,6 +108,7 @@ CHECKS = (
     "latency_below",
     "clients_above",
     "clients_below",
+    "hit_rate_below",
 )
 # How much later than down-after-milliseconds detection may come when a scenario asks for "from_config".
 DETECTION_SLACK_S = 1.0
@@ -867,6 +868,7 @@ _STEP_PARAMS = {
     "latency_below": ("above", "within"),
     "clients_above": ("above", "within"),
     "clients_below": ("above", "within"),
+    "hit_rate_below": ("above", "within"),
 }
 
 

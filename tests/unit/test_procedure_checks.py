@@ -122,3 +122,22 @@ def test_procedure_without_its_trigger_fails_every_step() -> None:
     verdicts = procedure_verdicts(runbook, History(tuple(sorted(log, key=lambda r: r["t"]))))
     assert [v.passed for v in verdicts] == [False, False]
     assert "never showed OOM" in verdicts[0].evidence
+
+
+def hits_log(hits: list[int], misses: list[int]) -> list[Record]:
+    log: list[Record] = [{"t": 0.0, "kind": "run"}, {"t": FAULT_AT, "kind": "fault", "node": "redis-1"}]
+    for i, (h, m) in enumerate(zip(hits, misses, strict=True)):
+        node = {"role": "master", "keyspace_hits": h, "keyspace_misses": m}
+        log.append({"t": FAULT_AT + 0.25 * (i + 1), "kind": "info", "nodes": {"redis-1": node}})
+    return log
+
+
+def test_hit_rate_below_is_measured_per_second_of_counters() -> None:
+    # 100 hits a round; misses jump to 20 a round from the 6th round: 80 % over the second that follows.
+    hits = [100 * i for i in range(12)]
+    misses = [0] * 6 + [20 * i for i in range(1, 7)]
+    verdict = check(Step("hit_rate_below", None, above=0.9, within=Bound(5.0)), hits_log(hits, misses))
+    assert verdict.passed, verdict.evidence
+    assert "hit rate" in verdict.evidence
+    steady = check(Step("hit_rate_below", None, above=0.9, within=Bound(5.0)), hits_log(hits, [0] * 12))
+    assert not steady.passed
