@@ -40,7 +40,7 @@ from harness.backends.image import connect, ensure_image
 from harness.backends.links import LinkControl, link_name, start_proxy
 from harness.backends.node_configs import render_node_configs
 from harness.backends.reaper import kill_and_wait
-from harness.backends.topology_ready import wait_until_ready
+from harness.backends.topology_ready import start_in_order
 from harness.errors import BackendError
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
@@ -107,12 +107,7 @@ class DockerBackend(Backend):
         )
         for node in topology.nodes:
             self._create(client, image, node, configs[node.name])
-        for node in topology.data_nodes:
-            self._start(node.name)
-        wait_until_ready(topology, self._env, self.log_path, self._exited, sentinels=False)
-        for node in topology.sentinels:
-            self._start(node.name)
-        wait_until_ready(topology, self._env, self.log_path, self._exited, sentinels=True)
+        start_in_order(topology, self._env, self._start, self.log_path, self._exited)
         return topology
 
     def _plan(self, subnet: ipaddress.IPv4Network, gateway: str) -> Topology:

@@ -15,7 +15,7 @@ from harness.backends.links import LinkControl, link_name, start_proxy
 from harness.backends.node_configs import render_node_configs
 from harness.backends.readiness import tail
 from harness.backends.reaper import kill_and_wait, register_pid
-from harness.backends.topology_ready import wait_until_ready
+from harness.backends.topology_ready import start_in_order
 from harness.errors import BackendError
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
@@ -85,14 +85,7 @@ class LocalBackend(Backend):
             conf.write_text(configs[node.name])
             command = (server if node.kind == "redis" else sentinel, str(conf.resolve()))
             self._specs[node.name] = _Spec(node, command, self._run.run_dir / "logs" / f"{node.name}.log")
-        # Sentinels learn the replicas from the primary's INFO, which they poll only every 10 s once
-        # connected: start them after the replicas are linked so they see them on their first poll.
-        for node in topology.data_nodes:
-            self._start(node.name)
-        wait_until_ready(topology, self._env, self.log_path, self._exited, sentinels=False)
-        for node in topology.sentinels:
-            self._start(node.name)
-        wait_until_ready(topology, self._env, self.log_path, self._exited, sentinels=True)
+        start_in_order(topology, self._env, self._start, self.log_path, self._exited)
         return topology
 
     def _data_dir(self, node: Node) -> str:

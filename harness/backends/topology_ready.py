@@ -133,3 +133,21 @@ def _sentinel_agrees(sentinel: Node, topology: Topology, env: Environment) -> st
     if state.get("is_master_down_after_period") or "s_down" in str(state.get("flags", "")):
         return "considers the primary down"
     return None
+
+
+def start_in_order(
+    topology: Topology,
+    env: Environment,
+    start: Callable[[str], None],
+    log_path: Callable[[str], Path],
+    exited: Callable[[str], str | None],
+) -> None:
+    """Start the data nodes, wait for replication, then the Sentinels. Sentinels learn the replicas from
+    the primary's INFO, which they poll only every 10 s once connected: started after the replicas are
+    linked, they see them on their first poll."""
+    for node in topology.data_nodes:
+        start(node.name)
+    wait_until_ready(topology, env, log_path, exited, sentinels=False)
+    for node in topology.sentinels:
+        start(node.name)
+    wait_until_ready(topology, env, log_path, exited, sentinels=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -79,18 +80,18 @@ def test_partition_on_docker_is_a_network_disconnect(runs: Path) -> None:
     assert any("+convert-to-slave" in e for e in events), events  # the old primary rejoined as a replica
 
 
-def test_interrupted_docker_drill_leaves_nothing(runs: Path) -> None:
-    proc = start_drill(
-        "run",
-        str(ROOT / "scenarios" / "primary-failover.yaml"),
-        "--backend",
-        "docker",
-        "--runs-dir",
-        str(runs),
-    )
+def start_until_load(runs: Path) -> tuple[subprocess.Popen[str], Path]:
+    """primary-failover on Docker, started in the background; returns once its load runs."""
+    scenario = str(ROOT / "scenarios" / "primary-failover.yaml")
+    proc = start_drill("run", scenario, "--backend", "docker", "--runs-dir", str(runs))
     wait_until(lambda: runs.exists() and any(runs.iterdir()), 30, "the run directory")
     run_dir = only_run_dir(runs)
     wait_until(lambda: has_record(run_dir, "load", phase="start"), 60, "the load to start")
+    return proc, run_dir
+
+
+def test_interrupted_docker_drill_leaves_nothing(runs: Path) -> None:
+    proc, run_dir = start_until_load(runs)
     run_id = run_id_of(run_dir)
     assert run_resources(run_id), "expected the run's containers before the interrupt"
     proc.send_signal(signal.SIGINT)
@@ -101,17 +102,7 @@ def test_interrupted_docker_drill_leaves_nothing(runs: Path) -> None:
 
 
 def test_cleanup_reaps_a_killed_docker_run(runs: Path) -> None:
-    proc = start_drill(
-        "run",
-        str(ROOT / "scenarios" / "primary-failover.yaml"),
-        "--backend",
-        "docker",
-        "--runs-dir",
-        str(runs),
-    )
-    wait_until(lambda: runs.exists() and any(runs.iterdir()), 30, "the run directory")
-    run_dir = only_run_dir(runs)
-    wait_until(lambda: has_record(run_dir, "load", phase="start"), 60, "the load to start")
+    proc, run_dir = start_until_load(runs)
     proc.kill()
     proc.communicate(timeout=10)
     run_id = run_id_of(run_dir)
