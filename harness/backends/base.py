@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from harness.errors import BackendError
 from harness.secrets import Secret
 
 NodeKind = Literal["redis", "sentinel"]
@@ -121,6 +122,15 @@ class Backend(ABC):
 
     @abstractmethod
     def log_path(self, name: str) -> Path: ...
+
+    def export_data(self, name: str, relative: str, dest: Path) -> None:
+        """Copy a directory of the node's data directory (e.g. its AOF directory) into dest; the node may be
+        stopped. For repairs done with the host's tools."""
+        raise BackendError(f"this backend cannot read {name}'s data files")
+
+    def import_data(self, name: str, src: Path, relative: str) -> None:
+        """Replace that directory of the node's data with the files in src."""
+        raise BackendError(f"this backend cannot write {name}'s data files")
 
     def disconnect(self, name: str) -> bool:
         """Cut a node off the network for real. False: this backend cannot, and the proxy does it instead."""

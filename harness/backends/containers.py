@@ -214,6 +214,33 @@ class DockerBackend(Backend):
     def is_running(self, name: str) -> bool:
         return self._exited(name) is None
 
+    def export_data(self, name: str, relative: str, dest: Path) -> None:
+        """docker cp out of the container (stopped or not): its data lives in the container's own layer."""
+        try:
+            stream, _ = self._containers[name].get_archive(f"{DATA_DIR}/{relative}")
+            with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+                for member in tar.getmembers():
+                    # The archive holds `relative`'s last part as its top directory: keep what is below it.
+                    parts = Path(member.name).parts[1:]
+                    if member.isfile() and parts:
+                        target = dest.joinpath(*parts)
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        extracted = tar.extractfile(member)
+                        assert extracted is not None
+                        target.write_bytes(extracted.read())
+        except DockerException as exc:
+            raise BackendError(f"cannot copy {relative} out of {name}: {exc}") from None
+
+    def import_data(self, name: str, src: Path, relative: str) -> None:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            tar.add(src, arcname=Path(relative).name)
+        parent = str(Path(DATA_DIR, relative).parent)
+        try:
+            self._containers[name].put_archive(parent, buffer.getvalue())
+        except DockerException as exc:
+            raise BackendError(f"cannot copy {relative} into {name}: {exc}") from None
+
     def disconnect(self, name: str) -> bool:
         assert self._network is not None
         try:

@@ -177,6 +177,14 @@ class LocalBackend(Backend):
             proc.wait()
         self._start(name)
 
+    def export_data(self, name: str, relative: str, dest: Path) -> None:
+        shutil.copytree(Path(self._data_dir(self._specs[name].node)) / relative, dest, dirs_exist_ok=True)
+
+    def import_data(self, name: str, src: Path, relative: str) -> None:
+        target = Path(self._data_dir(self._specs[name].node)) / relative
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(src, target)
+
     def is_running(self, name: str) -> bool:
         return self._exited(name) is None
 

@@ -12,6 +12,8 @@
 - client-flood: open many idle connections and hold them (a connection leak), until they are killed.
 - loading: create many keys, then restart the node: it saves on shutdown (the environment needs a save
   point) and answers LOADING while it reads the snapshot back.
+- truncate-aof: cut the tail off the newest AOF file of a node that is down (a torn write on a crash);
+  with aof-load-truncated no, Redis then refuses to start until redis-check-aof repairs the file.
 - switchover: SENTINEL FAILOVER, a planned switch of primary. Redis keeps the old primary's client
   connections open when it is demoted, so a client pinned to it gets READONLY.
 Threads and sockets of these faults end when their connection is killed or at stop().
@@ -21,8 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -45,6 +49,7 @@ while true do
 end
 return 'finished'
 """
+AOF_DIR = "appendonlydir"  # Redis 7's default appenddirname, inside dir
 UNWRITABLE_DIR = "/proc"  # exists on every Linux host and container; nothing can create a file in it
 FILL_BATCH = 16
 
@@ -84,6 +89,8 @@ class ServerFaults:
             details = {"keys": spec.keys}
         elif spec.kind == "switchover":
             details = {"sentinel": self._switchover()}
+        elif spec.kind == "truncate-aof":
+            details = self._truncate_aof(name, spec.cut_bytes)
         else:
             details = {"dir": self._break_snapshots(node)}
         self._log.append(
@@ -169,6 +176,19 @@ class ServerFaults:
             "fault_end", index=index, action="slow-command", node=node.name, outcome=outcome, runs=runs
         )
 
+    def _truncate_aof(self, name: str, cut: int) -> dict[str, Any]:
+        if self._backend.is_running(name):
+            raise FaultError(f"truncate-aof on {name}: the node is running; kill it first")
+        with tempfile.TemporaryDirectory(prefix="redis-drill-aof-") as tmp:
+            directory = Path(tmp)
+            self._backend.export_data(name, AOF_DIR, directory)
+            newest = newest_incr_file(directory)
+            size = newest.stat().st_size
+            with newest.open("r+b") as handle:
+                handle.truncate(max(0, size - cut))
+            self._backend.import_data(name, directory, AOF_DIR)
+        return {"file": newest.name, "bytes_cut": min(cut, size), "size_before": size}
+
     def _switchover(self) -> str:
         for sentinel in self._topology.sentinels:
             try:
@@ -233,3 +253,18 @@ def _resp(*words: str) -> bytes:
         data = word.encode()
         parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
     return b"".join(parts)
+
+
+def newest_incr_file(directory: Path) -> Path:
+    """The AOF file Redis appends to: the last `type i` entry of the manifest."""
+    manifest = next(directory.glob("*.manifest"), None)
+    if manifest is None:
+        raise FaultError(f"no AOF manifest in {AOF_DIR}: is appendonly yes set for this node?")
+    incr = [
+        line.split()[1]
+        for line in manifest.read_text().splitlines()
+        if line.startswith("file ") and line.split()[-1] == "i"
+    ]
+    if not incr:
+        raise FaultError(f"{manifest.name} lists no incremental AOF file")
+    return directory / incr[-1]

@@ -6,6 +6,9 @@ Each returns (ok, evidence). Clients are the probes' own: short timeouts, no ret
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +22,7 @@ from harness.backends.base import Backend, Node, Topology
 from harness.backends.readiness import tail
 from harness.errors import BackendError, FaultError
 from harness.faults.process import current_primary
-from harness.faults.server import ServerFaults
+from harness.faults.server import AOF_DIR, ServerFaults
 from harness.observe.probe import probe_client
 
 EVIDENCE_CHARS = 400
@@ -217,8 +220,11 @@ def _process_status(ctx: ActionContext) -> Outcome:
 
 
 def _node_log(ctx: ActionContext) -> Outcome:
-    lines = tail(ctx.backend.log_path(ctx.node.name), 3).strip().splitlines()
-    return True, " | ".join(line.strip()[:120] for line in lines) or "empty log"
+    """The last warnings (Redis marks them with #) of the log's tail, else its last lines."""
+    lines = tail(ctx.backend.log_path(ctx.node.name), 20).strip().splitlines()
+    warnings = [line for line in lines if " # " in line]
+    shown = warnings[-2:] if warnings else lines[-3:]
+    return True, " | ".join(line.strip()[:160] for line in shown) or "empty log"
 
 
 def _host_memory(ctx: ActionContext) -> Outcome:
@@ -241,6 +247,37 @@ def _restart_if_down(ctx: ActionContext) -> Outcome:
         return True, f"{ctx.node.name} is running: no restart needed"
     ok, evidence = _restart_node(ctx)
     return ok, f"{ctx.node.name} was not running; {evidence}"
+
+
+def _repair_aof(ctx: ActionContext) -> Outcome:
+    """The host's redis-check-aof (the Docker image is built from the same binary) on a copy of the node's
+    AOF directory, answering its "Continue?" with y; the repaired files go back and the node starts."""
+    tool = shutil.which("redis-check-aof")
+    if tool is None:
+        return False, "redis-check-aof not found on PATH (Debian: redis-tools)"
+    name = ctx.node.name
+    if ctx.backend.is_running(name):
+        return True, f"{name} is running: its AOF loaded, nothing to repair"
+    with tempfile.TemporaryDirectory(prefix="redis-drill-aof-") as tmp:
+        directory = Path(tmp)
+        ctx.backend.export_data(name, AOF_DIR, directory)
+        manifest = next(directory.glob("*.manifest"), None)
+        if manifest is None:
+            return False, f"no AOF manifest in {name}'s {AOF_DIR}"
+        fixed = subprocess.run(
+            [tool, "--fix", str(manifest)],
+            input="y\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        said = " | ".join(line.strip() for line in fixed.stdout.splitlines() if line.strip())[-300:]
+        if fixed.returncode != 0:
+            return False, f"redis-check-aof --fix exited {fixed.returncode}: {said}"
+        ctx.backend.import_data(name, directory, AOF_DIR)
+    ok, evidence = _restart_node(ctx)
+    return ok, f"redis-check-aof --fix: {said}; {evidence}"
 
 
 def _restart_node(ctx: ActionContext) -> Outcome:
@@ -307,6 +344,7 @@ ACTIONS: dict[str, Act] = {
     "restore-snapshot-dir": _restore_snapshot_dir,
     "restart-node": _restart_node,
     "restart-if-down": _restart_if_down,
+    "repair-aof": _repair_aof,
     "process-status": _process_status,
     "node-log": _node_log,
     "host-memory": _host_memory,

@@ -254,10 +254,17 @@ def memory_above(step: Step, history: History, incident: Record, judge: Judge) -
 
 
 def evictions(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
-    """evicted_keys grows on some node after the incident: the eviction policy is making room."""
-    rounds = [r for r in history.of("info") if r["t"] >= incident["t"]]
-    start: dict[str, int] = {}
-    for round_ in rounds:
+    """evicted_keys grows on some node after the incident: the eviction policy is making room. Counted from
+    the last sample before the incident (the first evictions may come before the next sample)."""
+    samples = history.of("info")
+    before = [r for r in samples if r["t"] < incident["t"]][-1:]
+    start: dict[str, int] = {
+        name: int(node["evicted_keys"])
+        for r in before
+        for name, node in r["nodes"].items()
+        if node.get("evicted_keys") is not None
+    }
+    for round_ in (r for r in samples if r["t"] >= incident["t"]):
         for name, node in round_["nodes"].items():
             count = node.get("evicted_keys")
             if count is None:

@@ -564,7 +564,16 @@ def _error_classes(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-SERVER_FAULTS = ("long-script", "oom", "misconf", "slow-command", "client-flood", "loading", "switchover")
+SERVER_FAULTS = (
+    "long-script",
+    "oom",
+    "misconf",
+    "slow-command",
+    "client-flood",
+    "loading",
+    "switchover",
+    "truncate-aof",
+)
 ACTIONS = ("kill", "restart", "network", "heal", *SERVER_FAULTS)
 
 
@@ -617,6 +626,7 @@ _SERVER_FAULT_PARAMS = {
     "client-flood": ("node", "connections"),
     "loading": ("node", "keys"),
     "switchover": (),
+    "truncate-aof": ("node", "bytes"),
 }
 
 
@@ -633,7 +643,8 @@ def _server_fault(cur: Cursor, kind: str) -> tuple[str, ServerFaultSpec] | None:
     keys = cur.get("keys", integer(1, 10_000_000), 200_000)
     every = cur.get("every", parse_duration, 0.2)
     connections = cur.get("connections", integer(1, 15_000), 1100)
-    if None in (node, seconds, writes, value_bytes, keys, every, connections):
+    cut = cur.get("bytes", integer(1, 1 << 30), 64)
+    if None in (node, seconds, writes, value_bytes, keys, every, connections, cut):
         return None
     spec = ServerFaultSpec(
         kind,  # type: ignore[arg-type]
@@ -643,6 +654,7 @@ def _server_fault(cur: Cursor, kind: str) -> tuple[str, ServerFaultSpec] | None:
         int(keys or 0),
         float(every or 0),
         int(connections or 0),
+        int(cut or 0),
     )
     return str(node), spec
 

@@ -113,9 +113,10 @@ FaultAction = Literal[
     "client-flood",
     "loading",
     "switchover",
+    "truncate-aof",
 ]
 ServerFaultKind = Literal[
-    "long-script", "oom", "misconf", "slow-command", "client-flood", "loading", "switchover"
+    "long-script", "oom", "misconf", "slow-command", "client-flood", "loading", "switchover", "truncate-aof"
 ]
 
 
@@ -130,6 +131,7 @@ class ServerFaultSpec:
     keys: int = 200_000  # slow-command, loading: keys created first (KEYS * walks them; a restart loads them)
     every: float = 0.2  # slow-command: seconds between two KEYS *
     connections: int = 1100  # client-flood: idle connections opened and held
+    cut_bytes: int = 64  # truncate-aof: bytes cut off the end of the newest AOF file (the node must be down)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ REMEDIATIONS = {
     "restore-snapshot-dir": "CONFIG SET dir back to the node's data directory, then BGSAVE",
     "restart-node": "restart the node's process or container",
     "restart-if-down": "start the node again if its process (or container) is not running; nothing otherwise",
+    "repair-aof": "redis-check-aof --fix on the node's AOF (what it cuts off is lost), then start the node",
     "route-to-primary": "ask Sentinel for the current primary and send the pinned client's writes there",
     "kill-slow-clients": "CLIENT KILL of clients whose last command walks a keyspace (KEYS, SMEMBERS ...)",
     "kill-idle-clients": "CLIENT KILL of ordinary clients idle 2 s or more (not replicas or Sentinel links)",

@@ -63,12 +63,13 @@ def test_replica_kill_on_docker(runs: Path) -> None:
     assert "2 replica(s) online" in checks["verify: replicas_attached"]["evidence"]
 
 
-@pytest.mark.parametrize("scenario", ["mixed-failover.yaml", "aof-crash.yaml"])
+@pytest.mark.parametrize("scenario", ["mixed-failover.yaml", "aof-truncated.yaml"])
 def test_more_shipped_drills_pass_on_docker(runs: Path, scenario: str) -> None:
-    """Every workload's checker through a failover; a restart from the AOF in the container's layer."""
+    """Every workload's checker through a failover; an AOF repaired by copying it out of the container."""
     code, report, _, output = run_on_docker(scenario, runs)
     assert code == 0, output
-    assert report["lost_writes"] == 0
+    if scenario == "mixed-failover.yaml":
+        assert report["lost_writes"] == 0
 
 
 def test_partition_on_docker_is_a_network_disconnect(runs: Path) -> None:

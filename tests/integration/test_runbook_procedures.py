@@ -56,6 +56,7 @@ def without_step(tmp_path: Path, scenario: str, runbook: str, step: str) -> Path
         ("demoted-primary.yaml", {"respond: gather info-replication": "role=slave"}),
         ("stale-replica.yaml", {"respond: gather info-replication": "master_link_status=down"}),
         ("node-down.yaml", {"respond: remediate restart-if-down": "was not running; redis-"}),
+        ("aof-truncated.yaml", {"respond: remediate repair-aof": "Successfully truncated AOF"}),
     ],
 )
 def test_server_fault_drills_pass_with_their_procedure(
@@ -66,7 +67,13 @@ def test_server_fault_drills_pass_with_their_procedure(
     found = checks(report)
     for name, text in evidence.items():
         assert text in found[name]["evidence"], found[name]
-    assert report["lost_writes"] == 0
+    if scenario == "demoted-primary.yaml":
+        # The documented finding: the old primary acknowledges writes until it is demoted, and loses them.
+        assert report["lost_writes"] > 0
+    elif scenario == "aof-truncated.yaml":
+        assert report["lost_writes"] <= 2  # 64 bytes cut: less than two whole SETs of the load
+    else:
+        assert report["lost_writes"] == 0
 
 
 def test_unkillable_script_is_ended_by_shutdown_nosave_and_failover(runs: Path) -> None:
