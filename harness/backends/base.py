@@ -132,6 +132,11 @@ class Backend(ABC):
         """Replace that directory of the node's data with the files in src."""
         raise BackendError(f"this backend cannot write {name}'s data files")
 
+    def start_extra_node(self, name: str, files: Path) -> Node:
+        """Start a standalone data node outside the topology (no replication, no Sentinel) from the files in
+        `files` (a snapshot to restore); it goes with the run."""
+        raise BackendError(f"this backend cannot start an extra node ({name})")
+
     def disconnect(self, name: str) -> bool:
         """Cut a node off the network for real. False: this backend cannot, and the proxy does it instead."""
         return False

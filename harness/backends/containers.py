@@ -38,12 +38,13 @@ from harness.backends.docker_network import (
 )
 from harness.backends.image import connect, ensure_image
 from harness.backends.links import LinkControl, link_name, start_proxy
-from harness.backends.node_configs import render_node_configs
+from harness.backends.node_configs import extra_node_conf, render_node_configs
 from harness.backends.reaper import kill_and_wait
 from harness.backends.topology_ready import start_in_order
 from harness.errors import BackendError
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
+from harness.secrets import Secret
 
 IMAGE_ENV = "REDIS_DRILL_IMAGE"
 REDIS_PORT, SENTINEL_PORT = 6379, 26379
@@ -80,15 +81,20 @@ class DockerBackend(Backend):
         self._proxy_pid: int | None = None
         self._proxy_out: IO[str] | None = None
         self._links: LinkControl | None = None
+        self._client: docker.DockerClient | None = None
+        self._image = ""
+        self._subnet: ipaddress.IPv4Network | None = None
+        self._secret: Secret | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------------------
 
     def up(self) -> Topology:
-        client = connect()
-        image = ensure_image(client, self._env.image or os.environ.get(IMAGE_ENV))
+        client = self._client = connect()
+        image = self._image = ensure_image(client, self._env.image or os.environ.get(IMAGE_ENV))
         self._network, subnet = create_run_network(
             client, self._run.run_id, self._scenario, random.Random(self._seed)
         )
+        self._subnet = subnet
         gateway = host_address(subnet, 1)
         topology = self._plan(subnet, gateway)
         if topology.links:
@@ -99,7 +105,7 @@ class DockerBackend(Backend):
             topology = dataclasses.replace(topology, proxy_api=("127.0.0.1", port))
             self._links = LinkControl(("127.0.0.1", port))
             self._links.create(topology.links, topology)
-        secret = self._env.password.resolve() if self._env.password else None
+        secret = self._secret = self._env.password.resolve() if self._env.password else None
         topology = dataclasses.replace(topology, password=secret)
         # Bound to every address inside the container: it keeps listening across a disconnect/connect.
         configs = render_node_configs(
@@ -213,6 +219,28 @@ class DockerBackend(Backend):
 
     def is_running(self, name: str) -> bool:
         return self._exited(name) is None
+
+    def start_extra_node(self, name: str, files: Path) -> Node:
+        assert self._client is not None and self._subnet is not None
+        self._addresses[name] = host_address(self._subnet, 30 + len(self._addresses))
+        node = Node(name, "redis", self._addresses[name], REDIS_PORT)
+        password = self._secret.reveal() if self._secret else None
+        self._create(
+            self._client,
+            self._image,
+            node,
+            extra_node_conf(self._env, "0.0.0.0", REDIS_PORT, DATA_DIR, password),
+        )
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            for path in files.iterdir():
+                tar.add(path, arcname=path.name)
+        try:
+            self._containers[name].put_archive(DATA_DIR, buffer.getvalue())
+        except DockerException as exc:
+            raise BackendError(f"cannot copy the files of {name} in: {exc}") from None
+        self._start(name)
+        return node
 
     def export_data(self, name: str, relative: str, dest: Path) -> None:
         """docker cp out of the container (stopped or not): its data lives in the container's own layer."""

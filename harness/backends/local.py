@@ -12,13 +12,14 @@ from typing import IO
 
 from harness.backends.base import Backend, Link, Node, Topology
 from harness.backends.links import LinkControl, link_name, start_proxy
-from harness.backends.node_configs import render_node_configs
+from harness.backends.node_configs import extra_node_conf, render_node_configs
 from harness.backends.readiness import tail
 from harness.backends.reaper import kill_and_wait, register_pid
 from harness.backends.topology_ready import start_in_order
 from harness.errors import BackendError
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
+from harness.secrets import Secret
 
 HOST = "127.0.0.1"
 INSTALL_HINT = (
@@ -57,6 +58,7 @@ class LocalBackend(Backend):
         self._specs: dict[str, _Spec] = {}
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: dict[str, IO[bytes]] = {}
+        self._secret: Secret | None = None
 
     def up(self) -> Topology:
         server, sentinel = find_binary("redis-server"), find_binary("redis-sentinel")
@@ -72,7 +74,7 @@ class LocalBackend(Backend):
             self._links = LinkControl(api)
             self._links.create(topology.links, topology)
             self._link_names = tuple(link.name for link in topology.links)
-        secret = self._env.password.resolve() if self._env.password else None
+        secret = self._secret = self._env.password.resolve() if self._env.password else None
         topology = dataclasses.replace(topology, password=secret)
         configs = render_node_configs(self._env, topology, self._run, data_dir=self._data_dir)
         # With a password the live configurations stay in the scratch dir (Redis and Sentinel rewrite their
@@ -176,6 +178,20 @@ class LocalBackend(Backend):
             proc.terminate()
             proc.wait()
         self._start(name)
+
+    def start_extra_node(self, name: str, files: Path) -> Node:
+        node = Node(name, "redis", HOST, free_port())
+        data_dir = Path(self._data_dir(node))
+        shutil.copytree(files, data_dir)
+        conf_dir = self._run.work_dir / "config"
+        conf_dir.mkdir(exist_ok=True)
+        conf = conf_dir / f"{name}.conf"
+        password = self._secret.reveal() if self._secret else None
+        conf.write_text(extra_node_conf(self._env, HOST, node.port, str(data_dir), password))
+        command = (find_binary("redis-server"), str(conf.resolve()))
+        self._specs[name] = _Spec(node, command, self._run.run_dir / "logs" / f"{name}.log")
+        self._start(name)
+        return node
 
     def export_data(self, name: str, relative: str, dest: Path) -> None:
         shutil.copytree(Path(self._data_dir(self._specs[name].node)) / relative, dest, dirs_exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from harness.backends.base import Node, Topology
@@ -53,3 +54,10 @@ def render_node_configs(
         shown = text if password is None else text.replace(render_value(password), "<secret>")
         (run.run_dir / "config" / f"{node.name}.conf").write_text(shown)
     return texts
+
+
+def extra_node_conf(env: Environment, bind: str, port: int, data_dir: str, password: str | None) -> str:
+    """A standalone node outside the topology, started from files put in its data dir: no replication, and
+    appendonly no, so it loads the dump.rdb it was given (with appendonly yes it would load an empty AOF)."""
+    config = (*((key, value) for key, value in env.config if key != "appendonly"), ("appendonly", "no"))
+    return redis_conf(dataclasses.replace(env, config=config), bind, port, data_dir, None, None, password)

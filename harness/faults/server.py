@@ -14,6 +14,8 @@
   point) and answers LOADING while it reads the snapshot back.
 - truncate-aof: cut the tail off the newest AOF file of a node that is down (a torn write on a crash);
   with aof-load-truncated no, Redis then refuses to start until redis-check-aof repairs the file.
+- snapshot-restore: BGSAVE under the load, copy the snapshot out, start a fresh node from it and read back
+  every write acknowledged before BGSAVE was sent: all must be there (a tested restore, SEED-FACTS R5).
 - switchover: SENTINEL FAILOVER, a planned switch of primary. Redis keeps the old primary's client
   connections open when it is demoted, so a client pinned to it gets READONLY.
 Threads and sockets of these faults end when their connection is killed or at stop().
@@ -22,6 +24,7 @@ Threads and sockets of these faults end when their connection is killed or at st
 from __future__ import annotations
 
 import contextlib
+import shutil
 import socket
 import tempfile
 import threading
@@ -35,7 +38,7 @@ from harness.backends.base import Backend, Node, Topology
 from harness.errors import FaultError
 from harness.faults.process import current_primary
 from harness.faults.timeline import ScheduledFault
-from harness.observe.log import ObservationLog
+from harness.observe.log import ObservationLog, read_log
 from harness.observe.probe import probe_client
 from harness.scenario.model import ServerFaultSpec
 
@@ -50,6 +53,8 @@ end
 return 'finished'
 """
 AOF_DIR = "appendonlydir"  # Redis 7's default appenddirname, inside dir
+RDB_FILE = "dump.rdb"  # the default dbfilename
+RESTORE_NODE = "restore-1"
 UNWRITABLE_DIR = "/proc"  # exists on every Linux host and container; nothing can create a file in it
 FILL_BATCH = 16
 
@@ -91,6 +96,8 @@ class ServerFaults:
             details = {"sentinel": self._switchover()}
         elif spec.kind == "truncate-aof":
             details = self._truncate_aof(name, spec.cut_bytes)
+        elif spec.kind == "snapshot-restore":
+            details = self._snapshot_restore(node)
         else:
             details = {"dir": self._break_snapshots(node)}
         self._log.append(
@@ -188,6 +195,77 @@ class ServerFaults:
                 handle.truncate(max(0, size - cut))
             self._backend.import_data(name, directory, AOF_DIR)
         return {"file": newest.name, "bytes_cut": min(cut, size), "size_before": size}
+
+    def _snapshot_restore(self, node: Node) -> dict[str, Any]:
+        point = self._bgsave(node)
+        with tempfile.TemporaryDirectory(prefix="redis-drill-rdb-") as tmp:
+            data, snapshot = Path(tmp) / "data", Path(tmp) / "snapshot"
+            self._backend.export_data(node.name, ".", data)
+            if not (data / RDB_FILE).is_file():
+                raise FaultError(f"snapshot-restore on {node.name}: no {RDB_FILE} after BGSAVE")
+            snapshot.mkdir()
+            shutil.copy2(data / RDB_FILE, snapshot / RDB_FILE)
+            size = (snapshot / RDB_FILE).stat().st_size
+            restored = self._backend.start_extra_node(RESTORE_NODE, snapshot)
+        self._log.flush()
+        expected = {
+            str(r["key"]): str(r["value"])
+            for r in read_log(self._log.path)
+            if r["kind"] == "op" and r.get("f") == "write" and r["type"] == "ok" and float(r["t"]) < point
+        }
+        missing = self._missing_on(restored, expected)
+        self._log.append(
+            "restore_check",
+            node=restored.name,
+            source=node.name,
+            point=round(point, 6),
+            snapshot_bytes=size,
+            expected=len(expected),
+            missing=len(missing),
+            first_missing=missing[:5],
+        )
+        return {"point": round(point, 6), "restored_to": restored.name, "snapshot_bytes": size}
+
+    def _bgsave(self, node: Node) -> float:
+        """BGSAVE; returns the log time just before it was sent: every write acknowledged before that is in
+        the snapshot. Waits for the save to finish."""
+        try:
+            with self._client(node, 5.0) as client:
+                saves = int(client.info("persistence").get("rdb_saves", 0))
+                point = self._log.now()
+                client.bgsave()
+                deadline = time.monotonic() + 30
+                while True:
+                    info = client.info("persistence")
+                    if int(info.get("rdb_saves", 0)) > saves and not info.get("rdb_bgsave_in_progress"):
+                        if info.get("rdb_last_bgsave_status") != "ok":
+                            raise FaultError(f"snapshot-restore: BGSAVE on {node.name} failed")
+                        return point
+                    if time.monotonic() > deadline:
+                        raise FaultError(f"snapshot-restore: BGSAVE on {node.name} did not finish in 30s")
+                    time.sleep(0.05)
+        except redis.RedisError as exc:
+            raise FaultError(f"snapshot-restore on {node.name}: {type(exc).__name__}: {exc}") from None
+
+    def _missing_on(self, node: Node, expected: dict[str, str]) -> list[str]:
+        """Keys whose acknowledged value the node does not have, once it has loaded its snapshot."""
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with self._client(node, 2.0) as client:
+                    missing: list[str] = []
+                    keys = list(expected)
+                    for start in range(0, len(keys), 500):
+                        chunk = keys[start : start + 500]
+                        values = client.mget(chunk)
+                        missing += [k for k, v in zip(chunk, values, strict=True) if v != expected[k]]
+                    return missing
+            except (redis.ConnectionError, redis.BusyLoadingError):
+                if time.monotonic() > deadline:
+                    raise FaultError(
+                        f"snapshot-restore: {node.name} did not come up from the snapshot"
+                    ) from None
+                time.sleep(0.05)
 
     def _switchover(self) -> str:
         for sentinel in self._topology.sentinels:

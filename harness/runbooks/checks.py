@@ -383,6 +383,27 @@ def hit_rate_below(step: Step, history: History, incident: Record, judge: Judge)
     return judge(None, f"the primary's hit rate stayed at or above {step.above:.0%} after the incident")
 
 
+def restore_complete(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
+    """A node restored from the snapshot holds every write acknowledged before the snapshot was taken."""
+    # The snapshot-restore fault logs its check before its own fault record, which is the incident.
+    record = history.first("restore_check", 0.0)
+    if record is None:
+        return judge(None, "no restore was checked")
+    size, point = record["snapshot_bytes"], record["point"]
+    where = f"{record['node']} from {record['source']}'s {size:,}-byte snapshot of {point:.3f}s"
+    if record["expected"] == 0:
+        return judge(None, f"{where}: no write was acknowledged before the snapshot, so nothing was checked")
+    if record["missing"]:
+        shown = ", ".join(record["first_missing"])
+        return judge(
+            None, f"{where}: {record['missing']} of {record['expected']} acknowledged writes missing: {shown}"
+        )
+    return judge(
+        max(float(record["t"]), float(incident["t"])),
+        f"{where}: all {record['expected']:,} writes acknowledged before it are there",
+    )
+
+
 CHECKS: dict[str, Check] = {
     "sentinel_event": sentinel_event,
     "writable": writable,
@@ -399,4 +420,5 @@ CHECKS: dict[str, Check] = {
     "clients_above": clients_above,
     "clients_below": clients_below,
     "hit_rate_below": hit_rate_below,
+    "restore_complete": restore_complete,
 }

@@ -109,6 +109,7 @@ CHECKS = (
     "clients_above",
     "clients_below",
     "hit_rate_below",
+    "restore_complete",
 )
 # How much later than down-after-milliseconds detection may come when a scenario asks for "from_config".
 DETECTION_SLACK_S = 1.0
@@ -573,6 +574,7 @@ SERVER_FAULTS = (
     "loading",
     "switchover",
     "truncate-aof",
+    "snapshot-restore",
 )
 ACTIONS = ("kill", "restart", "network", "heal", *SERVER_FAULTS)
 
@@ -627,6 +629,7 @@ _SERVER_FAULT_PARAMS = {
     "loading": ("node", "keys"),
     "switchover": (),
     "truncate-aof": ("node", "bytes"),
+    "snapshot-restore": ("node",),
 }
 
 
@@ -881,6 +884,7 @@ _STEP_PARAMS = {
     "clients_above": ("above", "within"),
     "clients_below": ("above", "within"),
     "hit_rate_below": ("above", "within"),
+    "restore_complete": ("within",),
 }
 
 

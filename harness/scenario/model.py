@@ -114,9 +114,18 @@ FaultAction = Literal[
     "loading",
     "switchover",
     "truncate-aof",
+    "snapshot-restore",
 ]
 ServerFaultKind = Literal[
-    "long-script", "oom", "misconf", "slow-command", "client-flood", "loading", "switchover", "truncate-aof"
+    "long-script",
+    "oom",
+    "misconf",
+    "slow-command",
+    "client-flood",
+    "loading",
+    "switchover",
+    "truncate-aof",
+    "snapshot-restore",
 ]
 
 

@@ -57,6 +57,7 @@ def without_step(tmp_path: Path, scenario: str, runbook: str, step: str) -> Path
         ("stale-replica.yaml", {"respond: gather info-replication": "master_link_status=down"}),
         ("node-down.yaml", {"respond: remediate restart-if-down": "was not running; redis-"}),
         ("aof-truncated.yaml", {"respond: remediate repair-aof": "Successfully truncated AOF"}),
+        ("rdb-restore.yaml", {"verify: restore_complete": "writes acknowledged before it are there"}),
     ],
 )
 def test_server_fault_drills_pass_with_their_procedure(
