@@ -245,7 +245,8 @@ class DockerBackend(Backend):
     def export_data(self, name: str, relative: str, dest: Path) -> None:
         """docker cp out of the container (stopped or not): its data lives in the container's own layer."""
         try:
-            stream, _ = self._containers[name].get_archive(f"{DATA_DIR}/{relative}")
+            source = str(Path(DATA_DIR, relative))  # "/data" itself for "."
+            stream, _ = self._containers[name].get_archive(source)
             with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
                 for member in tar.getmembers():
                     # The archive holds `relative`'s last part as its top directory: keep what is below it.

@@ -141,3 +141,24 @@ def test_hit_rate_below_is_measured_per_second_of_counters() -> None:
     assert "hit rate" in verdict.evidence
     steady = check(Step("hit_rate_below", None, above=0.9, within=Bound(5.0)), hits_log(hits, [0] * 12))
     assert not steady.passed
+
+
+def restore_log(missing: int) -> list[Record]:
+    check = {
+        "t": 4.5,
+        "kind": "restore_check",
+        "node": "restore-1",
+        "source": "redis-1",
+        "point": 4.2,
+        "snapshot_bytes": 1000,
+        "expected": 50,
+        "missing": missing,
+        "first_missing": ["k7"] if missing else [],
+    }
+    return [{"t": 0.0, "kind": "run"}, check, {"t": 4.6, "kind": "fault", "node": "redis-1"}]
+
+
+def test_restore_complete_needs_every_write_acknowledged_before_the_snapshot() -> None:
+    assert check(Step("restore_complete", None, within=Bound(10.0)), restore_log(0)).passed
+    failed = check(Step("restore_complete", None, within=Bound(10.0)), restore_log(1))
+    assert not failed.passed and "1 of 50 acknowledged writes missing: k7" in failed.evidence
