@@ -29,6 +29,7 @@ lint: setup
 	$(BIN)/mypy
 
 test: test-packages lint
+	@./scripts/ensure-docker.sh
 	$(BIN)/pytest
 
 clean:

@@ -22,6 +22,20 @@ if os.environ.get("CI"):
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def docker_unavailable() -> str | None:
+    """Why the Docker backend's tests cannot run here, or None. REDIS_DRILL_SKIP_DOCKER=1 skips them too."""
+    if os.environ.get("REDIS_DRILL_SKIP_DOCKER"):
+        return "REDIS_DRILL_SKIP_DOCKER is set"
+    import docker
+    from docker.errors import DockerException
+
+    try:
+        docker.from_env().ping()
+    except DockerException as exc:
+        return f"no Docker Engine reachable ({type(exc).__name__}); scripts/ensure-docker.sh starts one"
+    return None
+
+
 def drill(
     *args: str, timeout: float = 120, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:

@@ -16,12 +16,12 @@ import docker
 import pytest
 import redis
 
-from tests.conftest import ROOT, drill, wait_until
+from tests.conftest import ROOT, docker_unavailable, drill, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 
-if os.environ.get("REDIS_DRILL_SKIP_DOCKER"):
-    pytest.skip("REDIS_DRILL_SKIP_DOCKER is set", allow_module_level=True)
+if (why := docker_unavailable()) is not None:
+    pytest.skip(why, allow_module_level=True)
 
 SENTINELS = ("sentinel-1", "sentinel-2", "sentinel-3")
 

@@ -4,7 +4,6 @@ disconnects for partitions, and nothing of a run left after it ends, is interrup
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 from pathlib import Path
@@ -15,12 +14,21 @@ import pytest
 
 from harness.backends.docker_network import LABEL_RUN
 from harness.run_context import work_root
-from tests.conftest import ROOT, drill, has_record, only_run_dir, run_id_of, start_drill, wait_until
+from tests.conftest import (
+    ROOT,
+    docker_unavailable,
+    drill,
+    has_record,
+    only_run_dir,
+    run_id_of,
+    start_drill,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 
-if os.environ.get("REDIS_DRILL_SKIP_DOCKER"):
-    pytest.skip("REDIS_DRILL_SKIP_DOCKER is set", allow_module_level=True)
+if (why := docker_unavailable()) is not None:
+    pytest.skip(why, allow_module_level=True)
 
 
 def run_resources(run_id: str) -> list[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, docker_unavailable
 
 pytestmark = pytest.mark.integration
 
@@ -51,6 +51,7 @@ def test_pytest_collects_and_judges_drills(tmp_path: Path) -> None:
 
 
 @pytest.mark.docker
+@pytest.mark.skipif(docker_unavailable() is not None, reason=str(docker_unavailable()))
 def test_drill_backend_option_runs_drills_on_docker(tmp_path: Path) -> None:
     scenarios = tmp_path / "scenarios"
     scenarios.mkdir()
