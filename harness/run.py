@@ -17,6 +17,7 @@ from harness.faults.timeline import due, schedule
 from harness.observe.info_sampler import sample_info
 from harness.observe.log import ObservationLog, read_log
 from harness.observe.readback import keys_to_read, read_back
+from harness.observe.security_probe import probe_without_credentials
 from harness.observe.sentinel_events import watch_sentinel
 from harness.progress import Console, Status
 from harness.report.html import render_html
@@ -75,6 +76,8 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
             },
         )
         console.line(f"topology ready in {log.now():.2f}s")
+        if topology.password is not None:
+            probe_without_credentials(topology, log)
         alert_api = None
         if scenario.alerts is not None:
             alerting = AlertStack(run, scenario.alerts.time_scale, scenario.alerts.scrape_interval)

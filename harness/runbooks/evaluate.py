@@ -10,6 +10,7 @@ from harness.runbooks.checks import run_check
 from harness.runbooks.history import History
 from harness.runbooks.lost_writes import LostWrites, lost_writes
 from harness.runbooks.procedure import procedure_verdicts
+from harness.runbooks.security import security_verdicts
 from harness.runbooks.verdict import Verdict
 from harness.scenario.durations import Bound
 from harness.scenario.model import Scenario
@@ -45,7 +46,10 @@ def evaluate(scenario: Scenario, records: list[Record]) -> Evaluation:
     )
     lost = lost_writes(history)
     verdicts = (
-        steps + _expectations(scenario, mttd, mttr, lost, settings, history.incident) + run_checkers(history)
+        steps
+        + _expectations(scenario, mttd, mttr, lost, settings, history.incident)
+        + run_checkers(history)
+        + security_verdicts(history)
     )
     return Evaluation(tuple(verdicts), mttd, mttr, lost)
 

@@ -214,6 +214,13 @@ def test_password_protected_failover_keeps_the_secret_out_of_every_artifact(runs
     assert result.returncode == 0, result.stdout + result.stderr
     run_dir = only_run_dir(runs)
     assert "requirepass <secret>" in (run_dir / "config" / "redis-1.conf").read_text()
+    report = json.loads((run_dir / "report.json").read_text())
+    security = next(
+        c for c in report["checks"] if c["name"] == "security: client without credentials refused"
+    )
+    assert security["status"] == "pass" and "redis-1, redis-2, redis-3 refused" in security["evidence"], (
+        security
+    )
     leaks = [str(f) for f in run_dir.rglob("*") if f.is_file() and secret.encode() in f.read_bytes()]
     assert leaks == [] and secret not in result.stdout + result.stderr
     assert live_redis_processes(run_ports(run_dir)) == []

@@ -162,3 +162,29 @@ def test_restore_complete_needs_every_write_acknowledged_before_the_snapshot() -
     assert check(Step("restore_complete", None, within=Bound(10.0)), restore_log(0)).passed
     failed = check(Step("restore_complete", None, within=Bound(10.0)), restore_log(1))
     assert not failed.passed and "1 of 50 acknowledged writes missing: k7" in failed.evidence
+
+
+def test_a_node_that_answers_without_credentials_fails_the_security_check() -> None:
+    from harness.runbooks.security import security_verdicts
+
+    def probes(*refused: bool) -> History:
+        answers = ["NOAUTH Authentication required." if r else "True" for r in refused]
+        return History(
+            tuple(
+                {
+                    "t": 1.0,
+                    "kind": "security",
+                    "check": "unauthenticated",
+                    "node": f"redis-{i + 1}",
+                    "refused": r,
+                    "answer": a,
+                }
+                for i, (r, a) in enumerate(zip(refused, answers, strict=True))
+            )
+        )
+
+    (good,) = security_verdicts(probes(True, True))
+    assert good.passed and "redis-1, redis-2 refused" in good.evidence
+    (bad,) = security_verdicts(probes(True, False))
+    assert not bad.passed and "redis-2 answered True" in bad.evidence
+    assert security_verdicts(History(())) == []
