@@ -6,7 +6,7 @@ import ipaddress
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, cast, get_args
 
 from harness.errors import ConfigError, Problem
 from harness.scenario.durations import Bound, parse_bound, parse_duration
@@ -18,6 +18,7 @@ from harness.scenario.model import (
     ConfigValue,
     Environment,
     Expectation,
+    FaultAction,
     FaultSpec,
     LoadSpec,
     NetworkSpec,
@@ -27,6 +28,7 @@ from harness.scenario.model import (
     Runbook,
     Scenario,
     SentinelSpec,
+    ServerFaultKind,
     ServerFaultSpec,
     Step,
     Sweep,
@@ -565,18 +567,8 @@ def _error_classes(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-SERVER_FAULTS = (
-    "long-script",
-    "oom",
-    "misconf",
-    "slow-command",
-    "client-flood",
-    "loading",
-    "switchover",
-    "truncate-aof",
-    "snapshot-restore",
-)
-ACTIONS = ("kill", "restart", "network", "heal", *SERVER_FAULTS)
+SERVER_FAULTS: tuple[str, ...] = get_args(ServerFaultKind)
+ACTIONS: tuple[str, ...] = get_args(FaultAction)  # kill, restart, network, heal, then SERVER_FAULTS
 
 
 def _fault(cur: Cursor) -> FaultSpec | None:

@@ -101,21 +101,6 @@ class LoadSpec:
         return sum(w.users for w in self.workloads)
 
 
-FaultAction = Literal[
-    "kill",
-    "restart",
-    "network",
-    "heal",
-    "long-script",
-    "oom",
-    "misconf",
-    "slow-command",
-    "client-flood",
-    "loading",
-    "switchover",
-    "truncate-aof",
-    "snapshot-restore",
-]
 ServerFaultKind = Literal[
     "long-script",
     "oom",
@@ -127,6 +112,7 @@ ServerFaultKind = Literal[
     "truncate-aof",
     "snapshot-restore",
 ]
+FaultAction = Literal["kill", "restart", "network", "heal", ServerFaultKind]
 
 
 @dataclass(frozen=True, slots=True)
