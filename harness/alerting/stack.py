@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -22,6 +21,7 @@ import yaml
 
 from harness.alerting.rules import RULES_FILE, format_prometheus, rule_durations, scaled_rules
 from harness.backends.base import Topology
+from harness.backends.local import free_port
 from harness.backends.reaper import kill_and_wait, register_pid
 from harness.errors import BackendError
 from harness.run_context import RunContext
@@ -37,12 +37,6 @@ class AlertingSetup:
     time_scale: float
     scrape_interval: float
     durations: dict[str, float]  # alert -> the `for:` the drill runs with, in seconds
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def _binary(name: str) -> str:
@@ -109,7 +103,7 @@ class AlertStack:
         text = scaled_rules(RULES_FILE.read_text(), self._time_scale)
         (directory / "rules.yml").write_text(text)
         (self._run.run_dir / "config" / "alert-rules.yml").write_text(text)
-        exporter_port, prometheus_port = _free_port(), _free_port()
+        exporter_port, prometheus_port = free_port(), free_port()
         env = self._run.process_env()
         if topology.password is not None:
             env["REDIS_PASSWORD"] = (

@@ -7,8 +7,6 @@ from harness.backends.local import LocalBackend
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
 
-BACKENDS = ("local", "docker")
-
 
 def make_backend(
     name: str,

@@ -15,7 +15,6 @@ import io
 import ipaddress
 import os
 import random
-import socket
 import tarfile
 import threading
 import time
@@ -38,6 +37,7 @@ from harness.backends.docker_network import (
 )
 from harness.backends.image import connect, ensure_image
 from harness.backends.links import LinkControl, link_name, start_proxy
+from harness.backends.local import free_port
 from harness.backends.node_configs import extra_node_conf, render_node_configs
 from harness.backends.reaper import kill_and_wait
 from harness.backends.topology_ready import start_in_order
@@ -49,12 +49,6 @@ from harness.secrets import Secret
 IMAGE_ENV = "REDIS_DRILL_IMAGE"
 REDIS_PORT, SENTINEL_PORT = 6379, 26379
 DATA_DIR = "/data"
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def _config_archive(name: str, text: str) -> bytes:
@@ -123,7 +117,7 @@ class DockerBackend(Backend):
         for i in range(self._env.replicas + 1):
             name = f"redis-{i + 1}"
             self._addresses[name] = host_address(subnet, 10 + i)
-            client_port = _free_port(gateway) if proxy and proxy.clients else 0
+            client_port = free_port(gateway) if proxy and proxy.clients else 0
             nodes.append(Node(name, "redis", self._addresses[name], REDIS_PORT, client_port, gateway))
             if client_port:
                 links.append(Link(name, "clients", name, "", client_port, gateway))
@@ -134,7 +128,7 @@ class DockerBackend(Backend):
                         "replication",
                         "redis-1",
                         name,
-                        _free_port(gateway),
+                        free_port(gateway),
                         gateway,
                     )
                 )
