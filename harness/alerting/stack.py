@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -22,6 +21,7 @@ import yaml
 from harness.alerting.rules import RULES_FILE, format_prometheus, rule_durations, scaled_rules
 from harness.backends.base import Topology
 from harness.backends.local import free_port
+from harness.backends.readiness import wait_for
 from harness.backends.reaper import kill_and_wait, register_pid
 from harness.errors import BackendError
 from harness.run_context import RunContext
@@ -164,16 +164,22 @@ class AlertStack:
         self._wait_until(answers, f"{name} at {url} (see logs/{name}.log)")
 
     def _wait_until(self, condition: Callable[[], bool], what: str) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while True:
-            try:
-                if condition():
-                    return
-            except (urllib.error.URLError, OSError, ValueError, KeyError):
-                pass
-            if time.monotonic() > deadline or any(p.poll() is not None for p in self._procs):
-                raise BackendError(f"waited {READY_TIMEOUT_S:g}s for {what} in {self._run.run_dir}")
-            time.sleep(0.1)
+        def ready() -> str | None:
+            if any(p.poll() is not None for p in self._procs):  # an exited process will not become ready
+                raise BackendError(
+                    f"the exporter or Prometheus exited while waiting for {what}; "
+                    f"see logs/ in {self._run.run_dir}"
+                )
+            return None if condition() else "not yet"
+
+        wait_for(
+            ready,
+            timeout=READY_TIMEOUT_S,
+            what=what,
+            hint=f"see logs/ in {self._run.run_dir}",
+            interval=0.1,
+            not_yet=(urllib.error.URLError, OSError, ValueError, KeyError),
+        )
 
     def stop(self) -> None:
         kill_and_wait([p.pid for p in self._procs if p.poll() is None])
