@@ -8,11 +8,10 @@ at the end: nodes a drill killed are started again.
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import time
 from pathlib import Path
 
-import redis
 from docker.errors import DockerException
 from docker.models.containers import Container
 
@@ -21,6 +20,7 @@ from harness.backends.base import Backend, Node, Topology
 from harness.backends.image import connect
 from harness.backends.topology_ready import wait_until_ready
 from harness.errors import BackendError, FaultError
+from harness.faults.process import current_primary
 from harness.observe.probe import probe_client
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
@@ -66,7 +66,14 @@ class ComposeLabBackend(Backend):
                 f"Compose project {self._project} has no running redis-N or sentinel-N container. Hint: "
                 f"`drill image build && docker-compose -p {self._project} up -d` in the repository root"
             )
-        topology = Topology(self._env.master_name, tuple(nodes), _primary_of(nodes, self._env.master_name))
+        found_nodes = Topology(self._env.master_name, tuple(nodes), initial_primary="")
+        try:
+            primary = current_primary(found_nodes)
+        except FaultError:
+            raise BackendError(
+                f"no Sentinel of the lab names a primary for {self._env.master_name}"
+            ) from None
+        topology = dataclasses.replace(found_nodes, initial_primary=primary)
         self._check_matches(topology)
         wait_until_ready(topology, self._env, self.log_path, self._exited, sentinels=False)
         wait_until_ready(topology, self._env, self.log_path, self._exited, sentinels=True)
@@ -129,14 +136,3 @@ class ComposeLabBackend(Backend):
 
     def log_path(self, name: str) -> Path:
         return self._run.run_dir / "logs" / f"{name}.log"
-
-
-def _primary_of(nodes: list[Node], master_name: str) -> str:
-    """The primary as the first Sentinel that answers names it."""
-    for sentinel in (n for n in nodes if n.kind == "sentinel"):
-        with contextlib.suppress(redis.RedisError), probe_client(sentinel) as client:
-            address = client.sentinel_get_master_addr_by_name(master_name)
-            for node in nodes:
-                if address and (node.host, node.port) == (str(address[0]), int(address[1])):
-                    return node.name
-    raise BackendError(f"no Sentinel of the lab names a primary for {master_name}")
