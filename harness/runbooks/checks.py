@@ -323,12 +323,21 @@ def latency_above(step: Step, history: History, incident: Record, judge: Judge) 
 
 def latency_below(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
     """The load's p99 is back under the bound and stays there to the end (`above` is the bound)."""
-    points = _slowest(history, float(incident["t"]))
-    slow = [t for t, p99 in points if p99 > step.above * 1e6]
-    if not points or (slow and slow[-1] == points[-1][0]):
+    points = [(t, p99 > step.above * 1e6) for t, p99 in _slowest(history, float(incident["t"]))]
+    since = _clear_from(points, float(incident["t"]))
+    if since is None:
         return judge(None, f"p99 above {step.above * 1000:g} ms until the load ended")
-    since = next(t for t, _ in points if t > slow[-1]) if slow else float(incident["t"])
     return judge(since, f"p99 under {step.above * 1000:g} ms in every interval from {since:.2f}s to the end")
+
+
+def _clear_from(points: list[tuple[float, bool]], incident_t: float) -> float | None:
+    """Given (time, over the bound) samples in time order: the first sample after the last one over it,
+    from which every sample is under it to the end (the incident if none was ever over); None when a
+    sample at the last time is still over, or there are none. Several samples may share a time (nodes)."""
+    over = [t for t, bad in points if bad]
+    if not points or (over and over[-1] >= points[-1][0]):
+        return None
+    return next(t for t, _ in points if t > over[-1]) if over else incident_t
 
 
 def _client_ratios(history: History, since: float) -> list[tuple[float, str, float]]:
@@ -353,11 +362,10 @@ def clients_above(step: Step, history: History, incident: Record, judge: Judge) 
 
 def clients_below(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
     """Every node's connected_clients / maxclients is back under the ratio and stays there."""
-    ratios = _client_ratios(history, float(incident["t"]))
-    over = [t for t, _, ratio in ratios if ratio > step.above]
-    if not ratios or (over and over[-1] == ratios[-1][0]):
+    points = [(t, ratio > step.above) for t, _, ratio in _client_ratios(history, float(incident["t"]))]
+    since = _clear_from(points, float(incident["t"]))
+    if since is None:
         return judge(None, f"clients above {step.above:.0%} of maxclients until the end")
-    since = next(t for t, _, _ in ratios if t > over[-1]) if over else float(incident["t"])
     return judge(since, f"every node under {step.above:.0%} of maxclients from {since:.2f}s to the end")
 
 

@@ -188,3 +188,20 @@ def test_a_node_that_answers_without_credentials_fails_the_security_check() -> N
     (bad,) = security_verdicts(probes(True, False))
     assert not bad.passed and "redis-2 answered True" in bad.evidence
     assert security_verdicts(History(())) == []
+
+
+def clients_log(rounds: list[dict[str, int]]) -> list[Record]:
+    log: list[Record] = [{"t": 0.0, "kind": "run"}, {"t": FAULT_AT, "kind": "fault", "node": "redis-1"}]
+    for i, clients in enumerate(rounds):
+        nodes = {name: {"connected_clients": n, "maxclients": 100} for name, n in clients.items()}
+        log.append({"t": FAULT_AT + 0.25 * (i + 1), "kind": "info", "nodes": nodes})
+    return log
+
+
+def test_clients_below_needs_every_node_under_the_ratio_to_the_end() -> None:
+    step = Step("clients_below", None, above=0.8, within=Bound(5.0))
+    back = check(step, clients_log([{"redis-1": 95, "redis-2": 5}, {"redis-1": 10, "redis-2": 5}]))
+    assert back.passed and back.measured == 0.5
+    # The last round still has one node over the ratio, whichever node comes last in it.
+    still = check(step, clients_log([{"redis-1": 10, "redis-2": 5}, {"redis-1": 95, "redis-2": 5}]))
+    assert not still.passed and "until the end" in still.evidence
