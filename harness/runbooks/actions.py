@@ -19,7 +19,7 @@ from typing import Any
 import redis
 
 from harness.backends.base import Backend, Node, Topology
-from harness.backends.readiness import tail
+from harness.backends.readiness import tail, wait_for
 from harness.errors import BackendError, FaultError
 from harness.faults.process import current_primary
 from harness.faults.server import AOF_DIR, ServerFaults
@@ -190,18 +190,25 @@ def _restore_snapshot_dir(ctx: ActionContext) -> Outcome:
 
 def _wait_answering(ctx: ActionContext, timeout: float = 10.0) -> None:
     """After a restart: until the node answers PING (LOADING counts as answering: it is up)."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def answers() -> str | None:
+        if ctx.stop.is_set():
+            raise BackendError(f"the drill ended before {ctx.node.name} answered after the restart")
         try:
             with _client(ctx, 0.5) as client:
                 client.ping()
-            return
         except redis.BusyLoadingError:
-            return
-        except redis.RedisError as exc:
-            if time.monotonic() > deadline or ctx.stop.is_set():
-                raise BackendError(f"{ctx.node.name} does not answer after the restart: {exc}") from None
-            time.sleep(0.05)
+            pass
+        return None
+
+    wait_for(
+        answers,
+        timeout=timeout,
+        what=f"{ctx.node.name} after the restart",
+        hint="see the node's log in the run's logs/",
+        log=ctx.backend.log_path(ctx.node.name),
+        not_yet=(redis.RedisError,),
+    )
 
 
 def _route_to_primary(ctx: ActionContext) -> Outcome:
