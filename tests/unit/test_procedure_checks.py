@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.runbooks.checks import run_check
+from harness.load.stats import bucket_of
+from harness.runbooks.checks import LATENCY_WINDOW_S, run_check
 from harness.runbooks.history import History
 from harness.runbooks.procedure import procedure_verdicts
 from harness.scenario.durations import Bound
@@ -205,3 +206,27 @@ def test_clients_below_needs_every_node_under_the_ratio_to_the_end() -> None:
     # The last round still has one node over the ratio, whichever node comes last in it.
     still = check(step, clients_log([{"redis-1": 10, "redis-2": 5}, {"redis-1": 95, "redis-2": 5}]))
     assert not still.passed and "until the end" in still.evidence
+
+
+def latency_log(slow_from: float, slow_to: float, blips: tuple[float, ...] = ()) -> list[Record]:
+    """400 calls per 0.5 s interval at 1 ms; 50 ms calls while slow, and 6 of them in a blip interval."""
+    log: list[Record] = [{"t": 0.0, "kind": "run"}, {"t": FAULT_AT, "kind": "fault", "node": "redis-1"}]
+    fast, slow = bucket_of(1_000), bucket_of(50_000)
+    for i in range(1, 29):
+        t = i * 0.5
+        n_slow = 200 if slow_from <= t <= slow_to else 6 if t in blips else 0
+        hist = {fast: 400 - n_slow, slow: n_slow} if n_slow else {fast: 400}
+        log.append({**stats(t, 400), "workload": "acked-writes", "hist": hist})
+    return log
+
+
+def test_latency_below_is_not_decided_by_one_interval_blip() -> None:
+    step = Step("latency_below", None, above=0.020, within=Bound(8.0))
+    # A stall that delays a handful of calls in the last interval: over 2 s that is under the p99.
+    blip = check(step, latency_log(4.0, 5.0, blips=(14.0,)))
+    assert blip.passed, blip.evidence
+    assert blip.measured == 5.0 + LATENCY_WINDOW_S - FAULT_AT  # the last slow interval leaves the window
+    # A slowdown that lasts to the end is not recovery.
+    assert not check(step, latency_log(4.0, 14.0)).passed
+    detected = check(Step("latency_above", None, above=0.020, within=Bound(5.0)), latency_log(4.0, 5.0))
+    assert detected.passed and detected.measured == 4.0 - FAULT_AT
