@@ -12,6 +12,7 @@ from typing import Any
 import redis
 from tabulate import tabulate
 
+from harness.access import Credentials
 from harness.errors import BackendError, UsageError
 from harness.observe.probe import no_retry
 
@@ -51,12 +52,13 @@ def loopback_only(host: str) -> str:
 
 
 def read_snapshot(
-    host: str, port: int, password: str | None, sentinel: tuple[str, int] | None, runs_dir: Path
+    host: str, port: int, login: Credentials, sentinel: tuple[str, int] | None, runs_dir: Path
 ) -> Snapshot:
+    """Read the server (and the Sentinel, with the same login) as `login` says: user, password, TLS."""
     client = redis.Redis(
         host=host,
         port=port,
-        password=password,
+        **login.redis_kwargs(),
         socket_timeout=2,
         socket_connect_timeout=2,
         retry=no_retry(),
@@ -71,7 +73,7 @@ def read_snapshot(
             acl = ()
     except redis.AuthenticationError:
         raise BackendError(
-            f"{host}:{port} refused the credentials (give a password with --password-env)"
+            f"{host}:{port} refused the credentials (give --user and a password with --password-env)"
         ) from None
     except redis.RedisError as exc:
         raise BackendError(f"cannot read {host}:{port}: {exc}") from None
@@ -80,7 +82,12 @@ def read_snapshot(
     masters = None
     if sentinel is not None:
         watcher = redis.Redis(
-            host=sentinel[0], port=sentinel[1], socket_timeout=2, retry=no_retry(), decode_responses=True
+            host=sentinel[0],
+            port=sentinel[1],
+            **login.redis_kwargs(),
+            socket_timeout=2,
+            retry=no_retry(),
+            decode_responses=True,
         )
         try:
             found = watcher.sentinel_masters()
@@ -146,14 +153,7 @@ def audit(snapshot: Snapshot) -> list[Item]:
             "warn",
         ),
         _acl(snapshot),
-        _expect(
-            "R7",
-            "TLS enabled",
-            f"tls-port {config.get('tls-port', '0')}",
-            "tls-port set",
-            config.get("tls-port", "0") not in ("0", ""),
-            "fail",
-        ),
+        _tls(config),
         _network(config),
         Item(
             "R9",
@@ -217,18 +217,33 @@ def _persistence(config: dict[str, str]) -> Item:
 def _acl(snapshot: Snapshot) -> Item:
     users = snapshot.acl_users
     default = next((u for u in users if u.startswith("user default ")), "")
-    others = [u.split()[1] for u in users if not u.startswith("user default ")]
-    open_default = " nopass" in default and " on " in f" {default} "
-    seen = (
-        f"{len(others)} user(s) besides default; default {'open (nopass)' if open_default else 'protected'}"
+    others = [u for u in users if not u.startswith("user default ")]
+    default_state = "off" if " off " in f" {default} " else "protected"
+    if " nopass" in default and " on " in f" {default} ":
+        default_state = "open (nopass)"
+    # Least privilege: some user is held to less than everything (not +@all over every key).
+    limited = [u.split()[1] for u in others if not ("+@all" in u.split() and "~*" in u.split())]
+    seen = f"{len(others)} user(s) besides default, {len(limited)} limited; default {default_state}"
+    expected = "users with least privilege; default off or with a password"
+    if not others or default_state == "open (nopass)":
+        return Item("R6", "ACL configured", "fail", seen, expected)
+    return _expect("R6", "ACL configured", seen, expected, bool(limited), "warn")
+
+
+def _tls(config: dict[str, str]) -> Item:
+    """TLS on: clients (tls-port, with the plaintext port closed), replication, client certificates."""
+    tls_port = config.get("tls-port", "0") not in ("0", "")
+    plaintext = config.get("port", "0") not in ("0", "")
+    replication = config.get("tls-replication") == "yes"
+    clients = config.get("tls-auth-clients", "no") in ("yes", "optional")
+    seen = "; ".join(
+        f"{name} {config.get(name, '?')}"
+        for name in ("tls-port", "port", "tls-replication", "tls-auth-clients")
     )
-    return _expect(
-        "R6",
-        "ACL configured",
-        seen,
-        "users with least privilege; default off or with a password",
-        bool(others) and not open_default,
-    )
+    expected = "tls-port set, port 0, tls-replication yes"
+    if not tls_port:
+        return Item("R7", "TLS enabled", "fail", seen, expected)
+    return _expect("R7", "TLS enabled", seen, expected, not plaintext and replication and clients, "warn")
 
 
 def _network(config: dict[str, str]) -> Item:

@@ -53,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
         help="allow faults on nodes the harness did not start (environments with external:)",
     )
     run.add_argument(
+        "--secure",
+        action="store_true",
+        help="run on the secured variant of the scenario's environment: ACL users per role with the "
+        "default user off, and TLS on every link, with passwords and certificates made for the run",
+    )
+    run.add_argument(
         "--ui",
         nargs="?",
         const="127.0.0.1:8089",
@@ -75,9 +81,15 @@ def _parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="loopback address of the server (default 127.0.0.1)"
     )
     audit.add_argument("--port", type=int, default=6379)
+    audit.add_argument("--user", help="ACL user to log in as (default: the default user)")
     audit.add_argument("--password-env", metavar="VAR", help="environment variable holding the password")
     audit.add_argument("--password-file", type=Path, help="file holding the password")
     audit.add_argument("--sentinel", metavar="HOST:PORT", help="a Sentinel watching this deployment")
+    audit.add_argument(
+        "--tls-ca-cert", type=Path, help="CA certificate: connect with TLS, verifying the server"
+    )
+    audit.add_argument("--tls-cert", type=Path, help="client certificate, for servers with tls-auth-clients")
+    audit.add_argument("--tls-key", type=Path, help="the client certificate's key")
     audit.add_argument(
         "--runs-dir", type=Path, default=Path("runs"), help="where passed failover drills are found"
     )
@@ -198,7 +210,9 @@ def _image(rebuild: bool) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
+    from harness.access import Credentials, TlsFiles
     from harness.audit import audit, loopback_only, read_snapshot, render
+    from harness.secrets import Secret
 
     host = loopback_only(args.host)
     password = None
@@ -217,7 +231,19 @@ def _audit(args: argparse.Namespace) -> int:
         if not s_port.isdigit():
             raise UsageError(f"drill audit: --sentinel expects HOST:PORT, got {args.sentinel!r}")
         sentinel = (loopback_only(s_host), int(s_port))
-    items = audit(read_snapshot(host, args.port, password, sentinel, args.runs_dir))
+    tls = None
+    if args.tls_ca_cert:
+        if bool(args.tls_cert) != bool(args.tls_key):
+            raise UsageError("drill audit: --tls-cert and --tls-key go together")
+        for path in (args.tls_ca_cert, args.tls_cert, args.tls_key):
+            if path is not None and not path.is_file():
+                raise UsageError(f"drill audit: {path} is not a file")
+        cert, key = (str(args.tls_cert), str(args.tls_key)) if args.tls_cert else (None, None)
+        tls = TlsFiles(str(args.tls_ca_cert), cert, key)
+    elif args.tls_cert or args.tls_key:
+        raise UsageError("drill audit: --tls-cert and --tls-key need --tls-ca-cert")
+    login = Credentials(args.user, Secret(password) if password is not None else None, tls)
+    items = audit(read_snapshot(host, args.port, login, sentinel, args.runs_dir))
     print(render(items, f"{host}:{args.port}"))
     return ExitCode.CHECK_FAILED if any(i.verdict == "fail" for i in items) else ExitCode.PASSED
 
@@ -281,12 +307,19 @@ def _run(args: argparse.Namespace, ui: tuple[str, int] | None) -> int:
     from harness.report.table import render_table
     from harness.run import RunOptions, run_drill
     from harness.scenario.loader import load_drill
-    from harness.scenario.model import Sweep
+    from harness.scenario.model import Sweep, secured
 
     scenario = load_drill(args.scenario)
+    if args.secure:
+        scenario = secured(scenario)
     env = scenario.environment
     chosen = args.backend or env.backend
     if env.external_compose_project is not None:
+        if args.secure:
+            raise UsageError(
+                f"drill run: --secure does not apply to {env.file}: its nodes are Compose project "
+                f"{env.external_compose_project}'s containers, configured by their owner"
+            )
         if args.backend is not None:
             raise UsageError(
                 f"drill run: --backend does not apply to {env.file}: its nodes are Compose project "

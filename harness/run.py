@@ -17,7 +17,7 @@ from harness.faults.timeline import due, schedule
 from harness.observe.info_sampler import sample_info
 from harness.observe.log import ObservationLog, read_log
 from harness.observe.readback import keys_to_read, read_back
-from harness.observe.security_probe import probe_without_credentials
+from harness.observe.security_probe import probe_security
 from harness.observe.sentinel_events import watch_sentinel
 from harness.progress import Console, Status
 from harness.report.html import render_html
@@ -47,8 +47,10 @@ class RunOptions:
 
 def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunReport:
     started = time.monotonic()
-    if scenario.environment.password is not None:
-        scenario.environment.password.resolve()  # a missing secret is bad input: say so before starting
+    env = scenario.environment
+    for source in (env.password, env.security.secret if env.security else None):
+        if source is not None:
+            source.resolve()  # a missing secret is bad input: say so before starting anything
     run = RunContext.create(options.runs_dir, scenario.name)
     log = run.open_log(scenario.name, scenario.seed, options.backend)
     backend = make_backend(
@@ -74,10 +76,10 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
                 link.name: {"kind": link.kind, "node": link.node, "port": link.port}
                 for link in topology.links
             },
+            security={"acl": topology.access.acl, "tls": topology.access.tls is not None},
         )
         console.line(f"topology ready in {log.now():.2f}s")
-        if topology.password is not None:
-            probe_without_credentials(topology, log)
+        probe_security(topology, log)
         alert_api = None
         if scenario.alerts is not None:
             alerting = AlertStack(run, scenario.alerts.time_scale, scenario.alerts.scrape_interval)

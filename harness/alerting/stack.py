@@ -105,16 +105,26 @@ class AlertStack:
         (self._run.run_dir / "config" / "alert-rules.yml").write_text(text)
         exporter_port, prometheus_port = free_port(), free_port()
         env = self._run.process_env()
-        if topology.password is not None:
-            env["REDIS_PASSWORD"] = (
-                topology.password.reveal()
-            )  # not argv: /proc/<pid>/cmdline is world-readable
+        login = topology.access.credentials("exporter")
+        # Not argv: /proc/<pid>/cmdline is world-readable. The exporter reads both variables.
+        if login.password is not None:
+            env["REDIS_PASSWORD"] = login.password.reveal()
+        if login.username is not None:
+            env["REDIS_USER"] = login.username
+        tls: list[str] = []
+        if login.tls is not None:
+            tls = [
+                f"-tls-ca-cert-file={login.tls.ca}",
+                f"-tls-client-cert-file={login.tls.cert}",
+                f"-tls-client-key-file={login.tls.key}",
+            ]
         self._spawn(
             "redis-exporter",
-            [exporter_bin, "-web.listen-address", f"{HOST}:{exporter_port}", "-redis.addr", ""],
+            [exporter_bin, "-web.listen-address", f"{HOST}:{exporter_port}", "-redis.addr", "", *tls],
             env,
         )
-        targets = [f"redis://{node.host}:{node.port}" for node in topology.data_nodes]
+        scheme = "rediss" if login.tls else "redis"
+        targets = [f"{scheme}://{node.host}:{node.port}" for node in topology.data_nodes]
         config = prometheus_config(targets, f"{HOST}:{exporter_port}", self._scrape_interval)
         (directory / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
         (self._run.run_dir / "config" / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))

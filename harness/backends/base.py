@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from harness.access import Access, Credentials, Role
 from harness.errors import BackendError
-from harness.secrets import Secret
 
 NodeKind = Literal["redis", "sentinel"]
 
@@ -62,10 +62,10 @@ class Topology:
     initial_primary: str
     links: tuple[Link, ...] = ()
     proxy_api: tuple[str, int] | None = None  # the Toxiproxy-compatible API controlling the links
-    password: Secret | None = None  # every data node's requirepass (Sentinels take none)
+    access: Access = field(default_factory=Access)  # who connects how (harness/access.py)
 
-    def password_for(self, node: Node) -> str | None:
-        return self.password.reveal() if self.password and node.kind == "redis" else None
+    def credentials(self, role: Role, node: Node) -> Credentials:
+        return self.access.credentials(role, node.kind)
 
     @property
     def data_nodes(self) -> tuple[Node, ...]:

@@ -82,7 +82,8 @@ class ComposeLabBackend(Backend):
     def _check_matches(self, topology: Topology) -> None:
         """The drill's time bounds come from the environment file: it must describe the lab as it runs."""
         env, spec = self._env, self._env.sentinels
-        with probe_client(topology.sentinels[0]) as client:
+        sentinel = topology.sentinels[0]
+        with probe_client(sentinel, 0.5, topology.credentials("operator", sentinel)) as client:
             state = client.sentinel_master(env.master_name)
         expected = {
             "replicas": (env.replicas, len(topology.data_nodes) - 1),

@@ -28,6 +28,7 @@ from docker.models.networks import Network
 
 from harness.backends import container_ops
 from harness.backends.base import Backend, Link, Node, Topology
+from harness.backends.certificates import NODE_FILES
 from harness.backends.docker_network import (
     LABEL_NODE,
     LABEL_RUN,
@@ -40,24 +41,28 @@ from harness.backends.links import LinkControl, link_name, start_proxy
 from harness.backends.local import free_port
 from harness.backends.node_configs import extra_node_conf, render_node_configs
 from harness.backends.reaper import kill_and_wait
+from harness.backends.secured import NodeSecurity, secure
 from harness.backends.topology_ready import start_in_order
 from harness.errors import BackendError
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
-from harness.secrets import Secret
 
 IMAGE_ENV = "REDIS_DRILL_IMAGE"
 REDIS_PORT, SENTINEL_PORT = 6379, 26379
 DATA_DIR = "/data"
 
 
-def _config_archive(name: str, text: str) -> bytes:
+TLS_DIR = "/tls"  # the run's node certificate and key inside each container (secured topologies)
+
+
+def _files_archive(files: dict[str, bytes]) -> bytes:
+    """A tar of files readable by their owner only: configurations hold passwords, and keys are keys."""
     buffer = io.BytesIO()
-    data = text.encode()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
-        info = tarfile.TarInfo(name)
-        info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
-        tar.addfile(info, io.BytesIO(data))
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o600, int(time.time())
+            tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
 
 
@@ -78,7 +83,8 @@ class DockerBackend(Backend):
         self._client: docker.DockerClient | None = None
         self._image = ""
         self._subnet: ipaddress.IPv4Network | None = None
-        self._secret: Secret | None = None
+        self._node_security = NodeSecurity()
+        self._tls_files: dict[str, bytes] = {}  # tar path -> content, put into every container
 
     # --- lifecycle ----------------------------------------------------------------------------------------
 
@@ -99,11 +105,20 @@ class DockerBackend(Backend):
             topology = dataclasses.replace(topology, proxy_api=("127.0.0.1", port))
             self._links = LinkControl(("127.0.0.1", port))
             self._links.create(topology.links, topology)
-        secret = self._secret = self._env.password.resolve() if self._env.password else None
-        topology = dataclasses.replace(topology, password=secret)
+        # Certificates name every address a client may be handed: the nodes', the extra nodes' a restore
+        # starts (see start_extra_node), the proxies' on the gateway, and loopback for published ports.
+        addresses = ["127.0.0.1", gateway, *(host_address(subnet, i) for i in range(10, 40))]
+        access, security = secure(self._env, self._run.run_id, self._run.work_dir, addresses, TLS_DIR)
+        self._node_security = security
+        if security.tls is not None:
+            made = self._run.work_dir / "tls"
+            self._tls_files = {
+                f"{TLS_DIR.strip('/')}/{name}": (made / name).read_bytes() for name in NODE_FILES
+            }
+        topology = dataclasses.replace(topology, access=access)
         # Bound to every address inside the container: it keeps listening across a disconnect/connect.
         configs = render_node_configs(
-            self._env, topology, self._run, data_dir=lambda _: DATA_DIR, bind="0.0.0.0"
+            self._env, topology, self._run, lambda _: DATA_DIR, security, bind="0.0.0.0"
         )
         for node in topology.nodes:
             self._create(client, image, node, configs[node.name])
@@ -157,8 +172,10 @@ class DockerBackend(Backend):
                 ),
             )
             container = client.containers.get(created["Id"])
-            # The configuration goes in as a file (not argv or env): with auth it holds the password.
-            container.put_archive(DATA_DIR, _config_archive(f"{node.name}.conf", config))
+            # The configuration goes in as a file (not argv or env): it may hold passwords.
+            container.put_archive(DATA_DIR, _files_archive({f"{node.name}.conf": config.encode()}))
+            if self._tls_files:
+                container.put_archive("/", _files_archive(self._tls_files))
         except DockerException as exc:
             raise BackendError(f"cannot create the container for {node.name}: {exc}") from None
         self._containers[node.name] = container
@@ -218,12 +235,11 @@ class DockerBackend(Backend):
         assert self._client is not None and self._subnet is not None
         self._addresses[name] = host_address(self._subnet, 30 + len(self._addresses))
         node = Node(name, "redis", self._addresses[name], REDIS_PORT)
-        password = self._secret.reveal() if self._secret else None
         self._create(
             self._client,
             self._image,
             node,
-            extra_node_conf(self._env, "0.0.0.0", REDIS_PORT, DATA_DIR, password),
+            extra_node_conf(self._env, "0.0.0.0", REDIS_PORT, DATA_DIR, self._node_security),
         )
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w") as tar:

@@ -15,11 +15,11 @@ from harness.backends.links import LinkControl, link_name, start_proxy
 from harness.backends.node_configs import extra_node_conf, render_node_configs
 from harness.backends.readiness import tail
 from harness.backends.reaper import kill_and_wait, register_pid
+from harness.backends.secured import NodeSecurity, secure
 from harness.backends.topology_ready import start_in_order
 from harness.errors import BackendError
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
-from harness.secrets import Secret
 
 HOST = "127.0.0.1"
 INSTALL_HINT = (
@@ -58,7 +58,7 @@ class LocalBackend(Backend):
         self._specs: dict[str, _Spec] = {}
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: dict[str, IO[bytes]] = {}
-        self._secret: Secret | None = None
+        self._node_security = NodeSecurity()
 
     def up(self) -> Topology:
         server, sentinel = find_binary("redis-server"), find_binary("redis-sentinel")
@@ -74,12 +74,14 @@ class LocalBackend(Backend):
             self._links = LinkControl(api)
             self._links.create(topology.links, topology)
             self._link_names = tuple(link.name for link in topology.links)
-        secret = self._secret = self._env.password.resolve() if self._env.password else None
-        topology = dataclasses.replace(topology, password=secret)
-        configs = render_node_configs(self._env, topology, self._run, data_dir=self._data_dir)
-        # With a password the live configurations stay in the scratch dir (Redis and Sentinel rewrite their
-        # files, and would write the password back); the run dir has the copies with the password blanked.
-        conf_dir = self._run.work_dir / "config" if secret else self._run.run_dir / "config"
+        addresses = {HOST, *(link.host for link in topology.links)}
+        access, security = secure(self._env, self._run.run_id, self._run.work_dir, addresses)
+        self._node_security = security
+        topology = dataclasses.replace(topology, access=access)
+        configs = render_node_configs(self._env, topology, self._run, self._data_dir, security)
+        # With secrets the live configurations stay in the scratch dir (Redis and Sentinel rewrite their
+        # files, and would write them back); the run dir has the copies with every secret blanked.
+        conf_dir = self._run.work_dir / "config" if security.secrets() else self._run.run_dir / "config"
         conf_dir.mkdir(exist_ok=True)
         for node in topology.nodes:
             Path(self._data_dir(node)).mkdir()
@@ -186,8 +188,7 @@ class LocalBackend(Backend):
         conf_dir = self._run.work_dir / "config"
         conf_dir.mkdir(exist_ok=True)
         conf = conf_dir / f"{name}.conf"
-        password = self._secret.reveal() if self._secret else None
-        conf.write_text(extra_node_conf(self._env, HOST, node.port, str(data_dir), password))
+        conf.write_text(extra_node_conf(self._env, HOST, node.port, str(data_dir), self._node_security))
         command = (find_binary("redis-server"), str(conf.resolve()))
         self._specs[name] = _Spec(node, command, self._run.run_dir / "logs" / f"{name}.log")
         self._start(name)

@@ -6,7 +6,8 @@ import dataclasses
 from collections.abc import Callable
 
 from harness.backends.base import Node, Topology
-from harness.backends.redis_config import redis_conf, render_value, sentinel_conf
+from harness.backends.redis_config import redis_conf, sentinel_conf
+from harness.backends.secured import NodeSecurity
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
 
@@ -24,13 +25,13 @@ def render_node_configs(
     topology: Topology,
     run: RunContext,
     data_dir: Callable[[Node], str],
+    security: NodeSecurity,
     bind: str | None = None,
 ) -> dict[str, str]:
     """redis.conf / sentinel.conf text per node (bound to `bind`, else the node's own address).
 
-    The run directory's config/ gets a copy of each, with the password replaced by `<secret>`.
+    The run directory's config/ gets a copy of each, with every password replaced by `<secret>`.
     """
-    password = topology.password.reveal() if topology.password else None
     primary = topology.node(topology.initial_primary)
     (run.run_dir / "config").mkdir(exist_ok=True)
     texts: dict[str, str] = {}
@@ -44,20 +45,25 @@ def render_node_configs(
                 None if node is primary else replication_source(node, primary, topology),
                 # Announced always: behind a replication link the primary would see the proxy's address.
                 node.client_address,
-                password,
+                security,
             )
         else:
             text = sentinel_conf(
-                env, bind or node.host, node.port, data_dir(node), primary.client_address, password
+                env, bind or node.host, node.port, data_dir(node), primary.client_address, security
             )
         texts[node.name] = text
-        shown = text if password is None else text.replace(render_value(password), "<secret>")
-        (run.run_dir / "config" / f"{node.name}.conf").write_text(shown)
+        (run.run_dir / "config" / f"{node.name}.conf").write_text(blank_secrets(text, security))
     return texts
 
 
-def extra_node_conf(env: Environment, bind: str, port: int, data_dir: str, password: str | None) -> str:
+def blank_secrets(text: str, security: NodeSecurity) -> str:
+    for secret in security.secrets():
+        text = text.replace(secret, "<secret>")
+    return text
+
+
+def extra_node_conf(env: Environment, bind: str, port: int, data_dir: str, security: NodeSecurity) -> str:
     """A standalone node outside the topology, started from files put in its data dir: no replication, and
     appendonly no, so it loads the dump.rdb it was given (with appendonly yes it would load an empty AOF)."""
     config = (*((key, value) for key, value in env.config if key != "appendonly"), ("appendonly", "no"))
-    return redis_conf(dataclasses.replace(env, config=config), bind, port, data_dir, None, None, password)
+    return redis_conf(dataclasses.replace(env, config=config), bind, port, data_dir, None, None, security)

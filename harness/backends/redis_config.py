@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from harness.scenario.model import ConfigValue, Environment
+
+if TYPE_CHECKING:  # secured.py renders its values with render_value from here
+    from harness.backends.secured import NodeSecurity
 
 
 def render_value(value: ConfigValue) -> str:
@@ -21,10 +26,10 @@ def redis_conf(
     data_dir: str,
     replica_of: tuple[str, int] | None,
     announce: tuple[str, int] | None = None,
-    password: str | None = None,
+    security: NodeSecurity | None = None,
 ) -> str:
     lines = [
-        f"port {port}",
+        *_ports(port, security),
         f"bind {host}",
         f"dir {render_value(data_dir)}",
         'logfile ""',  # stdout, which the backend sends to the node's log file
@@ -36,9 +41,8 @@ def redis_conf(
         # Replicas report this address to the primary, and Sentinel hands it to clients after a failover:
         # announcing the node's proxy keeps clients and replication on the proxied path.
         lines += [f"replica-announce-ip {announce[0]}", f"replica-announce-port {announce[1]}"]
-    if password is not None:
-        # masterauth too: any node may become a replica of another after a failover.
-        lines += [f"requirepass {render_value(password)}", f"masterauth {render_value(password)}"]
+    if security is not None:
+        lines += security.redis_lines()
     if replica_of is not None:
         lines.append(f"replicaof {replica_of[0]} {replica_of[1]}")
     return "\n".join(lines) + "\n"
@@ -50,11 +54,11 @@ def sentinel_conf(
     port: int,
     data_dir: str,
     primary: tuple[str, int],
-    password: str | None = None,
+    security: NodeSecurity | None = None,
 ) -> str:
     spec, name = env.sentinels, env.master_name
     lines = [
-        f"port {port}",
+        *_ports(port, security),
         f"bind {host}",
         f"dir {render_value(data_dir)}",
         'logfile ""',
@@ -65,6 +69,13 @@ def sentinel_conf(
         f"sentinel failover-timeout {name} {spec.failover_timeout_ms}",
         f"sentinel parallel-syncs {name} {spec.parallel_syncs}",
     ]
-    if password is not None:
-        lines.append(f"sentinel auth-pass {name} {render_value(password)}")
+    if security is not None:
+        lines += security.sentinel_lines(name)
     return "\n".join(lines) + "\n"
+
+
+def _ports(port: int, security: NodeSecurity | None) -> list[str]:
+    """With TLS the node's one port speaks TLS only: no plaintext port is left open."""
+    if security is not None and security.tls is not None:
+        return ["port 0", f"tls-port {port}"]
+    return [f"port {port}"]

@@ -37,7 +37,7 @@ def wait_until_ready(
             _wait(
                 sentinel,
                 exited,
-                partial(_ping, password=None),
+                partial(_ping, topology=topology),
                 timeout,
                 log_path,
                 "check the Sentinel's configuration in config/",
@@ -55,7 +55,7 @@ def wait_until_ready(
         _wait(
             node,
             exited,
-            partial(_ping, password=topology.password_for(node)),
+            partial(_ping, topology=topology),
             timeout,
             log_path,
             "check the node's configuration in the run's config/ directory",
@@ -63,7 +63,7 @@ def wait_until_ready(
     _wait(
         primary,
         exited,
-        partial(_replicas_online, expected=replicas, password=topology.password_for(primary)),
+        partial(_replicas_online, expected=replicas, topology=topology),
         timeout,
         log_path,
         "replicas could not sync; look at their logs and at repl-diskless-sync-delay",
@@ -102,14 +102,14 @@ def _alive(node: Node, exited: Callable[[str], str | None], log: Path) -> str | 
     return None
 
 
-def _ping(node: Node, password: str | None) -> str | None:
-    with probe_client(node, password=password) as client:
+def _ping(node: Node, topology: Topology) -> str | None:
+    with probe_client(node, 0.5, topology.credentials("operator", node)) as client:
         client.ping()
     return None
 
 
-def _replicas_online(primary: Node, expected: int, password: str | None) -> str | None:
-    with probe_client(primary, password=password) as client:
+def _replicas_online(primary: Node, expected: int, topology: Topology) -> str | None:
+    with probe_client(primary, 0.5, topology.credentials("operator", primary)) as client:
         info = client.info("replication")
     online = [r for r in parse_replica_lines(info) if r.get("state") == "online"]
     if len(online) < expected:
@@ -119,7 +119,7 @@ def _replicas_online(primary: Node, expected: int, password: str | None) -> str 
 
 def _sentinel_agrees(sentinel: Node, topology: Topology, env: Environment) -> str | None:
     primary = topology.node(topology.initial_primary)
-    with probe_client(sentinel) as client:
+    with probe_client(sentinel, 0.5, topology.credentials("operator", sentinel)) as client:
         state = client.sentinel_master(topology.master_name)
     address = (state.get("ip"), int(state.get("port", 0)))
     if address != primary.client_address:

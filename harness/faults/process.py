@@ -17,7 +17,7 @@ def current_primary(topology: Topology) -> str:
     """The primary as the first reachable Sentinel names it."""
     for sentinel in topology.sentinels:
         try:
-            with probe_client(sentinel, timeout=0.3) as client:
+            with probe_client(sentinel, 0.3, topology.credentials("operator", sentinel)) as client:
                 address = client.sentinel_get_master_addr_by_name(topology.master_name)
         except (redis.ConnectionError, redis.TimeoutError):
             continue

@@ -38,6 +38,7 @@ from harness.backends.base import Backend, Node, Topology
 from harness.errors import FaultError
 from harness.faults.process import current_primary
 from harness.faults.timeline import ScheduledFault
+from harness.load.resp import encode
 from harness.observe.log import ObservationLog, read_log
 from harness.observe.probe import probe_client
 from harness.scenario.model import ServerFaultSpec
@@ -128,7 +129,7 @@ class ServerFaults:
         return self._original_dirs.get(node)
 
     def _client(self, node: Node, timeout: float) -> redis.Redis:
-        return probe_client(node, timeout=timeout, password=self._topology.password_for(node))
+        return probe_client(node, timeout, self._topology.credentials("operator", node))
 
     def _spawn(self, target: Any, node: Node, spec: ServerFaultSpec, index: int) -> None:
         thread = threading.Thread(target=target, args=(node, spec, index), daemon=True, name=f"fault-{index}")
@@ -270,7 +271,7 @@ class ServerFaults:
     def _switchover(self) -> str:
         for sentinel in self._topology.sentinels:
             try:
-                with probe_client(sentinel, timeout=2.0) as client:
+                with probe_client(sentinel, 2.0, self._topology.credentials("operator", sentinel)) as client:
                     client.execute_command("SENTINEL", "FAILOVER", self._topology.master_name)
                 return sentinel.name
             except redis.ConnectionError:
@@ -290,13 +291,16 @@ class ServerFaults:
 
     def _flood(self, node: Node, spec: ServerFaultSpec) -> int:
         """Open the connections (each sends one PING, so it counts as a client) and keep them open."""
-        password = self._topology.password_for(node)
+        credentials = self._topology.credentials("operator", node)
+        context = credentials.tls.client_context() if credentials.tls else None
+        auth = credentials.auth_args()
         opened = 0
         for _ in range(spec.connections):
             try:
                 sock = socket.create_connection((node.host, node.port), timeout=2)
-                hello = _resp("AUTH", password) if password else b""
-                sock.sendall(hello + _resp("PING"))
+                if context is not None:
+                    sock = context.wrap_socket(sock, server_hostname=node.host)
+                sock.sendall((encode(*auth) if auth else b"") + encode("PING"))
             except OSError:
                 break  # maxclients reached, or the node is gone: the flood is as big as it gets
             self._sockets.append(sock)
@@ -323,14 +327,6 @@ class ServerFaults:
             raise FaultError(f"misconf on {node.name}: {type(exc).__name__}: {exc}") from None
         self._original_dirs[node.name] = original
         return original
-
-
-def _resp(*words: str) -> bytes:
-    parts = [f"*{len(words)}\r\n".encode()]
-    for word in words:
-        data = word.encode()
-        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(parts)
 
 
 def newest_incr_file(directory: Path) -> Path:

@@ -14,7 +14,7 @@ from typing import Any
 
 import hiredis
 
-from harness.secrets import Secret
+from harness.access import Credentials
 
 ReplyError = hiredis.ReplyError
 READ_SIZE = 65536
@@ -39,21 +39,34 @@ class RespError(Exception):
 
 class RespConnection:
     def __init__(
-        self, host: str, port: int, timeout: float, watched: bool = False, password: Secret | None = None
+        self,
+        host: str,
+        port: int,
+        timeout: float,
+        watched: bool = False,
+        credentials: Credentials | None = None,
     ) -> None:
-        """Connect within `timeout`. Calls then time out after `timeout` too, unless `watched`: a
-        CallWatchdog enforces it (see harness.load.watchdog)."""
+        """Connect within `timeout` (TLS and AUTH as `credentials` say). Calls then time out after `timeout`
+        too, unless `watched`: a CallWatchdog enforces it (see harness.load.watchdog)."""
         self.address = (host, port)
         self._reader = hiredis.Reader()
         try:
-            self._sock = socket.create_connection((host, port), timeout=timeout)
+            sock = socket.create_connection((host, port), timeout=timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if credentials is not None and credentials.tls is not None:
+                sock = credentials.tls.client_context().wrap_socket(sock, server_hostname=host)
         except OSError as exc:
             raise ConnectError(f"cannot connect to {host}:{port}: {exc}") from exc
-        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._sock = sock
         if watched:
             self._sock.settimeout(None)
-        if password is not None:
-            self.command("AUTH", password.reveal())
+        auth = credentials.auth_args() if credentials is not None else ()
+        if auth:
+            try:
+                self.command(*auth)
+            except (OSError, RespError):
+                self._sock.close()
+                raise
 
     def send(self, payload: bytes) -> None:
         self._sock.sendall(payload)
@@ -93,13 +106,16 @@ class RespConnection:
 
 
 def discover_primary(
-    sentinels: Sequence[tuple[str, int]], master_name: str, timeout: float
+    sentinels: Sequence[tuple[str, int]],
+    master_name: str,
+    timeout: float,
+    credentials: Credentials | None = None,
 ) -> tuple[str, int]:
     """The primary's address from the first Sentinel that names one (no state check, no retry)."""
     last: Exception | None = None
     for host, port in sentinels:
         try:
-            conn = RespConnection(host, port, timeout)
+            conn = RespConnection(host, port, timeout, credentials=credentials)
         except OSError as exc:
             last = exc
             continue

@@ -13,6 +13,7 @@ from locust.event import Events
 from locust.runners import LocalRunner, MasterRunner
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSVFileWriter
 
+from harness.access import LOAD_CREDENTIALS_VAR, credentials_to_json
 from harness.backends.base import Topology
 from harness.backends.local import free_port
 from harness.backends.readiness import wait_for
@@ -56,7 +57,8 @@ class LoadRunner:
             key_prefix=key_prefix,
             user_ids=count(1),
             watchdog=CallWatchdog(spec.timeout),
-            password=topology.password,
+            credentials=topology.access.credentials("load"),
+            sentinel_credentials=topology.access.credentials("load", "sentinel"),
         )
         # stop_timeout: at the end, users finish the operation they are in instead of being killed mid-call.
         self._env = Environment(
@@ -113,7 +115,8 @@ class LoadRunner:
             key_prefix=context.key_prefix,
             index=0,
         )
-        workers.start(self._spec.processes, template)
+        pair = (context.credentials, context.sentinel_credentials)
+        workers.start(self._spec.processes, template, {LOAD_CREDENTIALS_VAR: credentials_to_json(pair)})
         runner = self._runner
 
         def connected() -> str | None:
@@ -133,8 +136,9 @@ class LoadRunner:
         states = {w.kind: WORKLOADS[w.kind].initial_state(w, f"{self._prefix}") for w in self._spec.workloads}
         if not any(states.values()):
             return
-        address = discover_primary(self._context.sentinels, self._context.master_name, 2.0)
-        conn = RespConnection(*address, 2.0, password=self._context.password)
+        context = self._context
+        address = discover_primary(context.sentinels, context.master_name, 2.0, context.sentinel_credentials)
+        conn = RespConnection(*address, 2.0, credentials=context.credentials)
         try:
             for kind, values in states.items():
                 if values:

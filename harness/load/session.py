@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from harness.access import Credentials
 from harness.load.resp import ReplyError, RespConnection, RespError, discover_primary
 from harness.load.watchdog import CallWatchdog
-from harness.secrets import Secret
 
 
 class PrimarySession:
@@ -21,14 +21,16 @@ class PrimarySession:
         timeout: float,
         fixed: tuple[str, int] | None = None,
         watchdog: CallWatchdog | None = None,
-        password: Secret | None = None,
+        credentials: Credentials | None = None,
+        sentinel_credentials: Credentials | None = None,
     ) -> None:
         self._sentinels = sentinels
         self._master_name = master_name
         self._timeout = timeout
         self._fixed = fixed  # a server to use without asking Sentinel (benchmarks)
         self._watchdog = watchdog
-        self._password = password
+        self._credentials = credentials
+        self._sentinel_credentials = sentinel_credentials
         self._conn: RespConnection | None = None
         self._since: float | None = None  # when the call in flight started
         self._expired = False
@@ -37,8 +39,11 @@ class PrimarySession:
 
     def connection(self) -> RespConnection:
         if self._conn is None:
-            host, port = self._fixed or discover_primary(self._sentinels, self._master_name, self._timeout)
-            self._conn = RespConnection(host, port, self._timeout, self._watchdog is not None, self._password)
+            host, port = self._fixed or discover_primary(
+                self._sentinels, self._master_name, self._timeout, self._sentinel_credentials
+            )
+            watched = self._watchdog is not None
+            self._conn = RespConnection(host, port, self._timeout, watched, self._credentials)
         return self._conn
 
     def call(self, payload: bytes, count: int = 1) -> list[Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 import threading
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ def run_worker(config: WorkerConfig) -> int:
     from locust.env import Environment
     from locust.event import Events
 
+    from harness.access import LOAD_CREDENTIALS_VAR, credentials_from_json
     from harness.load.stats import IntervalStats
     from harness.load.users import make_user_classes
     from harness.load.watchdog import CallWatchdog
@@ -62,8 +64,8 @@ def run_worker(config: WorkerConfig) -> int:
 
     scenario = load_scenario(Path(config.scenario))
     spec = scenario.load
-    # The password comes from where the environment file says (an inherited variable or a file), never argv.
-    password = scenario.environment.password.resolve() if scenario.environment.password else None
+    # Credentials come from the drill through this process's environment, never argv (world-readable).
+    credentials, sentinel_credentials = credentials_from_json(os.environ.pop(LOAD_CREDENTIALS_VAR))
     log = ObservationLog(Path(config.log), start=config.start)
     stats: dict[str, IntervalStats] = {w.kind: IntervalStats() for w in spec.workloads}
     context = LoadContext(
@@ -75,7 +77,8 @@ def run_worker(config: WorkerConfig) -> int:
         key_prefix=config.key_prefix,
         user_ids=count(config.index * USER_IDS_PER_WORKER + 1),
         watchdog=CallWatchdog(spec.timeout),
-        password=password,
+        credentials=credentials,
+        sentinel_credentials=sentinel_credentials,
     )
     environment = Environment(user_classes=make_user_classes(context), events=Events(), stop_timeout=2.0)
     runner = environment.create_worker_runner(*config.master)

@@ -18,7 +18,8 @@ class WorkerPool:
         self._scenario_file = scenario_file
         self._procs: list[subprocess.Popen[bytes]] = []
 
-    def start(self, count: int, template: WorkerConfig) -> None:
+    def start(self, count: int, template: WorkerConfig, secrets_env: dict[str, str]) -> None:
+        """secrets_env: variables only the workers get (their credentials)."""
         log = (self._run.run_dir / "logs" / "load-workers.log").open("ab")
         try:
             for index in range(count):
@@ -30,7 +31,7 @@ class WorkerPool:
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
-                    env=self._run.process_env(),
+                    env={**self._run.process_env(), **secrets_env},
                     start_new_session=True,
                 )
                 register_pid(self._run.work_dir, f"load-worker-{index + 1}", proc.pid)

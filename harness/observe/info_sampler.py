@@ -76,7 +76,7 @@ def _sample(node: Node, topology: Topology, clients: dict[str, redis.Redis]) -> 
     try:
         client = clients.get(node.name)
         if client is None:
-            client = clients[node.name] = probe_client(node, 0.2, topology.password_for(node))
+            client = clients[node.name] = probe_client(node, 0.2, topology.credentials("monitor", node))
         info = client.execute_command("INFO", "replication", "errorstats", "memory", "stats", "clients")
         return summarize(info, topology)
     except redis.RedisError as exc:

@@ -6,6 +6,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from harness.access import Credentials
 from harness.backends.base import Node
 
 
@@ -13,11 +14,12 @@ def no_retry() -> Retry:
     return Retry(NoBackoff(), 0)
 
 
-def probe_client(node: Node, timeout: float = 0.5, password: str | None = None) -> redis.Redis:
+def probe_client(node: Node, timeout: float = 0.5, credentials: Credentials | None = None) -> redis.Redis:
+    """A client of one node: no retry, short timeouts. Without credentials: no user, no password, no TLS."""
     return redis.Redis(
         host=node.host,
         port=node.port,
-        password=password,
+        **(credentials.redis_kwargs() if credentials else {}),
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
         retry=no_retry(),

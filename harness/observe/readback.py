@@ -30,7 +30,8 @@ def read_back(topology: Topology, log: ObservationLog, keys: list[str], timeout:
 
     def primary_answers() -> str | None:
         name = current_primary(topology)
-        with probe_client(topology.node(name), password=topology.password_for(topology.node(name))) as client:
+        node = topology.node(name)
+        with probe_client(node, 0.5, topology.credentials("monitor", node)) as client:
             client.ping()
         primary_name[:] = [name]
         return None
@@ -48,7 +49,7 @@ def read_back(topology: Topology, log: ObservationLog, keys: list[str], timeout:
         return
     node = topology.node(primary_name[0])
     try:
-        with probe_client(node, 2.0, topology.password_for(node)) as client:
+        with probe_client(node, 2.0, topology.credentials("monitor", node)) as client:
             for start in range(0, len(keys), CHUNK):
                 chunk = keys[start : start + CHUNK]
                 values = client.mget(chunk)

@@ -35,6 +35,7 @@ def watch_sentinel(sentinel: Node, topology: Topology, log: ObservationLog, stop
         client = redis.Redis(
             host=sentinel.host,
             port=sentinel.port,
+            **topology.credentials("monitor", sentinel).redis_kwargs(),
             socket_timeout=1.0,
             socket_connect_timeout=0.5,
             retry=no_retry(),

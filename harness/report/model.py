@@ -120,8 +120,21 @@ def build_report(
         uncertain_writes=lost.uncertain,
         lost_writes=len(lost.lost),
         checks=evaluation.verdicts,
-        notes=tuple(_alerting_note(r) for r in history.of("alerting")),
+        notes=(
+            *(_security_note(r) for r in history.of("topology")[:1] if _security_note(r)),
+            *(_alerting_note(r) for r in history.of("alerting")),
+        ),
     )
+
+
+def _security_note(record: Record) -> str:
+    security = record.get("security") or {}
+    parts = []
+    if security.get("acl"):
+        parts.append("ACL users per role, default user off")
+    if security.get("tls"):
+        parts.append("TLS on client, replication and Sentinel links")
+    return f"secured topology: {'; '.join(parts)}" if parts else ""
 
 
 def _alerting_note(record: Record) -> str:

@@ -45,7 +45,7 @@ Act = Callable[[ActionContext], Outcome]
 
 
 def _client(ctx: ActionContext, timeout: float = 1.0) -> redis.Redis:
-    return probe_client(ctx.node, timeout=timeout, password=ctx.topology.password_for(ctx.node))
+    return probe_client(ctx.node, timeout, ctx.topology.credentials("operator", ctx.node))
 
 
 def _short(value: Any) -> str:

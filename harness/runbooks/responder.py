@@ -105,7 +105,7 @@ class Responder:
             else ("clients", "connected_clients", "maxclients")
         )
         try:
-            with probe_client(node, PROBE_TIMEOUT_S, self._topology.password_for(node)) as client:
+            with probe_client(node, PROBE_TIMEOUT_S, self._topology.credentials("monitor", node)) as client:
                 info = client.info(section)
         except redis.RedisError:
             return False
@@ -116,7 +116,7 @@ class Responder:
         """One write to the node; its answer class ("ok", "BUSY", "OOM", "timeout", ...) is logged when it
         changes."""
         try:
-            with probe_client(node, PROBE_TIMEOUT_S, self._topology.password_for(node)) as client:
+            with probe_client(node, PROBE_TIMEOUT_S, self._topology.credentials("monitor", node)) as client:
                 if self._read:
                     client.get(self._key)
                 else:

@@ -27,6 +27,7 @@ from harness.scenario.model import (
     RetryPolicy,
     Runbook,
     Scenario,
+    SecuritySpec,
     SentinelSpec,
     ServerFaultKind,
     ServerFaultSpec,
@@ -213,6 +214,7 @@ def _environment_file(path: Path, problems: list[Problem]) -> Environment | None
         "proxy",
         "persistence",
         "auth",
+        "security",
         "image",
         "external",
     )
@@ -236,6 +238,9 @@ def _environment_file(path: Path, problems: list[Problem]) -> Environment | None
     persistence = cur.get("persistence", choice(*PERSISTENCE), "none")
     password = _auth(cur.child("auth")) if "auth" in cur.value else None
     if "auth" in cur.value and password is None:
+        return None
+    security = _security(cur) if "security" in cur.value else None
+    if "security" in cur.value and security is None:
         return None
     if "image" in cur.value and image is None:
         return None
@@ -265,13 +270,14 @@ def _environment_file(path: Path, problems: list[Problem]) -> Environment | None
         readiness_timeout=float(readiness or 0),
         proxy=proxy,
         password=password,
+        security=security,
         image=str(image) if image else None,
         external_compose_project=external,
     )
 
 
 # Settings of nodes the harness starts itself; an external environment's nodes are configured by their owner.
-_STARTED_ONLY = ("config", "proxy", "persistence", "auth", "image", "backend")
+_STARTED_ONLY = ("config", "proxy", "persistence", "auth", "security", "image", "backend")
 
 
 def _external(cur: Cursor) -> str | None:
@@ -295,18 +301,46 @@ def _auth(cur: Cursor) -> SecretSource | None:
     """auth: {password_env: VAR} or {password_file: PATH}: the password itself never sits in a file we own."""
     if not cur.mapping(("password_env", "password_file"), "auth settings"):
         return None
-    given = [key for key in ("password_env", "password_file") if key in cur.value]
+    return _secret_source(cur, "password_env", "password_file")
+
+
+def _secret_source(cur: Cursor, env_key: str, file_key: str) -> SecretSource | None:
+    """One of {env_key: VARIABLE} or {file_key: PATH} (relative to the file that names it)."""
+    given = [key for key in (env_key, file_key) if key in cur.value]
     if len(given) != 1:
-        cur.error("give exactly one of password_env, password_file")
+        cur.error(f"give exactly one of {env_key}, {file_key}")
         return None
     name = cur.get(given[0], text)
     if name is None:
         return None
-    if given[0] == "password_file":
+    if given[0] == file_key:
         name = str(Path(cur.source.file).parent / name)
     path = (*cur.path, given[0])
     where = Problem(cur.source.file, cur.source.line(path), render_path(path), "")
-    return SecretSource("env" if given[0] == "password_env" else "file", name, where)
+    return SecretSource("env" if given[0] == env_key else "file", name, where)
+
+
+def _security(cur: Cursor) -> SecuritySpec | None:
+    """security: {acl: bool, tls: bool, secret_env: VAR | secret_file: PATH}: users and certificates are
+    made for each run; their passwords derive from the named secret, never written here."""
+    sub = cur.child("security")
+    if not sub.mapping(("acl", "tls", "secret_env", "secret_file"), "security settings"):
+        return None
+    acl, tls = sub.get("acl", boolean, True), sub.get("tls", boolean, True)
+    if acl is None or tls is None:
+        return None
+    secret = None
+    if "secret_env" in sub.value or "secret_file" in sub.value:
+        secret = _secret_source(sub, "secret_env", "secret_file")
+        if secret is None:
+            return None
+    if acl and "auth" in cur.value:
+        cur.error(
+            "auth: is the default user's password and security: acl turns the default user off; keep one",
+            "security",
+        )
+        return None
+    return SecuritySpec(acl=acl, tls=tls, secret=secret)
 
 
 def _proxy(cur: Cursor) -> ProxySpec | None:

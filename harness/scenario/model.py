@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -31,6 +32,17 @@ class ProxySpec:
 
 
 @dataclass(frozen=True, slots=True)
+class SecuritySpec:
+    """A secured topology (harness/backends/secured.py): ACL users per role with the default user off,
+    and TLS on client, replication and Sentinel links; passwords and certificates are made per run."""
+
+    acl: bool = True
+    tls: bool = True
+    # The users' passwords derive from this secret (HMAC per user); without it, from a random one per run.
+    secret: SecretSource | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Environment:
     """A replicated topology: one primary, N replicas, M Sentinels."""
 
@@ -45,6 +57,7 @@ class Environment:
     readiness_timeout: float
     proxy: ProxySpec | None = None
     password: SecretSource | None = None  # requirepass of every data node (and Sentinel's auth-pass)
+    security: SecuritySpec | None = None  # ACL users and TLS (`drill run --secure` sets it on any file)
     image: str | None = None  # Docker backend: run nodes from this local image instead of building one
     # Nodes the harness did not start: the containers of this Compose project (faults need a CLI flag).
     external_compose_project: str | None = None
@@ -277,3 +290,12 @@ class Sweep:
     environment: Environment
     seed: int
     sweep: SweepSpec
+
+
+def secured(drill: Scenario | Sweep) -> Scenario | Sweep:
+    """The same drill on the secured variant of its environment (`drill run --secure`): ACL users replace
+    an `auth:` password (the default user is off), and TLS covers every link."""
+    own = drill.environment.security
+    spec = SecuritySpec(acl=True, tls=True, secret=own.secret if own else None)
+    env = dataclasses.replace(drill.environment, security=spec, password=None)
+    return dataclasses.replace(drill, environment=env)

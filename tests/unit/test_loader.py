@@ -8,6 +8,7 @@ import pytest
 
 from harness.errors import ConfigError
 from harness.scenario.loader import load_any, load_environment, load_runbook, load_scenario
+from harness.scenario.model import SecuritySpec, secured
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -216,3 +217,24 @@ def test_yaml_tags_are_refused_with_their_line(tmp_path: Path) -> None:
     found = problems(tmp_path)
     assert f"{tmp_path / 'scenario.yaml'}:2: seed: unsupported YAML tag !1" in found
     assert any(p.startswith(f"{tmp_path / 'scenario.yaml'}:3: load: unsupported YAML tag") for p in found)
+
+
+def test_security_section_and_the_secure_overlay(tmp_path: Path) -> None:
+    write(tmp_path, env_yaml=ENV + "security: {acl: true, tls: false, secret_file: pw.txt}\n")
+    env = load_environment(tmp_path / "env.yaml")
+    assert env.security is not None and env.security.acl and not env.security.tls
+    assert env.security.secret is not None and env.security.secret.name == str(tmp_path / "pw.txt")
+    write(tmp_path, env_yaml=ENV + "security: {acl: yes please}\n")
+    found = problems(tmp_path, "env.yaml")
+    assert any(":10: security.acl: expected" in p for p in found), found
+    write(tmp_path, env_yaml=ENV + "auth: {password_env: X}\nsecurity: {acl: true}\n")
+    found = problems(tmp_path, "env.yaml")
+    assert any(":11: security: auth: is the default user's password" in p for p in found), found
+    write(tmp_path, env_yaml=ENV + "security: {tls: true, secret_env: A, secret_file: b}\n")
+    found = problems(tmp_path, "env.yaml")
+    assert any("give exactly one of secret_env, secret_file" in p for p in found), found
+    # --secure: ACL and TLS on any environment, an auth: password dropped for the ACL users.
+    write(tmp_path, env_yaml=ENV + "auth: {password_env: X}\n", rb_yaml=RUNBOOK, scenario_yaml=SCENARIO)
+    scenario = secured(load_scenario(tmp_path / "scenario.yaml"))
+    assert scenario.environment.security == SecuritySpec(acl=True, tls=True)
+    assert scenario.environment.password is None

@@ -5,12 +5,13 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import count
 from typing import Any, ClassVar, TypeVar
 
 from locust.env import Environment
 
+from harness.access import Credentials
 from harness.load.resp import RespConnection
 from harness.load.retrying import Attempted, call_with_policy
 from harness.load.session import PrimarySession
@@ -18,7 +19,6 @@ from harness.load.stats import IntervalStats
 from harness.load.watchdog import CallWatchdog
 from harness.observe.log import ObservationLog
 from harness.scenario.model import LoadSpec, WorkloadSpec
-from harness.secrets import Secret
 
 T = TypeVar("T")
 
@@ -36,7 +36,8 @@ class LoadContext:
     user_ids: count[int]
     primary: tuple[str, int] | None = None  # talk to this server instead of asking Sentinel (benchmarks)
     watchdog: CallWatchdog | None = None  # enforces the call timeout; None: each socket does
-    password: Secret | None = None  # the data nodes' requirepass
+    credentials: Credentials = field(default_factory=Credentials)  # the load's user on data nodes (and TLS)
+    sentinel_credentials: Credentials = field(default_factory=Credentials)  # the load's user on Sentinels
 
 
 class Workload:
@@ -56,7 +57,8 @@ class Workload:
             context.spec.timeout,
             context.primary,
             context.watchdog,
-            context.password,
+            context.credentials,
+            context.sentinel_credentials,
         )
 
     def key(self, *parts: object) -> str:
