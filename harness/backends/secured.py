@@ -1,8 +1,9 @@
 """Secured topologies: an ACL user per role with least privilege, the default user off, and TLS on every
 link (clients, replication, Sentinel), with passwords and certificates made for the run.
 
-Passwords are random per run and live only in memory and in the scratch directory's live configurations;
-the run directory's copies have them blanked (node_configs.py). The rules follow Redis's ACL documentation
+Each user's password derives from one secret (named by the environment file, else random per run) and
+lives only in memory and in the scratch directory's live configurations; the run directory's copies have
+them blanked (node_configs.py). The rules follow Redis's ACL documentation
 ("ACL rules for Sentinel and Replicas") and what each of the harness's roles actually sends.
 """
 
