@@ -28,14 +28,15 @@ import shutil
 import socket
 import tempfile
 import threading
-import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import redis
 
 from harness.backends.base import Backend, Node, Topology
-from harness.errors import FaultError
+from harness.backends.readiness import wait_for
+from harness.errors import BackendError, FaultError
 from harness.faults.process import current_primary
 from harness.faults.timeline import ScheduledFault
 from harness.load.resp import encode
@@ -235,38 +236,36 @@ class ServerFaults:
                 saves = int(client.info("persistence").get("rdb_saves", 0))
                 point = self._log.now()
                 client.bgsave()
-                deadline = time.monotonic() + 30
-                while True:
+
+                def saved() -> str | None:
                     info = client.info("persistence")
-                    if int(info.get("rdb_saves", 0)) > saves and not info.get("rdb_bgsave_in_progress"):
-                        if info.get("rdb_last_bgsave_status") != "ok":
-                            raise FaultError(f"snapshot-restore: BGSAVE on {node.name} failed")
-                        return point
-                    if time.monotonic() > deadline:
-                        raise FaultError(f"snapshot-restore: BGSAVE on {node.name} did not finish in 30s")
-                    time.sleep(0.05)
+                    if int(info.get("rdb_saves", 0)) <= saves or info.get("rdb_bgsave_in_progress"):
+                        return "BGSAVE in progress"
+                    if info.get("rdb_last_bgsave_status") != "ok":
+                        raise FaultError(f"snapshot-restore: BGSAVE on {node.name} failed")
+                    return None
+
+                _wait(saved, 30, f"snapshot-restore: BGSAVE on {node.name}")
+                return point
         except redis.RedisError as exc:
             raise FaultError(f"snapshot-restore on {node.name}: {type(exc).__name__}: {exc}") from None
 
     def _missing_on(self, node: Node, expected: dict[str, str]) -> list[str]:
         """Keys whose acknowledged value the node does not have, once it has loaded its snapshot."""
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with self._client(node, 2.0) as client:
-                    missing: list[str] = []
-                    keys = list(expected)
-                    for start in range(0, len(keys), 500):
-                        chunk = keys[start : start + 500]
-                        values = client.mget(chunk)
-                        missing += [k for k, v in zip(chunk, values, strict=True) if v != expected[k]]
-                    return missing
-            except (redis.ConnectionError, redis.BusyLoadingError):
-                if time.monotonic() > deadline:
-                    raise FaultError(
-                        f"snapshot-restore: {node.name} did not come up from the snapshot"
-                    ) from None
-                time.sleep(0.05)
+        missing: list[str] = []
+
+        def compared() -> None:
+            missing.clear()  # a try cut short by LOADING starts over
+            with self._client(node, 2.0) as client:
+                keys = list(expected)
+                for start in range(0, len(keys), 500):
+                    chunk = keys[start : start + 500]
+                    values = client.mget(chunk)
+                    missing.extend(k for k, v in zip(chunk, values, strict=True) if v != expected[k])
+
+        not_up = (redis.ConnectionError, redis.BusyLoadingError)
+        _wait(compared, 20, f"snapshot-restore: {node.name} up from the snapshot", not_up)
+        return missing
 
     def _switchover(self) -> str:
         for sentinel in self._topology.sentinels:
@@ -313,11 +312,12 @@ class ServerFaults:
                 original = str(client.config_get("dir").get("dir", ""))
                 client.config_set("dir", UNWRITABLE_DIR)
                 client.bgsave()
-                deadline = time.monotonic() + 10
-                while client.info("persistence").get("rdb_last_bgsave_status") != "err":
-                    if time.monotonic() > deadline:
-                        raise FaultError(f"misconf on {node.name}: BGSAVE into {UNWRITABLE_DIR} did not fail")
-                    time.sleep(0.05)
+
+                def failed() -> str | None:
+                    status = client.info("persistence").get("rdb_last_bgsave_status")
+                    return None if status == "err" else f"rdb_last_bgsave_status {status}"
+
+                _wait(failed, 10, f"misconf on {node.name}: BGSAVE into {UNWRITABLE_DIR} failing")
         except redis.ResponseError as exc:
             raise FaultError(
                 f"misconf on {node.name}: {exc}. Hint: CONFIG SET dir needs enable-protected-configs yes in "
@@ -342,3 +342,16 @@ def newest_incr_file(directory: Path) -> Path:
     if not incr:
         raise FaultError(f"{manifest.name} lists no incremental AOF file")
     return directory / incr[-1]
+
+
+def _wait(
+    condition: Callable[[], str | None],
+    timeout: float,
+    what: str,
+    not_yet: tuple[type[BaseException], ...] = (),
+) -> None:
+    """readiness.wait_for, failing as the fault's error."""
+    try:
+        wait_for(condition, timeout=timeout, what=what, hint="see the node's log", not_yet=not_yet)
+    except BackendError as exc:
+        raise FaultError(str(exc)) from None

@@ -134,23 +134,29 @@ def _shutdown_nosave_failover(ctx: ActionContext) -> Outcome:
         pass  # the expected end of the connection
     except redis.RedisError as exc:
         return False, f"SHUTDOWN NOSAVE: {exc}"
-    deadline = time.monotonic() + 30
-    promoted = None
-    while time.monotonic() < deadline and not ctx.stop.is_set():
-        try:
-            promoted = current_primary(ctx.topology)
-        except FaultError:
-            promoted = None
-        if promoted is not None and promoted != name:
-            break
-        time.sleep(0.1)
-    else:
-        return (
-            False,
-            f"SHUTDOWN NOSAVE: OK, but no other node was promoted before the drill ended; {name} left down",
+    chosen: list[str] = []
+
+    def other_primary() -> str | None:
+        if ctx.stop.is_set():
+            raise BackendError("the drill ended first")
+        current = current_primary(ctx.topology)
+        if current == name:
+            return f"Sentinel still names {name}"
+        chosen.append(current)
+        return None
+
+    try:
+        wait_for(
+            other_primary,
+            timeout=30,
+            what="another primary",
+            hint="Sentinel promotes a replica down-after plus the election after the node stopped",
+            interval=0.1,
+            not_yet=(FaultError,),
         )
-    if ctx.stop.is_set():
-        return False, f"SHUTDOWN NOSAVE: OK; the drill ended before {name} could be started again"
+    except BackendError as exc:
+        return False, f"SHUTDOWN NOSAVE: OK, but no other node was promoted ({exc}); {name} left down"
+    promoted = chosen[-1]
     try:
         ctx.backend.restart(name)
         _wait_answering(ctx)
@@ -176,16 +182,19 @@ def _restore_snapshot_dir(ctx: ActionContext) -> Outcome:
     with _client(ctx, 2.0) as client:
         client.config_set("dir", original)
         client.bgsave()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+
+        def saved() -> str | None:
             persistence = client.info("persistence")
-            if (
-                not persistence.get("rdb_bgsave_in_progress")
-                and persistence.get("rdb_last_bgsave_status") == "ok"
-            ):
-                return True, f"CONFIG SET dir {original}; BGSAVE succeeded"
-            time.sleep(0.05)
-    return False, f"CONFIG SET dir {original}; BGSAVE did not succeed within 10s"
+            if persistence.get("rdb_bgsave_in_progress"):
+                return "BGSAVE in progress"
+            status = persistence.get("rdb_last_bgsave_status")
+            return None if status == "ok" else f"rdb_last_bgsave_status {status}"
+
+        try:
+            wait_for(saved, timeout=10, what="BGSAVE", hint="the directory must be writable")
+        except BackendError as exc:
+            return False, f"CONFIG SET dir {original}; {exc}"
+    return True, f"CONFIG SET dir {original}; BGSAVE succeeded"
 
 
 def _wait_answering(ctx: ActionContext, timeout: float = 10.0) -> None:
