@@ -18,6 +18,7 @@ import random
 import tarfile
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
@@ -63,6 +64,15 @@ def _files_archive(files: dict[str, bytes]) -> bytes:
             info = tarfile.TarInfo(name)
             info.size, info.mode, info.mtime = len(data), 0o600, int(time.time())
             tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _paths_archive(paths: Iterable[tuple[Path, str]]) -> bytes:
+    """A tar of host files and directories (recursively), each under its name in the archive."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for path, name in paths:
+            tar.add(path, arcname=name)
     return buffer.getvalue()
 
 
@@ -241,12 +251,8 @@ class DockerBackend(Backend):
             node,
             extra_node_conf(self._env, "0.0.0.0", REDIS_PORT, DATA_DIR, self._node_security),
         )
-        buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w") as tar:
-            for path in files.iterdir():
-                tar.add(path, arcname=path.name)
         try:
-            self._containers[name].put_archive(DATA_DIR, buffer.getvalue())
+            self._containers[name].put_archive(DATA_DIR, _paths_archive((p, p.name) for p in files.iterdir()))
         except DockerException as exc:
             raise BackendError(f"cannot copy the files of {name} in: {exc}") from None
         self._start(name)
@@ -271,12 +277,9 @@ class DockerBackend(Backend):
             raise BackendError(f"cannot copy {relative} out of {name}: {exc}") from None
 
     def import_data(self, name: str, src: Path, relative: str) -> None:
-        buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w") as tar:
-            tar.add(src, arcname=Path(relative).name)
         parent = str(Path(DATA_DIR, relative).parent)
         try:
-            self._containers[name].put_archive(parent, buffer.getvalue())
+            self._containers[name].put_archive(parent, _paths_archive([(src, Path(relative).name)]))
         except DockerException as exc:
             raise BackendError(f"cannot copy {relative} into {name}: {exc}") from None
 
