@@ -23,11 +23,13 @@ class Attempted(Generic[T]):
     error: Classified | None
     outcome: str  # ok | fail | info
     retries: int
+    retried: tuple[str, ...] = ()  # the error class of each attempt that was retried: visible, not hidden
 
 
 def call_with_policy(policy: RetryPolicy, call: Callable[[], T]) -> Attempted[T]:
     backoff = ExponentialBackoff(cap=policy.cap, base=policy.base)
     retries = 0
+    retried: list[str] = []
     uncertain = False  # an earlier attempt may have taken effect
     while True:
         try:
@@ -39,6 +41,7 @@ def call_with_policy(policy: RetryPolicy, call: Callable[[], T]) -> Attempted[T]
                 # redis-py's compute(n) is base * 2**n: pass n-1 so the first wait is the base itself.
                 time.sleep(backoff.compute(retries))
                 retries += 1
+                retried.append(error.error)
                 continue
-            return Attempted(None, error, "info" if uncertain else "fail", retries)
-        return Attempted(value, None, "ok", retries)
+            return Attempted(None, error, "info" if uncertain else "fail", retries, tuple(retried))
+        return Attempted(value, None, "ok", retries, tuple(retried))

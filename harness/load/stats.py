@@ -45,6 +45,14 @@ def merge_intervals(stats: Iterable[dict[str, Any]]) -> tuple[dict[int, int], di
     return histogram, errors
 
 
+def merge_retried(stats: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """The error classes of retried attempts, summed over stats records."""
+    total: Counter[str] = Counter()
+    for record in stats:
+        total.update(record.get("retried_errors", {}))
+    return dict(total)
+
+
 def percentile(sorted_values: list[int], q: float) -> int:
     if not sorted_values:
         return 0
@@ -61,10 +69,14 @@ class IntervalStats:
     info: int = 0
     retries: int = 0
     errors: Counter[str] = field(default_factory=Counter)
+    retried: Counter[str] = field(default_factory=Counter)  # error classes of attempts that were retried
     latencies_us: list[int] = field(default_factory=list)
 
-    def record(self, outcome: str, latency_us: int, error: str | None, retries: int, ops: int = 1) -> None:
-        """One call, which carried `ops` commands (a pipeline carries many); latency is per call."""
+    def record(
+        self, outcome: str, latency_us: int, error: str | None, retried: tuple[str, ...] = (), ops: int = 1
+    ) -> None:
+        """One call, which carried `ops` commands (a pipeline carries many); latency is per call. `error`
+        is how it ended (None: ok); `retried` the error of each earlier attempt the retry policy repeated."""
         if outcome == "ok":
             self.ok += ops
             self.latencies_us.append(latency_us)
@@ -74,7 +86,8 @@ class IntervalStats:
             self.info += ops
         if error:
             self.errors[error] += 1
-        self.retries += retries
+        self.retries += len(retried)
+        self.retried.update(retried)
 
     def drain(self) -> dict[str, Any]:
         """The interval's summary; resets the counters."""
@@ -85,6 +98,7 @@ class IntervalStats:
             "info": self.info,
             "retries": self.retries,
             "errors": dict(self.errors),
+            "retried_errors": dict(self.retried),
             "p50_us": percentile(lat, 0.50),
             "p99_us": percentile(lat, 0.99),
             "max_us": lat[-1] if lat else 0,
@@ -92,5 +106,6 @@ class IntervalStats:
         }
         self.ok = self.fail = self.info = self.retries = 0
         self.errors = Counter()
+        self.retried = Counter()
         self.latencies_us = []
         return summary

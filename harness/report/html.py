@@ -223,11 +223,13 @@ def _workloads(workloads: dict[str, dict[str, Any]]) -> str:
     rows = []
     for name, w in workloads.items():
         errors = ", ".join(f"{k}={v}" for k, v in w["errors"].items()) or "-"
+        retried = ", ".join(f"{k}={v}" for k, v in w.get("retried_errors", {}).items())
+        retries = f"{w['retries']} ({retried})" if retried else str(w["retries"])
         numbers = "".join(
             f"<td class='num'>{w[k]:,}</td>" for k in ("p50_us", "p90_us", "p99_us", "p999_us", "max_us")
         )
         rows.append(
             f"<tr><td>{escape(name)}</td><td class='num'>{w['ops_per_s']:,.0f}</td>{numbers}"
-            f"<td>{escape(errors)}</td><td class='num'>{w['retries']}</td></tr>"
+            f"<td>{escape(errors)}</td><td class='num'>{escape(retries)}</td></tr>"
         )
     return f"<table>{head}{''.join(rows)}</table>"

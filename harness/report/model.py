@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from harness.load.stats import histogram_percentile, merge_intervals
+from harness.load.stats import histogram_percentile, merge_intervals, merge_retried
 from harness.observe.log import Record
 from harness.runbooks.evaluate import Evaluation
 from harness.runbooks.history import History
@@ -29,6 +29,7 @@ class LoadSummary:
     p999_us: int
     max_us: int
     errors: dict[str, int]
+    retried_errors: dict[str, int]  # error classes of the attempts the retry policy repeated
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ def summarize_load(history: History, workload: str | None = None) -> LoadSummary
         p999_us=histogram_percentile(histogram, 0.999),
         max_us=max((s.get("max_us", 0) for s in stats), default=0),
         errors=dict(sorted(errors.items())),
+        retried_errors=dict(sorted(merge_retried(stats).items())),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from harness.report.model import RunReport
+from harness.report.model import LoadSummary, RunReport
 from harness.runbooks.verdict import Verdict
 
 
@@ -54,7 +54,7 @@ def render_table(report: RunReport) -> str:
             w.p999_us,
             w.max_us,
             ", ".join(f"{k}={v}" for k, v in w.errors.items()) or "-",
-            w.retries,
+            _retries(w),
         )
         for name, w in report.workloads.items()
     ]
@@ -94,3 +94,10 @@ def render_table(report: RunReport) -> str:
             f"{verdict}  report: {report.run_dir}/report.json",
         ]
     )
+
+
+def _retries(load: LoadSummary) -> str:
+    """The count, and what was retried: a fault the policy absorbed stays visible."""
+    if not load.retried_errors:
+        return str(load.retries)
+    return f"{load.retries} ({', '.join(f'{k}={v}' for k, v in load.retried_errors.items())})"

@@ -213,8 +213,12 @@ def _error_ratio(stats: list[Record]) -> float:
 
 def _reply_times(history: History, reply: str, since: float) -> list[tuple[float, bool]]:
     """(time, seen) points for one error reply after `since`: each load interval (seen if any of its calls
-    got the reply) and each change of the responder's probe answer."""
-    points = [(float(s["t"]), reply in s.get("errors", {})) for s in history.of("stats") if s["t"] >= since]
+    got the reply, retried or not) and each change of the responder's probe answer."""
+    points = [
+        (float(s["t"]), reply in s.get("errors", {}) or reply in s.get("retried_errors", {}))
+        for s in history.of("stats")
+        if s["t"] >= since
+    ]
     points += [(float(p["t"]), p["reply"] == reply) for p in history.of("probe_reply") if p["t"] >= since]
     return sorted(points)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.load.stats import merge_intervals, merge_retried
 from harness.observe.log import Record
 from harness.runbooks.checkers import run_checkers
 from harness.runbooks.checks import run_check
@@ -47,7 +48,7 @@ def evaluate(scenario: Scenario, records: list[Record]) -> Evaluation:
     lost = lost_writes(history)
     verdicts = (
         steps
-        + _expectations(scenario, mttd, mttr, lost, settings, history.incident)
+        + _expectations(scenario, mttd, mttr, lost, settings, history)
         + run_checkers(history)
         + security_verdicts(history)
     )
@@ -69,9 +70,9 @@ def _expectations(
     mttr: float | None,
     lost: LostWrites,
     settings: dict[str, float],
-    incident: Record | None,
+    history: History,
 ) -> list[Verdict]:
-    expect = scenario.expect
+    expect, incident = scenario.expect, history.incident
     out: list[Verdict] = []
     if expect.detection_within is not None:
         out.append(
@@ -108,6 +109,8 @@ def _expectations(
         evidence += ": " + ", ".join(k for k, _ in lost.lost[:3])
     if lost.error:
         evidence = f"read-back failed: {lost.error}"
+    if expect.clients_ride_out:
+        out.append(_ride_out(scenario, history))
     limit = expect.max_lost_writes
     passed = lost.error is None and (limit is None or count <= limit)
     out.append(
@@ -123,3 +126,22 @@ def _expectations(
         )
     )
     return out
+
+
+def _ride_out(scenario: Scenario, history: History) -> Verdict:
+    """The client retry policy's promise (SEED-FACTS "Client retry policy"): under it, the load's clients
+    ride out the fault, i.e. no operation failed or ended uncertain once its retries were spent."""
+    stats = history.of("stats")
+    ops = sum(int(s.get("ok", 0)) + int(s.get("fail", 0)) + int(s.get("info", 0)) for s in stats)
+    failed = sum(int(s.get("fail", 0)) + int(s.get("info", 0)) for s in stats)
+    retries = sum(int(s.get("retries", 0)) for s in stats)
+    _, errors = merge_intervals(stats)
+    retried = ", ".join(f"{name}={n}" for name, n in sorted(merge_retried(stats).items()))
+    policy = scenario.load.retry.name
+    evidence = f"retry policy {policy}: {ops} operations, {retries} retries"
+    evidence += f" ({retried})" if retried else ""
+    evidence += f", {failed} failed or uncertain"
+    if errors and failed:
+        evidence += " (" + ", ".join(f"{name}={n}" for name, n in sorted(errors.items())) + ")"
+    name = "expect: clients_ride_out"
+    return Verdict(name, "scenario", "expect", ops > 0 and failed == 0, float(failed), 0.0, "ops", evidence)

@@ -795,15 +795,17 @@ def _check_targets(cur: Cursor, faults: tuple[FaultSpec, ...], env: Environment)
 
 
 def _expect(cur: Cursor) -> Expectation | None:
-    if not cur.mapping(("detection_within", "recovery_within", "lost_acknowledged_writes"), "expectations"):
+    known = ("detection_within", "recovery_within", "lost_acknowledged_writes", "clients_ride_out")
+    if not cur.mapping(known, "expectations"):
         return None
     before = len(cur.problems)
     detection = cur.get("detection_within", _detection_bound, None)
     recovery = cur.get("recovery_within", parse_bound, None)
     lost = cur.get("lost_acknowledged_writes", _lost_writes, None)
+    ride_out = cur.get("clients_ride_out", boolean, False)
     if len(cur.problems) > before:
         return None
-    return Expectation(detection, recovery, lost)
+    return Expectation(detection, recovery, lost, bool(ride_out))
 
 
 def _detection_bound(value: Any) -> Bound:

@@ -247,6 +247,7 @@ class Expectation:
     detection_within: Bound | None  # None: not checked
     recovery_within: Bound | None
     max_lost_writes: int | None  # None: report only
+    clients_ride_out: bool = False  # every operation succeeded in the end, under the load's retry policy
 
 
 @dataclass(frozen=True, slots=True)

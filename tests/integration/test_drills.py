@@ -235,3 +235,22 @@ def test_missing_secret_is_bad_input_before_anything_starts(runs: Path) -> None:
     assert "environments/sentinel-3-auth.yaml:" in result.stderr
     assert "auth.password_env: environment variable REDIS_DRILL_PASSWORD is not set" in result.stderr
     assert not runs.exists()
+
+
+def test_production_retry_policy_rides_out_a_failover_and_shows_what_it_retried(runs: Path) -> None:
+    code, report, _, stdout = run_and_read(ROOT / "scenarios" / "primary-failover-retry.yaml", runs)
+    assert code == 0, stdout
+    checks = {c["name"]: c for c in report["checks"]}
+    assert checks["expect: clients_ride_out"]["status"] == "pass"
+    load = report["load"]
+    # The failover was absorbed, not hidden: retries happened, and what they retried is named.
+    assert load["fail"] == 0 and load["info"] == 0 and load["retries"] > 0, load
+    assert set(load["retried_errors"]) <= {
+        "connection",
+        "connection-refused",
+        "timeout",
+        "connect-timeout",
+        "no-primary",
+    }
+    assert sum(load["retried_errors"].values()) == load["retries"]
+    assert report["lost_writes"] == 0 and report["retry_policy"] == "production"

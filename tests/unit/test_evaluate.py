@@ -153,3 +153,21 @@ def test_writable_accepts_any_tracked_write(scenario: Scenario) -> None:
     assert verdict(result, "verify: writable").evidence.startswith(
         "transfer a:0 -> a:1 acknowledged at 6.750s"
     )
+
+
+def test_clients_ride_out_only_when_no_operation_failed_after_its_retries(scenario: Scenario) -> None:
+    riding = dataclasses.replace(scenario, expect=dataclasses.replace(scenario.expect, clients_ride_out=True))
+    # The failover log has connection-refused failures while the primary is down: not ridden out.
+    result = evaluate(riding, failover_log())
+    refused = verdict(result, "expect: clients_ride_out")
+    assert not refused.passed and (refused.measured or 0) > 0
+    assert "connection-refused=" in refused.evidence and "retry policy none" in refused.evidence
+    # The same drill where the retries absorbed every failure.
+    absorbed = [
+        {**r, "ok": r["ok"] + r["fail"], "fail": 0, "errors": {}, "retries": r["fail"]}
+        if r["kind"] == "stats"
+        else r
+        for r in failover_log()
+    ]
+    ridden = verdict(evaluate(riding, absorbed), "expect: clients_ride_out")
+    assert ridden.passed and "0 failed or uncertain" in ridden.evidence

@@ -94,7 +94,7 @@ class Workload:
             raise
         latency_us = int((time.perf_counter() - start) * 1e6)
         error = result.error.error if result.error else None
-        self.context.stats[self.kind].record(result.outcome, latency_us, error, result.retries, ops)
+        self.context.stats[self.kind].record(result.outcome, latency_us, error, result.retried, ops)
         if record is not None:
             fields = {**record, "w": self.kind, "type": result.outcome, "t0": round(t0, 6)}
             if value_field is not None and result.outcome == "ok":
@@ -103,6 +103,7 @@ class Workload:
                 fields["error"] = error
             if result.retries:
                 fields["retries"] = result.retries
+                fields["retried"] = list(result.retried)
             self.context.log.append("op", **fields)
         # Locust's own stats (ms; failures grouped by error class) stay usable for its UI and CSV.
         self.environment.events.request.fire(
