@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import random
 import shutil
 import socket
 import subprocess
@@ -27,10 +28,35 @@ INSTALL_HINT = (
 )
 
 
+PORT_FLOOR = 10_000  # ports the harness picks lie between this and the kernel's ephemeral range
+
+
 def free_port(host: str = HOST) -> int:
+    """A port nothing listens on, chosen below the kernel's ephemeral range when there is room.
+
+    A port from bind(0) is an ephemeral one: between our check and the node's own bind, any process's
+    outgoing connection may get it as its local port, and the node then fails with EADDRINUSE (seen here
+    about once in a hundred drills). The kernel never hands out ports below the range on its own."""
+    low = _ephemeral_floor()
+    chooser = random.Random()
+    for _ in range(50 if low - PORT_FLOOR > 1000 else 0):
+        port = chooser.randrange(PORT_FLOOR, low)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def _ephemeral_floor() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return PORT_FLOOR  # unknown: leave the choice to the kernel
 
 
 def find_binary(name: str) -> str:

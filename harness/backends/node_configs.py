@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Callable
 
 from harness.backends.base import Node, Topology
-from harness.backends.redis_config import redis_conf, sentinel_conf
+from harness.backends.redis_config import SentinelIdentity, redis_conf, sentinel_conf
 from harness.backends.secured import NodeSecurity
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
@@ -48,12 +49,25 @@ def render_node_configs(
                 security,
             )
         else:
+            identity = SentinelIdentity(
+                sentinel_id(run.run_id, node.name),
+                tuple(
+                    (peer.host, peer.port, sentinel_id(run.run_id, peer.name))
+                    for peer in topology.sentinels
+                    if peer.name != node.name
+                ),
+            )
             text = sentinel_conf(
-                env, bind or node.host, node.port, data_dir(node), primary.client_address, security
+                env, bind or node.host, node.port, data_dir(node), primary.client_address, security, identity
             )
         texts[node.name] = text
         (run.run_dir / "config" / f"{node.name}.conf").write_text(blank_secrets(text, security))
     return texts
+
+
+def sentinel_id(run_id: str, name: str) -> str:
+    """A Sentinel's run id (40 hex digits), fixed per run and node so its peers can be told it up front."""
+    return hashlib.sha1(f"{run_id}:{name}".encode()).hexdigest()
 
 
 def blank_secrets(text: str, security: NodeSecurity) -> str:
