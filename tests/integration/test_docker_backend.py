@@ -41,8 +41,10 @@ def run_resources(run_id: str) -> list[str]:
     return found
 
 
-def run_on_docker(scenario: str, runs: Path) -> tuple[int, dict[str, Any], Path, str]:
-    result = drill("run", str(ROOT / "scenarios" / scenario), "--backend", "docker", "--runs-dir", str(runs))
+def run_on_docker(scenario: str, runs: Path, *extra: str) -> tuple[int, dict[str, Any], Path, str]:
+    result = drill(
+        "run", str(ROOT / "scenarios" / scenario), "--backend", "docker", "--runs-dir", str(runs), *extra
+    )
     assert "Traceback" not in result.stderr, result.stderr
     run_dir = only_run_dir(runs)
     report = json.loads((run_dir / "report.json").read_text())
@@ -63,12 +65,17 @@ def test_primary_failover_on_docker(runs: Path) -> None:
     assert "+switch-master" in (run_dir / "logs" / "sentinel-1.log").read_text()
 
 
-def test_replica_kill_on_docker(runs: Path) -> None:
-    code, report, _, output = run_on_docker("replica-kill.yaml", runs)
+def test_replica_kill_on_docker_secured(runs: Path) -> None:
+    """On the secured variant: the run's certificate goes into every container, whose addresses it names."""
+    code, report, run_dir, output = run_on_docker("replica-kill.yaml", runs, "--secure")
     assert code == 0, output
     checks = {c["name"]: c for c in report["checks"]}
     assert checks["verify: sentinel_event -sdown (incident)"]["status"] == "pass"
     assert "2 replica(s) online" in checks["verify: replicas_attached"]["evidence"]
+    for name in ("security: client without TLS refused", "security: load user refused an operator's command"):
+        assert checks[name]["status"] == "pass" and "sentinel-3" in checks[name]["evidence"], checks[name]
+    conf = (run_dir / "config" / "redis-2.conf").read_text()
+    assert "tls-cert-file /tls/node.crt" in conf and "masterauth <secret>" in conf
 
 
 @pytest.mark.parametrize("scenario", ["mixed-failover.yaml", "aof-truncated.yaml"])
