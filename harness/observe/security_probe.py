@@ -24,7 +24,8 @@ def probe_security(topology: Topology, log: ObservationLog) -> None:
         return  # an open topology: nothing is supposed to be refused
     for node in topology.nodes:
         own = topology.credentials("operator", node)
-        if node.kind == "redis" or access.acl:
+        # Only where some login is required: TLS alone (or auth: on data nodes only) lets anyone in.
+        if access.secrets() and (node.kind == "redis" or access.acl):
             _probe(log, "unauthenticated", node, own.without_secrets(), ("PING",))
         if access.tls is not None:
             _probe(log, "plaintext", node, Credentials(), ("PING",))
