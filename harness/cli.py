@@ -201,10 +201,21 @@ def _proxy(listen: str, allow_any: bool, seed: int | None) -> int:
 
 
 def _image(rebuild: bool) -> int:
-    from harness.backends.image import connect, ensure_image
+    from harness.backends.image import MONITORING, connect, ensure_built, ensure_image, plan_image
+    from harness.errors import BackendError
 
+    client = connect()
     started = time.monotonic()
-    tag = ensure_image(connect(), rebuild=rebuild)
+    tag = ensure_image(client, rebuild=rebuild)
+    print(f"drill image: {tag} ready ({time.monotonic() - started:.1f}s)")
+    # The compose lab's exporter and Prometheus (`--profile monitoring`), when they are installed here.
+    started = time.monotonic()
+    try:
+        plan = plan_image(MONITORING)
+    except BackendError as exc:  # not installed: the lab runs without them
+        print(f"drill image: no monitoring image: {exc}")
+        return ExitCode.PASSED
+    tag = ensure_built(client, plan, rebuild)
     print(f"drill image: {tag} ready ({time.monotonic() - started:.1f}s)")
     return ExitCode.PASSED
 

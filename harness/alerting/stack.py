@@ -48,7 +48,10 @@ def _binary(name: str) -> str:
     return found
 
 
-def prometheus_config(targets: list[str], exporter: str, scrape_interval: float) -> dict[str, Any]:
+def prometheus_config(
+    targets: list[str], exporter: str, scrape_interval: float, rules: str = "rules.yml"
+) -> dict[str, Any]:
+    """Scrape every target through one exporter in multi-target mode (/scrape?target=...), with `rules`."""
     interval = format_prometheus(scrape_interval)
     return {
         "global": {
@@ -56,7 +59,7 @@ def prometheus_config(targets: list[str], exporter: str, scrape_interval: float)
             "evaluation_interval": interval,
             "scrape_timeout": format_prometheus(scrape_interval * 0.8),
         },
-        "rule_files": ["rules.yml"],
+        "rule_files": [rules],
         "scrape_configs": [
             {
                 "job_name": "redis",

@@ -9,6 +9,7 @@ at the end: nodes a drill killed are started again.
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from harness.scenario.model import Environment
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
+NODE_SERVICE = re.compile(r"(redis|sentinel)-\d+")  # redis-1, sentinel-2; not redis-exporter
 PORTS = {"redis": 6379, "sentinel": 26379}
 
 
@@ -53,10 +55,11 @@ class ComposeLabBackend(Backend):
         for container in sorted(found, key=lambda c: c.labels.get(SERVICE_LABEL, "")):
             service = container.labels.get(SERVICE_LABEL, "")
             networks = container.attrs["NetworkSettings"]["Networks"]
-            if not service.startswith(("redis-", "sentinel-")) or not networks:
-                continue  # other services of the project (an exporter, Prometheus) are not nodes
+            node_service = NODE_SERVICE.fullmatch(service)
+            if node_service is None or not networks:
+                continue  # other services of the project (redis-exporter, prometheus) are not nodes
             address = next(iter(networks.values()))["IPAddress"]
-            if service.startswith("sentinel-"):
+            if node_service.group(1) == "sentinel":
                 nodes.append(Node(service, "sentinel", address, PORTS["sentinel"]))
             else:
                 nodes.append(Node(service, "redis", address, PORTS["redis"]))

@@ -22,20 +22,45 @@ from docker.errors import BuildError, DockerException, ImageNotFound
 
 from harness.errors import BackendError
 
-REPOSITORY = "redis-drill/redis"
-STABLE_TAG = "local"  # also given to the built image: docker-compose.yml refers to it by this name
+STABLE_TAG = "local"  # also given to the built images: docker-compose.yml refers to them by this name
 IMAGE_LABEL = "redis-drill.image"
-BINARIES = ("redis-server", "redis-cli", "redis-check-aof")
-INSTALL_HINT = (
-    "install Redis on this machine first (`make setup`, or apt-get install redis-server redis-tools)"
+
+
+@dataclass(frozen=True, slots=True)
+class ImageKind:
+    """One image built from host binaries: which, under what name, and what else its rootfs needs."""
+
+    name: str  # what it is, for messages and the image label
+    repository: str
+    binaries: tuple[str, ...]
+    workdir: str  # created empty (with /tmp), and the working directory
+    install_hint: str
+    entrypoint: str | None = None
+
+
+REDIS = ImageKind(
+    "redis",
+    "redis-drill/redis",
+    ("redis-server", "redis-cli", "redis-check-aof"),
+    "/data",
+    "install Redis on this machine first (`make setup`, or apt-get install redis-server redis-tools)",
+    "redis-server",
 )
+# The compose lab's exporter and Prometheus: Debian's binaries, which link only libc.
+MONITORING = ImageKind(
+    "monitoring",
+    "redis-drill/monitoring",
+    ("prometheus", "promtool", "prometheus-redis-exporter"),
+    "/prometheus",
+    "install them first (`make setup`, or apt-get install prometheus prometheus-redis-exporter)",
+)
+REPOSITORY = REDIS.repository
 
 _DOCKERFILE = """\
 FROM scratch
 COPY rootfs/ /
 ENV PATH=/usr/local/bin
-WORKDIR /data
-ENTRYPOINT ["redis-server"]
+WORKDIR {workdir}
 """
 
 
@@ -43,17 +68,19 @@ ENTRYPOINT ["redis-server"]
 class ImagePlan:
     """What goes into the image: host file -> path inside it, and the tag that names exactly these files."""
 
+    kind: ImageKind
     files: tuple[tuple[Path, str], ...]
     tag: str
 
 
-def plan_image() -> ImagePlan:
+def plan_image(kind: ImageKind = REDIS) -> ImagePlan:
     binaries = {}
-    for name in BINARIES:
+    for name in kind.binaries:
         found = shutil.which(name)
         if found is None:
             raise BackendError(
-                f"{name} not found on PATH, so the Redis image cannot be built. Hint: {INSTALL_HINT}"
+                f"{name} not found on PATH, so the {kind.name} image cannot be built. "
+                f"Hint: {kind.install_hint}"
             )
         binaries[name] = Path(found).resolve()
     files: dict[str, Path] = {f"/usr/local/bin/{name}": path for name, path in binaries.items()}
@@ -63,12 +90,12 @@ def plan_image() -> ImagePlan:
     for inside, host in sorted(files.items()):
         digest.update(inside.encode())
         digest.update(host.read_bytes())
-    version = redis_version(
-        shutil.which("redis-server") or "redis-server"
-    )  # by name: it is a multi-call binary
+    # redis-server by name: it is a multi-call binary
+    version = redis_version(shutil.which("redis-server") or "redis-server") if kind is REDIS else "host"
     return ImagePlan(
+        kind,
         tuple((host, inside) for inside, host in sorted(files.items())),
-        f"{REPOSITORY}:{version}-{digest.hexdigest()[:12]}",
+        f"{kind.repository}:{version}-{digest.hexdigest()[:12]}",
     )
 
 
@@ -116,7 +143,11 @@ def ensure_image(client: docker.DockerClient, named: str | None = None, *, rebui
                 "(`drill image build`)"
             ) from None
         return named
-    plan = plan_image()
+    return ensure_built(client, plan_image(REDIS), rebuild)
+
+
+def ensure_built(client: docker.DockerClient, plan: ImagePlan, rebuild: bool = False) -> str:
+    """The planned image, built unless its tag exists; also tagged `<repository>:local`."""
     try:
         if rebuild:
             raise ImageNotFound(plan.tag)
@@ -124,7 +155,7 @@ def ensure_image(client: docker.DockerClient, named: str | None = None, *, rebui
     except ImageNotFound:
         build_image(client, plan)
         image = client.images.get(plan.tag)
-    image.tag(REPOSITORY, STABLE_TAG)
+    image.tag(plan.kind.repository, STABLE_TAG)
     return plan.tag
 
 
@@ -135,13 +166,14 @@ def build_image(client: docker.DockerClient, plan: ImagePlan) -> str:
             target = context / "rootfs" / inside.lstrip("/")
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(host, target)
-        (context / "rootfs" / "data").mkdir(exist_ok=True)
+        (context / "rootfs" / plan.kind.workdir.lstrip("/")).mkdir(exist_ok=True)
         (context / "rootfs" / "tmp").mkdir(exist_ok=True)
         (context / "rootfs" / "tmp").chmod(0o1777)
-        (context / "Dockerfile").write_text(_DOCKERFILE)
+        entry = f'ENTRYPOINT ["{plan.kind.entrypoint}"]\n' if plan.kind.entrypoint else ""
+        (context / "Dockerfile").write_text(_DOCKERFILE.format(workdir=plan.kind.workdir) + entry)
         try:
             client.images.build(
-                path=str(context), tag=plan.tag, labels={IMAGE_LABEL: "redis"}, rm=True, forcerm=True
+                path=str(context), tag=plan.tag, labels={IMAGE_LABEL: plan.kind.name}, rm=True, forcerm=True
             )
         except (BuildError, DockerException) as exc:
             raise BackendError(f"building {plan.tag} failed: {exc}") from None

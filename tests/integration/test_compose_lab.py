@@ -8,6 +8,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,12 +45,12 @@ def lab() -> Iterator[str]:
     client = docker.from_env()
     label = {"label": f"com.docker.compose.project={project}"}
     try:
-        up = compose(project, "up", "-d")
+        up = compose(project, "--profile", "monitoring", "up", "-d")
         assert up.returncode == 0, up.stderr
-        assert len(client.containers.list(filters=label)) == 6
+        assert len(client.containers.list(filters=label)) == 8
         yield project
     finally:
-        down = compose(project, "down", "-v", "--remove-orphans")
+        down = compose(project, "--profile", "monitoring", "down", "-v", "--remove-orphans")
         assert down.returncode == 0, down.stderr
     assert client.containers.list(all=True, filters=label) == []
     assert client.networks.list(filters=label) == []
@@ -96,6 +97,27 @@ def test_compose_lab_replicates_and_has_a_sentinel_quorum(lab: str) -> None:
         .execute_command("SENTINEL", "CKQUORUM", "mymaster")
         .startswith("OK")
     )
+    # The monitoring profile: Prometheus scrapes the three nodes through the exporter, with the rules loaded.
+    out = compose(lab, "port", "prometheus", "9090").stdout.strip()
+    assert out.startswith("127.0.0.1:"), out
+    api = f"http://{out}/api/v1"
+
+    def get(path: str) -> Any:
+        with urllib.request.urlopen(f"{api}/{path}", timeout=2) as response:
+            return json.load(response)["data"]
+
+    def all_up() -> bool:
+        try:
+            results = get("query?query=redis_up")["result"]
+        except OSError:
+            return False
+        return sorted((r["metric"]["instance"], r["value"][1]) for r in results) == [
+            (f"redis://redis-{i}:6379", "1") for i in (1, 2, 3)
+        ]
+
+    wait_until(all_up, 30, "Prometheus to see redis_up 1 for the three nodes")
+    rules = {r["name"] for group in get("rules")["groups"] for r in group["rules"]}
+    assert rules == {"RedisDown", "RedisMemoryHigh", "RedisReplicationBroken", "RedisTooManyConnections"}
 
 
 def lab_drill(tmp_path: Path, project: str) -> Path:
