@@ -172,7 +172,7 @@ def _drive(
         console.line(f"Locust web UI: http://{ui[0]}:{ui[1]}/")
     plan = schedule(scenario.faults, scenario.seed)
     incident = next((f.index for f in plan if f.spec.incident), plan[0].index if plan else -1)
-    faults = FaultInjector(backend, topology, log, f"drill:{run.run_id}", incident)
+    faults = FaultInjector(backend, topology, log, f"drill:{run.run_id}", incident, load.surge)
     responder = Responder(scenario.runbooks, backend, topology, log, faults, f"drill:{run.run_id}")
     if responder.needed:
         observers.append(threading.Thread(target=responder.run, args=(stop,), daemon=True, name="responder"))

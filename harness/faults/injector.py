@@ -6,15 +6,24 @@ from harness.backends.base import Backend, Topology
 from harness.faults.network import NetworkFaults
 from harness.faults.process import ProcessFaults
 from harness.faults.server import ServerFaults
+from harness.faults.surge import Surge, SurgeFaults
 from harness.faults.timeline import ScheduledFault
 from harness.observe.log import ObservationLog
 
 
 class FaultInjector:
     def __init__(
-        self, backend: Backend, topology: Topology, log: ObservationLog, key_prefix: str, incident_index: int
+        self,
+        backend: Backend,
+        topology: Topology,
+        log: ObservationLog,
+        key_prefix: str,
+        incident_index: int,
+        surge: Surge | None = None,
     ) -> None:
+        """surge: how a surge fault grows the load (LoadRunner.surge)."""
         self._process = ProcessFaults(backend, topology, log)
+        self._surge = SurgeFaults(surge, log)
         self._network = NetworkFaults(backend, topology, log) if topology.proxy_api else None
         self.server = ServerFaults(backend, topology, log, key_prefix)
         self._incident_index = incident_index
@@ -23,6 +32,8 @@ class FaultInjector:
     def apply(self, fault: ScheduledFault) -> None:
         if fault.spec.server is not None:
             node: str | None = self.server.apply(fault)
+        elif fault.spec.surge is not None:
+            node = self._surge.apply(fault)
         elif fault.spec.action in ("kill", "restart"):
             node = self._process.apply(fault)
         elif self._network is None:  # validation refuses such scenarios; this guards programmatic use

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from itertools import count
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from harness.load.worker import WorkerConfig
 from harness.load.worker_pool import WorkerPool
 from harness.load.workloads.base import LoadContext, initialize
 from harness.observe.log import ObservationLog
-from harness.scenario.model import LoadSpec
+from harness.scenario.model import LoadSpec, WorkloadSpec
 
 STATS_INTERVAL_S = 0.5
 
@@ -83,6 +84,7 @@ class LoadRunner:
         self._web_ui = self._env.create_web_ui(ui[0], ui[1], stats_csv_writer=self._csv) if ui else None
         self.last_interval: tuple[float, dict[str, int]] | None = None  # ops/s and errors, for live progress
         self._stop = threading.Event()
+        self._surge: list[gevent.Greenlet] = []  # users of a traffic surge (faults: surge)
         self._flusher = threading.Thread(target=self._flush_loop, name="load-stats", daemon=True)
 
     def start(self) -> None:
@@ -147,9 +149,27 @@ class LoadRunner:
         finally:
             conn.close()
 
+    def surge(self, extra: int, seconds: float) -> None:
+        """A traffic surge: `extra` more users, shared among the workloads like the spec's users, for
+        `seconds`. They run the same workloads (their ops and stats are the load's), in this process."""
+        workloads = self._spec.workloads
+        until = time.monotonic() + seconds
+        for spec, users in zip(workloads, shares(extra, [w.users for w in workloads]), strict=True):
+            self._surge += [gevent.spawn(self._surge_user, spec, until) for _ in range(users)]
+
+    def _surge_user(self, spec: WorkloadSpec, until: float) -> None:
+        workload = WORKLOADS[spec.kind](spec, self._context, self._env)
+        try:
+            while time.monotonic() < until and not self._stop.is_set():
+                workload.step()
+                gevent.sleep(spec.wait)
+        finally:
+            workload.stop()
+
     def stop(self) -> None:
         if self._stop.is_set():
             return
+        gevent.killall(self._surge, timeout=2)
         self._runner.quit()
         if self._csv_greenlet is not None:
             self._csv_greenlet.kill()
@@ -181,3 +201,13 @@ class LoadRunner:
             _, errors = merge_intervals(records)
             self.last_interval = (sum(r["ok"] for r in records) / STATS_INTERVAL_S, errors)
         self._log.flush()
+
+
+def shares(total: int, weights: list[int]) -> list[int]:
+    """`total` split in proportion to `weights`, whole numbers that add up (largest remainders first)."""
+    exact = [total * w / sum(weights) for w in weights]
+    counts = [int(x) for x in exact]
+    by_remainder = sorted(range(len(weights)), key=lambda i: exact[i] - counts[i], reverse=True)
+    for i in by_remainder[: total - sum(counts)]:
+        counts[i] += 1
+    return counts

@@ -58,6 +58,7 @@ METRICS = (
     "maxclients",
     "keyspace_hits",
     "keyspace_misses",
+    "total_commands_processed",  # ops/s against its baseline (SEED-FACTS: +50 % warning, +100 % critical)
 )
 
 

@@ -19,6 +19,8 @@ LATENCY_WINDOW_S = 2.0  # latency checks judge the p99 of this trailing window, 
 
 def step_name(section: str, step: Step) -> str:
     word = step.event or step.reply or (f"{step.alert} {step.state}" if step.alert else "")
+    if step.check in ("ops_above", "ops_back"):
+        word = f"+{step.above:.0%}"  # a runbook may check both the warning and the critical level
     detail = f" {word}" if word else ""
     node = f" ({step.node})" if step.event and step.node == "incident" else ""
     return f"{section}: {step.check}{detail}{node}"
@@ -405,6 +407,69 @@ def hit_rate_below(step: Step, history: History, incident: Record, judge: Judge)
     return judge(None, f"the primary's hit rate stayed at or above {step.above:.0%} after the incident")
 
 
+def _primary_ops(history: History) -> list[tuple[float, float]]:
+    """(time, commands/s of the primary over the second before it), from INFO total_commands_processed."""
+    rounds = history.of("info")
+    window = 4  # INFO rounds: one second at the sampler's 250 ms
+    out = []
+    for later_index in range(window, len(rounds)):
+        earlier, later = rounds[later_index - window], rounds[later_index]
+        for name, node in later["nodes"].items():
+            before = earlier["nodes"].get(name, {})
+            if (
+                node.get("role") == "master"
+                and "total_commands_processed" in node
+                and before.get("role") == "master"
+            ):
+                done = node["total_commands_processed"] - before.get("total_commands_processed", 0)
+                out.append((float(later["t"]), done / (float(later["t"]) - float(earlier["t"]))))
+    return out
+
+
+def _ops_baseline(history: History, incident: Record) -> float | None:
+    """The primary's median commands/s while the load ran before the incident."""
+    window = history.load_window()
+    start = window[0] if window else 0.0
+    before = sorted(rate for t, rate in _primary_ops(history) if start + 1.0 <= t < float(incident["t"]))
+    return before[len(before) // 2] if before else None
+
+
+def ops_above(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
+    """The primary's ops/s rises above its baseline by `above` (SEED-FACTS: +50 % warning, +100 %
+    critical); the baseline is its median over the load before the incident."""
+    baseline = _ops_baseline(history, incident)
+    if not baseline:
+        return judge(None, "no ops/s baseline: the load ran less than a second before the incident")
+    for t, rate in _primary_ops(history):
+        if t >= float(incident["t"]) and rate > baseline * (1 + step.above):
+            return judge(
+                t, f"primary at {rate:,.0f} ops/s, {rate / baseline - 1:+.0%} on its baseline {baseline:,.0f}"
+            )
+    return judge(None, f"the primary stayed within +{step.above:.0%} of its baseline {baseline:,.0f} ops/s")
+
+
+def ops_back(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
+    """The primary's ops/s is back within `above` of its baseline and stays there to the end."""
+    baseline = _ops_baseline(history, incident)
+    if not baseline:
+        return judge(None, "no ops/s baseline: the load ran less than a second before the incident")
+    window = history.load_window()
+    end = window[1] if window else float("inf")
+    points = [
+        (t, rate > baseline * (1 + step.above))
+        for t, rate in _primary_ops(history)
+        if float(incident["t"]) <= t <= end
+    ]
+    since = _clear_from(points, float(incident["t"]))
+    if since is None:
+        return judge(
+            None, f"the primary above +{step.above:.0%} of its baseline {baseline:,.0f} ops/s to the end"
+        )
+    return judge(
+        since, f"within +{step.above:.0%} of the baseline {baseline:,.0f} ops/s from {since:.2f}s to the end"
+    )
+
+
 def restore_complete(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
     """A node restored from the snapshot holds every write acknowledged before the snapshot was taken."""
     # The snapshot-restore fault logs its check before its own fault record, which is the incident.
@@ -442,5 +507,7 @@ CHECKS: dict[str, Check] = {
     "clients_above": clients_above,
     "clients_below": clients_below,
     "hit_rate_below": hit_rate_below,
+    "ops_above": ops_above,
+    "ops_back": ops_back,
     "restore_complete": restore_complete,
 }

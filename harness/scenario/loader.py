@@ -32,6 +32,7 @@ from harness.scenario.model import (
     ServerFaultKind,
     ServerFaultSpec,
     Step,
+    SurgeSpec,
     Sweep,
     SweepSpec,
     WorkloadKind,
@@ -112,6 +113,8 @@ CHECKS = (
     "clients_above",
     "clients_below",
     "hit_rate_below",
+    "ops_above",
+    "ops_back",
     "restore_complete",
 )
 # How much later than down-after-milliseconds detection may come when a scenario asks for "from_config".
@@ -457,6 +460,10 @@ def _scenario(path: Path, problems: list[Problem]) -> Scenario | None:
                     f"({load.duration:g}s)",
                     "at",
                 )
+            if fault.action == "surge" and load.processes > 1:
+                cur.child("faults").child(i).error(
+                    "a surge grows the load in the drill's own process: it needs load.processes: 1", "surge"
+                )
     if environment is not None:
         _check_targets(cur, faults, environment)
     if sum(f.incident for f in faults) > 1:
@@ -602,7 +609,7 @@ def _error_classes(value: Any) -> tuple[str, ...]:
 
 
 SERVER_FAULTS: tuple[str, ...] = get_args(ServerFaultKind)
-ACTIONS: tuple[str, ...] = get_args(FaultAction)  # kill, restart, network, heal, then SERVER_FAULTS
+ACTIONS: tuple[str, ...] = get_args(FaultAction)  # kill, restart, network, heal, surge, then SERVER_FAULTS
 
 
 def _fault(cur: Cursor) -> FaultSpec | None:
@@ -628,6 +635,13 @@ def _fault(cur: Cursor) -> FaultSpec | None:
             network=network[1],
             incident=bool(incident),
         )
+    if action == "surge":
+        surge = _surge(cur.child("surge"))
+        if at is None or jitter is None or surge is None:
+            return None
+        return FaultSpec(
+            at=at, jitter=jitter, action="surge", target="primary", incident=bool(incident), surge=surge
+        )
     if action in SERVER_FAULTS:
         server = _server_fault(cur.child(action), action)
         if at is None or jitter is None or server is None:
@@ -644,6 +658,17 @@ def _fault(cur: Cursor) -> FaultSpec | None:
     if at is None or jitter is None or target is None:
         return None
     return FaultSpec(at=at, jitter=jitter, action=action, target=target, incident=bool(incident))  # type: ignore[arg-type]
+
+
+def _surge(cur: Cursor) -> SurgeSpec | None:
+    """surge: {users: 20, duration: 5s}: that many more load users, for that long."""
+    if not cur.mapping(("users", "duration"), "surge settings"):
+        return None
+    users = cur.get("users", integer(1, 10_000))
+    seconds = cur.get("duration", parse_duration)
+    if users is None or seconds is None:
+        return None
+    return SurgeSpec(int(users), float(seconds))
 
 
 _SERVER_FAULT_PARAMS = {
@@ -778,6 +803,8 @@ def _check_targets(cur: Cursor, faults: tuple[FaultSpec, ...], env: Environment)
                 at, field = (where, "heal") if fault.action == "heal" else (where.child("network"), "link")
                 at.error(f"unknown link {fault.target!r} (expected one of: {', '.join(links)})", field)
             continue
+        if fault.action == "surge":
+            continue  # it lands on whichever node is primary
         if fault.server is not None:
             data = tuple(n for n in names if n.startswith("redis-"))
             if fault.target not in ("primary", *data):
@@ -912,6 +939,8 @@ _STEP_PARAMS = {
     "clients_above": ("above", "within"),
     "clients_below": ("above", "within"),
     "hit_rate_below": ("above", "within"),
+    "ops_above": ("above", "within"),
+    "ops_back": ("above", "within"),
     "restore_complete": ("within",),
 }
 
@@ -943,7 +972,9 @@ def _step(cur: Cursor) -> Step | None:
     tolerance = params.get("tolerance", number(0.0, 1.0), 0.0)
     replicas = params.get("replicas", choice("live", "all"), "live")
     durations = ("replication_lag", "latency_above", "latency_below")
-    above = params.get("above", parse_duration if check in durations else number(0.0, 1.0), 1.0)
+    # durations; ops: a rise over the baseline (0.5 is +50 %); else a ratio of a limit
+    ratio = number(0.0, 10.0) if check in ("ops_above", "ops_back") else number(0.0, 1.0)
+    above = params.get("above", parse_duration if check in durations else ratio, 1.0)
     reply = params.get("reply", _reply_class) if check in ("error_reply", "reply_gone") else ""
     alert = params.get("name", text) if check == "alert" else ""
     state = params.get("state", choice("pending", "firing", "resolved")) if check == "alert" else ""

@@ -125,7 +125,15 @@ ServerFaultKind = Literal[
     "truncate-aof",
     "snapshot-restore",
 ]
-FaultAction = Literal["kill", "restart", "network", "heal", ServerFaultKind]
+FaultAction = Literal["kill", "restart", "network", "heal", "surge", ServerFaultKind]
+
+
+@dataclass(frozen=True, slots=True)
+class SurgeSpec:
+    """A traffic surge: the load gains `users` more users (spread over its workloads) for `seconds`."""
+
+    users: int
+    seconds: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +176,7 @@ class FaultSpec:
     network: NetworkSpec | None = None
     incident: bool = False  # the runbooks' incident (times are measured from it); default: the first fault
     server: ServerFaultSpec | None = None  # long-script, oom, misconf: target is "primary" or a node
+    surge: SurgeSpec | None = None  # surge: target is "primary", where the extra traffic lands
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,10 @@ def without_step(tmp_path: Path, scenario: str, runbook: str, step: str) -> Path
         ("node-down.yaml", {"respond: remediate restart-if-down": "was not running; redis-"}),
         ("aof-truncated.yaml", {"respond: remediate repair-aof": "Successfully truncated AOF"}),
         ("rdb-restore.yaml", {"verify: restore_complete": "writes acknowledged before it are there"}),
+        (
+            "traffic-surge.yaml",
+            {"detect: ops_above +100%": "on its baseline", "verify: ops_back +50%": "from"},
+        ),
     ],
 )
 def test_server_fault_drills_pass_with_their_procedure(

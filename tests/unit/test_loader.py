@@ -238,3 +238,19 @@ def test_security_section_and_the_secure_overlay(tmp_path: Path) -> None:
     scenario = secured(load_scenario(tmp_path / "scenario.yaml"))
     assert scenario.environment.security == SecuritySpec(acl=True, tls=True)
     assert scenario.environment.password is None
+
+
+def test_surge_fault_is_checked(tmp_path: Path) -> None:
+    surge = SCENARIO.replace("    kill: primary", "    surge: {users: 0, duration: 5s}")
+    write(tmp_path, env_yaml=ENV, rb_yaml=RUNBOOK, scenario_yaml=surge)
+    assert any(":9: faults[0].surge.users: must be at least 1, got 0" in p for p in problems(tmp_path))
+    workers = SCENARIO.replace("    kill: primary", "    surge: {users: 5, duration: 5s}").replace(
+        "load:\n", "load:\n  processes: 2\n"
+    )
+    write(tmp_path, scenario_yaml=workers)
+    assert any("it needs load.processes: 1" in p for p in problems(tmp_path)), problems(tmp_path)
+    write(
+        tmp_path, scenario_yaml=SCENARIO.replace("    kill: primary", "    surge: {users: 5, duration: 5s}")
+    )
+    (fault,) = load_scenario(tmp_path / "scenario.yaml").faults
+    assert fault.action == "surge" and fault.surge is not None and fault.surge.users == 5

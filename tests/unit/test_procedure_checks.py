@@ -230,3 +230,35 @@ def test_latency_below_is_not_decided_by_one_interval_blip() -> None:
     assert not check(step, latency_log(4.0, 14.0)).passed
     detected = check(Step("latency_above", None, above=0.020, within=Bound(5.0)), latency_log(4.0, 5.0))
     assert detected.passed and detected.measured == 4.0 - FAULT_AT
+
+
+def ops_log(surge_until: float) -> list[Record]:
+    """The primary's INFO every 250 ms: 1,000 commands/s, 2,500/s from the incident (4 s) to surge_until."""
+    log: list[Record] = [{"t": 1.0, "kind": "load", "phase": "start"}]
+    done, t = 0.0, 1.0
+    while t <= 14.0:
+        log.append(
+            {
+                "t": t,
+                "kind": "info",
+                "nodes": {"redis-1": {"role": "master", "total_commands_processed": int(done)}},
+            }
+        )
+        rate = 2500 if 4.0 <= t < surge_until else 1000
+        done += rate * 0.25
+        t += 0.25
+    log.append({"t": 4.0, "kind": "fault", "node": "redis-1"})
+    log.append({"t": 14.0, "kind": "load", "phase": "stop"})
+    return sorted(log, key=lambda r: r["t"])
+
+
+def test_ops_against_the_baseline_warning_critical_and_back() -> None:
+    warning = check(Step("ops_above", None, above=0.5, within=Bound(3.0)), ops_log(9.0))
+    assert warning.passed and "baseline 1,000" in warning.evidence, warning.evidence
+    critical = check(Step("ops_above", None, above=1.0, within=Bound(3.0)), ops_log(9.0))
+    assert critical.passed and (critical.measured or 0) >= (warning.measured or 0)
+    assert not check(Step("ops_above", None, above=2.0, within=Bound(3.0)), ops_log(9.0)).passed
+    back = check(Step("ops_back", None, above=0.5, within=Bound(10.0)), ops_log(9.0))
+    assert back.passed and 9.0 - 4.0 <= (back.measured or 0) <= 10.25 - 4.0, back
+    still = check(Step("ops_back", None, above=0.5, within=Bound(10.0)), ops_log(15.0))
+    assert not still.passed and "to the end" in still.evidence
