@@ -37,6 +37,8 @@ class Snapshot:
     acl_users: tuple[str, ...]  # ACL LIST lines
     sentinel_masters: tuple[dict[str, Any], ...] | None  # None: no Sentinel address given
     drills_passed: tuple[str, ...]  # scenario names of passed failover drills found in the runs dir
+    slowlog: tuple[tuple[int, str], ...] | None = None  # SLOWLOG GET 25: (µs, command); None: not readable
+    latency: tuple[tuple[str, int], ...] | None = None  # LATENCY LATEST: (event, max ms); None: not readable
 
 
 def loopback_only(host: str) -> str:
@@ -71,6 +73,7 @@ def read_snapshot(
             acl = tuple(str(line) for line in client.acl_list())
         except redis.ResponseError:
             acl = ()
+        slowlog, latency = _slowlog(client), _latency(client)
     except redis.AuthenticationError:
         raise BackendError(
             f"{host}:{port} refused the credentials (give --user and a password with --password-env)"
@@ -96,7 +99,23 @@ def read_snapshot(
             raise BackendError(f"cannot read Sentinel {sentinel[0]}:{sentinel[1]}: {exc}") from None
         finally:
             watcher.close()
-    return Snapshot(config, info, acl, masters, _passed_failover_drills(runs_dir))
+    return Snapshot(config, info, acl, masters, _passed_failover_drills(runs_dir), slowlog, latency)
+
+
+def _slowlog(client: redis.Redis) -> tuple[tuple[int, str], ...] | None:
+    try:
+        entries = client.slowlog_get(25)
+    except redis.ResponseError:  # an ACL user without SLOWLOG: the item says so
+        return None
+    return tuple((int(e["duration"]), str(e["command"])[:60]) for e in entries)
+
+
+def _latency(client: redis.Redis) -> tuple[tuple[str, int], ...] | None:
+    try:
+        events = client.execute_command("LATENCY", "LATEST")
+    except redis.ResponseError:
+        return None
+    return tuple((str(e[0]), int(e[2])) for e in events)
 
 
 def _passed_failover_drills(runs_dir: Path) -> tuple[str, ...]:
@@ -183,8 +202,98 @@ def audit(snapshot: Snapshot) -> list[Item]:
         _setting(snapshot, "lazyfree-lazy-expire", "yes"),
         _setting(snapshot, "lazyfree-lazy-server-del", "yes"),
         _output_buffers(config),
+        *debug_checklist(snapshot),
     ]
     return items
+
+
+def debug_checklist(snapshot: Snapshot) -> list[Item]:
+    """SEED-FACTS' debug checklist (D1-D8), from the same reads, with the key-metrics thresholds."""
+    info, config = snapshot.info, snapshot.config
+    used, limit = int(info.get("used_memory", 0)), int(config.get("maxmemory", "0") or 0)
+    clients, most = int(info.get("connected_clients", 0)), int(config.get("maxclients", "0") or 0)
+    return [
+        _ratio("D1", "memory within limits", used, limit, "used_memory / maxmemory", (0.75, 0.90)),
+        _slowlog_item(snapshot.slowlog),
+        _latency_item(snapshot.latency, config.get("latency-monitor-threshold", "0")),
+        _ratio(
+            "D4", "connections within limits", clients, most, "connected_clients / maxclients", (0.80, 0.95)
+        ),
+        _replication_item(info),
+        _expect(
+            "D6",
+            "persistence completing",
+            f"aof_last_write_status {info.get('aof_last_write_status', '?')}; "
+            f"rdb_bgsave_in_progress {info.get('rdb_bgsave_in_progress', '?')}",
+            "writes to the AOF succeed",
+            info.get("aof_last_write_status", "ok") == "ok",
+        ),
+        _expect(
+            "D7",
+            "no blocking commands",
+            f"blocked_clients {info.get('blocked_clients', 0)}",
+            "0",
+            int(info.get("blocked_clients", 0)) == 0,
+            "warn",
+        ),
+        _expect(
+            "D8",
+            "background saves succeeding",
+            f"rdb_last_bgsave_status {info.get('rdb_last_bgsave_status', '?')}; "
+            f"aof_last_bgrewrite_status {info.get('aof_last_bgrewrite_status', '?')}",
+            "ok and ok",
+            info.get("rdb_last_bgsave_status") == "ok"
+            and info.get("aof_last_bgrewrite_status", "ok") == "ok",
+        ),
+    ]
+
+
+def _ratio(key: str, title: str, used: int, limit: int, what: str, bands: tuple[float, float]) -> Item:
+    warning, critical = bands
+    expected = f"under {warning:.0%} (warning to {critical:.0%})"
+    if limit <= 0:
+        return Item(key, title, "warn", f"{what}: no limit set", expected)
+    ratio = used / limit
+    verdict = "pass" if ratio < warning else "warn" if ratio <= critical else "fail"
+    return Item(key, title, verdict, f"{what} {ratio:.0%}", expected)
+
+
+def _slowlog_item(entries: tuple[tuple[int, str], ...] | None) -> Item:
+    if entries is None:
+        return Item("D2", "slowlog clean", "warn", "SLOWLOG not readable by this user", "empty")
+    if not entries:
+        return Item("D2", "slowlog clean", "pass", "empty", "empty")
+    slowest = max(entries)
+    seen = f"{len(entries)} entries; slowest {slowest[0]} µs {slowest[1]}"
+    return Item("D2", "slowlog clean", "warn", seen, "empty")
+
+
+def _latency_item(events: tuple[tuple[str, int], ...] | None, threshold: str) -> Item:
+    expected = "latency monitor on, no events"
+    if events is None:
+        return Item("D3", "latency within SLA", "warn", "LATENCY not readable by this user", expected)
+    if threshold in ("0", ""):
+        return Item("D3", "latency within SLA", "warn", "latency-monitor-threshold 0 (monitor off)", expected)
+    if not events:
+        return Item("D3", "latency within SLA", "pass", f"no event above {threshold} ms", expected)
+    seen = ", ".join(f"{name} max {ms} ms" for name, ms in events)
+    return Item("D3", "latency within SLA", "warn", seen, expected)
+
+
+def _replication_item(info: dict[str, Any]) -> Item:
+    """In sync: a primary's replicas online with lag under 1 s (warning to 10 s); a replica's link up."""
+    expected = "replicas online, lag < 1 s (warning to 10 s)"
+    if info.get("role") == "slave":
+        link = str(info.get("master_link_status"))
+        return _expect("D5", "replication in sync", f"link to primary {link}", "up", link == "up")
+    lines = [v for k, v in info.items() if k.startswith("slave") and k[5:].isdigit() and isinstance(v, dict)]
+    if not lines:
+        return Item("D5", "replication in sync", "warn", "no replicas", expected)
+    offline = [str(v.get("ip")) for v in lines if v.get("state") != "online"]
+    lag = max(int(v.get("lag", 0)) for v in lines)
+    seen = f"{len(lines)} replica(s), {len(offline)} not online, max lag {lag} s"
+    verdict = "fail" if offline or lag > 10 else "warn" if lag >= 1 else "pass"
+    return Item("D5", "replication in sync", verdict, seen, expected)
 
 
 def _sentinel(snapshot: Snapshot) -> Item:

@@ -94,6 +94,9 @@ def test_debian_defaults_get_sensible_verdicts(debian_default: int, tmp_path: Pa
     ):
         assert seen[setting] == "pass", setting
     assert seen["lazyfree-lazy-eviction"] == "WARN"
+    # The debug checklist: no maxmemory to measure against, latency monitor off, no replica; the rest fine.
+    assert (seen["D1"], seen["D3"], seen["D5"]) == ("WARN", "WARN", "WARN"), result.stdout
+    assert all(seen[item] == "pass" for item in ("D2", "D4", "D6", "D7", "D8")), result.stdout
 
 
 def test_hardened_server_passes_persistence_memory_and_acl(tmp_path: Path) -> None:
