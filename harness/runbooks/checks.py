@@ -14,7 +14,8 @@ from harness.scenario.durations import format_seconds
 from harness.scenario.model import Step
 
 Check = Callable[[Step, History, Record, "Judge"], Verdict]
-LATENCY_WINDOW_S = 2.0  # latency checks judge the p99 of this trailing window, not of one stats interval
+LATENCY_WINDOW_S = 2.0  # latency_below judges the p99 of this trailing window, not of one stats interval
+ONE_INTERVAL_S = 0.25  # a window that holds one stats interval (they come every 0.5 s)
 
 
 def step_name(section: str, step: Step) -> str:
@@ -310,14 +311,13 @@ def alert(step: Step, history: History, incident: Record, judge: Judge) -> Verdi
     return judge(float(record["t"]), f"Prometheus: {step.alert}{who} {step.state} at {record['t']:.3f}s")
 
 
-def _slowest(history: History, since: float) -> list[tuple[float, int]]:
-    """(time, p99 µs of the slowest workload over the trailing LATENCY_WINDOW_S) at each load interval
-    after `since`. One 0.5 s interval holds a few hundred calls, so its p99 is its ~5th slowest: one
-    scheduler hiccup of the busy host would decide the verdict. Over 2 s it takes a sustained slowdown."""
+def _slowest(history: History, since: float, window_s: float) -> list[tuple[float, int]]:
+    """(time, p99 µs of the slowest workload over the trailing `window_s`) at each load interval after
+    `since`; a window under the interval (0.5 s) holds just that interval."""
     stats = [s for s in history.of("stats") if s.get("ok", 0) > 0]
     out = []
     for t in sorted({float(s["t"]) for s in stats if s["t"] >= since}):
-        window = [s for s in stats if t - LATENCY_WINDOW_S < s["t"] <= t]
+        window = [s for s in stats if t - window_s < s["t"] <= t]
         workloads = {str(s.get("workload")) for s in window}
         p99s = [
             histogram_percentile(merge_intervals(s for s in window if s.get("workload") == w)[0], 0.99)
@@ -328,17 +328,22 @@ def _slowest(history: History, since: float) -> list[tuple[float, int]]:
 
 
 def latency_above(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
-    """The load's p99 latency crosses a bound (P2 High latency): `above` in seconds."""
-    for t, p99 in _slowest(history, float(incident["t"])):
+    """The load's p99 latency crosses a bound (P2 High latency): `above` in seconds. Judged per 0.5 s
+    interval: a short burst of slow calls is an incident to detect (and a runbook may end it at once)."""
+    for t, p99 in _slowest(history, float(incident["t"]), ONE_INTERVAL_S):
         if p99 > step.above * 1e6:
             over = f"load p99 {p99 / 1000:.1f} ms > {step.above * 1000:g} ms"
-            return judge(t, f"{over} over the {LATENCY_WINDOW_S:g} s to {t:.2f}s")
+            return judge(t, f"{over} in the interval ending {t:.2f}s")
     return judge(None, f"the load's p99 never exceeded {step.above * 1000:g} ms after the incident")
 
 
 def latency_below(step: Step, history: History, incident: Record, judge: Judge) -> Verdict:
-    """The load's p99 is back under the bound and stays there to the end (`above` is the bound)."""
-    points = [(t, p99 > step.above * 1e6) for t, p99 in _slowest(history, float(incident["t"]))]
+    """The load's p99 is back under the bound and stays there to the end (`above` is the bound). Judged
+    over trailing 2 s windows: one 0.5 s interval's p99 is its ~5th slowest call, so a single hiccup of
+    the busy host would otherwise decide whether the system recovered."""
+    points = [
+        (t, p99 > step.above * 1e6) for t, p99 in _slowest(history, float(incident["t"]), LATENCY_WINDOW_S)
+    ]
     since = _clear_from(points, float(incident["t"]))
     if since is None:
         return judge(None, f"p99 above {step.above * 1000:g} ms until the load ended")
