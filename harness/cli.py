@@ -14,6 +14,8 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+import gevent
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -116,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         args = _parser().parse_args(argv)
         if args.command == "validate":
@@ -162,8 +165,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
-    # SIGTERM takes the same teardown path as Ctrl-C.
-    raise KeyboardInterrupt
+    """Ctrl-C and SIGTERM end the run in the main greenlet, whichever greenlet the signal lands in: raised
+    in a (monkey-patched) thread, a thread's excepthook would swallow it and the drill would run on."""
+    hub = gevent.get_hub()
+    main_greenlet = hub.parent
+    if main_greenlet is None or gevent.getcurrent() is main_greenlet:
+        raise KeyboardInterrupt
+    hub.loop.run_callback(main_greenlet.throw, KeyboardInterrupt)
 
 
 def _sweep(sweep: Sweep, runs_dir: Path, progress: Callable[[str], None], backend: str) -> int:
