@@ -14,7 +14,7 @@ from tabulate import tabulate
 
 from harness.access import Credentials
 from harness.errors import BackendError, UsageError
-from harness.observe.probe import no_retry
+from harness.observe.probe import no_retry, parse_replica_lines
 
 Verdict = str  # "pass" | "warn" | "fail"
 
@@ -286,11 +286,11 @@ def _replication_item(info: dict[str, Any]) -> Item:
     if info.get("role") == "slave":
         link = str(info.get("master_link_status"))
         return _expect("D5", "replication in sync", f"link to primary {link}", "up", link == "up")
-    lines = [v for k, v in info.items() if k.startswith("slave") and k[5:].isdigit() and isinstance(v, dict)]
+    lines = parse_replica_lines(info)
     if not lines:
         return Item("D5", "replication in sync", "warn", "no replicas", expected)
     offline = [str(v.get("ip")) for v in lines if v.get("state") != "online"]
-    lag = max(int(v.get("lag", 0)) for v in lines)
+    lag = max(int(str(v.get("lag", 0))) for v in lines)
     seen = f"{len(lines)} replica(s), {len(offline)} not online, max lag {lag} s"
     # INFO's lag is whole seconds since the replica's last REPLCONF ACK, sent every second: 0 or 1 is in sync.
     verdict = "fail" if offline or lag > 10 else "warn" if lag > 1 else "pass"
