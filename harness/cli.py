@@ -19,6 +19,7 @@ import gevent
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from harness.report.model import RunReport
     from harness.scenario.model import Sweep
 
 from harness.errors import BackendError, ConfigError, DrillError, FaultError, Problem, UsageError
@@ -97,6 +98,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     listing = commands.add_parser("list", help="show the drill files of a directory with faults and runbooks")
     listing.add_argument("directory", type=Path, nargs="?", default=Path("scenarios"))
+    kinds = commands.add_parser(
+        "kinds", help="every check, trigger, gatherer and remediation with its parameters and help"
+    )
+    kinds.add_argument("section", nargs="?", choices=["checks", "triggers", "gatherers", "remediations"])
+    evaluate = commands.add_parser(
+        "evaluate", help="judge a stored run again, with the same or edited runbooks and bounds"
+    )
+    evaluate.add_argument("run_dir", type=Path)
+    evaluate.add_argument(
+        "--scenario", type=Path, help="the scenario to judge by (default: the file the run started from)"
+    )
+    evaluate.add_argument(
+        "--runbook",
+        type=Path,
+        action="append",
+        default=[],
+        help="judge by this runbook instead of the scenario's (repeatable)",
+    )
+    evaluate.add_argument(
+        "--expect",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one of the scenario's expectations, e.g. recovery_within=5s (repeatable)",
+    )
     report = commands.add_parser("report", help="re-render report.html from a run directory's files")
     report.add_argument("run_dir", type=Path)
     bench = commands.add_parser("bench", help="measure performance goals as side-by-side ratios")
@@ -131,6 +157,13 @@ def main(argv: list[str] | None = None) -> int:
             return _list(args.directory)
         if args.command == "report":
             return _report(args.run_dir)
+        if args.command == "kinds":
+            from harness.kinds import render_kinds
+
+            print(render_kinds(args.section))
+            return ExitCode.PASSED
+        if args.command == "evaluate":
+            return _evaluate(args)
         if args.command == "bench":
             return _bench(args.target, args.requests)
         if args.command == "proxy":
@@ -276,6 +309,17 @@ def _list(directory: Path) -> int:
     return ExitCode.PASSED
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    from harness.reevaluate import OUT_DIR, EvaluateOptions, reevaluate
+    from harness.report.table import render_table
+
+    options = EvaluateOptions(args.scenario, tuple(args.runbook), tuple(args.expect))
+    report = reevaluate(args.run_dir, options)
+    print(render_table(report))
+    print(f"reports: {args.run_dir / OUT_DIR}/")
+    return exit_code(report)
+
+
 def _report(run_dir: Path) -> int:
     from harness.report.rerender import rerender
 
@@ -364,4 +408,12 @@ def _run(args: argparse.Namespace, ui: tuple[str, int] | None) -> int:
     finally:
         console.close()
     print(render_table(report))
-    return ExitCode.PASSED if report.passed else ExitCode.CHECK_FAILED
+    return exit_code(report)
+
+
+def exit_code(report: RunReport) -> ExitCode:
+    """0 every check passed, 1 a check failed, 3 none failed but some could not judge."""
+    outcome = report.outcome
+    if outcome == "failed":
+        return ExitCode.CHECK_FAILED
+    return ExitCode.ENVIRONMENT_ERROR if outcome == "unknown" else ExitCode.PASSED

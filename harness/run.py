@@ -20,11 +20,8 @@ from harness.observe.readback import keys_to_read, read_back
 from harness.observe.security_probe import probe_security
 from harness.observe.sentinel_events import watch_sentinel
 from harness.progress import Console, Status
-from harness.report.html import render_html
-from harness.report.json_report import render_json
-from harness.report.junit import render_junit
 from harness.report.model import RunReport, build_report
-from harness.report.timeline import build_timeline
+from harness.report.write import write_reports
 from harness.run_context import RunContext
 from harness.runbooks.evaluate import evaluate
 from harness.runbooks.history import History
@@ -52,7 +49,7 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
         if source is not None:
             source.resolve()  # a missing secret is bad input: say so before starting anything
     run = RunContext.create(options.runs_dir, scenario.name)
-    log = run.open_log(scenario.name, scenario.seed, options.backend)
+    log = run.open_log(scenario.name, scenario.seed, options.backend, scenario.file)
     backend = make_backend(
         options.backend,
         scenario.environment,
@@ -115,10 +112,7 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
         history=History(tuple(records)),
         evaluation=evaluation,
     )
-    (run.run_dir / "report.json").write_text(render_json(report), encoding="utf-8")
-    (run.run_dir / "junit.xml").write_text(render_junit(report), encoding="utf-8")
-    timeline = build_timeline(records, evaluation.mttd, evaluation.mttr)
-    (run.run_dir / "report.html").write_text(render_html(report.to_dict(), timeline), encoding="utf-8")
+    write_reports(run.run_dir, report, records)
     return report
 
 

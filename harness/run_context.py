@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.log_format import INFO_INTERVAL_S, SCHEMA_VERSION, STATS_INTERVAL_S
 from harness.observe.log import ObservationLog
 
 RUN_ID_ENV = "REDIS_DRILL_RUN_ID"
@@ -37,11 +38,22 @@ class RunContext:
         (work_dir / "run_dir").write_text(str(run_dir.resolve()))
         return RunContext(run_id, run_dir, work_dir)
 
-    def open_log(self, scenario: str, seed: int, backend: str) -> ObservationLog:
+    def open_log(
+        self, scenario: str, seed: int, backend: str, scenario_file: Path | None = None
+    ) -> ObservationLog:
         """The run's observation log, opened with its first record: which run this is."""
         log = ObservationLog(self.run_dir / "observations.jsonl")
         log.append(
-            "run", scenario=scenario, run_id=self.run_id, seed=seed, backend=backend, wall_clock=time.time()
+            "run",
+            schema=SCHEMA_VERSION,
+            scenario=scenario,
+            scenario_file=str(scenario_file.resolve()) if scenario_file else None,  # for drill evaluate
+            run_id=self.run_id,
+            seed=seed,
+            backend=backend,
+            wall_clock=time.time(),
+            stats_interval=STATS_INTERVAL_S,
+            info_interval=INFO_INTERVAL_S,
         )
         return log
 

@@ -26,10 +26,9 @@ from harness.load.watchdog import CallWatchdog
 from harness.load.worker import WorkerConfig
 from harness.load.worker_pool import WorkerPool
 from harness.load.workloads.base import LoadContext, initialize
+from harness.log_format import STATS_INTERVAL_S
 from harness.observe.log import ObservationLog
 from harness.scenario.model import LoadSpec, WorkloadSpec
-
-STATS_INTERVAL_S = 0.5
 
 
 class LoadRunner:

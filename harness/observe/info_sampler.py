@@ -9,10 +9,9 @@ from typing import Any
 import redis
 
 from harness.backends.base import Node, Topology
+from harness.log_format import INFO_INTERVAL_S
 from harness.observe.log import ObservationLog
 from harness.observe.probe import parse_replica_lines, probe_client
-
-SAMPLE_INTERVAL_S = 0.25
 
 
 def summarize(info: dict[str, Any], topology: Topology) -> dict[str, Any]:
@@ -64,7 +63,7 @@ METRICS = (
 
 def sample_info(topology: Topology, log: ObservationLog, stop: threading.Event) -> None:
     clients: dict[str, redis.Redis] = {}
-    while not stop.wait(SAMPLE_INTERVAL_S):
+    while not stop.wait(INFO_INTERVAL_S):
         log.append(
             "info", nodes={node.name: _sample(node, topology, clients) for node in topology.data_nodes}
         )

@@ -30,8 +30,13 @@ svg text { font-size: 11px; fill: #333; } .muted { color: #666; font-size: 13px;
 
 def render_html(report: dict[str, Any], timeline: Timeline) -> str:
     passed = bool(report["passed"])
-    failed = [c for c in report["checks"] if c["status"] != "pass"]
-    verdict = "PASSED" if passed else f"FAILED: {len(failed)} check(s)"
+    failed = [c for c in report["checks"] if c["status"] == "FAIL"]
+    unknown = [c for c in report["checks"] if c["status"] == "UNKNOWN"]
+    verdict = {
+        "passed": "PASSED",
+        "failed": f"FAILED: {len(failed)} check(s)",
+        "unknown": f"UNKNOWN: {len(unknown)} check(s) could not judge",
+    }[report.get("outcome", "passed" if passed else "failed")]
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>{escape(report['scenario'])}: {verdict}</title><style>{STYLE}</style></head><body>",
@@ -207,7 +212,7 @@ def _checks(checks: list[dict[str, Any]]) -> str:
         ok = c["status"] == "pass"
         rows.append(
             f"<tr class='{'pass' if ok else 'fail'}'><td class='status-{'pass' if ok else 'fail'}'>"
-            f"{'pass' if ok else 'FAIL'}</td><td>{escape(c['source'])}</td><td>{escape(c['name'])}</td>"
+            f"{escape(c['status'])}</td><td>{escape(c['source'])}</td><td>{escape(c['name'])}</td>"
             f"<td class='num'>{value(c['measured'], c['unit'])}</td>"
             f"<td class='num'>{value(c['bound'], c['unit'])}</td><td>{escape(c['evidence'])}</td></tr>"
         )

@@ -8,13 +8,13 @@ from harness.report.model import RunReport
 
 
 def render_junit(report: RunReport) -> str:
-    failures = len(report.failed_checks)
+    failures, errors = len(report.failed_checks), len(report.unknown_checks)
     suite = ET.Element(
         "testsuite",
         name=f"redis-drill.{report.scenario}",
         tests=str(len(report.checks)),
         failures=str(failures),
-        errors="0",
+        errors=str(errors),
         time=f"{report.wall_time_s:.3f}",
     )
     for check in report.checks:
@@ -24,6 +24,10 @@ def render_junit(report: RunReport) -> str:
         detail = f"measured {check.measured} {check.unit}, bound {check.bound} {check.unit}: {check.evidence}"
         if check.passed:
             ET.SubElement(case, "system-out").text = detail
+        elif check.unknown:  # the check could not judge: an error in JUnit's terms, not a failure
+            ET.SubElement(
+                case, "error", message=f"{check.name} could not judge", type="Unknown"
+            ).text = detail
         else:
             ET.SubElement(case, "failure", message=f"{check.name} failed", type="CheckFailed").text = detail
     suites = ET.Element("testsuites")

@@ -57,12 +57,37 @@ class RunReport:
 
     @property
     def failed_checks(self) -> tuple[Verdict, ...]:
-        return tuple(c for c in self.checks if not c.passed)
+        return tuple(c for c in self.checks if c.failed)
+
+    @property
+    def unknown_checks(self) -> tuple[Verdict, ...]:
+        return tuple(c for c in self.checks if c.unknown)
+
+    @property
+    def outcome(self) -> str:
+        """passed; failed (some check failed); unknown (nothing failed, but some check could not judge)."""
+        if self.failed_checks:
+            return "failed"
+        return "unknown" if self.unknown_checks else "passed"
+
+    @property
+    def headline(self) -> str:
+        if self.outcome == "failed":
+            return f"FAILED ({len(self.failed_checks)} check(s))"
+        if self.outcome == "unknown":
+            return f"UNKNOWN ({len(self.unknown_checks)} check(s) could not judge)"
+        return "PASSED"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["checks"] = [{**asdict(c), "status": c.status} for c in self.checks]
-        return {"schema_version": SCHEMA_VERSION, "passed": self.passed, **data}
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "passed": self.passed,
+            "outcome": self.outcome,
+            "headline": self.headline,
+            **data,
+        }
 
 
 def summarize_load(history: History, workload: str | None = None) -> LoadSummary:

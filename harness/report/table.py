@@ -62,7 +62,7 @@ def render_table(report: RunReport) -> str:
         (c.status, c.source, c.name, _value(c, c.measured), _value(c, c.bound), c.evidence)
         for c in report.checks
     ]
-    verdict = "PASSED" if report.passed else f"FAILED ({len(report.failed_checks)} check(s))"
+    verdict = report.headline
     return "\n".join(
         [
             tabulate(summary, tablefmt="plain"),

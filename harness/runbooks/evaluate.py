@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from harness.load.stats import merge_intervals, merge_retried
 from harness.observe.log import Record
 from harness.runbooks.checkers import run_checkers
-from harness.runbooks.checks import run_check
+from harness.runbooks.checks.registry import run_check
 from harness.runbooks.history import History
 from harness.runbooks.lost_writes import LostWrites, lost_writes
 from harness.runbooks.procedure import procedure_verdicts
@@ -46,9 +46,13 @@ def evaluate(scenario: Scenario, records: list[Record]) -> Evaluation:
         else None
     )
     lost = lost_writes(history)
+    undecided = {
+        section: next((v for v in steps if v.section == section and v.unknown), None)
+        for section in ("detect", "verify")
+    }
     verdicts = (
         steps
-        + _expectations(scenario, mttd, mttr, lost, settings, history)
+        + _expectations(scenario, mttd, mttr, lost, settings, history, undecided)
         + run_checkers(history)
         + security_verdicts(history)
     )
@@ -56,12 +60,25 @@ def evaluate(scenario: Scenario, records: list[Record]) -> Evaluation:
 
 
 def _time_bound(
-    name: str, what: str, measured: float | None, bound: Bound, settings: dict[str, float], missing: str
+    name: str,
+    what: str,
+    measured: float | None,
+    bound: Bound,
+    settings: dict[str, float],
+    missing: str,
+    undecided: Verdict | None,
 ) -> Verdict:
+    """MTTD or MTTR against its bound. When the time was not measured because a step could not judge,
+    the bound cannot be judged either."""
     limit = bound.resolve(settings)
     passed = measured is not None and measured <= limit
     evidence = f"{what}, bound {bound}" if measured is not None else missing
-    return Verdict(f"expect: {name}", "scenario", "expect", passed, measured, limit, "s", evidence)
+    unknown = measured is None and undecided is not None
+    if unknown and undecided is not None:
+        evidence = f"{what} unknown: {undecided.name} could not judge ({undecided.evidence})"
+    return Verdict(
+        f"expect: {name}", "scenario", "expect", passed, measured, limit, "s", evidence, None, unknown
+    )
 
 
 def _expectations(
@@ -71,6 +88,7 @@ def _expectations(
     lost: LostWrites,
     settings: dict[str, float],
     history: History,
+    undecided: dict[str, Verdict | None],
 ) -> list[Verdict]:
     expect, incident = scenario.expect, history.incident
     out: list[Verdict] = []
@@ -83,6 +101,7 @@ def _expectations(
                 expect.detection_within,
                 settings,
                 "the incident was never detected by a detect step",
+                undecided["detect"],
             )
         )
     if expect.recovery_within is not None:
@@ -94,6 +113,7 @@ def _expectations(
                 expect.recovery_within,
                 settings,
                 "not every verify step held by the end of the drill",
+                undecided["verify"],
             )
         )
     count = len(lost.lost)
@@ -119,10 +139,11 @@ def _expectations(
             "scenario",
             "expect",
             passed,
-            float(count),
+            None if lost.error else float(count),  # no read-back: how many were lost is not known
             None if limit is None else float(limit),
             "writes",
             evidence,
+            unknown=lost.error is not None,
         )
     )
     return out

@@ -27,6 +27,20 @@ class History:
         return marked[0] if marked else faults[0] if faults else None
 
     @property
+    def stats_interval(self) -> float:
+        """Seconds each load `stats` record covers, as the log's run record says."""
+        return float(self._run.get("stats_interval", 0.5))
+
+    @property
+    def info_interval(self) -> float:
+        """Seconds between two INFO samples, as the log's run record says."""
+        return float(self._run.get("info_interval", 0.25))
+
+    @property
+    def _run(self) -> Record:
+        return next((r for r in self.records if r["kind"] == "run"), {})
+
+    @property
     def end(self) -> float:
         return float(self.records[-1]["t"]) if self.records else 0.0
 

@@ -16,7 +16,14 @@ class Verdict:
     unit: str  # "s" or "writes"
     evidence: str
     at: float | None = None  # log time at which the condition was met
+    unknown: bool = False  # the check could not judge (evidence says why): neither a pass nor a fail
 
     @property
     def status(self) -> str:
+        if self.unknown:
+            return "UNKNOWN"
         return "pass" if self.passed else "FAIL"
+
+    @property
+    def failed(self) -> bool:
+        return not self.passed and not self.unknown

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast, get_args
 
 from harness.errors import ConfigError, Problem
+from harness.runbooks.checks.registry import all_checks
 from harness.scenario.durations import Bound, parse_bound, parse_duration
 from harness.scenario.fields import Cursor, Invalid, boolean, choice, integer, number, text
 from harness.scenario.model import (
@@ -38,8 +39,9 @@ from harness.scenario.model import (
     WorkloadKind,
     WorkloadSpec,
 )
-from harness.scenario.procedures import GATHERERS, NEEDS_ARGUMENT, REMEDIATIONS
-from harness.scenario.yamlsource import load_yaml, render_path
+from harness.scenario.params import parse_reply_class, read_params
+from harness.scenario.procedures import GATHERERS, NEEDS_ARGUMENT, REMEDIATIONS, TRIGGER_OPTIONS, TRIGGERS
+from harness.scenario.yamlsource import Source, load_yaml, render_path
 from harness.secrets import SecretSource
 
 T = TypeVar("T")
@@ -79,44 +81,6 @@ RETRY_PRESETS = {
 }
 RETRYABLE_CLASSES = ("timeout", "connection", "BUSY", "LOADING", "READONLY", "MASTERDOWN", "TRYAGAIN")
 
-SENTINEL_EVENTS = (
-    "+sdown",
-    "-sdown",
-    "+odown",
-    "-odown",
-    "+try-failover",
-    "+elected-leader",
-    "+failover-state-select-slave",
-    "+selected-slave",
-    "+promoted-slave",
-    "+failover-end",
-    "+switch-master",
-    "+slave",
-    "+convert-to-slave",
-    "+reboot",
-    "-failover-abort-no-good-slave",
-    "+failover-end-for-timeout",
-)
-CHECKS = (
-    "sentinel_event",
-    "writable",
-    "replicas_attached",
-    "replication_lag",
-    "error_rate_back_to_baseline",
-    "error_reply",
-    "reply_gone",
-    "memory_above",
-    "evictions",
-    "alert",
-    "latency_above",
-    "latency_below",
-    "clients_above",
-    "clients_below",
-    "hit_rate_below",
-    "ops_above",
-    "ops_back",
-    "restore_complete",
-)
 # How much later than down-after-milliseconds detection may come when a scenario asks for "from_config".
 DETECTION_SLACK_S = 1.0
 
@@ -821,6 +785,11 @@ def _check_targets(cur: Cursor, faults: tuple[FaultSpec, ...], env: Environment)
             where.error("the environment has no replicas to kill", fault.action)
 
 
+def read_expectations(source: Source, problems: list[Problem]) -> Expectation | None:
+    """An expect: section on its own (`drill evaluate --expect KEY=VALUE`)."""
+    return _expect(Cursor.root(source, problems))
+
+
 def _expect(cur: Cursor) -> Expectation | None:
     known = ("detection_within", "recovery_within", "lost_acknowledged_writes", "clients_ride_out")
     if not cur.mapping(known, "expectations"):
@@ -923,91 +892,29 @@ def _runbook_file(path: Path, problems: list[Problem]) -> Runbook | None:
     return Runbook(file=path, name=name, detect=detect, verify=verify, respond=respond)
 
 
-_STEP_PARAMS = {
-    "sentinel_event": ("event", "node", "within"),
-    "writable": ("within",),
-    "replicas_attached": ("lag_below", "within", "replicas"),
-    "error_rate_back_to_baseline": ("within", "tolerance"),
-    "replication_lag": ("above", "node", "within"),
-    "error_reply": ("reply", "within"),
-    "reply_gone": ("reply", "within"),
-    "memory_above": ("above", "within"),
-    "evictions": ("within",),
-    "alert": ("name", "state", "node", "within"),
-    "latency_above": ("above", "within"),
-    "latency_below": ("above", "within"),
-    "clients_above": ("above", "within"),
-    "clients_below": ("above", "within"),
-    "hit_rate_below": ("above", "within"),
-    "ops_above": ("above", "within"),
-    "ops_back": ("above", "within"),
-    "restore_complete": ("within",),
-}
-
-
 def _step(cur: Cursor) -> Step | None:
+    checks = all_checks()
     value = cur.value
     if not isinstance(value, dict) or len(value) != 1:
-        cur.error(f"a step is a mapping with exactly one check name (one of: {', '.join(CHECKS)})")
+        cur.error(f"a step is a mapping with exactly one check name (one of: {', '.join(checks)})")
         return None
-    check = next(iter(value))
-    if check not in _STEP_PARAMS:
-        cur.error(f"unknown check (expected one of: {', '.join(CHECKS)})", check)
+    name = next(iter(value))
+    if name not in checks:
+        cur.error(f"unknown check (expected one of: {', '.join(checks)})", name)
         return None
-    params = cur.child(check)
+    params = cur.child(name)
     line = cur.source.line(params.path)
-    if params.value is None:
-        params = Cursor(params.source, params.path, [])  # no parameters given: defaults only
-        if check == "sentinel_event":
-            cur.error("needs at least an event", check)
-            return None
-        return Step(check=check, line=line)
-    if not params.mapping(_STEP_PARAMS[check], f"{check} parameters"):
+    parsed = read_params(params, checks[name].params, extra=("within",))
+    within = params.get("within", parse_bound, None) if isinstance(params.value, dict) else None
+    if parsed is None or (isinstance(params.value, dict) and "within" in params.value and within is None):
         return None
-    event = params.get("event", choice(*SENTINEL_EVENTS)) if check == "sentinel_event" else ""
-    nodes = ("incident", "primary", "any") if check == "alert" else ("incident", "any")
-    node = params.get("node", choice(*nodes), "incident")
-    within = params.get("within", parse_bound, None)
-    lag = params.get("lag_below", parse_duration, 1.0)
-    tolerance = params.get("tolerance", number(0.0, 1.0), 0.0)
-    replicas = params.get("replicas", choice("live", "all"), "live")
-    durations = ("replication_lag", "latency_above", "latency_below")
-    # durations; ops: a rise over the baseline (0.5 is +50 %); else a ratio of a limit
-    ratio = number(0.0, 10.0) if check in ("ops_above", "ops_back") else number(0.0, 1.0)
-    above = params.get("above", parse_duration if check in durations else ratio, 1.0)
-    reply = params.get("reply", _reply_class) if check in ("error_reply", "reply_gone") else ""
-    alert = params.get("name", text) if check == "alert" else ""
-    state = params.get("state", choice("pending", "firing", "resolved")) if check == "alert" else ""
-    if None in (event, node, lag, tolerance, replicas, above, reply, alert, state):
-        return None
-    return Step(
-        check=check,
-        line=line,
-        event=str(event),
-        node=str(node),
-        within=within,
-        lag_below=float(lag or 0),
-        tolerance=float(tolerance or 0),
-        replicas=str(replicas),
-        above=float(above or 0),
-        reply=str(reply),
-        alert=str(alert),
-        state=str(state),
-    )
+    return Step(check=name, line=line, params=parsed, within=within)
 
 
 def _true(value: Any) -> float:
     if value is not True:
         raise Invalid(f"expected true, got {value!r}")
     return 1.0
-
-
-def _reply_class(value: Any) -> str:
-    """An error reply's first word as Redis sends it (BUSY, OOM, MISCONF, ...)."""
-    word = text(value)
-    if not (word.isupper() and word.isalpha()):
-        raise Invalid(f"expected an error reply class in capitals such as BUSY or OOM, got {value!r}")
-    return word
 
 
 def _response(cur: Cursor) -> Response | None:
@@ -1018,8 +925,8 @@ def _response(cur: Cursor) -> Response | None:
     if "when" not in cur.value:
         cur.error("required field is missing", "when")
         return None
-    kinds = ("reply", "memory_above", "clients_above", "latency_above", "unreachable", "after")
-    if not when.mapping((*kinds, "for", "probe", "within"), "respond.when settings"):
+    kinds = tuple(TRIGGERS)
+    if not when.mapping((*kinds, *TRIGGER_OPTIONS), "respond.when settings"):
         return None
     given = [k for k in kinds if k in when.value]
     if len(given) != 1:
@@ -1027,7 +934,7 @@ def _response(cur: Cursor) -> Response | None:
         return None
     kind = given[0]
     parse: Callable[[Any], Any] = {
-        "reply": _reply_class,
+        "reply": parse_reply_class,
         "latency_above": parse_duration,
         "after": parse_duration,
         "unreachable": _true,
@@ -1059,7 +966,7 @@ def _action(cur: Cursor) -> Action | None:
         return None
     catalogue = GATHERERS if kind == "gather" else REMEDIATIONS
     name = cur.get(kind, choice(*catalogue))
-    if_still = cur.get("if_still", _reply_class, "")
+    if_still = cur.get("if_still", parse_reply_class, "")
     argument = cur.get("argument", text, "")
     if name is None or if_still is None or argument is None:
         return None

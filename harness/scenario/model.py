@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from harness.scenario.durations import Bound
 from harness.secrets import SecretSource
@@ -181,21 +181,12 @@ class FaultSpec:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One runbook step: a named check and its parameters."""
+    """One runbook step: a named check (harness/runbooks/checks), its parameters and its time bound."""
 
     check: str
     line: int | None
-    event: str = ""
-    node: str = ""
+    params: Any  # an instance of the check's own parameters class
     within: Bound | None = None
-    lag_below: float = 1.0
-    tolerance: float = 0.0
-    # replicas_attached: "live" (every running replica) or "all" (every configured one)
-    replicas: str = "live"
-    above: float = 1.0  # replication_lag: the threshold the lag must cross; memory_above/clients_above: ratio
-    reply: str = ""  # error_reply, reply_gone: the error class (BUSY, OOM, MISCONF, ...)
-    alert: str = ""  # alert: the alert's name (RedisDown, ...)
-    state: str = ""  # alert: pending, firing or resolved
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,4 +36,18 @@ REMEDIATIONS = {
     "kill-idle-clients": "CLIENT KILL of ordinary clients idle 2 s or more (not replicas or Sentinel links)",
 }
 
+TRIGGERS = {
+    "reply": "a probe write (or read) to the incident's node gets this error reply (BUSY, OOM, ...)",
+    "memory_above": "the node's used_memory / maxmemory crosses this ratio",
+    "clients_above": "the node's connected_clients / maxclients crosses this ratio",
+    "latency_above": "a probe write takes longer than this duration",
+    "unreachable": "true: the node does not answer at all",
+    "after": "this long after the incident (an on-call engineer starting on a page)",
+}
+TRIGGER_OPTIONS = {
+    "for": "duration: the condition must hold this long first, like an alert's for: (default 0)",
+    "probe": "write | read: what the probe sends; a replica answers writes with READONLY (default write)",
+    "within": "duration: give up waiting for the trigger after this long from the incident (default 15s)",
+}
+
 NEEDS_ARGUMENT = {"set-maxmemory-policy": "an eviction policy such as allkeys-lru"}

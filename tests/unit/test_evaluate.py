@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.runbooks.checks import run_check
+from harness.runbooks.checks.registry import make_step, run_check
 from harness.runbooks.evaluate import Evaluation, evaluate
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
 from harness.scenario.durations import Bound
 from harness.scenario.loader import load_scenario
-from harness.scenario.model import Scenario, Step
+from harness.scenario.model import Scenario
 from tests.unit.history_builder import KILL_AT, failover_log
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,7 +121,7 @@ def lag_log(stuck_from: float) -> list[dict[str, object]]:
 
 
 def test_replication_lag_check_sees_a_replica_falling_behind() -> None:
-    step = Step(check="replication_lag", line=1, node="incident", above=1.0, within=Bound(5.0))
+    step = make_step("replication_lag", Bound(5.0), line=1, node="incident", above=1.0)
     stuck = run_check(step, History(tuple(lag_log(stuck_from=3.0))), {}, "rb", "detect")
     assert stuck.passed and stuck.evidence.startswith("redis-2 1.25s behind")
     assert stuck.measured == 3.25  # stuck at 3.0 s, more than 1 s behind from 4.25 s; incident at 1.0 s

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.load.stats import bucket_of
-from harness.runbooks.checks import LATENCY_WINDOW_S, run_check
+from harness.runbooks.checks.latency import LATENCY_WINDOW_S
+from harness.runbooks.checks.registry import make_step, run_check
 from harness.runbooks.history import History
 from harness.runbooks.procedure import procedure_verdicts
 from harness.scenario.durations import Bound
@@ -41,24 +42,24 @@ def check(step: Step, log: list[Record]) -> Any:
 
 
 def test_error_reply_is_detected_at_its_first_sight() -> None:
-    verdict = check(Step("error_reply", None, reply="BUSY", within=Bound(6.0)), busy_log(8.4))
+    verdict = check(make_step("error_reply", reply="BUSY", within=Bound(6.0)), busy_log(8.4))
     assert verdict.passed and verdict.measured == 8.0 - FAULT_AT
 
 
 def test_reply_gone_when_writes_succeed_to_the_end() -> None:
-    verdict = check(Step("reply_gone", None, reply="BUSY", within=Bound(7.0)), busy_log(8.4))
+    verdict = check(make_step("reply_gone", reply="BUSY", within=Bound(7.0)), busy_log(8.4))
     assert verdict.passed, verdict.evidence
     assert 8.4 - FAULT_AT <= verdict.measured <= 9.0 - FAULT_AT
 
 
 def test_reply_that_never_stops_is_not_gone() -> None:
-    verdict = check(Step("reply_gone", None, reply="BUSY", within=Bound(7.0)), busy_log(None))
+    verdict = check(make_step("reply_gone", reply="BUSY", within=Bound(7.0)), busy_log(None))
     assert not verdict.passed
     assert "until the end of the drill" in verdict.evidence
 
 
 def test_reply_never_seen_cannot_be_gone() -> None:
-    verdict = check(Step("reply_gone", None, reply="OOM", within=Bound(7.0)), busy_log(8.4))
+    verdict = check(make_step("reply_gone", reply="OOM", within=Bound(7.0)), busy_log(8.4))
     assert not verdict.passed and "nothing to recover from" in verdict.evidence
 
 
@@ -72,16 +73,16 @@ def memory_log(used: list[int], evicted: list[int]) -> list[Record]:
 
 def test_memory_above_uses_the_ratio_to_maxmemory() -> None:
     log = memory_log([50, 80, 95, 99], [0, 0, 0, 7])
-    verdict = check(Step("memory_above", None, above=0.9, within=Bound(5.0)), log)
+    verdict = check(make_step("memory_above", above=0.9, within=Bound(5.0)), log)
     assert verdict.passed and verdict.measured == 0.75
-    assert not check(Step("memory_above", None, above=0.995, within=Bound(5.0)), log).passed
+    assert not check(make_step("memory_above", above=0.995, within=Bound(5.0)), log).passed
 
 
 def test_evictions_need_evicted_keys_to_grow_after_the_incident() -> None:
     assert (
-        check(Step("evictions", None, within=Bound(5.0)), memory_log([95] * 4, [3, 3, 3, 9])).measured == 1.0
+        check(make_step("evictions", within=Bound(5.0)), memory_log([95] * 4, [3, 3, 3, 9])).measured == 1.0
     )
-    assert not check(Step("evictions", None, within=Bound(5.0)), memory_log([95] * 4, [3, 3, 3, 3])).passed
+    assert not check(make_step("evictions", within=Bound(5.0)), memory_log([95] * 4, [3, 3, 3, 3])).passed
 
 
 def test_procedure_verdicts_follow_the_logged_steps() -> None:
@@ -137,10 +138,10 @@ def test_hit_rate_below_is_measured_per_second_of_counters() -> None:
     # 100 hits a round; misses jump to 20 a round from the 6th round: 80 % over the second that follows.
     hits = [100 * i for i in range(12)]
     misses = [0] * 6 + [20 * i for i in range(1, 7)]
-    verdict = check(Step("hit_rate_below", None, above=0.9, within=Bound(5.0)), hits_log(hits, misses))
+    verdict = check(make_step("hit_rate_below", below=0.9, within=Bound(5.0)), hits_log(hits, misses))
     assert verdict.passed, verdict.evidence
     assert "hit rate" in verdict.evidence
-    steady = check(Step("hit_rate_below", None, above=0.9, within=Bound(5.0)), hits_log(hits, [0] * 12))
+    steady = check(make_step("hit_rate_below", below=0.9, within=Bound(5.0)), hits_log(hits, [0] * 12))
     assert not steady.passed
 
 
@@ -160,8 +161,8 @@ def restore_log(missing: int) -> list[Record]:
 
 
 def test_restore_complete_needs_every_write_acknowledged_before_the_snapshot() -> None:
-    assert check(Step("restore_complete", None, within=Bound(10.0)), restore_log(0)).passed
-    failed = check(Step("restore_complete", None, within=Bound(10.0)), restore_log(1))
+    assert check(make_step("restore_complete", within=Bound(10.0)), restore_log(0)).passed
+    failed = check(make_step("restore_complete", within=Bound(10.0)), restore_log(1))
     assert not failed.passed and "1 of 50 acknowledged writes missing: k7" in failed.evidence
 
 
@@ -200,7 +201,7 @@ def clients_log(rounds: list[dict[str, int]]) -> list[Record]:
 
 
 def test_clients_below_needs_every_node_under_the_ratio_to_the_end() -> None:
-    step = Step("clients_below", None, above=0.8, within=Bound(5.0))
+    step = make_step("clients_below", below=0.8, within=Bound(5.0))
     back = check(step, clients_log([{"redis-1": 95, "redis-2": 5}, {"redis-1": 10, "redis-2": 5}]))
     assert back.passed and back.measured == 0.5
     # The last round still has one node over the ratio, whichever node comes last in it.
@@ -221,14 +222,14 @@ def latency_log(slow_from: float, slow_to: float, blips: tuple[float, ...] = ())
 
 
 def test_latency_below_is_not_decided_by_one_interval_blip() -> None:
-    step = Step("latency_below", None, above=0.020, within=Bound(8.0))
+    step = make_step("latency_below", below=0.020, within=Bound(8.0))
     # A stall that delays a handful of calls in the last interval: over 2 s that is under the p99.
     blip = check(step, latency_log(4.0, 5.0, blips=(14.0,)))
     assert blip.passed, blip.evidence
     assert blip.measured == 5.0 + LATENCY_WINDOW_S - FAULT_AT  # the last slow interval leaves the window
     # A slowdown that lasts to the end is not recovery.
     assert not check(step, latency_log(4.0, 14.0)).passed
-    detected = check(Step("latency_above", None, above=0.020, within=Bound(5.0)), latency_log(4.0, 5.0))
+    detected = check(make_step("latency_above", above=0.020, within=Bound(5.0)), latency_log(4.0, 5.0))
     assert detected.passed and detected.measured == 4.0 - FAULT_AT
 
 
@@ -253,12 +254,12 @@ def ops_log(surge_until: float) -> list[Record]:
 
 
 def test_ops_against_the_baseline_warning_critical_and_back() -> None:
-    warning = check(Step("ops_above", None, above=0.5, within=Bound(3.0)), ops_log(9.0))
+    warning = check(make_step("ops_above", above=0.5, within=Bound(3.0)), ops_log(9.0))
     assert warning.passed and "baseline 1,000" in warning.evidence, warning.evidence
-    critical = check(Step("ops_above", None, above=1.0, within=Bound(3.0)), ops_log(9.0))
+    critical = check(make_step("ops_above", above=1.0, within=Bound(3.0)), ops_log(9.0))
     assert critical.passed and (critical.measured or 0) >= (warning.measured or 0)
-    assert not check(Step("ops_above", None, above=2.0, within=Bound(3.0)), ops_log(9.0)).passed
-    back = check(Step("ops_back", None, above=0.5, within=Bound(10.0)), ops_log(9.0))
+    assert not check(make_step("ops_above", above=2.0, within=Bound(3.0)), ops_log(9.0)).passed
+    back = check(make_step("ops_back", below=0.5, within=Bound(10.0)), ops_log(9.0))
     assert back.passed and 9.0 - 4.0 <= (back.measured or 0) <= 10.25 - 4.0, back
-    still = check(Step("ops_back", None, above=0.5, within=Bound(10.0)), ops_log(15.0))
+    still = check(make_step("ops_back", below=0.5, within=Bound(10.0)), ops_log(15.0))
     assert not still.passed and "to the end" in still.evidence

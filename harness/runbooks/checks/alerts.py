@@ -1,0 +1,52 @@
+"""Checks on Prometheus alerts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.observe.log import Record
+from harness.runbooks.checks.registry import Judge, check
+from harness.runbooks.history import History
+from harness.runbooks.verdict import Verdict
+from harness.scenario.params import name, one_of, param
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    name: str = param("the alert rule's name (RedisDown, ...)", name())
+    state: str = param("the state it must reach", one_of("pending", "firing", "resolved"))
+    node: str = param(
+        "for the incident's node, the initial primary, or any",
+        one_of("incident", "primary", "any"),
+        "incident",
+    )
+
+
+def _label(p: Alert) -> str:
+    return f"{p.name} {p.state}"
+
+
+@check(Alert, label=_label)
+def alert(p: Alert, history: History, incident: Record, judge: Judge) -> Verdict:
+    """The Prometheus alert reaches `state` (pending, firing, or resolved after it fired)."""
+    node: str | None = None
+    if p.node == "incident":
+        node = str(incident.get("node"))
+    elif p.node == "primary":
+        topology = history.first("topology", 0.0)
+        node = str(topology["primary"]) if topology else None
+    changes = [
+        r
+        for r in history.of("alert")
+        if r["t"] >= incident["t"] and r["name"] == p.name and (node is None or r["node"] == node)
+    ]
+    who = f" for {node}" if node else ""
+    if p.state == "resolved":
+        fired = next((r for r in changes if r["state"] == "firing"), None)
+        if fired is None:
+            return judge(None, f"{p.name}{who} never fired, so it cannot resolve")
+        changes = [r for r in changes if r["t"] > fired["t"]]
+    record = next((r for r in changes if r["state"] == p.state), None)
+    if record is None:
+        return judge(None, f"{p.name}{who} was never {p.state} after the incident")
+    return judge(float(record["t"]), f"Prometheus: {p.name}{who} {p.state} at {record['t']:.3f}s")

@@ -1,0 +1,104 @@
+"""Checks on replication: replicas attached and caught up, replication lag."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from harness.observe.log import Record
+from harness.runbooks.checks.common import NODE_CHOICES
+from harness.runbooks.checks.registry import Judge, check
+from harness.runbooks.history import History
+from harness.runbooks.verdict import Verdict
+from harness.scenario.durations import format_seconds
+from harness.scenario.params import duration, one_of, param
+
+
+@dataclass(frozen=True, slots=True)
+class Attached:
+    lag_below: float = param("each replica at most this far behind the primary", duration(), 1.0)
+    replicas: str = param(
+        "live: every running replica; all: every configured one", one_of("live", "all"), "live"
+    )
+
+
+@check(Attached)
+def replicas_attached(p: Attached, history: History, incident: Record, judge: Judge) -> Verdict:
+    """From some sample to the end: one primary, every replica linked, online and caught up."""
+    rounds = [r for r in history.of("info") if r["t"] >= incident["t"]]
+    reasons = [_round_problem(i, rounds, p.lag_below, p.replicas == "all") for i in range(len(rounds))]
+    if not rounds or reasons[-1] is not None:
+        last = reasons[-1] if rounds else "no INFO samples after the incident"
+        return judge(None, f"not attached at the end: {last}")
+    start = len(rounds) - 1
+    while start > 0 and reasons[start - 1] is None:
+        start -= 1
+    nodes = rounds[-1]["nodes"]
+    primary = next(name for name, n in nodes.items() if n.get("role") == "master")
+    attached = sorted(r["node"] for r in nodes[primary].get("replicas", []))
+    evidence = (
+        f"{primary} primary with {len(attached)} replica(s) online ({', '.join(attached) or 'none'}), "
+        f"caught up within {format_seconds(p.lag_below)} from {rounds[start]['t']:.2f}s to the end"
+    )
+    return judge(float(rounds[start]["t"]), evidence)
+
+
+def _round_problem(index: int, rounds: list[Record], lag_below: float, every_node: bool) -> str | None:
+    """Why round `index` does not show a healthy replication, or None when it does.
+
+    every_node: a node that does not answer counts against the round (else only live nodes are judged).
+    """
+    nodes: dict[str, dict[str, Any]] = rounds[index]["nodes"]
+    live = {name: n for name, n in nodes.items() if "error" not in n}
+    if every_node and len(live) < len(nodes):
+        return f"{', '.join(sorted(set(nodes) - set(live)))} not answering"
+    primaries = [name for name, n in live.items() if n.get("role") == "master"]
+    if len(primaries) != 1:
+        return f"{len(primaries)} nodes report the primary role ({', '.join(primaries) or 'none'})"
+    primary = primaries[0]
+    online = {r["node"] for r in live[primary].get("replicas", []) if r.get("state") == "online"}
+    for name, node in live.items():
+        if name == primary:
+            continue
+        if node.get("primary") != primary or node.get("link") != "up" or name not in online:
+            return f"{name} not attached to {primary} (link {node.get('link')}, sees {node.get('primary')})"
+        lag = _replication_lag(index, rounds, name)
+        if lag >= lag_below:
+            return f"{name} lagged {format_seconds(lag)} behind the primary"
+    return None
+
+
+def _replication_lag(index: int, rounds: list[Record], replica: str) -> float:
+    """How old the replica's data is at round `index`: the time since the primary last had only what the
+    replica has now (0 when it has everything). Resolution: one sampling interval."""
+    have = rounds[index]["nodes"][replica].get("offset", 0)
+    now = float(rounds[index]["t"])
+    for earlier in reversed(rounds[: index + 1]):
+        offsets = [n.get("offset", 0) for n in earlier["nodes"].values() if n.get("role") == "master"]
+        if len(offsets) == 1 and offsets[0] <= have:
+            return now - float(earlier["t"])
+    return now - float(rounds[0]["t"])  # behind every sample we have: at least this old
+
+
+@dataclass(frozen=True, slots=True)
+class LagAbove:
+    above: float = param("the lag that counts as detected", duration(), 1.0)
+    node: str = param("whose lag: the incident's replica, or any", one_of(*NODE_CHOICES), "incident")
+
+
+@check(LagAbove)
+def replication_lag(p: LagAbove, history: History, incident: Record, judge: Judge) -> Verdict:
+    """A replica falls more than `above` behind the primary (lag from sampled offsets)."""
+    watched = incident.get("replica") or incident.get("node") if p.node == "incident" else None
+    rounds = [r for r in history.of("info") if r["t"] >= incident["t"]]
+    for index, round_ in enumerate(rounds):
+        for name, node in round_["nodes"].items():
+            if node.get("role") != "slave" or "error" in node or (watched and name != watched):
+                continue
+            lag = _replication_lag(index, rounds, name)
+            if lag > p.above:
+                threshold = format_seconds(p.above)
+                evidence = f"{name} {format_seconds(lag)} behind the primary (threshold {threshold})"
+                return judge(float(round_["t"]), evidence)
+    who = watched or "any replica"
+    return judge(None, f"{who} never lagged more than {format_seconds(p.above)} after the incident")

@@ -1,0 +1,56 @@
+"""Checks on what the Sentinels report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from harness.observe.log import Record
+from harness.runbooks.checks.common import NODE_CHOICES
+from harness.runbooks.checks.registry import Judge, check
+from harness.runbooks.history import History
+from harness.runbooks.verdict import Verdict
+from harness.scenario.params import one_of, param
+
+SENTINEL_EVENTS = (
+    "+sdown",
+    "-sdown",
+    "+odown",
+    "-odown",
+    "+try-failover",
+    "+elected-leader",
+    "+failover-state-select-slave",
+    "+selected-slave",
+    "+promoted-slave",
+    "+failover-end",
+    "+switch-master",
+    "+slave",
+    "+convert-to-slave",
+    "+reboot",
+    "-failover-abort-no-good-slave",
+    "+failover-end-for-timeout",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SentinelEvent:
+    event: str = param("the event, as Sentinel publishes it", one_of(*SENTINEL_EVENTS))
+    node: str = param("whose event: the incident's node, or any", one_of(*NODE_CHOICES), "incident")
+
+
+def _label(p: SentinelEvent) -> str:
+    return p.event + (" (incident)" if p.node == "incident" else "")
+
+
+@check(SentinelEvent, label=_label)
+def sentinel_event(p: SentinelEvent, history: History, incident: Record, judge: Judge) -> Verdict:
+    """Any Sentinel reports the event (for the incident's node, or any node) after the incident."""
+    match: dict[str, Any] = {"event": p.event}
+    if p.node == "incident":
+        match["node"] = incident["node"]
+    record = history.first("sentinel", float(incident["t"]), **match)
+    if record is None:
+        who = f" for {incident['node']}" if p.node == "incident" else ""
+        return judge(None, f"no Sentinel reported {p.event}{who} after the incident")
+    evidence = f"{record['sentinel']}: {record['event']} {record['data']}"
+    return judge(float(record["t"]), evidence)

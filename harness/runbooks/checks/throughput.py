@@ -1,0 +1,125 @@
+"""Checks on the primary's ops/s against its baseline, and on its hit rate (from INFO over each second)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.observe.log import Record
+from harness.runbooks.checks.common import clear_from
+from harness.runbooks.checks.registry import Judge, check
+from harness.runbooks.history import History
+from harness.runbooks.verdict import Verdict
+from harness.scenario.params import param, ratio
+
+
+def _second_apart(rounds: list[Record], history: History) -> list[tuple[Record, Record]]:
+    """(earlier, later) INFO rounds one second apart, at every round from the first second on."""
+    window = max(1, round(1.0 / history.info_interval))
+    return [(rounds[i - window], rounds[i]) for i in range(window, len(rounds))]
+
+
+@dataclass(frozen=True, slots=True)
+class HitRateBelow:
+    below: float = param("hits / (hits + misses) (SEED-FACTS: healthy > 0.95, critical < 0.90)", ratio())
+
+
+@check(HitRateBelow)
+def hit_rate_below(p: HitRateBelow, history: History, incident: Record, judge: Judge) -> Verdict:
+    """The primary's hit rate over a second falls under `below`."""
+    rounds = [r for r in history.of("info") if r["t"] >= incident["t"]]
+    for earlier, later in _second_apart(rounds, history):
+        for name, node in later["nodes"].items():
+            before = earlier["nodes"].get(name, {})
+            if node.get("role") != "master" or "keyspace_hits" not in node or "keyspace_hits" not in before:
+                continue
+            hits = node["keyspace_hits"] - before["keyspace_hits"]
+            misses = node["keyspace_misses"] - before["keyspace_misses"]
+            if hits + misses > 0 and hits / (hits + misses) < p.below:
+                rate = hits / (hits + misses)
+                evidence = (
+                    f"{name} hit rate {rate:.1%} over the second to {later['t']:.2f}s (< {p.below:.0%})"
+                )
+                return judge(float(later["t"]), evidence)
+    return judge(None, f"the primary's hit rate stayed at or above {p.below:.0%} after the incident")
+
+
+def _primary_ops(history: History) -> list[tuple[float, float]]:
+    """(time, commands/s of the primary over the second before it), from INFO total_commands_processed."""
+    out = []
+    for earlier, later in _second_apart(history.of("info"), history):
+        for name, node in later["nodes"].items():
+            before = earlier["nodes"].get(name, {})
+            if (
+                node.get("role") == "master"
+                and "total_commands_processed" in node
+                and before.get("role") == "master"
+            ):
+                done = node["total_commands_processed"] - before.get("total_commands_processed", 0)
+                out.append((float(later["t"]), done / (float(later["t"]) - float(earlier["t"]))))
+    return out
+
+
+def _ops_baseline(history: History, incident: Record) -> float | None:
+    """The primary's median commands/s while the load ran before the incident."""
+    window = history.load_window()
+    start = window[0] if window else 0.0
+    before = sorted(rate for t, rate in _primary_ops(history) if start + 1.0 <= t < float(incident["t"]))
+    return before[len(before) // 2] if before else None
+
+
+NO_BASELINE = "no ops/s baseline: the load ran less than a second before the incident"
+
+
+@dataclass(frozen=True, slots=True)
+class OpsAbove:
+    above: float = param("rise over the baseline (SEED-FACTS: 0.5 warning, 1.0 critical)", ratio(10.0))
+
+
+def _ops_above_label(p: OpsAbove) -> str:
+    return f"+{p.above:.0%}"  # a runbook may check both the warning and the critical level
+
+
+@check(OpsAbove, label=_ops_above_label)
+def ops_above(p: OpsAbove, history: History, incident: Record, judge: Judge) -> Verdict:
+    """The primary's ops/s rises more than `above` over its baseline (median before the incident)."""
+    baseline = _ops_baseline(history, incident)
+    if not baseline:
+        return judge.unknown(NO_BASELINE)
+    for t, rate in _primary_ops(history):
+        if t >= float(incident["t"]) and rate > baseline * (1 + p.above):
+            return judge(
+                t, f"primary at {rate:,.0f} ops/s, {rate / baseline - 1:+.0%} on its baseline {baseline:,.0f}"
+            )
+    return judge(None, f"the primary stayed within +{p.above:.0%} of its baseline {baseline:,.0f} ops/s")
+
+
+@dataclass(frozen=True, slots=True)
+class OpsBack:
+    below: float = param("rise over the baseline the primary must be back under", ratio(10.0))
+
+
+def _ops_back_label(p: OpsBack) -> str:
+    return f"+{p.below:.0%}"
+
+
+@check(OpsBack, label=_ops_back_label)
+def ops_back(p: OpsBack, history: History, incident: Record, judge: Judge) -> Verdict:
+    """The primary's ops/s is back within `below` of its baseline and stays there to the end of the load."""
+    baseline = _ops_baseline(history, incident)
+    if not baseline:
+        return judge.unknown(NO_BASELINE)
+    window = history.load_window()
+    end = window[1] if window else float("inf")
+    points = [
+        (t, rate > baseline * (1 + p.below))
+        for t, rate in _primary_ops(history)
+        if float(incident["t"]) <= t <= end
+    ]
+    since = clear_from(points, float(incident["t"]))
+    if since is None:
+        return judge(
+            None, f"the primary above +{p.below:.0%} of its baseline {baseline:,.0f} ops/s to the end"
+        )
+    return judge(
+        since, f"within +{p.below:.0%} of the baseline {baseline:,.0f} ops/s from {since:.2f}s to the end"
+    )

@@ -1,0 +1,131 @@
+"""Parameters declared once, as frozen dataclasses, and read from files generically.
+
+A kind (a check, a fault, a workload, ...) declares its parameters as a frozen dataclass whose fields are
+made with `param()`: the field's name is the key in the file, its `ParamType` parses and validates the value,
+its default (if any) makes it optional, and its help line is what `drill kinds` prints. `read_params` turns
+a file's mapping into an instance, reporting every problem with its line like the rest of the loaders.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from harness.scenario.durations import parse_bound, parse_duration
+from harness.scenario.fields import Cursor, Invalid, boolean, choice, integer, number, text
+
+P = TypeVar("P")
+_NO_DEFAULT = dataclasses.MISSING
+
+
+@dataclass(frozen=True, slots=True)
+class ParamType:
+    """How one parameter's value is written (`shown` in `drill kinds`) and read."""
+
+    shown: str
+    parse: Callable[[Any], Any]
+    show_default: Callable[[Any], str] = str
+
+
+def param(doc: str, kind: ParamType, default: Any = _NO_DEFAULT) -> Any:
+    """A dataclass field that is also a documented, validated file parameter."""
+    metadata = {"help": doc, "kind": kind}
+    if default is _NO_DEFAULT:
+        return dataclasses.field(metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def duration() -> ParamType:
+    return ParamType("duration (500ms, 2s)", parse_duration, lambda seconds: f"{seconds:g}s")
+
+
+def bound() -> ParamType:
+    return ParamType("bound (10s, down-after + 1s)", parse_bound)
+
+
+def ratio(high: float = 1.0) -> ParamType:
+    return ParamType(f"number 0-{high:g}", number(0.0, high))
+
+
+def whole(low: int, high: int) -> ParamType:
+    return ParamType(f"integer {low}-{high}", integer(low, high))
+
+
+def one_of(*options: str) -> ParamType:
+    return ParamType(" | ".join(options), choice(*options))
+
+
+def flag() -> ParamType:
+    return ParamType("true | false", boolean)
+
+
+def name() -> ParamType:
+    return ParamType("text", text)
+
+
+def reply_class() -> ParamType:
+    return ParamType("error class (BUSY, OOM, ...)", parse_reply_class)
+
+
+def parse_reply_class(value: Any) -> str:
+    """An error reply's first word as Redis sends it (BUSY, OOM, MISCONF, ...)."""
+    word = text(value)
+    if not (word.isupper() and word.isalpha()):
+        raise Invalid(f"expected an error reply class in capitals such as BUSY or OOM, got {value!r}")
+    return word
+
+
+@dataclass(frozen=True, slots=True)
+class ParamDoc:
+    key: str
+    shown: str  # the value's form
+    default: str | None  # None: required
+    help: str
+
+
+def describe(params: type) -> tuple[ParamDoc, ...]:
+    """What `drill kinds` prints for a parameters class."""
+    out = []
+    for f in dataclasses.fields(params):
+        kind: ParamType = f.metadata["kind"]
+        default = None if f.default is _NO_DEFAULT else _show_default(f.default, kind)
+        out.append(ParamDoc(f.name, kind.shown, default, f.metadata["help"]))
+    return tuple(out)
+
+
+def _show_default(value: Any, kind: ParamType) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None or value == "":
+        return "none"
+    return kind.show_default(value)
+
+
+def keys(params: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(params))
+
+
+def read_params(cur: Cursor, params: type[P], extra: tuple[str, ...] = ()) -> P | None:
+    """An instance of `params` from the mapping at `cur` (nothing at all: every default). Unknown keys,
+    missing required ones and unreadable values are all reported; `extra` keys are allowed and left to
+    the caller."""
+    fields = dataclasses.fields(params)  # type: ignore[arg-type]
+    if cur.value is None:
+        required = [f.name for f in fields if f.default is _NO_DEFAULT]
+        if required:
+            cur.error(f"needs {', '.join(required)}")
+            return None
+        return params()
+    if not cur.mapping((*(f.name for f in fields), *extra), "parameters"):
+        return None
+    before = len(cur.problems)
+    values: dict[str, Any] = {}
+    for f in fields:
+        kind: ParamType = f.metadata["kind"]
+        if f.default is _NO_DEFAULT:
+            values[f.name] = cur.get(f.name, kind.parse)
+        else:
+            values[f.name] = cur.get(f.name, kind.parse, f.default)
+    return params(**values) if len(cur.problems) == before else None

@@ -1,0 +1,114 @@
+"""One definition per kind: the check catalogue drives the loader, `drill kinds` and README's table;
+a check that cannot judge says so (unknown, exit 3); `drill evaluate` judges a stored run again."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.cli import ExitCode, exit_code, main
+from harness.kinds import render_kinds
+from harness.runbooks.checks.registry import all_checks, make_step, run_check
+from harness.runbooks.history import History
+from harness.scenario.durations import Bound
+from harness.scenario.procedures import GATHERERS, REMEDIATIONS, TRIGGERS
+from tests.unit.history_builder import KILL_AT, ROOT, failover_log, failover_report
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_check_table_lists_exactly_the_defined_checks() -> None:
+    table = README[README.index("| check | holds when |") :]
+    table = table[: table.index("\n\n")]
+    documented = set(re.findall(r"`(\w+)`", "\n".join(line.split("|")[1] for line in table.splitlines()[2:])))
+    assert documented == set(all_checks())
+
+
+def test_readme_names_every_trigger_gatherer_and_remediation() -> None:
+    for name in (*TRIGGERS, *GATHERERS, *REMEDIATIONS):
+        assert f"`{name}" in README, name
+
+
+def test_kinds_lists_every_check_with_its_parameters() -> None:
+    text = render_kinds("checks")
+    for name, definition in all_checks().items():
+        assert f"  {name} " in text
+        assert definition.help and definition.help in text
+    assert "below: duration (500ms, 2s) (required)" in text  # latency_below's parameter, read as English
+
+
+def memory_log(used: list[int]) -> list[dict[str, object]]:
+    log: list[dict[str, object]] = [{"t": 0.0, "kind": "run"}, {"t": 3.0, "kind": "fault", "node": "redis-1"}]
+    for i, u in enumerate(used):
+        node = {"role": "master", "used_memory": u, "maxmemory": 100}
+        log.append({"t": 3.0 + 0.25 * (i + 1), "kind": "info", "nodes": {"redis-1": node}})
+    return log
+
+
+def test_memory_below_holds_from_the_first_sample_under_the_ratio_to_the_end() -> None:
+    step = make_step("memory_below", Bound(5.0), below=0.75)
+    back = run_check(step, History(tuple(memory_log([95, 92, 60, 50]))), {}, "rb", "verify")
+    assert back.passed and back.measured == 0.75, back.evidence
+    still = run_check(step, History(tuple(memory_log([95, 60, 80, 90]))), {}, "rb", "verify")
+    assert not still.passed and not still.unknown and "until the end" in still.evidence
+
+
+def test_log_without_a_baseline_is_unknown_not_failed() -> None:
+    no_baseline = [r for r in failover_log() if not (r["kind"] == "stats" and r["t"] < KILL_AT)]
+    step = make_step("error_rate_back_to_baseline", Bound(10.0))
+    verdict = run_check(step, History(tuple(no_baseline)), {}, "rb", "verify")
+    assert verdict.unknown and not verdict.passed and "no baseline" in verdict.evidence
+    assert verdict.status == "UNKNOWN"
+
+
+def test_a_check_that_cannot_read_the_log_is_unknown() -> None:
+    broken = [{**r, "nodes": None} if r["kind"] == "info" else r for r in failover_log()]
+    verdict = run_check(
+        make_step("replicas_attached", Bound(10.0)), History(tuple(broken)), {}, "rb", "verify"
+    )
+    assert verdict.unknown and "could not read the log" in verdict.evidence
+
+
+def test_unknown_verdict_without_failures_exits_3(tmp_path: Path) -> None:
+    built = failover_report()
+    assert exit_code(built.report) == ExitCode.PASSED
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    records = [r for r in built.records if not (r["kind"] == "stats" and r["t"] < KILL_AT)]
+    records[0] = {**records[0], "scenario_file": str(ROOT / "scenarios" / "primary-failover.yaml")}
+    (run_dir / "observations.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert main(["evaluate", str(run_dir)]) == ExitCode.ENVIRONMENT_ERROR
+    report = json.loads((run_dir / "evaluated" / "report.json").read_text())
+    assert report["outcome"] == "unknown"
+    statuses = {c["name"]: c["status"] for c in report["checks"]}
+    assert statuses["verify: error_rate_back_to_baseline"] == "UNKNOWN"
+    assert statuses["expect: recovery_within"] == "UNKNOWN"
+    assert "FAIL" not in statuses.values()
+    junit = (run_dir / "evaluated" / "junit.xml").read_text()
+    assert 'errors="2"' in junit and 'failures="0"' in junit
+
+
+def test_evaluate_reproduces_a_run_and_fails_an_impossible_bound(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    built = failover_report()
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    records = [
+        {**r, "scenario_file": str(ROOT / "scenarios" / "primary-failover.yaml")} if r["kind"] == "run" else r
+        for r in built.records
+    ]
+    (run_dir / "observations.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert main(["evaluate", str(run_dir)]) == ExitCode.PASSED
+    again = json.loads((run_dir / "evaluated" / "report.json").read_text())
+    assert [(c["name"], c["status"]) for c in again["checks"]] == [
+        (c.name, c.status) for c in built.report.checks
+    ]
+    assert main(["evaluate", str(run_dir), "--expect", "recovery_within=100ms"]) == ExitCode.CHECK_FAILED
+    out = capsys.readouterr().out
+    assert re.search(r"FAIL\s+scenario\s+expect: recovery_within", out)
+    assert main(["evaluate", str(run_dir), "--expect", "recovery_within=soon"]) == ExitCode.BAD_INPUT
+    assert "--expect: recovery_within" in capsys.readouterr().err
