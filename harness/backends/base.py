@@ -110,8 +110,9 @@ class Backend(ABC):
         """Stop and remove everything this run started. Safe to call twice and after a failed up()."""
 
     @abstractmethod
-    def kill(self, name: str) -> None:
-        """SIGKILL a node."""
+    def kill(self, name: str) -> float:
+        """SIGKILL a node; returns time.monotonic() when the signal was sent (the fault's invoke time:
+        on Docker the API call takes 40-120 ms here, so its start would misdate the death)."""
 
     @abstractmethod
     def restart(self, name: str) -> None:

@@ -125,10 +125,11 @@ class ComposeLabBackend(Backend):
                 "did not start. Pass --allow-external-faults to drill run to allow faults on external nodes"
             )
 
-    def kill(self, name: str) -> None:
+    def kill(self, name: str) -> float:
         self._refuse_unless_allowed("kill", name)
-        container_ops.kill(name, self._containers[name])
+        sent = container_ops.kill(name, self._containers[name])
         self._killed.add(name)
+        return sent
 
     def restart(self, name: str) -> None:
         self._refuse_unless_allowed("restart", name)

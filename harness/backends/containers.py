@@ -231,8 +231,8 @@ class DockerBackend(Backend):
 
     # --- faults -------------------------------------------------------------------------------------------
 
-    def kill(self, name: str) -> None:
-        container_ops.kill(name, self._containers[name])
+    def kill(self, name: str) -> float:
+        return container_ops.kill(name, self._containers[name])
 
     def restart(self, name: str) -> None:
         container_ops.stop_if_running(name, self._containers[name])

@@ -7,6 +7,7 @@ import random
 import shutil
 import socket
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -193,12 +194,14 @@ class LocalBackend(Backend):
         if self._links is not None and self._proxy is None:
             self._links.remove(self._link_names)  # an external Toxiproxy outlives the run: leave it clean
 
-    def kill(self, name: str) -> None:
+    def kill(self, name: str) -> float:
         proc = self._procs.get(name)
         if proc is None or proc.poll() is not None:
             raise BackendError(f"cannot kill {name}: it is not running")
+        sent = time.monotonic()
         proc.kill()
         proc.wait()
+        return sent
 
     def restart(self, name: str) -> None:
         proc = self._procs.get(name)

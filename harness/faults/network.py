@@ -24,15 +24,17 @@ class NetworkFaults:
     def apply(self, fault: ScheduledFault) -> str | None:
         """Apply the fault; returns the node whose link it acted on (None for heal all)."""
         spec = fault.spec
+        invoked = self._log.now()
         if spec.action == "heal" and spec.target == "all":
             for node in self._backend.disconnected():
                 self._backend.reconnect(node)
             self._links.heal(None)
-            self._log.append("fault", index=fault.index, action="heal", target="all", node=None, link="all")
+            self._log.fault(invoked, index=fault.index, action="heal", target="all", node=None, link="all")
             return None
         name = self.resolve(spec.target, fault.choice_seed)
         link = self._topology.link(name)
         mechanism = "proxy"
+        invoked = self._log.now()
         if spec.action == "heal":
             self._backend.reconnect(link.node)
             self._links.heal(name)
@@ -48,8 +50,8 @@ class NetworkFaults:
             assert spec.network is not None
             toxics = self._links.apply(name, spec.network)
         effect = spec.network.effect if spec.network else "heal"
-        self._log.append(
-            "fault",
+        self._log.fault(
+            invoked,
             index=fault.index,
             action=spec.action,
             target=spec.target,
@@ -61,7 +63,6 @@ class NetworkFaults:
             mechanism=mechanism,
             incident=spec.incident,
         )
-        self._log.flush()
         return link.replica or link.node  # a replication link's incident is its replica
 
     def resolve(self, selector: str, seed: int) -> str:

@@ -39,13 +39,14 @@ class ProcessFaults:
         """Apply the fault; returns the node it acted on."""
         target = self._resolve(fault)
         role = self._role(target)
+        invoked = self._log.now()
         if fault.spec.action == "kill":
-            self._backend.kill(target)
+            invoked = self._backend.kill(target) - self._log.start  # the moment the signal went out
             self._last_killed = target
         else:
             self._backend.restart(target)
-        self._log.append(
-            "fault",
+        self._log.fault(
+            invoked,
             index=fault.index,
             action=fault.spec.action,
             target=fault.spec.target,
@@ -53,7 +54,6 @@ class ProcessFaults:
             role=role,
             incident=fault.spec.incident,
         )
-        self._log.flush()
         return target
 
     def _role(self, name: str) -> str:

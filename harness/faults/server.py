@@ -78,6 +78,7 @@ class ServerFaults:
         name = current_primary(self._topology) if fault.spec.target == "primary" else fault.spec.target
         node = self._topology.node(name)
         details: dict[str, Any] = {}
+        invoked = self._log.now()
         if spec.kind == "long-script":
             self._spawn(self._run_script, node, spec, fault.index)
             details = {"seconds": spec.seconds, "writes": spec.writes}
@@ -86,12 +87,14 @@ class ServerFaults:
             details = {"value_bytes": spec.value_bytes}
         elif spec.kind == "slow-command":
             self._fill_keyspace(node, spec)  # before the incident: the fill itself is not the incident
+            invoked = self._log.now()
             self._spawn(self._slow_commands, node, spec, fault.index)
             details = {"keys": spec.keys, "every": spec.every}
         elif spec.kind == "client-flood":
             details = {"connections": self._flood(node, spec)}
         elif spec.kind == "loading":
             self._fill_keyspace(node, spec)
+            invoked = self._log.now()
             self._backend.restart(name)
             details = {"keys": spec.keys}
         elif spec.kind == "switchover":
@@ -102,8 +105,8 @@ class ServerFaults:
             details = self._snapshot_restore(node)
         else:
             details = {"dir": self._break_snapshots(node)}
-        self._log.append(
-            "fault",
+        self._log.fault(
+            invoked,
             index=fault.index,
             action=spec.kind,
             target=fault.spec.target,
@@ -112,7 +115,6 @@ class ServerFaults:
             incident=fault.spec.incident,
             **details,
         )
-        self._log.flush()
         return name
 
     def stop(self) -> None:

@@ -22,16 +22,16 @@ class SurgeFaults:
         spec = fault.spec.surge
         if spec is None or self._surge is None:  # validation refuses both; this guards programmatic use
             raise RuntimeError("surge fault without a surge spec or a load to grow")
+        invoked = self._log.now()
         self._surge(spec.users, spec.seconds)
-        self._log.append(
-            "fault",
+        self._log.fault(
+            invoked,
             index=fault.index,
             action="surge",
             target="primary",
             users=spec.users,
             seconds=spec.seconds,
         )
-        self._log.flush()
         timer = threading.Timer(spec.seconds, self._ended, args=(fault.index, spec.users))
         timer.daemon = True
         timer.start()

@@ -44,6 +44,13 @@ class ObservationLog:
                 self.flush()
         return record
 
+    def fault(self, invoked: float, **fields: Any) -> Record:
+        """A fault as an interval (Jepsen's invoke/complete): stamped with when its action was invoked,
+        which MTTD and MTTR count from, and carrying when the action completed. Written at once."""
+        record = self.append("fault", t=invoked, completed=round(self.now(), 6), **fields)
+        self.flush()
+        return record
+
     def flush(self) -> None:
         if self._fd is not None and self._pending:
             data = "".join(self._pending).encode()
@@ -60,7 +67,8 @@ class ObservationLog:
 
 
 def read_log(path: Path) -> list[Record]:
-    """All records of a log, in the order written. A torn last line (killed writer) is skipped."""
+    """All records of a log, in time order (a fault is written when its action completes but stamped
+    with when it was invoked; writers in other processes flush in batches). A torn line is skipped."""
     records: list[Record] = []
     with path.open(encoding="utf-8") as handle:
         for line in handle:
@@ -68,4 +76,5 @@ def read_log(path: Path) -> list[Record]:
                 records.append(json.loads(line))
             except json.JSONDecodeError:
                 continue
+    records.sort(key=lambda r: float(r.get("t", 0.0)))  # stable: records of the same time keep their order
     return records

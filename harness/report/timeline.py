@@ -88,7 +88,11 @@ def _bands(records: list[Record], origin: float, end: float) -> tuple[Band, ...]
         stop = float(closing["t"]) if closing else end
         what = fault.get("effect") or fault.get("action")
         target = fault.get("link") or fault.get("node")
-        bands.append(Band(float(fault["t"]) - origin, stop - origin, f"{what} {target}"))
+        label = f"{what} {target}"
+        took = float(fault.get("completed") or fault["t"]) - float(fault["t"])
+        if took >= 0.005:  # the action's own duration: invoked at the band's start, done this much later
+            label += f" (took {took * 1000:.0f} ms)"
+        bands.append(Band(float(fault["t"]) - origin, stop - origin, label))
     return tuple(bands)
 
 

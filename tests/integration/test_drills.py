@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from harness.backends.local import free_port
+from harness.cli import main
 from tests.conftest import (
     ROOT,
     drill,
@@ -23,6 +24,7 @@ from tests.conftest import (
     start_drill,
     wait_until,
 )
+from tests.integration.independent_mttd import first_sdown_wall, killed_wall
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +35,18 @@ def run_and_read(scenario: Path, runs: Path) -> tuple[int, dict[str, Any], Path,
     run_dir = only_run_dir(runs)
     report = json.loads((run_dir / "report.json").read_text())
     assert live_redis_processes(run_ports(run_dir)) == [], "the drill left processes running"
+    assert_evaluate_reproduces(run_dir, report, result.returncode)
     return result.returncode, report, run_dir, result.stdout
+
+
+def assert_evaluate_reproduces(run_dir: Path, report: dict[str, Any], code: int) -> None:
+    """`drill evaluate` judges the stored run to the same verdicts and exit code as the run itself."""
+    assert main(["evaluate", str(run_dir)]) == code
+    again = json.loads((run_dir / "evaluated" / "report.json").read_text())
+    assert [(c["name"], c["status"]) for c in again["checks"]] == [
+        (c["name"], c["status"]) for c in report["checks"]
+    ]
+    assert (again["mttd_s"], again["mttr_s"]) == (report["mttd_s"], report["mttr_s"])
 
 
 def test_primary_failover_drill_passes_and_reports_mttd_mttr_and_lost_writes(runs: Path) -> None:
@@ -47,6 +60,9 @@ def test_primary_failover_drill_passes_and_reports_mttd_mttr_and_lost_writes(run
         assert line in stdout
     for artifact in ("observations.jsonl", "junit.xml", "logs/redis-1.log", "logs/sentinel-3.log"):
         assert (run_dir / artifact).is_file(), artifact
+    # MTTD counts from when the kill was sent: it agrees with the Sentinels' own logs.
+    independent = first_sdown_wall(run_dir) - killed_wall(run_dir)
+    assert abs(report["mttd_s"] - independent) < 0.05, (report["mttd_s"], independent)
 
 
 def test_replica_kill_drill_detects_loss_and_return(runs: Path) -> None:
