@@ -13,8 +13,8 @@ import redis
 from tabulate import tabulate
 
 from harness.access import Credentials
+from harness.clients.probe import no_retry, parse_replica_lines
 from harness.errors import BackendError, UsageError
-from harness.observe.probe import no_retry, parse_replica_lines
 
 Verdict = str  # "pass" | "warn" | "fail"
 

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from harness.errors import ConfigError, Problem, UsageError
-from harness.observe.log import Record, read_log
+from harness.observation_log import Record, read_log
 from harness.report.model import RunReport, build_report
 from harness.report.write import write_reports
 from harness.runbooks.evaluate import evaluate

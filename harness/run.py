@@ -10,23 +10,24 @@ from pathlib import Path
 from harness.alerting.poller import watch_alerts
 from harness.alerting.rules import RULES_FILE
 from harness.alerting.stack import AlertStack
-from harness.backends.base import Backend, Node, Topology
+from harness.backends.base import Backend
 from harness.backends.choose import make_backend
 from harness.faults.injector import FaultInjector
 from harness.faults.timeline import due, schedule
+from harness.observation_log import ObservationLog, read_log
 from harness.observe.info_sampler import sample_info
-from harness.observe.log import ObservationLog, read_log
 from harness.observe.readback import keys_to_read, read_back
 from harness.observe.security_probe import probe_security
 from harness.observe.sentinel_events import watch_sentinel
 from harness.progress import Console, Status
 from harness.report.model import RunReport, build_report
 from harness.report.write import write_reports
+from harness.respond.responder import Responder
 from harness.run_context import RunContext
 from harness.runbooks.evaluate import evaluate
 from harness.runbooks.history import History
-from harness.runbooks.responder import Responder
 from harness.scenario.model import Scenario
+from harness.topology import Node, Topology
 
 TICK_S = 0.02
 STATUS_EVERY_S = 0.25

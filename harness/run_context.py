@@ -10,8 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.log_format import INFO_INTERVAL_S, SCHEMA_VERSION, STATS_INTERVAL_S
-from harness.observe.log import ObservationLog
+from harness.observation_log import INFO_INTERVAL_S, SCHEMA_VERSION, STATS_INTERVAL_S, ObservationLog
 
 RUN_ID_ENV = "REDIS_DRILL_RUN_ID"
 

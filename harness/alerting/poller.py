@@ -7,8 +7,8 @@ import threading
 import urllib.error
 import urllib.request
 
-from harness.backends.base import Topology
-from harness.observe.log import ObservationLog
+from harness.observation_log import ObservationLog
+from harness.topology import Topology
 
 POLL_INTERVAL_S = 0.25
 

@@ -19,12 +19,12 @@ from typing import IO, Any
 import yaml
 
 from harness.alerting.rules import RULES_FILE, format_prometheus, rule_durations, scaled_rules
-from harness.backends.base import Topology
 from harness.backends.local import free_port
-from harness.backends.readiness import wait_for
 from harness.backends.reaper import kill_and_wait, register_pid
+from harness.clients.waiting import wait_for
 from harness.errors import BackendError
 from harness.run_context import RunContext
+from harness.topology import Topology
 
 HOST = "127.0.0.1"
 INSTALL_HINT = "install prometheus and prometheus-redis-exporter (Debian packages; `make setup` does)"

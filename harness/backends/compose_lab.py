@@ -17,14 +17,15 @@ from docker.errors import DockerException
 from docker.models.containers import Container
 
 from harness.backends import container_ops
-from harness.backends.base import Backend, Node, Topology
+from harness.backends.base import Backend
 from harness.backends.image import connect
 from harness.backends.topology_ready import wait_until_ready
+from harness.clients.primary import current_primary
+from harness.clients.probe import probe_client
 from harness.errors import BackendError, FaultError
-from harness.faults.process import current_primary
-from harness.observe.probe import probe_client
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
+from harness.topology import Node, Topology
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"

@@ -28,7 +28,7 @@ from docker.models.containers import Container
 from docker.models.networks import Network
 
 from harness.backends import container_ops
-from harness.backends.base import Backend, Link, Node, Topology
+from harness.backends.base import Backend
 from harness.backends.certificates import NODE_FILES
 from harness.backends.docker_network import (
     LABEL_NODE,
@@ -47,6 +47,7 @@ from harness.backends.topology_ready import start_in_order
 from harness.errors import BackendError
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
+from harness.topology import Link, Node, Topology
 
 IMAGE_ENV = "REDIS_DRILL_IMAGE"
 REDIS_PORT, SENTINEL_PORT = 6379, 26379

@@ -13,11 +13,11 @@ from toxiproxy import Toxiproxy
 from toxiproxy.exceptions import InvalidToxic, NotFound, ProxyExists
 from toxiproxy.proxy import Proxy
 
-from harness.backends.base import Link, Topology
 from harness.backends.reaper import register_pid
 from harness.errors import BackendError, FaultError
 from harness.run_context import RunContext
 from harness.scenario.model import NetworkSpec
+from harness.topology import Link, Topology
 
 HOST = "127.0.0.1"
 

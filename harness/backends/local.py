@@ -12,16 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from harness.backends.base import Backend, Link, Node, Topology
+from harness.backends.base import Backend
 from harness.backends.links import LinkControl, link_name, start_proxy
 from harness.backends.node_configs import extra_node_conf, render_node_configs
-from harness.backends.readiness import tail
 from harness.backends.reaper import kill_and_wait, register_pid
 from harness.backends.secured import NodeSecurity, secure
 from harness.backends.topology_ready import start_in_order
+from harness.clients.waiting import tail
 from harness.errors import BackendError
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
+from harness.topology import Link, Node, Topology
 
 HOST = "127.0.0.1"
 INSTALL_HINT = (

@@ -6,11 +6,11 @@ import dataclasses
 import hashlib
 from collections.abc import Callable
 
-from harness.backends.base import Node, Topology
 from harness.backends.redis_config import SentinelIdentity, redis_conf, sentinel_conf
 from harness.backends.secured import NodeSecurity
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
+from harness.topology import Node, Topology
 
 
 def replication_source(replica: Node, primary: Node, topology: Topology) -> tuple[str, int]:

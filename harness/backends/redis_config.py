@@ -5,19 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from harness.scenario.model import ConfigValue, Environment
+from harness.backends.conf_values import render_value
+from harness.scenario.model import Environment
 
-if TYPE_CHECKING:  # secured.py renders its values with render_value from here
+if TYPE_CHECKING:
     from harness.backends.secured import NodeSecurity
-
-
-def render_value(value: ConfigValue) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    text = str(value)
-    if text == "" or any(c.isspace() for c in text) or '"' in text:
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return text
 
 
 def redis_conf(

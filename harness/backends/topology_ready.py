@@ -8,11 +8,11 @@ from pathlib import Path
 
 import redis
 
-from harness.backends.base import Node, Topology
-from harness.backends.readiness import tail, wait_for
+from harness.clients.probe import parse_replica_lines, probe_client
+from harness.clients.waiting import tail, wait_for
 from harness.errors import BackendError
-from harness.observe.probe import parse_replica_lines, probe_client
 from harness.scenario.model import Environment
+from harness.topology import Node, Topology
 
 _NOT_YET = (redis.ConnectionError, redis.TimeoutError, redis.ResponseError)
 

@@ -19,7 +19,7 @@ from harness.load.stats import IntervalStats
 from harness.load.users import make_user_classes
 from harness.load.watchdog import CallWatchdog
 from harness.load.workloads.base import LoadContext
-from harness.observe.log import ObservationLog
+from harness.observation_log import ObservationLog
 from harness.scenario.model import NO_RETRY, LoadSpec, WorkloadSpec
 
 CONNECTIONS = 10

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import redis
 
 from harness.backends.local import HOST, INSTALL_HINT, free_port
-from harness.backends.readiness import wait_for
+from harness.clients.waiting import wait_for
 from harness.errors import BackendError
 
 

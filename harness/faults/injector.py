@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from harness.backends.base import Backend, Topology
+from harness.backends.base import Backend
 from harness.faults.network import NetworkFaults
 from harness.faults.process import ProcessFaults
 from harness.faults.server import ServerFaults
 from harness.faults.surge import Surge, SurgeFaults
 from harness.faults.timeline import ScheduledFault
-from harness.observe.log import ObservationLog
+from harness.observation_log import ObservationLog
+from harness.topology import Topology
 
 
 class FaultInjector:

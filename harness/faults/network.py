@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import random
 
-from harness.backends.base import Backend, Topology
+from harness.backends.base import Backend
 from harness.backends.links import LinkControl, link_name
+from harness.clients.primary import current_primary
 from harness.errors import FaultError
-from harness.faults.process import current_primary
 from harness.faults.timeline import ScheduledFault
-from harness.observe.log import ObservationLog
+from harness.observation_log import ObservationLog
+from harness.topology import Topology
 
 
 class NetworkFaults:

@@ -4,28 +4,12 @@ from __future__ import annotations
 
 import random
 
-import redis
-
-from harness.backends.base import Backend, Topology
+from harness.backends.base import Backend
+from harness.clients.primary import current_primary
 from harness.errors import FaultError
 from harness.faults.timeline import ScheduledFault
-from harness.observe.log import ObservationLog
-from harness.observe.probe import probe_client
-
-
-def current_primary(topology: Topology) -> str:
-    """The primary as the first reachable Sentinel names it."""
-    for sentinel in topology.sentinels:
-        try:
-            with probe_client(sentinel, 0.3, topology.credentials("operator", sentinel)) as client:
-                address = client.sentinel_get_master_addr_by_name(topology.master_name)
-        except (redis.ConnectionError, redis.TimeoutError):
-            continue
-        if address:
-            node = topology.by_address(str(address[0]), int(address[1]))
-            if node is not None:
-                return node.name
-    raise FaultError("no Sentinel could name the current primary")
+from harness.observation_log import ObservationLog
+from harness.topology import Topology
 
 
 class ProcessFaults:

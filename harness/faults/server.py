@@ -34,15 +34,16 @@ from typing import Any
 
 import redis
 
-from harness.backends.base import Backend, Node, Topology
-from harness.backends.readiness import wait_for
+from harness.backends.base import Backend
+from harness.clients.primary import current_primary
+from harness.clients.probe import probe_client
+from harness.clients.waiting import wait_for
 from harness.errors import BackendError, FaultError
-from harness.faults.process import current_primary
 from harness.faults.timeline import ScheduledFault
 from harness.load.resp import encode
-from harness.observe.log import ObservationLog, read_log
-from harness.observe.probe import probe_client
+from harness.observation_log import ObservationLog, read_log
 from harness.scenario.model import ServerFaultSpec
+from harness.topology import Node, Topology
 
 BUSY_LOOP = """
 if ARGV[2] == '1' then redis.call('SET', KEYS[1], 'written-by-the-long-script') end

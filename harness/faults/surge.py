@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 
 from harness.faults.timeline import ScheduledFault
-from harness.observe.log import ObservationLog
+from harness.observation_log import ObservationLog
 
 Surge = Callable[[int, float], None]  # (extra users, seconds): LoadRunner.surge
 

@@ -13,6 +13,7 @@ from typing import Literal
 import redis
 from redis.sentinel import MasterNotFoundError
 
+from harness.clients.replies import reply_code, reply_word
 from harness.load.resp import ConnectError, NoPrimaryError, RespError
 
 Outcome = Literal["fail", "info"]
@@ -55,19 +56,6 @@ def classify(exc: BaseException) -> Classified:
     if isinstance(exc, redis.ResponseError):
         return Classified(reply_code(exc), "fail")
     return Classified(type(exc).__name__, "info")
-
-
-def reply_code(exc: redis.ResponseError) -> str:
-    """The error reply's first word. redis-py strips it from some messages but keeps it as status_code."""
-    code = getattr(exc, "status_code", None)
-    if isinstance(code, str) and code:
-        return code
-    return reply_word(str(exc))
-
-
-def reply_word(message: str) -> str:
-    first = message.split(" ", 1)[0]
-    return first if first.isupper() and first.isalpha() else "ERR"
 
 
 def retry_groups(error: str) -> frozenset[str]:

@@ -15,9 +15,8 @@ from locust.runners import LocalRunner, MasterRunner
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSVFileWriter
 
 from harness.access import LOAD_CREDENTIALS_VAR, credentials_to_json
-from harness.backends.base import Topology
 from harness.backends.local import free_port
-from harness.backends.readiness import wait_for
+from harness.clients.waiting import wait_for
 from harness.errors import BackendError
 from harness.load.resp import RespConnection, discover_primary
 from harness.load.stats import IntervalStats, merge_intervals
@@ -26,9 +25,9 @@ from harness.load.watchdog import CallWatchdog
 from harness.load.worker import WorkerConfig
 from harness.load.worker_pool import WorkerPool
 from harness.load.workloads.base import LoadContext, initialize
-from harness.log_format import STATS_INTERVAL_S
-from harness.observe.log import ObservationLog
+from harness.observation_log import STATS_INTERVAL_S, ObservationLog
 from harness.scenario.model import LoadSpec, WorkloadSpec
+from harness.topology import Topology
 
 
 class LoadRunner:

@@ -59,7 +59,7 @@ def run_worker(config: WorkerConfig) -> int:
     from harness.load.users import make_user_classes
     from harness.load.watchdog import CallWatchdog
     from harness.load.workloads.base import LoadContext
-    from harness.observe.log import ObservationLog
+    from harness.observation_log import ObservationLog
     from harness.scenario.loader import load_scenario
 
     scenario = load_scenario(Path(config.scenario))

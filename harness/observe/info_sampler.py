@@ -8,10 +8,9 @@ from typing import Any
 
 import redis
 
-from harness.backends.base import Node, Topology
-from harness.log_format import INFO_INTERVAL_S
-from harness.observe.log import ObservationLog
-from harness.observe.probe import parse_replica_lines, probe_client
+from harness.clients.probe import parse_replica_lines, probe_client
+from harness.observation_log import INFO_INTERVAL_S, ObservationLog
+from harness.topology import Node, Topology
 
 
 def summarize(info: dict[str, Any], topology: Topology) -> dict[str, Any]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import redis
 
-from harness.backends.base import Topology
-from harness.backends.readiness import wait_for
+from harness.clients.primary import current_primary
+from harness.clients.probe import probe_client
+from harness.clients.waiting import wait_for
 from harness.errors import BackendError, FaultError
-from harness.faults.process import current_primary
-from harness.observe.log import ObservationLog, Record
-from harness.observe.probe import probe_client
+from harness.observation_log import ObservationLog, Record
+from harness.topology import Topology
 
 CHUNK = 500
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import redis
 
 from harness.access import Credentials
-from harness.backends.base import Node, Topology
-from harness.load.classify import reply_code
-from harness.observe.log import ObservationLog
-from harness.observe.probe import probe_client
+from harness.clients.probe import probe_client
+from harness.clients.replies import reply_code
+from harness.observation_log import ObservationLog
+from harness.topology import Node, Topology
 
 REFUSALS = ("NOAUTH", "NOPERM", "WRONGPASS")
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import redis
 
-from harness.backends.base import Node, Topology
-from harness.observe.log import ObservationLog
-from harness.observe.probe import no_retry
+from harness.clients.probe import no_retry
+from harness.observation_log import ObservationLog
+from harness.topology import Node, Topology
 
 
 def parse_event(topology: Topology, channel: str, data: str) -> dict[str, Any]:

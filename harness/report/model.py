@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from harness.load.stats import histogram_percentile, merge_intervals, merge_retried
-from harness.observe.log import Record
+from harness.observation_log import Record
 from harness.runbooks.evaluate import Evaluation
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict

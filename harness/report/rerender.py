@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from harness.errors import Problem, UsageError
-from harness.observe.log import read_log
+from harness.observation_log import read_log
 from harness.report.html import render_html
 from harness.report.timeline import build_timeline
 

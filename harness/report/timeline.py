@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.load.stats import histogram_percentile, merge_intervals
-from harness.observe.log import Record
+from harness.observation_log import Record
 from harness.runbooks.history import History
 
 BUCKET_S = 0.5

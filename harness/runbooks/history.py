@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.observe.log import Record
+from harness.observation_log import Record
 
 
 @dataclass(frozen=True, slots=True)

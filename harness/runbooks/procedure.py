@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.observe.log import Record
+from harness.observation_log import Record
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
 from harness.scenario.model import Runbook

@@ -17,7 +17,7 @@ from harness.load.retrying import Attempted, call_with_policy
 from harness.load.session import PrimarySession
 from harness.load.stats import IntervalStats
 from harness.load.watchdog import CallWatchdog
-from harness.observe.log import ObservationLog
+from harness.observation_log import ObservationLog
 from harness.scenario.model import LoadSpec, WorkloadSpec
 
 T = TypeVar("T")

@@ -10,7 +10,7 @@ from functools import cache
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
-from harness.observe.log import Record
+from harness.observation_log import Record
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
 from harness.scenario.durations import Bound

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.observe.log import Record
+from harness.observation_log import Record
 from harness.runbooks.checks.common import NoParams
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History

@@ -7,7 +7,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from harness.access import Credentials
-from harness.backends.base import Node
+from harness.topology import Node
 
 
 def no_retry() -> Retry:

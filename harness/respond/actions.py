@@ -18,12 +18,13 @@ from typing import Any
 
 import redis
 
-from harness.backends.base import Backend, Node, Topology
-from harness.backends.readiness import tail, wait_for
+from harness.backends.base import Backend
+from harness.clients.primary import current_primary
+from harness.clients.probe import probe_client
+from harness.clients.waiting import tail, wait_for
 from harness.errors import BackendError, FaultError
-from harness.faults.process import current_primary
 from harness.faults.server import AOF_DIR, ServerFaults
-from harness.observe.probe import probe_client
+from harness.topology import Node, Topology
 
 EVIDENCE_CHARS = 400
 BIG_KEYS_SCAN = 2000  # keys looked at by big-keys: enough to find the fillers, bounded in time

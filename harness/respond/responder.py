@@ -9,14 +9,15 @@ import time
 
 import redis
 
-from harness.backends.base import Backend, Node, Topology
+from harness.backends.base import Backend
+from harness.clients.probe import probe_client
 from harness.errors import BackendError, FaultError
 from harness.faults.injector import FaultInjector
 from harness.load.classify import classify
-from harness.observe.log import ObservationLog
-from harness.observe.probe import probe_client
-from harness.runbooks.actions import ACTIONS, ActionContext
+from harness.observation_log import ObservationLog
+from harness.respond.actions import ACTIONS, ActionContext
 from harness.scenario.model import Action, Response, Runbook
+from harness.topology import Node, Topology
 
 PROBE_INTERVAL_S = 0.1
 PROBE_TIMEOUT_S = 0.5

@@ -1,0 +1,96 @@
+"""What a started environment looks like to clients, observers and faults: nodes, proxied links and the
+topology that holds them. Plain frozen data, whichever backend started it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from harness.access import Access, Credentials, Role
+
+NodeKind = Literal["redis", "sentinel"]
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    name: str
+    kind: NodeKind
+    host: str
+    port: int  # the node itself: observers and probes use it, so they see the truth through any fault
+    client_port: int = 0  # where clients, Sentinels and replicas reach it (its proxy); 0: the node itself
+    client_host: str = ""  # the proxy's host when it differs from the node's (Docker: the network's gateway)
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def address_tuple(self) -> tuple[str, int]:
+        return self.host, self.port
+
+    @property
+    def client_address(self) -> tuple[str, int]:
+        if self.client_port:
+            return self.client_host or self.host, self.client_port
+        return self.host, self.port
+
+
+LinkKind = Literal["clients", "replication"]
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A proxied network path: "clients" carries clients, Sentinels and replicas to `node`; "replication"
+    carries one replica's replication stream to the initial primary."""
+
+    name: str
+    kind: LinkKind
+    node: str  # the node the link leads to
+    replica: str  # for replication links: the replica at the other end; "" otherwise
+    port: int
+    host: str = "127.0.0.1"  # where the proxy listens for this link
+
+
+@dataclass(frozen=True, slots=True)
+class Topology:
+    """What a started environment looks like to clients, observers and faults."""
+
+    master_name: str
+    nodes: tuple[Node, ...]
+    initial_primary: str
+    links: tuple[Link, ...] = ()
+    proxy_api: tuple[str, int] | None = None  # the Toxiproxy-compatible API controlling the links
+    access: Access = field(default_factory=Access)  # who connects how (harness/access.py)
+
+    def credentials(self, role: Role, node: Node) -> Credentials:
+        return self.access.credentials(role, node.kind)
+
+    @property
+    def data_nodes(self) -> tuple[Node, ...]:
+        return tuple(n for n in self.nodes if n.kind == "redis")
+
+    @property
+    def sentinels(self) -> tuple[Node, ...]:
+        return tuple(n for n in self.nodes if n.kind == "sentinel")
+
+    def node(self, name: str) -> Node:
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise KeyError(name)
+
+    def by_address(self, host: str, port: int) -> Node | None:
+        """The node an address leads to: its own port, its client proxy, or a replication link to it."""
+        for node in self.nodes:
+            if (host, port) in (node.address_tuple, node.client_address):
+                return node
+        for link in self.links:
+            if (link.host, link.port) == (host, port):
+                return self.node(link.node)
+        return None
+
+    def link(self, name: str) -> Link:
+        for link in self.links:
+            if link.name == name:
+                return link
+        raise KeyError(name)
