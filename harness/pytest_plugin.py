@@ -90,10 +90,15 @@ class DrillItem(pytest.Item):
         if result.returncode == 0:
             return
         report_file = _report_path(result.stdout)
-        if result.returncode == 1 and report_file is not None:
+        if result.returncode in (1, 3) and report_file is not None:  # 3: some check could not judge
             report: dict[str, Any] = json.loads(report_file.read_text())
-            failed = [f"{c['name']}: {c['evidence']}" for c in report["checks"] if c["status"] != "pass"]
-            raise DrillFailed("failed checks:\n  " + "\n  ".join(failed) + f"\nreport: {report_file}")
+            failed = [
+                f"{c['name']}: {c['status']}: {c['evidence']}"
+                for c in report["checks"]
+                if c["status"] != "pass"
+            ]
+            what = "failed checks" if result.returncode == 1 else "checks that could not judge"
+            raise DrillFailed(f"{what}:\n  " + "\n  ".join(failed) + f"\nreport: {report_file}")
         raise DrillFailed(f"drill exited {result.returncode}:\n{result.stderr.strip()}")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:

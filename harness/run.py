@@ -11,7 +11,7 @@ from harness.alerting.poller import watch_alerts
 from harness.alerting.rules import RULES_FILE
 from harness.alerting.stack import AlertStack
 from harness.backends.base import Backend
-from harness.backends.choose import make_backend
+from harness.backends.choose import make_backend, require_partitions
 from harness.faults.injector import FaultInjector
 from harness.faults.timeline import due, schedule
 from harness.observation_log import ObservationLog, read_log
@@ -49,6 +49,8 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
     for source in (env.password, env.security.secret if env.security else None):
         if source is not None:
             source.resolve()  # a missing secret is bad input: say so before starting anything
+    if any(f.partition is not None for f in scenario.faults):
+        require_partitions(options.backend)
     run = RunContext.create(options.runs_dir, scenario.name)
     log = run.open_log(scenario.name, scenario.seed, options.backend, scenario.file)
     backend = make_backend(

@@ -9,6 +9,7 @@ from typing import Literal
 from harness.access import Access, Credentials, Role
 
 NodeKind = Literal["redis", "sentinel"]
+CLIENTS = "clients"  # in partitions: the harness, its load users and probes, as one party
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,8 @@ command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 # Drills that ask for alerts run Prometheus (promtool comes with it) and the Redis exporter.
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-redis-exporter >/dev/null 2>&1 || need+=(prometheus-redis-exporter)
+# Per-peer partitions drop packets with nftables (nsenter, from util-linux, enters containers' namespaces).
+command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || need+=(nftables)
 if [ "${1:-}" = "--test" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   # The compose lab test; Docker Engine itself is the machine's (the Docker backend needs a running daemon).

@@ -25,6 +25,26 @@ class Backend(ABC):
         """SIGKILL a node; returns time.monotonic() when the signal was sent (the fault's invoke time:
         on Docker the API call takes 40-120 ms here, so its start would misdate the death)."""
 
+    def require_partitions(self) -> None:
+        """Refuse (BackendError) before anything starts when this backend cannot cut per-peer partitions."""
+        raise BackendError("this backend cannot make per-peer partitions")
+
+    def cut(self, senders: frozenset[str], receivers: frozenset[str]) -> str:
+        """Drop every packet from the senders to the receivers (node names, or "clients": the harness and
+        its load); returns the mechanism, for the fault record."""
+        raise BackendError("this backend cannot make per-peer partitions")
+
+    def heal_cuts(self) -> None:  # noqa: B027 - a backend without partitions has none to heal
+        """Remove every cut; nothing when there is none."""
+
+    def pause(self, name: str) -> float:
+        """Freeze a node (SIGSTOP, or the container frozen); returns time.monotonic() when it was frozen."""
+        raise BackendError(f"this backend cannot pause {name}")
+
+    def resume(self, name: str) -> float:
+        """Thaw a paused node; returns time.monotonic() when it was thawed."""
+        raise BackendError(f"this backend cannot resume {name}")
+
     @abstractmethod
     def restart(self, name: str) -> None:
         """Start a stopped or killed node again with its own configuration and data."""

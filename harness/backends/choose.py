@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from harness.backends.base import Backend
 from harness.backends.local import LocalBackend
+from harness.backends.netfilter import check_rights
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
+
+
+def require_partitions(name: str) -> None:
+    """Before anything starts: the rights and tools per-peer partitions need on this backend (exit 3)."""
+    check_rights(into_namespaces=name == "docker")
 
 
 def make_backend(

@@ -54,6 +54,35 @@ def kill(name: str, container: Container) -> float:
     return sent
 
 
+def process_id(name: str, container: Container) -> int:
+    """The host pid of the container's main process (to enter its network namespace)."""
+    if exit_reason(container) is not None:
+        raise BackendError(f"{name} is not running")
+    pid = int(container.attrs["State"].get("Pid") or 0)
+    if pid <= 0:
+        raise BackendError(f"{name} has no process")
+    return pid
+
+
+def pause(name: str, container: Container) -> float:
+    """Freeze every process of the container (cgroup freezer); returns time.monotonic() when asked."""
+    sent = time.monotonic()
+    try:
+        container.pause()
+    except DockerException as exc:
+        raise BackendError(f"cannot pause {name}: {exc}") from None
+    return sent
+
+
+def unpause(name: str, container: Container) -> float:
+    sent = time.monotonic()
+    try:
+        container.unpause()
+    except DockerException as exc:
+        raise BackendError(f"cannot resume {name}: {exc}") from None
+    return sent
+
+
 def stop_if_running(name: str, container: Container) -> None:
     if exit_reason(container) is None:
         try:

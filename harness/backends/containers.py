@@ -40,6 +40,7 @@ from harness.backends.docker_network import (
 from harness.backends.image import connect, ensure_image
 from harness.backends.links import LinkControl, link_name, start_proxy
 from harness.backends.local import free_port
+from harness.backends.netfilter import Member, Partitions, check_rights
 from harness.backends.node_configs import extra_node_conf, render_node_configs
 from harness.backends.reaper import kill_and_wait
 from harness.backends.secured import NodeSecurity, secure
@@ -47,7 +48,7 @@ from harness.backends.topology_ready import start_in_order
 from harness.errors import BackendError
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
-from harness.topology import Link, Node, Topology
+from harness.topology import CLIENTS, Link, Node, Topology
 
 IMAGE_ENV = "REDIS_DRILL_IMAGE"
 REDIS_PORT, SENTINEL_PORT = 6379, 26379
@@ -96,6 +97,9 @@ class DockerBackend(Backend):
         self._subnet: ipaddress.IPv4Network | None = None
         self._node_security = NodeSecurity()
         self._tls_files: dict[str, bytes] = {}  # tar path -> content, put into every container
+        self._gateway = ""  # where the harness's own connections come from, on the run's network
+        self._partitions = Partitions(run.run_id)
+        self._paused: set[str] = set()
 
     # --- lifecycle ----------------------------------------------------------------------------------------
 
@@ -106,7 +110,7 @@ class DockerBackend(Backend):
             client, self._run.run_id, self._scenario, random.Random(self._seed)
         )
         self._subnet = subnet
-        gateway = host_address(subnet, 1)
+        gateway = self._gateway = host_address(subnet, 1)
         topology = self._plan(subnet, gateway)
         if topology.links:
             proxy, port = start_proxy(
@@ -209,6 +213,10 @@ class DockerBackend(Backend):
         return container_ops.exit_reason(self._containers.get(name))
 
     def down(self) -> None:
+        self._partitions.heal()
+        for name in self._paused:
+            with contextlib.suppress(BackendError):
+                container_ops.unpause(name, self._containers[name])
         for name, container in self._containers.items():
             # The whole output, all incarnations: the followers' copy may miss lines at a restart.
             container_ops.save_logs(container, self.log_path(name))
@@ -238,6 +246,32 @@ class DockerBackend(Backend):
     def restart(self, name: str) -> None:
         container_ops.stop_if_running(name, self._containers[name])
         self._start(name)
+
+    def require_partitions(self) -> None:
+        check_rights(into_namespaces=True)
+
+    def cut(self, senders: frozenset[str], receivers: frozenset[str]) -> str:
+        """Rules in each receiving container's own network namespace (entered through its process), and in
+        the harness's for the clients' side: the run's containers each have their own address."""
+        members = {CLIENTS: Member(CLIENTS, self._gateway, None)}
+        for name in (senders | receivers) - {CLIENTS}:
+            pid = container_ops.process_id(name, self._containers[name])
+            members[name] = Member(name, self._addresses[name], pid)
+        self._partitions.cut([members[n] for n in senders], [members[n] for n in receivers])
+        return "nftables in the nodes' network namespaces"
+
+    def heal_cuts(self) -> None:
+        self._partitions.heal()
+
+    def pause(self, name: str) -> float:
+        sent = container_ops.pause(name, self._containers[name])
+        self._paused.add(name)
+        return sent
+
+    def resume(self, name: str) -> float:
+        sent = container_ops.unpause(name, self._containers[name])
+        self._paused.discard(name)
+        return sent
 
     def is_running(self, name: str) -> bool:
         return self._exited(name) is None

@@ -1,10 +1,16 @@
-"""Local backend: redis-server and redis-sentinel processes on free 127.0.0.1 ports."""
+"""Local backend: redis-server and redis-sentinel processes, each on its own loopback address.
+
+Every node binds its own 127.a.b.n (the whole 127/8 is this host's) and makes its outgoing connections from
+it (bind-source-addr), so replication, Sentinel and client traffic can be told apart by address: that is what
+per-peer partitions (harness/backends/netfilter.py) cut. Clients, the proxy and the harness itself stay on
+127.0.0.1."""
 
 from __future__ import annotations
 
 import dataclasses
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -14,6 +20,7 @@ from typing import IO
 
 from harness.backends.base import Backend
 from harness.backends.links import LinkControl, link_name, start_proxy
+from harness.backends.netfilter import Member, Partitions, check_rights
 from harness.backends.node_configs import extra_node_conf, render_node_configs
 from harness.backends.reaper import kill_and_wait, register_pid
 from harness.backends.secured import NodeSecurity, secure
@@ -22,9 +29,9 @@ from harness.clients.waiting import tail
 from harness.errors import BackendError
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
-from harness.topology import Link, Node, Topology
+from harness.topology import CLIENTS, Link, Node, Topology
 
-HOST = "127.0.0.1"
+HOST = "127.0.0.1"  # the harness, its clients and the proxy
 INSTALL_HINT = (
     "install Redis (Debian: apt-get install redis-server redis-sentinel redis-tools) or run `make setup`"
 )
@@ -61,6 +68,12 @@ def _ephemeral_floor() -> int:
         return PORT_FLOOR  # unknown: leave the choice to the kernel
 
 
+def node_block(run_id: str) -> str:
+    """The first three octets of a run's node addresses: 127.a.b, chosen per run (never 127.0.0)."""
+    chooser = random.Random(run_id)
+    return f"127.{chooser.randrange(100, 255)}.{chooser.randrange(0, 256)}"
+
+
 def find_binary(name: str) -> str:
     path = shutil.which(name)
     if path is None:
@@ -87,6 +100,9 @@ class LocalBackend(Backend):
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: dict[str, IO[bytes]] = {}
         self._node_security = NodeSecurity()
+        self._block = node_block(run.run_id)
+        self._partitions = Partitions(run.run_id)
+        self._paused: set[str] = set()
 
     def up(self) -> Topology:
         server, sentinel = find_binary("redis-server"), find_binary("redis-sentinel")
@@ -102,7 +118,7 @@ class LocalBackend(Backend):
             self._links = LinkControl(api)
             self._links.create(topology.links, topology)
             self._link_names = tuple(link.name for link in topology.links)
-        addresses = {HOST, *(link.host for link in topology.links)}
+        addresses = {HOST, *(link.host for link in topology.links), *(n.host for n in topology.nodes)}
         access, security = secure(self._env, self._run.run_id, self._run.work_dir, addresses)
         self._node_security = security
         topology = dataclasses.replace(topology, access=access)
@@ -126,10 +142,10 @@ class LocalBackend(Backend):
     def _plan(self) -> Topology:
         ports: set[int] = set()
 
-        def port() -> int:
-            chosen = free_port()
+        def port(host: str = HOST) -> int:
+            chosen = free_port(host)
             while chosen in ports:
-                chosen = free_port()
+                chosen = free_port(host)
             ports.add(chosen)
             return chosen
 
@@ -137,16 +153,16 @@ class LocalBackend(Backend):
         nodes: list[Node] = []
         links: list[Link] = []
         for i in range(self._env.replicas + 1):
-            name = f"redis-{i + 1}"
+            name, host = f"redis-{i + 1}", f"{self._block}.{11 + i}"
             client_port = port() if proxy and proxy.clients else 0
-            nodes.append(Node(name, "redis", HOST, port(), client_port))
+            nodes.append(Node(name, "redis", host, port(host), client_port, HOST if client_port else ""))
             if client_port:
                 links.append(Link(name, "clients", name, "", client_port))
             if proxy and proxy.replication and i > 0:
                 links.append(Link(link_name(f"replication:{name}"), "replication", "redis-1", name, port()))
-        nodes += [
-            Node(f"sentinel-{i + 1}", "sentinel", HOST, port()) for i in range(self._env.sentinels.count)
-        ]
+        for i in range(self._env.sentinels.count):
+            host = f"{self._block}.{21 + i}"
+            nodes.append(Node(f"sentinel-{i + 1}", "sentinel", host, port(host)))
         return Topology(self._env.master_name, tuple(nodes), "redis-1", tuple(links))
 
     def _start(self, name: str) -> None:
@@ -180,6 +196,9 @@ class LocalBackend(Backend):
         return f"process exited with code {code}"
 
     def down(self) -> None:
+        self._partitions.heal()
+        for name in self._paused:  # a stopped process would sit out the graceful stop
+            self._signal(name, signal.SIGCONT)
         procs: list[subprocess.Popen[bytes] | subprocess.Popen[str]] = [*self._procs.values()]
         if self._proxy is not None:
             procs.append(self._proxy)
@@ -204,6 +223,36 @@ class LocalBackend(Backend):
         proc.wait()
         return sent
 
+    def require_partitions(self) -> None:
+        check_rights()
+
+    def cut(self, senders: frozenset[str], receivers: frozenset[str]) -> str:
+        members = {name: Member(name, spec.node.host, None) for name, spec in self._specs.items()}
+        members[CLIENTS] = Member(CLIENTS, HOST, None)
+        self._partitions.cut([members[n] for n in senders], [members[n] for n in receivers])
+        return "nftables"
+
+    def heal_cuts(self) -> None:
+        self._partitions.heal()
+
+    def pause(self, name: str) -> float:
+        sent = self._signal(name, signal.SIGSTOP)
+        self._paused.add(name)
+        return sent
+
+    def resume(self, name: str) -> float:
+        sent = self._signal(name, signal.SIGCONT)
+        self._paused.discard(name)
+        return sent
+
+    def _signal(self, name: str, sig: signal.Signals) -> float:
+        proc = self._procs.get(name)
+        if proc is None or proc.poll() is not None:
+            raise BackendError(f"cannot send {sig.name} to {name}: it is not running")
+        sent = time.monotonic()
+        proc.send_signal(sig)
+        return sent
+
     def restart(self, name: str) -> None:
         proc = self._procs.get(name)
         if proc is not None and proc.poll() is None:
@@ -212,13 +261,15 @@ class LocalBackend(Backend):
         self._start(name)
 
     def start_extra_node(self, name: str, files: Path) -> Node:
-        node = Node(name, "redis", HOST, free_port())
+        extra = len(self._specs) - self._env.replicas - 1 - self._env.sentinels.count  # nodes started so far
+        host = f"{self._block}.{31 + extra}"
+        node = Node(name, "redis", host, free_port(host))
         data_dir = Path(self._data_dir(node))
         shutil.copytree(files, data_dir)
         conf_dir = self._run.work_dir / "config"
         conf_dir.mkdir(exist_ok=True)
         conf = conf_dir / f"{name}.conf"
-        conf.write_text(extra_node_conf(self._env, HOST, node.port, str(data_dir), self._node_security))
+        conf.write_text(extra_node_conf(self._env, host, node.port, str(data_dir), self._node_security))
         command = (find_binary("redis-server"), str(conf.resolve()))
         self._specs[name] = _Spec(node, command, self._run.run_dir / "logs" / f"{name}.log")
         self._start(name)

@@ -29,7 +29,8 @@ def render_node_configs(
     security: NodeSecurity,
     bind: str | None = None,
 ) -> dict[str, str]:
-    """redis.conf / sentinel.conf text per node (bound to `bind`, else the node's own address).
+    """redis.conf / sentinel.conf text per node (bound to `bind`, else the node's own address, which its
+    outgoing connections then come from too).
 
     The run directory's config/ gets a copy of each, with every password replaced by `<secret>`.
     """
@@ -47,6 +48,7 @@ def render_node_configs(
                 # Announced always: behind a replication link the primary would see the proxy's address.
                 node.client_address,
                 security,
+                source=bind is None,
             )
         else:
             identity = SentinelIdentity(
@@ -58,7 +60,14 @@ def render_node_configs(
                 ),
             )
             text = sentinel_conf(
-                env, bind or node.host, node.port, data_dir(node), primary.client_address, security, identity
+                env,
+                bind or node.host,
+                node.port,
+                data_dir(node),
+                primary.client_address,
+                security,
+                identity,
+                source=bind is None,
             )
         texts[node.name] = text
         (run.run_dir / "config" / f"{node.name}.conf").write_text(blank_secrets(text, security))

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.backends.netfilter import remove_table, table_run_ids
 from harness.run_context import RUN_ID_ENV, work_root
 
 
@@ -135,7 +136,7 @@ def reap(run_id: str | None = None) -> Reaped:
     from harness.backends.docker_reaper import docker_run_ids, reap_docker
 
     processes = tagged_processes()
-    run_ids = {p.run_id for p in processes} | docker_run_ids()
+    run_ids = {p.run_id for p in processes} | docker_run_ids() | table_run_ids()
     root = work_root()
     if root.is_dir():
         run_ids |= {d.name for d in root.iterdir() if d.is_dir()}
@@ -148,6 +149,8 @@ def reap(run_id: str | None = None) -> Reaped:
         pids.update(registered_pids(root / rid))
     kill_and_wait(sorted(pids))
     docker = reap_docker(targets)
+    for rid in targets:
+        remove_table(rid)  # per-peer partitions cut in the harness's own namespace
     removed = 0
     for rid in targets:
         directory = root / rid

@@ -20,10 +20,14 @@ def redis_conf(
     replica_of: tuple[str, int] | None,
     announce: tuple[str, int] | None = None,
     security: NodeSecurity | None = None,
+    source: bool = False,
 ) -> str:
+    """source: make outgoing connections (replication) from `host` too, so peers can be told apart by
+    address (local nodes each have their own loopback address)."""
     lines = [
         *_ports(port, security),
         f"bind {host}",
+        *([f"bind-source-addr {host}"] if source else []),
         f"dir {render_value(data_dir)}",
         'logfile ""',  # stdout, which the backend sends to the node's log file
         "daemonize no",
@@ -49,11 +53,13 @@ def sentinel_conf(
     primary: tuple[str, int],
     security: NodeSecurity | None = None,
     identity: SentinelIdentity | None = None,
+    source: bool = False,
 ) -> str:
     spec, name = env.sentinels, env.master_name
     lines = [
         *_ports(port, security),
         f"bind {host}",
+        *([f"bind-source-addr {host}"] if source else []),
         f"dir {render_value(data_dir)}",
         'logfile ""',
         "daemonize no",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from harness.backends.base import Backend
 from harness.faults.network import NetworkFaults
+from harness.faults.partition import PartitionFaults
+from harness.faults.pause import PauseFaults
 from harness.faults.process import ProcessFaults
 from harness.faults.server import ServerFaults
 from harness.faults.surge import Surge, SurgeFaults
@@ -27,12 +29,23 @@ class FaultInjector:
         self._surge = SurgeFaults(surge, log)
         self._network = NetworkFaults(backend, topology, log) if topology.proxy_api else None
         self.server = ServerFaults(backend, topology, log, key_prefix)
+        self._partitions = PartitionFaults(backend, topology, log)
+        self._pauses = PauseFaults(backend, topology, log)
         self._incident_index = incident_index
         self.incident_node: str | None = None  # set once the incident fault has been applied
 
     def apply(self, fault: ScheduledFault) -> None:
-        if fault.spec.server is not None:
-            node: str | None = self.server.apply(fault)
+        spec = fault.spec
+        heals_cuts_only = spec.target == "partition" or (spec.target == "all" and self._network is None)
+        if spec.partition is not None:
+            node: str | None = self._partitions.apply(fault)
+        elif spec.pause is not None:
+            node = self._pauses.apply(fault)
+        elif spec.action == "heal" and heals_cuts_only:
+            self._partitions.heal(fault)
+            node = None
+        elif spec.server is not None:
+            node = self.server.apply(fault)
         elif fault.spec.surge is not None:
             node = self._surge.apply(fault)
         elif fault.spec.action in ("kill", "restart"):
@@ -45,5 +58,6 @@ class FaultInjector:
             self.incident_node = node
 
     def stop(self) -> None:
-        """End faults that keep acting by themselves (a KEYS loop, held connections)."""
+        """End faults that keep acting by themselves (a KEYS loop, held connections, a frozen node)."""
         self.server.stop()
+        self._pauses.stop()

@@ -27,6 +27,7 @@ class NetworkFaults:
         spec = fault.spec
         invoked = self._log.now()
         if spec.action == "heal" and spec.target == "all":
+            self._backend.heal_cuts()  # per-peer partitions too
             for node in self._backend.disconnected():
                 self._backend.reconnect(node)
             self._links.heal(None)

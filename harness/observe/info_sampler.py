@@ -64,10 +64,31 @@ def sample_info(topology: Topology, log: ObservationLog, stop: threading.Event) 
     clients: dict[str, redis.Redis] = {}
     while not stop.wait(INFO_INTERVAL_S):
         log.append(
-            "info", nodes={node.name: _sample(node, topology, clients) for node in topology.data_nodes}
+            "info",
+            nodes={node.name: _sample(node, topology, clients) for node in topology.data_nodes},
+            sentinels={node.name: _view(node, topology, clients) for node in topology.sentinels},
         )
     for client in clients.values():
         client.close()
+
+
+def _view(sentinel: Node, topology: Topology, clients: dict[str, redis.Redis]) -> str | None:
+    """Which node this Sentinel names as the primary (None: it does not answer, or names none we know)."""
+    try:
+        client = clients.get(sentinel.name)
+        if client is None:
+            credentials = topology.credentials("monitor", sentinel)
+            client = clients[sentinel.name] = probe_client(sentinel, 0.2, credentials)
+        address = client.sentinel_get_master_addr_by_name(topology.master_name)
+    except redis.RedisError:
+        dropped = clients.pop(sentinel.name, None)
+        if dropped is not None:
+            dropped.close()
+        return None
+    if not isinstance(address, tuple | list):
+        return None
+    node = topology.by_address(str(address[0]), int(address[1]))
+    return node.name if node else None
 
 
 def _sample(node: Node, topology: Topology, clients: dict[str, redis.Redis]) -> dict[str, Any]:

@@ -59,6 +59,11 @@ def render_html(report: dict[str, Any], timeline: Timeline) -> str:
         ),
         "<h2>Errors per 0.5 s by class</h2>",
         _error_chart(timeline),
+        *(
+            ("<h2>Lost acknowledged writes (a tick at each one's acknowledgement)</h2>", _lost_lane(timeline))
+            if timeline.lost
+            else ()
+        ),
         "<h2>Checks</h2>",
         _checks(report["checks"]),
         "<h2>Workloads</h2>",
@@ -165,6 +170,21 @@ def _chart(timeline: Timeline, series: list[tuple[str, str, list[float]]], log_s
             "</text>"
         )
     out.append("</svg>")
+    return "".join(out)
+
+
+def _lost_lane(timeline: Timeline) -> str:
+    """Each lost acknowledged write as a tick when it was acknowledged, against the faults and events."""
+    out = _frame(timeline, f"{len(timeline.lost):,}")
+    bottom = HEIGHT - BOTTOM
+    for t in timeline.lost:
+        x = _x(t, timeline)
+        out.append(f"<line x1='{x:.1f}' y1='{bottom - 40}' x2='{x:.1f}' y2='{bottom}' stroke='#d62728'/>")
+    first, last = min(timeline.lost), max(timeline.lost)
+    out.append(
+        f"<text x='{LEFT + 10}' y='{bottom - 46}' fill='#d62728'>{len(timeline.lost):,} lost, acknowledged "
+        f"from {first:.2f}s to {last:.2f}s</text></svg>"
+    )
     return "".join(out)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from harness.load.stats import histogram_percentile, merge_intervals
 from harness.observation_log import Record
 from harness.runbooks.history import History
+from harness.runbooks.lost_writes import lost_writes
 
 BUCKET_S = 0.5
 # Sentinel events worth a marker on the timeline (the rest stay in the log).
@@ -42,6 +43,7 @@ class Timeline:
     points: tuple[Point, ...]
     bands: tuple[Band, ...]
     markers: tuple[Marker, ...]
+    lost: tuple[float, ...] = ()  # when each lost acknowledged write was acknowledged
 
 
 def build_timeline(records: list[Record], mttd: float | None, mttr: float | None) -> Timeline:
@@ -52,6 +54,7 @@ def build_timeline(records: list[Record], mttd: float | None, mttr: float | None
         points=_points(records, origin),
         bands=_bands(records, origin, end),
         markers=_markers(records, origin, mttd, mttr),
+        lost=tuple(round(t - origin, 3) for _, t in lost_writes(history).lost),
     )
 
 
@@ -79,16 +82,22 @@ def _points(records: list[Record], origin: float) -> tuple[Point, ...]:
 
 def _bands(records: list[Record], origin: float, end: float) -> tuple[Band, ...]:
     """A band from each fault to what ends it: a restart of the killed node, a heal, or the load's end."""
-    faults = [r for r in records if r["kind"] == "fault"]
+    faults = [
+        r for r in records if r["kind"] == "fault" or (r["kind"] == "fault_end" and r["action"] == "pause")
+    ]
     bands = []
     for i, fault in enumerate(faults):
-        if fault.get("action") in ("restart", "heal"):
+        if fault.get("action") in ("restart", "heal") or fault["kind"] == "fault_end":
             continue
         closing = next((f for f in faults[i + 1 :] if _ends(f, fault)), None)
         stop = float(closing["t"]) if closing else end
         what = fault.get("effect") or fault.get("action")
         target = fault.get("link") or fault.get("node")
         label = f"{what} {target}"
+        if fault.get("groups"):  # a partition: who was cut from whom
+            groups = fault["groups"]
+            cut = "->" if fault.get("one_way") else "|"
+            label = f"{what} {'+'.join(groups['between'])} {cut} {'+'.join(groups['and'])}"
         took = float(fault.get("completed") or fault["t"]) - float(fault["t"])
         if took >= 0.005:  # the action's own duration: invoked at the band's start, done this much later
             label += f" (took {took * 1000:.0f} ms)"
@@ -97,6 +106,10 @@ def _bands(records: list[Record], origin: float, end: float) -> tuple[Band, ...]
 
 
 def _ends(later: Record, fault: Record) -> bool:
+    if later["kind"] == "fault_end":
+        return bool(later.get("index") == fault.get("index"))
+    if fault.get("action") == "partition":
+        return later.get("action") == "heal" and later.get("link") in ("all", "partition")
     if later.get("action") == "restart":
         return bool(later.get("node") == fault.get("node"))
     if later.get("action") == "heal":

@@ -14,6 +14,7 @@ from harness.scenario.durations import Bound, parse_bound, parse_duration
 from harness.scenario.fields import Cursor, Invalid, boolean, choice, integer, number, text
 from harness.scenario.model import (
     NO_RETRY,
+    PARTITION_GROUPS,
     Action,
     AlertsSpec,
     ConfigValue,
@@ -23,6 +24,8 @@ from harness.scenario.model import (
     FaultSpec,
     LoadSpec,
     NetworkSpec,
+    PartitionSpec,
+    PauseSpec,
     ProxySpec,
     Response,
     RetryPolicy,
@@ -599,6 +602,25 @@ def _fault(cur: Cursor) -> FaultSpec | None:
             network=network[1],
             incident=bool(incident),
         )
+    if action == "partition":
+        partition = _partition(cur.child("partition"))
+        if at is None or jitter is None or partition is None:
+            return None
+        return FaultSpec(
+            at=at,
+            jitter=jitter,
+            action="partition",
+            target=partition.label,
+            incident=bool(incident),
+            partition=partition,
+        )
+    if action == "pause":
+        paused = _pause(cur.child("pause"))
+        if at is None or jitter is None or paused is None:
+            return None
+        return FaultSpec(
+            at=at, jitter=jitter, action="pause", target=paused[0], incident=bool(incident), pause=paused[1]
+        )
     if action == "surge":
         surge = _surge(cur.child("surge"))
         if at is None or jitter is None or surge is None:
@@ -622,6 +644,39 @@ def _fault(cur: Cursor) -> FaultSpec | None:
     if at is None or jitter is None or target is None:
         return None
     return FaultSpec(at=at, jitter=jitter, action=action, target=target, incident=bool(incident))  # type: ignore[arg-type]
+
+
+def _partition(cur: Cursor) -> PartitionSpec | None:
+    """partition: {between: [primary], and: [sentinels, replicas], one-way: false}"""
+    if not cur.mapping(("between", "and", "one-way"), "partition settings"):
+        return None
+    between = cur.get("between", _groups)
+    others = cur.get("and", _groups)
+    one_way = cur.get("one-way", boolean, False)
+    if between is None or others is None or one_way is None:
+        return None
+    if set(between) & set(others):
+        cur.error(f"{', '.join(sorted(set(between) & set(others)))} on both sides", "and")
+        return None
+    return PartitionSpec(tuple(between), tuple(others), bool(one_way))
+
+
+def _groups(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(i, str) and i for i in items):
+        raise Invalid(f"expected a list of groups ({', '.join(PARTITION_GROUPS)}, or node names)")
+    return [str(i) for i in items]
+
+
+def _pause(cur: Cursor) -> tuple[str, PauseSpec] | None:
+    """pause: {node: primary, duration: 6s}"""
+    if not cur.mapping(("node", "duration"), "pause settings"):
+        return None
+    node = cur.get("node", text, "primary")
+    seconds = cur.get("duration", parse_duration)
+    if node is None or seconds is None:
+        return None
+    return str(node), PauseSpec(float(seconds))
 
 
 def _surge(cur: Cursor) -> SurgeSpec | None:
@@ -753,8 +808,25 @@ def link_names(env: Environment) -> tuple[str, ...]:
 
 def _check_targets(cur: Cursor, faults: tuple[FaultSpec, ...], env: Environment) -> None:
     names = node_names(env)
+    cuts = any(f.partition is not None for f in faults)
     for i, fault in enumerate(faults):
         where = cur.child("faults").child(i)
+        if fault.partition is not None:
+            _check_partition(where.child("partition"), fault.partition, env, names)
+            continue
+        if fault.pause is not None:
+            if fault.target not in ("primary", "replica", *names):
+                where.child("pause").error(
+                    f"unknown node {fault.target!r} (expected one of: primary, replica, {', '.join(names)})",
+                    "node",
+                )
+            continue
+        if fault.action == "heal" and fault.target == "partition":
+            if not cuts:
+                where.error("no partition fault to heal", "heal")
+            continue
+        if fault.action == "heal" and fault.target == "all" and cuts:
+            continue  # heals the partitions, and the proxied links if there are any
         if fault.action in ("network", "heal"):
             links = link_names(env) + (("all",) if fault.action == "heal" else ())
             if not link_names(env):
@@ -783,6 +855,22 @@ def _check_targets(cur: Cursor, faults: tuple[FaultSpec, ...], env: Environment)
             )
         if fault.target == "replica" and env.replicas == 0:
             where.error("the environment has no replicas to kill", fault.action)
+
+
+def _check_partition(cur: Cursor, spec: PartitionSpec, env: Environment, names: tuple[str, ...]) -> None:
+    known = (*PARTITION_GROUPS, *(f"sentinel-{i + 1}" for i in range(env.sentinels.count)), *names)
+    for key, groups in (("between", spec.between), ("and", spec.others)):
+        for group in groups:
+            if group not in known:
+                cur.error(f"unknown group {group!r} (expected: {', '.join(dict.fromkeys(known))})", key)
+    if env.proxy is not None and (env.proxy.clients or env.proxy.replication):
+        cur.error(
+            f"per-peer partitions tell peers apart by address, but {env.file} sends clients, Sentinels and "
+            "replicas through the proxy (proxy:), where they all share its address; drop proxy: or use a "
+            "network fault with partition: true"
+        )
+    if env.external_compose_project is not None:
+        cur.error(f"{env.file} is an external environment: the harness cannot cut its network")
 
 
 def read_expectations(source: Source, problems: list[Problem]) -> Expectation | None:

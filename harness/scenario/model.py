@@ -125,7 +125,32 @@ ServerFaultKind = Literal[
     "truncate-aof",
     "snapshot-restore",
 ]
-FaultAction = Literal["kill", "restart", "network", "heal", "surge", ServerFaultKind]
+FaultAction = Literal["kill", "restart", "network", "heal", "surge", "partition", "pause", ServerFaultKind]
+
+# Who a per-peer partition separates: roles resolved when it fires, node names, or the clients (the load
+# users and the harness's probes and observers).
+PARTITION_GROUPS = ("primary", "replica", "replicas", "sentinels", "clients")
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionSpec:
+    """Packets dropped between two groups (from `between` to `others` only, when one_way)."""
+
+    between: tuple[str, ...]
+    others: tuple[str, ...]
+    one_way: bool = False
+
+    @property
+    def label(self) -> str:
+        arrow = "->" if self.one_way else "|"
+        return f"{'+'.join(self.between)} {arrow} {'+'.join(self.others)}"
+
+
+@dataclass(frozen=True, slots=True)
+class PauseSpec:
+    """The node frozen (SIGSTOP, or its container frozen) for `seconds`, then thawed."""
+
+    seconds: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +202,8 @@ class FaultSpec:
     incident: bool = False  # the runbooks' incident (times are measured from it); default: the first fault
     server: ServerFaultSpec | None = None  # long-script, oom, misconf: target is "primary" or a node
     surge: SurgeSpec | None = None  # surge: target is "primary", where the extra traffic lands
+    partition: PartitionSpec | None = None  # partition: target is the spec's label
+    pause: PauseSpec | None = None  # pause: target is "primary", "replica" or a node name
 
 
 @dataclass(frozen=True, slots=True)

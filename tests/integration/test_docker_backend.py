@@ -147,3 +147,19 @@ def test_cleanup_reaps_a_killed_docker_run(runs: Path) -> None:
     assert "6 container(s), 1 network(s)" in result.stdout, result.stdout
     assert run_resources(run_id) == []
     assert not (work_root() / run_id).exists()
+
+
+def test_split_brain_bounded_on_docker(runs: Path) -> None:
+    """Per-peer partitions inside the containers' own network namespaces: the cut-off primary refuses writes
+    with NOREPLICAS and loses only what it acknowledged within min-replicas-max-lag + 1 s."""
+    code, report, run_dir, output = run_on_docker("split-brain-bounded.yaml", runs)
+    assert code == 0, output
+    checks = {c["name"]: c for c in report["checks"]}
+    assert checks["detect: writes_refused NOREPLICAS"]["status"] == "pass"
+    assert checks["verify: lost_writes_within"]["measured"] <= 6.0
+    fault = next(
+        json.loads(line)
+        for line in (run_dir / "observations.jsonl").open()
+        if '"kind":"fault"' in line and '"partition"' in line
+    )
+    assert fault["mechanism"] == "nftables in the nodes' network namespaces"

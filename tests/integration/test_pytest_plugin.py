@@ -44,7 +44,7 @@ def test_pytest_collects_and_judges_drills(tmp_path: Path) -> None:
     assert result.returncode == 1, out
     assert "PASSED scenarios/quiet.yaml::quiet" in out
     assert "FAILED scenarios/no-incident.yaml::no-incident" in out
-    assert "detect: sentinel_event +sdown (incident): no fault was applied" in out
+    assert "detect: sentinel_event +sdown (incident): UNKNOWN: no fault was applied" in out
     assert "FAILED scenarios/broken.yaml::broken" in out
     assert f"{scenarios / 'broken.yaml'}:2: load: expected a mapping" in out
     assert len(list((tmp_path / "runs").glob("*/report.json"))) == 2

@@ -36,6 +36,11 @@ class Judge:
         name = step_name(self.section, self.step)
         return Verdict(name, self.source, self.section, passed, measured, bound, "s", evidence, at)
 
+    def bounded(self, measured: float, bound: float, unit: str, evidence: str) -> Verdict:
+        """A verdict on a measured quantity against a bound of the check's own (not the step's `within`)."""
+        name = step_name(self.section, self.step)
+        return Verdict(name, self.source, self.section, measured <= bound, measured, bound, unit, evidence)
+
     def unknown(self, reason: str) -> Verdict:
         """The check cannot judge: what it needs is not in the log. Never a pass, never a fail."""
         bound = self.step.within.resolve(self.settings) if self.step.within else None

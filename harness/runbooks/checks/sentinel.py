@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.observation_log import Record
-from harness.runbooks.checks.common import NODE_CHOICES
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
@@ -35,11 +34,15 @@ SENTINEL_EVENTS = (
 @dataclass(frozen=True, slots=True)
 class SentinelEvent:
     event: str = param("the event, as Sentinel publishes it", one_of(*SENTINEL_EVENTS))
-    node: str = param("whose event: the incident's node, or any", one_of(*NODE_CHOICES), "incident")
+    node: str = param(
+        "whose event: the incident's node, the initial primary, or any",
+        one_of("incident", "primary", "any"),
+        "incident",
+    )
 
 
 def _label(p: SentinelEvent) -> str:
-    return p.event + (" (incident)" if p.node == "incident" else "")
+    return p.event + (f" ({p.node})" if p.node != "any" else "")
 
 
 @check(SentinelEvent, label=_label)
@@ -48,9 +51,12 @@ def sentinel_event(p: SentinelEvent, history: History, incident: Record, judge: 
     match: dict[str, Any] = {"event": p.event}
     if p.node == "incident":
         match["node"] = incident["node"]
+    elif p.node == "primary":
+        topology = history.first("topology", 0.0)
+        match["node"] = topology["primary"] if topology else None
     record = history.first("sentinel", float(incident["t"]), **match)
     if record is None:
-        who = f" for {incident['node']}" if p.node == "incident" else ""
+        who = f" for {match['node']}" if "node" in match else ""
         return judge(None, f"no Sentinel reported {p.event}{who} after the incident")
     evidence = f"{record['sentinel']}: {record['event']} {record['data']}"
     return judge(float(record["t"]), evidence)

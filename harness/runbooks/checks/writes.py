@@ -12,7 +12,7 @@ from harness.runbooks.verdict import Verdict
 from harness.scenario.params import param, ratio, reply_class
 
 
-def _wrote(record: Record) -> bool:
+def wrote(record: Record) -> bool:
     """An acknowledged tracked operation that wrote: it shows the primary accepts writes."""
     if record["type"] != "ok":
         return False
@@ -32,7 +32,7 @@ def writable(p: NoParams, history: History, incident: Record, judge: Judge) -> V
     if switch is not None:
         since = float(switch["t"])
     for record in history.of("op"):
-        if _wrote(record) and record["t0"] >= since:
+        if wrote(record) and record["t0"] >= since:
             what = record.get("key") or f"{record['from']} -> {record['to']}"
             evidence = f"{record['f']} {what} acknowledged at {record['t']:.3f}s"
             if switch is not None:
@@ -93,11 +93,11 @@ class Reply:
     reply: str = param("the error reply's first word", reply_class())
 
 
-def _reply_label(p: Reply) -> str:
+def reply_label(p: Reply) -> str:
     return p.reply
 
 
-@check(Reply, label=_reply_label)
+@check(Reply, label=reply_label)
 def error_reply(p: Reply, history: History, incident: Record, judge: Judge) -> Verdict:
     """A client (the load or the responder's probe) gets this error reply."""
     for t, seen in _reply_times(history, p.reply, float(incident["t"])):
@@ -106,7 +106,7 @@ def error_reply(p: Reply, history: History, incident: Record, judge: Judge) -> V
     return judge(None, f"no client got a {p.reply} reply after the incident")
 
 
-@check(Reply, label=_reply_label)
+@check(Reply, label=reply_label)
 def reply_gone(p: Reply, history: History, incident: Record, judge: Judge) -> Verdict:
     """After the last such reply, writes succeed to the end of the drill."""
     points = _reply_times(history, p.reply, float(incident["t"]))

@@ -1,0 +1,80 @@
+"""Per-peer partitions: packets dropped between two groups of the topology (the backend cuts them with
+nftables), and their heal. Groups are resolved when the fault fires: `primary` is whoever is primary then."""
+
+from __future__ import annotations
+
+import random
+
+from harness.backends.base import Backend
+from harness.clients.primary import current_primary
+from harness.errors import FaultError
+from harness.faults.timeline import ScheduledFault
+from harness.observation_log import ObservationLog
+from harness.topology import CLIENTS, Topology
+
+
+class PartitionFaults:
+    def __init__(self, backend: Backend, topology: Topology, log: ObservationLog) -> None:
+        self._backend = backend
+        self._topology = topology
+        self._log = log
+
+    def apply(self, fault: ScheduledFault) -> str | None:
+        """Cut the partition; returns the incident's node: the first data node of the `between` group."""
+        spec = fault.spec.partition
+        assert spec is not None
+        primary = current_primary(self._topology)
+        between = self._resolve(spec.between, primary, fault.choice_seed)
+        others = self._resolve(spec.others, primary, fault.choice_seed) - between
+        if not between or not others:
+            raise FaultError(
+                f"partition {spec.label}: a side is empty ({sorted(between)} | {sorted(others)})"
+            )
+        invoked = self._log.now()
+        mechanism = self._backend.cut(between, others)
+        if not spec.one_way:
+            self._backend.cut(others, between)
+        data = sorted(n for n in between if n != CLIENTS and self._topology.node(n).kind == "redis")
+        node = data[0] if data else None
+        self._log.fault(
+            invoked,
+            index=fault.index,
+            action="partition",
+            target=fault.spec.target,
+            node=node,
+            role="primary" if node == primary else None,
+            groups={"between": sorted(between), "and": sorted(others)},
+            one_way=spec.one_way,
+            mechanism=mechanism,
+            incident=fault.spec.incident,
+        )
+        return node
+
+    def heal(self, fault: ScheduledFault) -> None:
+        invoked = self._log.now()
+        self._backend.heal_cuts()
+        self._log.fault(
+            invoked, index=fault.index, action="heal", target=fault.spec.target, node=None, link="partition"
+        )
+
+    def _resolve(self, groups: tuple[str, ...], primary: str, seed: int) -> frozenset[str]:
+        replicas = running_replicas(self._topology, self._backend, primary)
+        out: set[str] = set()
+        for group in groups:
+            if group == "primary":
+                out.add(primary)
+            elif group == "replicas":
+                out.update(replicas)
+            elif group == "replica":
+                if not replicas:
+                    raise FaultError("no running replica to partition")
+                out.add(random.Random(seed).choice(replicas))
+            elif group == "sentinels":
+                out.update(n.name for n in self._topology.sentinels)
+            else:
+                out.add(group)  # clients, or a node's name
+        return frozenset(out)
+
+
+def running_replicas(topology: Topology, backend: Backend, primary: str) -> list[str]:
+    return sorted(n.name for n in topology.data_nodes if n.name != primary and backend.is_running(n.name))

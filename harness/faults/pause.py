@@ -1,0 +1,72 @@
+"""pause: a node frozen for a while (SIGSTOP/SIGCONT, or the container frozen and thawed), like a long fork,
+a VM stall or a stop-the-world pause. Longer than down-after, Sentinel fails over and the node wakes up
+still believing it is the primary."""
+
+from __future__ import annotations
+
+import random
+import threading
+
+from harness.backends.base import Backend
+from harness.clients.primary import current_primary
+from harness.errors import BackendError, FaultError
+from harness.faults.partition import running_replicas
+from harness.faults.timeline import ScheduledFault
+from harness.observation_log import ObservationLog
+from harness.topology import Topology
+
+
+class PauseFaults:
+    def __init__(self, backend: Backend, topology: Topology, log: ObservationLog) -> None:
+        self._backend = backend
+        self._topology = topology
+        self._log = log
+        self._timers: list[tuple[threading.Timer, int, str]] = []
+
+    def apply(self, fault: ScheduledFault) -> str:
+        spec = fault.spec.pause
+        assert spec is not None
+        primary = current_primary(self._topology)
+        target = name = fault.spec.target
+        if target == "primary":
+            name = primary
+        elif target == "replica":
+            replicas = running_replicas(self._topology, self._backend, primary)
+            if not replicas:
+                raise FaultError("no running replica to pause")
+            name = random.Random(fault.choice_seed).choice(replicas)
+        role = "primary" if name == primary else "sentinel" if name.startswith("sentinel") else "replica"
+        invoked = self._backend.pause(name) - self._log.start
+        self._log.fault(
+            invoked,
+            index=fault.index,
+            action="pause",
+            target=target,
+            node=name,
+            role=role,
+            seconds=spec.seconds,
+            incident=fault.spec.incident,
+        )
+        timer = threading.Timer(spec.seconds, self._resume, args=(fault.index, name))
+        timer.daemon = True
+        timer.start()
+        self._timers.append((timer, fault.index, name))
+        return name
+
+    def _resume(self, index: int, name: str) -> None:
+        try:
+            resumed = self._backend.resume(name) - self._log.start
+        except BackendError as exc:  # the node is gone (killed by a later fault): nothing to thaw
+            outcome = f"not resumed: {exc}"
+            self._log.append("fault_end", index=index, action="pause", node=name, outcome=outcome)
+            return
+        self._log.append("fault_end", t=resumed, index=index, action="pause", node=name, outcome="resumed")
+        self._log.flush()
+
+    def stop(self) -> None:
+        """Thaw what is still frozen: the drill is over."""
+        for timer, index, name in self._timers:
+            if timer.is_alive():
+                timer.cancel()
+                self._resume(index, name)
+        self._timers.clear()
