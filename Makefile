@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup system-packages test-packages drill test lint clean
+.PHONY: setup system-packages test-packages drill test test-unit lint clean
 
 setup: system-packages $(STAMP)
 
@@ -15,9 +15,11 @@ test-packages:
 	@./scripts/install-system-packages.sh --test
 
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@echo "setting up $(VENV) (Python packages; the log goes to $(VENV)/install.log)"
+	@$(PYTHON) -m venv $(VENV)
+	@# Quiet unless it fails: setuptools' editable-install banner is not what a user asked to see.
+	@($(BIN)/pip install --quiet --upgrade pip && $(BIN)/pip install --quiet -e '.[dev]') \
+		> $(VENV)/install.log 2>&1 || (cat $(VENV)/install.log; exit 1)
 	@rm -f $(VENV)/.installed-* && touch $@
 
 drill: setup
@@ -31,6 +33,10 @@ lint: setup
 test: test-packages lint
 	@./scripts/ensure-docker.sh
 	$(BIN)/pytest
+
+# The fast tier: pure logic on hand-made logs and files, no servers, no Chromium (well under a minute).
+test-unit: setup
+	$(BIN)/pytest -m "not integration" tests/unit
 
 clean:
 	rm -rf $(VENV) runs

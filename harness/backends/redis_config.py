@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from harness.backends.conf_values import render_value
+from harness.scenario.conf_values import render_value
 from harness.scenario.model import Environment
 
 if TYPE_CHECKING:

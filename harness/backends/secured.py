@@ -19,7 +19,7 @@ from pathlib import Path
 
 from harness.access import ROLES, Access, Credentials, Role, TlsFiles, open_access
 from harness.backends.certificates import NODE_FILES, make_certificates
-from harness.backends.conf_values import render_value
+from harness.scenario.conf_values import render_value
 from harness.scenario.model import Environment
 from harness.secrets import Secret
 

@@ -10,7 +10,9 @@ from typing import Any, TypeVar, cast, get_args
 
 from harness.errors import ConfigError, Problem
 from harness.runbooks.checks.registry import all_checks
+from harness.scenario.conf_values import render_value
 from harness.scenario.durations import Bound, parse_bound, parse_duration
+from harness.scenario.engine_verdict import config_verdict
 from harness.scenario.fields import Cursor, Invalid, boolean, choice, integer, number, text
 from harness.scenario.model import (
     NO_RETRY,
@@ -383,6 +385,12 @@ def _config(cur: Cursor) -> tuple[tuple[str, ConfigValue], ...] | None:
             ok = False
         else:
             out.append((str(key), item))
+    if ok and (verdict := config_verdict(tuple(out))) is not None:
+        index, words = verdict
+        cur.error(
+            f"redis-server refuses {out[index][0]} {render_value(out[index][1])}: {words}", out[index][0]
+        )
+        return None
     return tuple(out) if ok else None
 
 

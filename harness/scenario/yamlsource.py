@@ -56,6 +56,13 @@ def load_yaml(path: Path) -> Source:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         raise ConfigError([Problem(name, line, "", f"invalid YAML: {exc.problem or exc}")]) from None
+    except (
+        yaml.reader.ReaderError
+    ) as exc:  # a character YAML refuses (NUL, ...): it knows where, not the line
+        line = text[: exc.position].count("\n") + 1
+        raise ConfigError(
+            [Problem(name, line, "", f"invalid YAML: {exc.reason} (#x{exc.character:04x})")]
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigError([Problem(name, None, "", f"invalid YAML: {exc}")]) from None
     if node is None:

@@ -70,8 +70,12 @@ def test_bad_command_line_exits_2() -> None:
 
 
 def test_node_that_cannot_start_gives_exit_3_with_its_log_and_leaves_nothing(tmp_path: Path) -> None:
+    """A configuration Redis reads fine but cannot start with (a module that is not there): the failure
+    comes at start-up, with the node's own log lines."""
     env = (
-        (ROOT / "environments" / "sentinel-3.yaml").read_text().replace("maxmemory: 64mb", "maxmemory: lots")
+        (ROOT / "environments" / "sentinel-3.yaml")
+        .read_text()
+        .replace("  maxmemory: 64mb\n", "  maxmemory: 64mb\n  loadmodule: /nonexistent/drill-test.so\n")
     )
     (tmp_path / "env.yaml").write_text(env)
     text = (ROOT / "scenarios" / "primary-failover.yaml").read_text()
@@ -83,8 +87,28 @@ def test_node_that_cannot_start_gives_exit_3_with_its_log_and_leaves_nothing(tmp
     assert result.returncode == 3, result.stderr
     assert "Traceback" not in result.stderr
     assert "redis-1" in result.stderr and "during start-up" in result.stderr
-    assert "FATAL CONFIG FILE ERROR" in result.stderr  # the node's own log lines
+    assert "Can't load module from /nonexistent/drill-test.so" in result.stderr  # the node's own log lines
     assert scratch_dirs_of(tmp_path / "runs") == []
     (run_dir,) = (tmp_path / "runs").iterdir()
     assert configured_ports(run_dir), "expected the run to have written node configurations"
     assert live_redis_processes(configured_ports(run_dir)) == []
+
+
+def test_config_directive_redis_refuses_is_bad_input_before_anything_starts(tmp_path: Path) -> None:
+    """Redis's own verdict on the config: section (it reads the file and exits, told port 0): path:line
+    and Redis's words, exit 2, where it used to fail at start-up with exit 3."""
+    env = tmp_path / "env.yaml"
+    original = (ROOT / "environments" / "sentinel-3.yaml").read_text()
+    env.write_text(original.replace("  maxmemory: 64mb\n", "  maxmemory: lots\n"))
+    scenario = tmp_path / "drill.yaml"
+    scenario.write_text(
+        (ROOT / "scenarios" / "primary-failover.yaml")
+        .read_text()
+        .replace("../environments/sentinel-3.yaml", str(env))
+    )
+    line = original.splitlines().index("  maxmemory: 64mb") + 1
+    result = drill("run", str(scenario), "--runs-dir", str(tmp_path / "runs"))
+    assert result.returncode == 2, result.stderr
+    refused = "config.maxmemory: redis-server refuses maxmemory lots: argument must be a memory value"
+    assert f"{env}:{line}: {refused}" in result.stderr
+    assert not (tmp_path / "runs").exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.audit import Snapshot, debug_checklist
+from harness.audit import Snapshot, audit, debug_checklist
 
 
 def items(info: dict[str, Any], config: dict[str, str], **extra: Any) -> dict[str, str]:
@@ -44,3 +44,17 @@ def test_slowlog_latency_and_saves() -> None:
         latency=(("command", 71),),
     )
     assert (noisy["D2"], noisy["D3"], noisy["D7"], noisy["D8"]) == ("warn", "warn", "warn", "fail")
+
+
+def test_failover_tested_only_by_a_drill_run_with_this_configuration() -> None:
+    drill = ("primary-failover", (("maxmemory", "64mb"), ("maxmemory-policy", "noeviction"), ("save", '""')))
+    ran_like_this = {"maxmemory": "67108864", "maxmemory-policy": "noeviction", "save": ""}
+
+    def r3(config: dict[str, str], drills: tuple[Any, ...]) -> tuple[str, str]:
+        item = next(i for i in audit(Snapshot(config, {"role": "master"}, (), None, drills)) if i.key == "R3")
+        return item.verdict, item.seen
+
+    assert r3(ran_like_this, (drill,)) == ("pass", "primary-failover")
+    verdict, seen = r3({**ran_like_this, "maxmemory": "0"}, (drill,))
+    assert verdict == "warn" and "none run with this configuration" in seen and "maxmemory 64mb" in seen
+    assert r3(ran_like_this, ()) == ("warn", "none found")

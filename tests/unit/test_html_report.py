@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from harness.report.html import render_html
@@ -16,6 +17,7 @@ from harness.report.timeline import build_timeline
 from tests.unit.history_builder import failover_report
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.integration  # looks at report.html in a real Chromium
 BLUE_LINE = (31, 119, 180)
 PASS_GREEN = (44, 160, 44)
 FAIL_RED = (214, 39, 40)

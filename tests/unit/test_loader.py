@@ -254,3 +254,12 @@ def test_surge_fault_is_checked(tmp_path: Path) -> None:
     )
     (fault,) = load_scenario(tmp_path / "scenario.yaml").faults
     assert fault.action == "surge" and fault.surge is not None and fault.surge.users == 5
+
+
+def test_a_nul_byte_is_reported_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "nul.yaml"
+    path.write_bytes(b"name: x\nseed: 1\nenvironment: a\x00b\n")
+    with pytest.raises(ConfigError) as raised:
+        load_scenario(path)
+    (problem,) = raised.value.problems
+    assert problem.line == 3 and "#x0000" in problem.message

@@ -41,6 +41,7 @@ def test_encode_is_resp_bulk_array() -> None:
     assert encode("SET", "k", 5) == b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\n5\r\n"
 
 
+@pytest.mark.integration  # a real redis-server
 def test_pipeline_replies_in_order_with_errors_as_values(port: int) -> None:
     conn = RespConnection("127.0.0.1", port, 1.0)
     replies = conn.call(
