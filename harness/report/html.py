@@ -4,15 +4,19 @@ and errors over time with fault bands and event markers, then the checks with th
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 from harness.report.timeline import Band, Marker, Timeline
 
-WIDTH, HEIGHT = 960, 190
-LEFT, RIGHT, TOP, BOTTOM = 70, 20, 22, 28
+WIDTH, PLOT_PX = 960, 140  # the plot's height; label rows above it add to the chart's
+LEFT, RIGHT, TOP, BOTTOM = 70, 20, 12, 28
 ERROR_COLOURS = ("#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 MARKER_COLOURS = {"sentinel": "#555", "detected": "#d62728", "recovered": "#2ca02c"}
+CHAR_PX = 6.6  # an 11 px label's width per character (wide enough for the usual sans fonts)
+LABEL_GAP = 4
+ROW_PX = 14  # a label row: the 11 px font's box is 13 px high
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 24px; color: #222; }
@@ -25,6 +29,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.fail td { background: #fdecea; } .status-pass { color: #2ca02c; font-weight: 600; }
 .status-fail { color: #d62728; font-weight: 600; }
 svg text { font-size: 11px; fill: #333; } .muted { color: #666; font-size: 13px; }
+.legend { font-size: 12px; margin: 0 0 0 70px; }
 """
 
 
@@ -94,52 +99,83 @@ def _x(t: float, timeline: Timeline) -> float:
     return LEFT + (WIDTH - LEFT - RIGHT) * max(0.0, min(t, timeline.duration)) / timeline.duration
 
 
-def _frame(timeline: Timeline, top_label: str) -> list[str]:
-    """Axes, fault bands and markers shared by every chart."""
-    bottom = HEIGHT - BOTTOM
-    out = [f"<svg width='{WIDTH}' height='{HEIGHT}' xmlns='http://www.w3.org/2000/svg'>"]
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """Where a chart's plot lies in its SVG: event labels take rows above it, as many as they need."""
+
+    top: float
+    bottom: float
+
+
+def _frame(timeline: Timeline, top_label: str) -> tuple[list[str], Frame]:
+    """Axes, fault bands and event markers shared by every chart, with their labels packed in rows above
+    the plot so that none overlaps another however close the events."""
+    labels = [(_x(b.start, timeline), f"fault: {b.label}", "#d62728") for b in timeline.bands]
+    labels += [(_x(m.t, timeline), m.label, MARKER_COLOURS[m.kind]) for m in timeline.markers]
+    placed = _packed(labels)
+    rows = max((row for *_, row in placed), default=-1) + 1
+    top = TOP + ROW_PX * rows
+    frame = Frame(top, top + PLOT_PX)
+    height = frame.bottom + BOTTOM
+    out = [f"<svg width='{WIDTH}' height='{height:.0f}' xmlns='http://www.w3.org/2000/svg'>"]
     for band in timeline.bands:
-        out.append(_band(band, timeline))
-    out.append(f"<line x1='{LEFT}' y1='{bottom}' x2='{WIDTH - RIGHT}' y2='{bottom}' stroke='#999'/>")
-    out.append(f"<line x1='{LEFT}' y1='{TOP}' x2='{LEFT}' y2='{bottom}' stroke='#999'/>")
+        out.append(_band(band, timeline, frame))
+    out.append(
+        f"<line x1='{LEFT}' y1='{frame.bottom}' x2='{WIDTH - RIGHT}' y2='{frame.bottom}' stroke='#999'/>"
+    )
+    out.append(f"<line x1='{LEFT}' y1='{frame.top}' x2='{LEFT}' y2='{frame.bottom}' stroke='#999'/>")
     step = max(1, math.ceil(timeline.duration / 15))
     for second in range(0, int(timeline.duration) + 1, step):
         x = _x(second, timeline)
-        out.append(f"<text x='{x:.1f}' y='{HEIGHT - 10}' text-anchor='middle'>{second}s</text>")
-    out.append(f"<text x='{LEFT - 6}' y='{TOP + 4}' text-anchor='end'>{escape(top_label)}</text>")
-    row_ends: list[
-        float
-    ] = []  # where the last label of each text row ends, to stack labels that would overlap
-    for marker in sorted(timeline.markers, key=lambda m: m.t):
-        x = _x(marker.t, timeline)
-        row = next((i for i, end in enumerate(row_ends) if end < x), len(row_ends))
-        width = 6.2 * len(marker.label) + 8
-        if row == len(row_ends):
-            row_ends.append(x + width)
-        else:
-            row_ends[row] = x + width
-        out.append(_marker(marker, timeline, row))
+        out.append(f"<text x='{x:.1f}' y='{height - 10:.0f}' text-anchor='middle'>{second}s</text>")
+    out.append(f"<text x='{LEFT - 6}' y='{frame.top + 4}' text-anchor='end'>{escape(top_label)}</text>")
+    for marker in timeline.markers:
+        out.append(_marker(marker, timeline, frame))
+    for x, text, colour, anchor, row in placed:
+        at = x + 3 if anchor == "start" else x - 3
+        out.append(
+            f"<text x='{at:.1f}' y='{TOP + ROW_PX * row}' text-anchor='{anchor}' fill='{colour}'>"
+            f"{escape(text)}</text>"
+        )
+    return out, frame
+
+
+def _packed(labels: list[tuple[float, str, str]]) -> list[tuple[float, str, str, str, int]]:
+    """(x, text, colour, anchor, row) for each label: right of its x (left of it when it would run past
+    the chart), in the first row where it overlaps no other label."""
+    rows: list[list[tuple[float, float]]] = []
+    out = []
+    for x, text, colour in sorted(labels, key=lambda label: label[0]):
+        width = CHAR_PX * len(text)
+        start, anchor = (x + 3, "start") if x + 3 + width <= WIDTH - RIGHT else (x - 3 - width, "end")
+        span = (start - LABEL_GAP, start + width + LABEL_GAP)
+        row = next(
+            (i for i, taken in enumerate(rows) if all(span[1] <= a or b <= span[0] for a, b in taken)),
+            len(rows),
+        )
+        if row == len(rows):
+            rows.append([])
+        rows[row].append(span)
+        out.append((x, text, colour, anchor, row))
     return out
 
 
-def _band(band: Band, timeline: Timeline) -> str:
+def _band(band: Band, timeline: Timeline, frame: Frame) -> str:
     x0, x1 = _x(band.start, timeline), _x(band.end, timeline)
     return (
-        f"<rect x='{x0:.1f}' y='{TOP}' width='{max(x1 - x0, 1):.1f}' height='{HEIGHT - TOP - BOTTOM}' "
-        f"fill='#d62728' fill-opacity='0.10'/><text x='{x0 + 3:.1f}' y='{TOP - 6}' fill='#d62728'>"
-        f"fault: {escape(band.label)}</text>"
+        f"<rect x='{x0:.1f}' y='{frame.top}' width='{max(x1 - x0, 1):.1f}' "
+        f"height='{frame.bottom - frame.top}' fill='#d62728' fill-opacity='0.10'>"
+        f"<title>fault: {escape(band.label)}</title></rect>"
     )
 
 
-def _marker(marker: Marker, timeline: Timeline, row: int) -> str:
+def _marker(marker: Marker, timeline: Timeline, frame: Frame) -> str:
     x = _x(marker.t, timeline)
     colour = MARKER_COLOURS[marker.kind]
     dash = "" if marker.kind != "sentinel" else " stroke-dasharray='3,3'"
     return (
-        f"<line x1='{x:.1f}' y1='{TOP}' x2='{x:.1f}' y2='{HEIGHT - BOTTOM}' stroke='{colour}'{dash}>"
+        f"<line x1='{x:.1f}' y1='{frame.top}' x2='{x:.1f}' y2='{frame.bottom}' stroke='{colour}'{dash}>"
         f"<title>{escape(marker.label)} at {marker.t:.2f}s</title></line>"
-        f"<text x='{x + 2:.1f}' y='{TOP + 12 + 12 * row}' fill='{colour}'>"
-        f"{escape(marker.label)}</text>"
     )
 
 
@@ -148,8 +184,8 @@ def _chart(timeline: Timeline, series: list[tuple[str, str, list[float]]], log_s
     top = max(values, default=1.0)
     low = min(values, default=1.0) if log_scale else 0.0
     label = f"{top:,.0f}"
-    out = _frame(timeline, label)
-    bottom = HEIGHT - BOTTOM
+    out, frame = _frame(timeline, label)
+    bottom = frame.bottom
 
     def y(value: float) -> float:
         if log_scale:
@@ -158,42 +194,43 @@ def _chart(timeline: Timeline, series: list[tuple[str, str, list[float]]], log_s
             share = (math.log(value) - math.log(low)) / (math.log(top) - math.log(low))
         else:
             share = value / top if top else 0.0
-        return bottom - share * (bottom - TOP)
+        return bottom - share * (bottom - frame.top)
 
-    for index, (name, colour, points) in enumerate(series):
+    for name, colour, points in series:
         coords = " ".join(
             f"{_x(p.t, timeline):.1f},{y(v):.1f}" for p, v in zip(timeline.points, points, strict=True)
         )
-        out.append(f"<polyline fill='none' stroke='{colour}' stroke-width='1.5' points='{coords}'/>")
-        out.append(
-            f"<text x='{WIDTH - RIGHT - 60}' y='{TOP + 12 + 12 * index}' fill='{colour}'>{escape(name)}"
-            "</text>"
-        )
+        out.append(f"<polyline fill='none' stroke='{colour}' stroke-width='1.5' points='{coords}'>")
+        out.append(f"<title>{escape(name)}</title></polyline>")
     out.append("</svg>")
-    return "".join(out)
+    return "".join(out) + _legend([(name, colour) for name, colour, _ in series])
+
+
+def _legend(entries: list[tuple[str, str]]) -> str:
+    """Series names under the chart, where they cannot cover an event label."""
+    spans = "".join(f"<span style='color:{c}'>&#9632; {escape(name)}</span> " for name, c in entries)
+    return f"<div class='legend'>{spans}</div>"
 
 
 def _lost_lane(timeline: Timeline) -> str:
     """Each lost acknowledged write as a tick when it was acknowledged, against the faults and events."""
-    out = _frame(timeline, f"{len(timeline.lost):,}")
-    bottom = HEIGHT - BOTTOM
+    out, frame = _frame(timeline, f"{len(timeline.lost):,}")
+    bottom = frame.bottom
     for t in timeline.lost:
         x = _x(t, timeline)
         out.append(f"<line x1='{x:.1f}' y1='{bottom - 40}' x2='{x:.1f}' y2='{bottom}' stroke='#d62728'/>")
     first, last = min(timeline.lost), max(timeline.lost)
-    out.append(
-        f"<text x='{LEFT + 10}' y='{bottom - 46}' fill='#d62728'>{len(timeline.lost):,} lost, acknowledged "
-        f"from {first:.2f}s to {last:.2f}s</text></svg>"
-    )
-    return "".join(out)
+    out.append("</svg>")
+    caption = f"{len(timeline.lost):,} lost, acknowledged from {first:.2f}s to {last:.2f}s"
+    return "".join(out) + _legend([(caption, "#d62728")])
 
 
 def _error_chart(timeline: Timeline) -> str:
     classes = sorted({name for p in timeline.points for name in p.errors})
     totals = [sum(p.errors.values()) for p in timeline.points]
     top = max(totals, default=0) or 1
-    out = _frame(timeline, f"{top:,}")
-    bottom = HEIGHT - BOTTOM
+    out, frame = _frame(timeline, f"{top:,}")
+    bottom = frame.bottom
     width = max((WIDTH - LEFT - RIGHT) / max(len(timeline.points), 1) - 1, 1)
     for point in timeline.points:
         base = float(bottom)
@@ -201,7 +238,7 @@ def _error_chart(timeline: Timeline) -> str:
             count = point.errors.get(name, 0)
             if not count:
                 continue
-            height = count / top * (bottom - TOP)
+            height = count / top * (bottom - frame.top)
             base -= height
             x = _x(point.t - 0.5, timeline)
             colour = ERROR_COLOURS[index % len(ERROR_COLOURS)]
@@ -209,16 +246,11 @@ def _error_chart(timeline: Timeline) -> str:
                 f"<rect x='{x:.1f}' y='{base:.1f}' width='{width:.1f}' height='{height:.1f}' "
                 f"fill='{colour}'><title>{escape(name)}: {count}</title></rect>"
             )
-    for index, name in enumerate(classes):
-        colour = ERROR_COLOURS[index % len(ERROR_COLOURS)]
-        out.append(
-            f"<text x='{WIDTH - RIGHT - 160}' y='{TOP + 12 + 12 * index}' fill='{colour}'>"
-            f"{escape(name)}</text>"
-        )
     if not classes:
-        out.append(f"<text x='{LEFT + 10}' y='{TOP + 30}'>no errors</text>")
+        out.append(f"<text x='{LEFT + 10}' y='{bottom - 8}'>no errors</text>")
     out.append("</svg>")
-    return "".join(out)
+    legend = [(name, ERROR_COLOURS[i % len(ERROR_COLOURS)]) for i, name in enumerate(classes)]
+    return "".join(out) + (_legend(legend) if legend else "")
 
 
 def _checks(checks: list[dict[str, Any]]) -> str:

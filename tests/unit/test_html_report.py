@@ -3,7 +3,10 @@ check table must be what a person sees."""
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,7 +16,7 @@ from PIL import Image
 
 from harness.report.html import render_html
 from harness.report.rerender import rerender
-from harness.report.timeline import build_timeline
+from harness.report.timeline import Band, Marker, build_timeline
 from tests.unit.history_builder import failover_report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,8 +73,8 @@ def test_report_shows_verdict_timeline_band_and_checks(tmp_path: Path) -> None:
     image = screenshot(page, tmp_path / "report.png")
     assert image.size == (1000, 1500)
     assert count(image, PASS_GREEN, (0, 0, 400, 70)) > 500  # the PASSED badge
-    # The throughput chart (below the summary) has its line and the fault band behind it.
-    chart = (60, 320, 1000, 480)
+    # The throughput chart (below the summary and its row of event labels) has its line and the fault band.
+    chart = (60, 390, 1000, 540)
     assert count(image, BLUE_LINE, chart) > 150
     assert count(image, (251, 233, 233), chart) > 20_000  # the band: the fault colour at 10 % on white
     assert count(image, PASS_GREEN, (0, 900, 120, 1500)) > 100  # "pass" cells of the check table
@@ -91,3 +94,61 @@ def test_drill_report_rerenders_from_run_files(tmp_path: Path) -> None:
     (tmp_path / "observations.jsonl").write_text("".join(json.dumps(r) + "\n" for r in built.records))
     (tmp_path / "report.json").write_text(json.dumps(built.report.to_dict()))
     assert rerender(tmp_path).read_text() == html
+
+
+# Measures every label as the browser lays it out and lists the pairs of one chart whose boxes overlap.
+OVERLAP_PROBE = """<script>
+const found = [];
+document.querySelectorAll("svg").forEach((svg, chart) => {
+  const boxes = [...svg.querySelectorAll("text")].map((t) => [t.textContent, t.getBBox()]);
+  boxes.forEach(([a, p], i) => boxes.slice(i + 1).forEach(([b, q]) => {
+    if (p.x < q.x + q.width && q.x < p.x + p.width && p.y < q.y + q.height && q.y < p.y + p.height) {
+      found.push(chart + ": " + a + " / " + b);
+    }
+  }));
+});
+document.body.setAttribute("data-overlaps", JSON.stringify(found));
+</script>"""
+
+
+def test_event_labels_never_overlap_however_close_the_events(tmp_path: Path) -> None:
+    """A primary kill's burst of events within 0.2 s, long fault labels, and events at the right edge: laid
+    out by a real browser, no two labels of a chart overlap (they used to be drawn over each other)."""
+    built = failover_report(str(tmp_path))
+    timeline = build_timeline(built.records, built.mttd, built.mttr)
+    burst = [
+        Marker(4.0 + i * 0.03, label, "sentinel")
+        for i, label in enumerate(
+            [
+                "+sdown redis-1",
+                "+odown redis-1",
+                "+switch-master redis-1",
+                "-sdown redis-2",
+                "+convert-to-slave",
+            ]
+        )
+    ]
+    edge = [Marker(timeline.duration - 0.05, "+convert-to-slave redis-1", "sentinel")]
+    bands = (
+        Band(3.9, 6.0, "partition redis-1 | redis-2+redis-3+sentinel-1+sentinel-2+sentinel-3"),
+        Band(4.0, 5.0, "pause redis-2 (took 12 ms)"),
+    )
+    crowded = dataclasses.replace(
+        timeline, markers=(*timeline.markers, *burst, *edge), bands=(*timeline.bands, *bands)
+    )
+    page = tmp_path / "crowded.html"
+    page.write_text(
+        render_html(built.report.to_dict(), crowded).replace("</body>", OVERLAP_PROBE + "</body>")
+    )
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "chromium is needed to lay the report out"
+    dom = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    match = re.search(r'data-overlaps="([^"]*)"', dom)
+    assert match is not None, "the probe did not run"
+    assert json.loads(html.unescape(match.group(1))) == []
