@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from tabulate import tabulate
 from harness.access import Credentials
 from harness.clients.probe import no_retry, parse_replica_lines
 from harness.errors import BackendError, UsageError
+from harness.loopback import is_loopback
 
 Verdict = str  # "pass" | "warn" | "fail"
 
@@ -43,12 +43,8 @@ class Snapshot:
 
 
 def loopback_only(host: str) -> str:
-    try:
-        if ipaddress.ip_address(host).is_loopback:
-            return host
-    except ValueError:
-        if host == "localhost":
-            return host
+    if is_loopback(host):
+        return host
     raise UsageError(
         f"drill audit: {host} is not a loopback address; the audit only reads servers on 127.0.0.0/8"
     )

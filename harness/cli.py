@@ -357,12 +357,14 @@ def _cleanup(run_id: str | None) -> int:
 def _ui_address(value: str | None) -> tuple[str, int] | None:
     if value is None:
         return None
-    host, _, port = value.rpartition(":")
-    if host not in ("127.0.0.1", "localhost", "::1") or not port.isdigit():
+    from harness.loopback import loopback_address
+
+    try:
+        return loopback_address(value)
+    except ValueError as exc:
         raise UsageError(
-            f"drill run --ui: expected a loopback HOST:PORT such as 127.0.0.1:8089, got {value!r}"
-        )
-    return host, int(port)
+            f"drill run --ui: expected a loopback HOST:PORT such as 127.0.0.1:8089 ({exc})"
+        ) from None
 
 
 def _run(args: argparse.Namespace, ui: tuple[str, int] | None) -> int:

@@ -9,6 +9,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.loopback import is_loopback
 from harness.proxy.errors import ApiError
 from harness.proxy.link import Connection
 from harness.proxy.toxics import Toxic, parse_toxic, updated
@@ -24,14 +25,6 @@ def split_address(address: Any, what: str) -> tuple[str, int]:
     if not port.isdigit() or not 0 <= int(port) <= 65535:
         raise ApiError(400, f"{what} must be host:port, got {address!r}")
     return host, int(port)
-
-
-def is_loopback(host: str) -> bool:
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except OSError:
-        return False
-    return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_loopback for info in infos)
 
 
 @dataclass

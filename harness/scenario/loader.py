@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar, cast, get_args
 
 from harness.errors import ConfigError, Problem
+from harness.loopback import loopback_address
 from harness.runbooks.checks.registry import all_checks
 from harness.scenario.conf_values import render_value
 from harness.scenario.durations import Bound, parse_bound, parse_duration
@@ -327,17 +327,8 @@ def _proxy(cur: Cursor) -> ProxySpec | None:
 
 
 def _loopback_address(value: Any) -> tuple[str, int]:
-    """host:port of a service on this machine (127.0.0.0/8): drills send traffic nowhere else."""
-    host, _, port = text(value).rpartition(":")
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise Invalid(f"expected host:port, got {value!r}")
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "localhost"
-    if not loopback:
-        raise Invalid(f"{host} is not a loopback address; drills only reach services on 127.0.0.0/8")
-    return host, int(port)
+    """host:port of a service on this machine: drills send traffic nowhere else (harness/loopback.py)."""
+    return loopback_address(text(value))
 
 
 def _master_name(value: Any) -> str:
