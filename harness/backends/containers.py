@@ -38,7 +38,7 @@ from harness.backends.docker_network import (
     host_address,
 )
 from harness.backends.image import connect, ensure_image
-from harness.backends.links import LinkControl, link_name, start_proxy
+from harness.backends.links import LinkControl, start_proxy
 from harness.backends.local import free_port
 from harness.backends.netfilter import Member, Partitions, check_rights
 from harness.backends.node_configs import extra_node_conf, render_node_configs
@@ -48,6 +48,7 @@ from harness.backends.topology_ready import start_in_order
 from harness.errors import BackendError
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
+from harness.scenario.plan import plan
 from harness.topology import CLIENTS, Link, Node, Topology
 
 IMAGE_ENV = "REDIS_DRILL_IMAGE"
@@ -141,32 +142,30 @@ class DockerBackend(Backend):
         return topology
 
     def _plan(self, subnet: ipaddress.IPv4Network, gateway: str) -> Topology:
-        proxy = self._env.proxy
+        layout = plan(self._env)
+        proxied = {link.node for link in layout.links if link.kind == "clients"}
         nodes: list[Node] = []
-        links: list[Link] = []
-        for i in range(self._env.replicas + 1):
-            name = f"redis-{i + 1}"
-            self._addresses[name] = host_address(subnet, 10 + i)
-            client_port = free_port(gateway) if proxy and proxy.clients else 0
-            nodes.append(Node(name, "redis", self._addresses[name], REDIS_PORT, client_port, gateway))
-            if client_port:
-                links.append(Link(name, "clients", name, "", client_port, gateway))
-            if proxy and proxy.replication and i > 0:
-                links.append(
-                    Link(
-                        link_name(f"replication:{name}"),
-                        "replication",
-                        "redis-1",
-                        name,
-                        free_port(gateway),
-                        gateway,
-                    )
-                )
-        for i in range(self._env.sentinels.count):
-            name = f"sentinel-{i + 1}"
-            self._addresses[name] = host_address(subnet, 20 + i)
-            nodes.append(Node(name, "sentinel", self._addresses[name], SENTINEL_PORT))
-        return Topology(self._env.master_name, tuple(nodes), "redis-1", tuple(links))
+        for planned in layout.nodes:
+            offset = (10 if planned.kind == "redis" else 20) + planned.index
+            address = self._addresses[planned.name] = host_address(subnet, offset)
+            if planned.kind == "sentinel":
+                nodes.append(Node(planned.name, "sentinel", address, SENTINEL_PORT))
+                continue
+            client_port = free_port(gateway) if planned.name in proxied else 0
+            nodes.append(Node(planned.name, "redis", address, REDIS_PORT, client_port, gateway))
+        client_ports = {n.name: n.client_port for n in nodes}
+        links = [
+            Link(
+                link.name,
+                link.kind,
+                link.node,
+                link.replica,
+                client_ports[link.node] if link.kind == "clients" else free_port(gateway),
+                gateway,
+            )
+            for link in layout.links
+        ]
+        return Topology(self._env.master_name, tuple(nodes), layout.primary, tuple(links))
 
     def _create(self, client: docker.DockerClient, image: str, node: Node, config: str) -> None:
         assert self._network is not None

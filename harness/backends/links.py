@@ -146,12 +146,6 @@ def _half(milliseconds: int, stream: str) -> int:
     return milliseconds // 2 + (milliseconds % 2 if stream == "downstream" else 0)
 
 
-def link_name(selector: str) -> str:
-    """The proxy's name for a link selector: "redis-2" or "replication:redis-2" -> "redis-2-replication"."""
-    kind, _, node = selector.partition(":")
-    return f"{node}-replication" if node else kind
-
-
 def _upstream(link: Link, topology: Topology) -> tuple[str, int]:
     node = topology.node(link.node)
     return node.host, node.port

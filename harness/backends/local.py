@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from harness.backends.base import Backend
-from harness.backends.links import LinkControl, link_name, start_proxy
+from harness.backends.links import LinkControl, start_proxy
 from harness.backends.netfilter import Member, Partitions, check_rights
 from harness.backends.node_configs import extra_node_conf, render_node_configs
 from harness.backends.reaper import kill_and_wait, register_pid
@@ -29,6 +29,7 @@ from harness.clients.waiting import tail
 from harness.errors import BackendError
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
+from harness.scenario.plan import plan
 from harness.topology import CLIENTS, Link, Node, Topology
 
 HOST = "127.0.0.1"  # the harness, its clients and the proxy
@@ -149,21 +150,27 @@ class LocalBackend(Backend):
             ports.add(chosen)
             return chosen
 
-        proxy = self._env.proxy
+        layout = plan(self._env)
+        proxied = {link.node for link in layout.links if link.kind == "clients"}
         nodes: list[Node] = []
-        links: list[Link] = []
-        for i in range(self._env.replicas + 1):
-            name, host = f"redis-{i + 1}", f"{self._block}.{11 + i}"
-            client_port = port() if proxy and proxy.clients else 0
-            nodes.append(Node(name, "redis", host, port(host), client_port, HOST if client_port else ""))
-            if client_port:
-                links.append(Link(name, "clients", name, "", client_port))
-            if proxy and proxy.replication and i > 0:
-                links.append(Link(link_name(f"replication:{name}"), "replication", "redis-1", name, port()))
-        for i in range(self._env.sentinels.count):
-            host = f"{self._block}.{21 + i}"
-            nodes.append(Node(f"sentinel-{i + 1}", "sentinel", host, port(host)))
-        return Topology(self._env.master_name, tuple(nodes), "redis-1", tuple(links))
+        for planned in layout.nodes:
+            host = f"{self._block}.{(11 if planned.kind == 'redis' else 21) + planned.index}"
+            client_port = port() if planned.name in proxied else 0
+            nodes.append(
+                Node(planned.name, planned.kind, host, port(host), client_port, HOST if client_port else "")
+            )
+        client_ports = {n.name: n.client_port for n in nodes}
+        links = [
+            Link(
+                link.name,
+                link.kind,
+                link.node,
+                link.replica,
+                client_ports[link.node] if link.kind == "clients" else port(),
+            )
+            for link in layout.links
+        ]
+        return Topology(self._env.master_name, tuple(nodes), layout.primary, tuple(links))
 
     def _start(self, name: str) -> None:
         spec = self._specs[name]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import random
 
 from harness.backends.base import Backend
-from harness.backends.links import LinkControl, link_name
+from harness.backends.links import LinkControl
 from harness.clients.primary import current_primary
 from harness.errors import FaultError
 from harness.faults.timeline import ScheduledFault
 from harness.observation_log import ObservationLog
+from harness.scenario.plan import link_name
 from harness.topology import Topology
 
 

@@ -45,6 +45,7 @@ from harness.scenario.model import (
     WorkloadSpec,
 )
 from harness.scenario.params import parse_reply_class, read_params
+from harness.scenario.plan import plan
 from harness.scenario.procedures import GATHERERS, NEEDS_ARGUMENT, REMEDIATIONS, TRIGGER_OPTIONS, TRIGGERS
 from harness.scenario.yamlsource import Source, load_yaml, render_path
 from harness.secrets import SecretSource
@@ -789,20 +790,12 @@ def _delay_or_true(value: Any) -> float:
 
 
 def node_names(env: Environment) -> tuple[str, ...]:
-    data = tuple(f"redis-{i + 1}" for i in range(env.replicas + 1))
-    return data + tuple(f"sentinel-{i + 1}" for i in range(env.sentinels.count))
+    return plan(env).names
 
 
 def link_names(env: Environment) -> tuple[str, ...]:
     """Link selectors a network fault may name, given the environment's proxy settings."""
-    proxy = env.proxy
-    data = tuple(f"redis-{i + 1}" for i in range(env.replicas + 1))
-    out: tuple[str, ...] = ()
-    if proxy is not None and proxy.clients:
-        out += ("primary", "replica", *data) if env.replicas else ("primary", *data)
-    if proxy is not None and proxy.replication and env.replicas:
-        out += ("replication:replica", *(f"replication:{n}" for n in data[1:]))
-    return out
+    return plan(env).link_selectors()
 
 
 def _check_targets(cur: Cursor, faults: tuple[FaultSpec, ...], env: Environment) -> None:
