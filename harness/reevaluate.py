@@ -19,8 +19,9 @@ from harness.report.model import RunReport, build_report
 from harness.report.write import write_reports
 from harness.runbooks.evaluate import evaluate
 from harness.runbooks.history import History
-from harness.scenario.loader import load_runbook, load_scenario, read_expectations
+from harness.scenario.loader import load_runbook, load_scenario
 from harness.scenario.model import Scenario
+from harness.scenario.scenario_file import read_expectations
 from harness.scenario.yamlsource import Source
 
 OUT_DIR = "evaluated"

@@ -9,8 +9,8 @@ from redis.sentinel import MasterNotFoundError
 
 from harness.load.classify import classify
 from harness.load.retrying import call_with_policy
-from harness.scenario.loader import RETRY_PRESETS
 from harness.scenario.model import NO_RETRY, RetryPolicy
+from harness.scenario.scenario_file import RETRY_PRESETS
 
 
 @pytest.mark.parametrize(

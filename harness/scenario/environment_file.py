@@ -1,0 +1,274 @@
+"""Environment files: topology, Sentinel settings, redis.conf directives, proxy, security."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness.errors import Problem
+from harness.loopback import loopback_address
+from harness.scenario.conf_values import render_value
+from harness.scenario.durations import parse_duration
+from harness.scenario.engine_verdict import config_verdict
+from harness.scenario.fields import Cursor, Invalid, boolean, choice, integer, text
+from harness.scenario.files import parse_file, referenced
+from harness.scenario.model import (
+    ConfigValue,
+    Environment,
+    ProxySpec,
+    SecuritySpec,
+    SentinelSpec,
+)
+from harness.scenario.yamlsource import render_path
+from harness.secrets import SecretSource
+
+# Redis directives the harness sets itself; an environment may not override them.
+MANAGED_DIRECTIVES = frozenset(
+    {
+        "port",
+        "bind",
+        "dir",
+        "logfile",
+        "daemonize",
+        "pidfile",
+        "replicaof",
+        "slaveof",
+        "include",
+        "unixsocket",
+    }
+)
+
+# Persistence templates for environments. "production" is SEED-FACTS.md's readiness item R4.
+PERSISTENCE: dict[str, dict[str, ConfigValue]] = {
+    "none": {},
+    "production": {
+        "appendonly": "yes",
+        "appendfsync": "everysec",
+        "aof-use-rdb-preamble": "yes",
+        "save": "900 1 300 10 60 10000",
+    },
+}
+
+
+def environment_file(path: Path, problems: list[Problem]) -> Environment | None:
+    cur = parse_file(path, problems)
+    if cur is None:
+        return None
+    allowed = (
+        "name",
+        "engine",
+        "backend",
+        "master_name",
+        "replicas",
+        "sentinels",
+        "config",
+        "readiness_timeout",
+        "proxy",
+        "persistence",
+        "auth",
+        "security",
+        "image",
+        "external",
+    )
+    if not cur.mapping(allowed, "environment settings"):
+        return None
+    external = _external(cur) if "external" in cur.value else None
+    if "external" in cur.value and external is None:
+        return None
+    name = cur.get("name", text)
+    engine = cur.get("engine", choice("redis"), "redis")
+    backend = cur.get("backend", choice("local", "docker"), "local")
+    image = cur.get("image", text, None)
+    master_name = cur.get("master_name", _master_name, "mymaster")
+    replicas = cur.get("replicas", integer(0, 8))
+    sentinels = _sentinels(cur.child("sentinels")) if "sentinels" in cur.value else None
+    if sentinels is None and "sentinels" not in cur.value:
+        cur.error("required field is missing", "sentinels")
+    config = _config(cur.child("config")) if "config" in cur.value else ()
+    readiness = cur.get("readiness_timeout", parse_duration, 20.0)
+    proxy = _proxy(cur.child("proxy")) if "proxy" in cur.value else None
+    persistence = cur.get("persistence", choice(*PERSISTENCE), "none")
+    password = _auth(cur.child("auth")) if "auth" in cur.value else None
+    if "auth" in cur.value and password is None:
+        return None
+    security = _security(cur) if "security" in cur.value else None
+    if "security" in cur.value and security is None:
+        return None
+    if "image" in cur.value and image is None:
+        return None
+    if config is not None and persistence is not None:
+        clashes = sorted(set(PERSISTENCE[persistence]) & {key for key, _ in config})
+        if clashes:
+            cur.error(
+                f"sets {', '.join(clashes)}, which persistence: {persistence} sets too; keep one",
+                "persistence",
+            )
+            return None
+        config = (*config, *PERSISTENCE[persistence].items())
+    if None in (name, engine, backend, master_name, replicas, sentinels, config, readiness, persistence):
+        return None
+    if "proxy" in cur.value and proxy is None:
+        return None
+    assert sentinels is not None and config is not None
+    return Environment(
+        file=path,
+        name=str(name),
+        engine="redis",
+        backend="docker" if backend == "docker" else "local",
+        master_name=str(master_name),
+        replicas=int(replicas or 0),
+        sentinels=sentinels,
+        config=config,
+        readiness_timeout=float(readiness or 0),
+        proxy=proxy,
+        password=password,
+        security=security,
+        image=str(image) if image else None,
+        external_compose_project=external,
+    )
+
+
+# Settings of nodes the harness starts itself; an external environment's nodes are configured by their owner.
+_STARTED_ONLY = ("config", "proxy", "persistence", "auth", "security", "image", "backend")
+
+
+def _external(cur: Cursor) -> str | None:
+    """external: {compose_project: NAME}: the nodes are that project's redis-N and sentinel-N containers."""
+    clashes = [key for key in _STARTED_ONLY if key in cur.value]
+    if clashes:
+        cur.error(
+            f"{', '.join(clashes)} cannot be set for an external environment: its nodes are not started "
+            "by the harness",
+            clashes[0],
+        )
+        return None
+    sub = cur.child("external")
+    if not sub.mapping(("compose_project",), "external settings"):
+        return None
+    project = sub.get("compose_project", text)
+    return str(project) if project is not None else None
+
+
+def _auth(cur: Cursor) -> SecretSource | None:
+    """auth: {password_env: VAR} or {password_file: PATH}: the password itself never sits in a file we own."""
+    if not cur.mapping(("password_env", "password_file"), "auth settings"):
+        return None
+    return _secret_source(cur, "password_env", "password_file")
+
+
+def _secret_source(cur: Cursor, env_key: str, file_key: str) -> SecretSource | None:
+    """One of {env_key: VARIABLE} or {file_key: PATH} (relative to the file that names it)."""
+    given = [key for key in (env_key, file_key) if key in cur.value]
+    if len(given) != 1:
+        cur.error(f"give exactly one of {env_key}, {file_key}")
+        return None
+    name = cur.get(given[0], text)
+    if name is None:
+        return None
+    if given[0] == file_key:
+        name = str(Path(cur.source.file).parent / name)
+    path = (*cur.path, given[0])
+    where = Problem(cur.source.file, cur.source.line(path), render_path(path), "")
+    return SecretSource("env" if given[0] == env_key else "file", name, where)
+
+
+def _security(cur: Cursor) -> SecuritySpec | None:
+    """security: {acl: bool, tls: bool, secret_env: VAR | secret_file: PATH}: users and certificates are
+    made for each run; their passwords derive from the named secret, never written here."""
+    sub = cur.child("security")
+    if not sub.mapping(("acl", "tls", "secret_env", "secret_file"), "security settings"):
+        return None
+    acl, tls = sub.get("acl", boolean, True), sub.get("tls", boolean, True)
+    if acl is None or tls is None:
+        return None
+    secret = None
+    if "secret_env" in sub.value or "secret_file" in sub.value:
+        secret = _secret_source(sub, "secret_env", "secret_file")
+        if secret is None:
+            return None
+    if acl and "auth" in cur.value:
+        cur.error(
+            "auth: is the default user's password and security: acl turns the default user off; keep one",
+            "security",
+        )
+        return None
+    return SecuritySpec(acl=acl, tls=tls, secret=secret)
+
+
+def _proxy(cur: Cursor) -> ProxySpec | None:
+    if not cur.mapping(("clients", "replication", "server"), "proxy settings"):
+        return None
+    clients = cur.get("clients", boolean, False)
+    replication = cur.get("replication", boolean, False)
+    server = cur.get("server", _loopback_address, None)
+    if clients is None or replication is None or ("server" in cur.value and server is None):
+        return None
+    return ProxySpec(clients=clients, replication=replication, server=server)
+
+
+def _loopback_address(value: Any) -> tuple[str, int]:
+    """host:port of a service on this machine: drills send traffic nowhere else (harness/loopback.py)."""
+    return loopback_address(text(value))
+
+
+def _master_name(value: Any) -> str:
+    name = text(value)
+    if not name.replace("-", "").replace("_", "").isalnum():
+        raise Invalid(f"use letters, digits, '-' and '_' only, got {value!r}")
+    return name
+
+
+def _sentinels(cur: Cursor) -> SentinelSpec | None:
+    keys = ("count", "quorum", "down-after-milliseconds", "failover-timeout", "parallel-syncs")
+    if not cur.mapping(keys, "Sentinel settings"):
+        return None
+    count = cur.get("count", integer(1, 9))
+    quorum = cur.get("quorum", integer(1))
+    down_after = cur.get("down-after-milliseconds", integer(100), 5000)
+    failover = cur.get("failover-timeout", integer(1000), 60000)
+    parallel = cur.get("parallel-syncs", integer(1), 1)
+    if count is not None and quorum is not None and quorum > count:
+        cur.error(
+            f"quorum {quorum} is larger than the number of Sentinels ({count}): no failover could happen",
+            "quorum",
+        )
+        return None
+    if None in (count, quorum, down_after, failover, parallel):
+        return None
+    return SentinelSpec(
+        int(count or 0), int(quorum or 0), int(down_after or 0), int(failover or 0), int(parallel or 0)
+    )
+
+
+def _config(cur: Cursor) -> tuple[tuple[str, ConfigValue], ...] | None:
+    value = cur.value
+    if not isinstance(value, dict):
+        cur.error("expected a mapping of redis.conf directives")
+        return None
+    out: list[tuple[str, ConfigValue]] = []
+    ok = True
+    for key, item in value.items():
+        if key in MANAGED_DIRECTIVES:
+            cur.error("set by the harness for every node; remove it from the environment", key)
+            ok = False
+        elif item is None or isinstance(item, dict | list):
+            cur.error("expected a single value (string, number or yes/no)", key)
+            ok = False
+        else:
+            out.append((str(key), item))
+    if ok and (verdict := config_verdict(tuple(out))) is not None:
+        index, words = verdict
+        cur.error(
+            f"redis-server refuses {out[index][0]} {render_value(out[index][1])}: {words}", out[index][0]
+        )
+        return None
+    return tuple(out) if ok else None
+
+
+def environment_of(cur: Cursor, problems: list[Problem]) -> Environment | None:
+    """The environment file a scenario or sweep names, loaded (its problems go to `problems`)."""
+    if "environment" not in cur.value:
+        cur.error("required field is missing", "environment")
+        return None
+    path = referenced(cur.child("environment"))
+    return environment_file(path, problems) if path else None

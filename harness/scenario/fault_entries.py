@@ -1,0 +1,312 @@
+"""The faults: section of a scenario: each entry, and its targets checked against the environment."""
+
+from __future__ import annotations
+
+from typing import Any, get_args
+
+from harness.scenario.durations import parse_duration
+from harness.scenario.fields import Cursor, Invalid, boolean, choice, integer, text
+from harness.scenario.model import (
+    PARTITION_GROUPS,
+    Environment,
+    FaultAction,
+    FaultSpec,
+    NetworkSpec,
+    PartitionSpec,
+    PauseSpec,
+    ServerFaultKind,
+    ServerFaultSpec,
+    SurgeSpec,
+)
+from harness.scenario.plan import plan
+
+SERVER_FAULTS: tuple[str, ...] = get_args(ServerFaultKind)
+
+
+ACTIONS: tuple[str, ...] = get_args(FaultAction)  # kill, restart, network, heal, surge, then SERVER_FAULTS
+
+
+def fault_entry(cur: Cursor) -> FaultSpec | None:
+    if not cur.mapping(("at", "jitter", "incident", *ACTIONS), "fault settings"):
+        return None
+    at = cur.get("at", parse_duration)
+    jitter = cur.get("jitter", parse_duration, 0.0)
+    incident = cur.get("incident", boolean, False)
+    actions = [key for key in ACTIONS if key in cur.value]
+    if len(actions) != 1:
+        cur.error(f"a fault needs exactly one action: {', '.join(ACTIONS)}")
+        return None
+    action = actions[0]
+    if action == "network":
+        network = _network(cur.child("network"))
+        if at is None or jitter is None or network is None:
+            return None
+        return FaultSpec(
+            at=at,
+            jitter=jitter,
+            action="network",
+            target=network[0],
+            network=network[1],
+            incident=bool(incident),
+        )
+    if action == "partition":
+        partition = _partition(cur.child("partition"))
+        if at is None or jitter is None or partition is None:
+            return None
+        return FaultSpec(
+            at=at,
+            jitter=jitter,
+            action="partition",
+            target=partition.label,
+            incident=bool(incident),
+            partition=partition,
+        )
+    if action == "pause":
+        paused = _pause(cur.child("pause"))
+        if at is None or jitter is None or paused is None:
+            return None
+        return FaultSpec(
+            at=at, jitter=jitter, action="pause", target=paused[0], incident=bool(incident), pause=paused[1]
+        )
+    if action == "surge":
+        surge = _surge(cur.child("surge"))
+        if at is None or jitter is None or surge is None:
+            return None
+        return FaultSpec(
+            at=at, jitter=jitter, action="surge", target="primary", incident=bool(incident), surge=surge
+        )
+    if action in SERVER_FAULTS:
+        server = _server_fault(cur.child(action), action)
+        if at is None or jitter is None or server is None:
+            return None
+        return FaultSpec(
+            at=at,
+            jitter=jitter,
+            action=action,  # type: ignore[arg-type]
+            target=server[0],
+            incident=bool(incident),
+            server=server[1],
+        )
+    target = cur.get(action, text)
+    if at is None or jitter is None or target is None:
+        return None
+    return FaultSpec(at=at, jitter=jitter, action=action, target=target, incident=bool(incident))  # type: ignore[arg-type]
+
+
+def _partition(cur: Cursor) -> PartitionSpec | None:
+    """partition: {between: [primary], and: [sentinels, replicas], one-way: false}"""
+    if not cur.mapping(("between", "and", "one-way"), "partition settings"):
+        return None
+    between = cur.get("between", _groups)
+    others = cur.get("and", _groups)
+    one_way = cur.get("one-way", boolean, False)
+    if between is None or others is None or one_way is None:
+        return None
+    if set(between) & set(others):
+        cur.error(f"{', '.join(sorted(set(between) & set(others)))} on both sides", "and")
+        return None
+    return PartitionSpec(tuple(between), tuple(others), bool(one_way))
+
+
+def _groups(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(i, str) and i for i in items):
+        raise Invalid(f"expected a list of groups ({', '.join(PARTITION_GROUPS)}, or node names)")
+    return [str(i) for i in items]
+
+
+def _pause(cur: Cursor) -> tuple[str, PauseSpec] | None:
+    """pause: {node: primary, duration: 6s}"""
+    if not cur.mapping(("node", "duration"), "pause settings"):
+        return None
+    node = cur.get("node", text, "primary")
+    seconds = cur.get("duration", parse_duration)
+    if node is None or seconds is None:
+        return None
+    return str(node), PauseSpec(float(seconds))
+
+
+def _surge(cur: Cursor) -> SurgeSpec | None:
+    """surge: {users: 20, duration: 5s}: that many more load users, for that long."""
+    if not cur.mapping(("users", "duration"), "surge settings"):
+        return None
+    users = cur.get("users", integer(1, 10_000))
+    seconds = cur.get("duration", parse_duration)
+    if users is None or seconds is None:
+        return None
+    return SurgeSpec(int(users), float(seconds))
+
+
+_SERVER_FAULT_PARAMS = {
+    "long-script": ("node", "duration", "writes"),
+    "oom": ("node", "value_bytes"),
+    "misconf": ("node",),
+    "slow-command": ("node", "keys", "every"),
+    "client-flood": ("node", "connections"),
+    "loading": ("node", "keys"),
+    "switchover": (),
+    "truncate-aof": ("node", "bytes"),
+    "snapshot-restore": ("node",),
+}
+
+
+def _server_fault(cur: Cursor, kind: str) -> tuple[str, ServerFaultSpec] | None:
+    """long-script: {node: primary, duration: 30s, writes: false}, oom: {node: primary}, misconf: {}"""
+    if cur.value is None:
+        return "primary", ServerFaultSpec(kind)  # type: ignore[arg-type]
+    if not cur.mapping(_SERVER_FAULT_PARAMS[kind], f"{kind} settings"):
+        return None
+    node = cur.get("node", text, "primary")
+    seconds = cur.get("duration", parse_duration, 30.0)
+    writes = cur.get("writes", boolean, False)
+    value_bytes = cur.get("value_bytes", integer(1, 16 * 1024 * 1024), 65536)
+    keys = cur.get("keys", integer(1, 10_000_000), 200_000)
+    every = cur.get("every", parse_duration, 0.2)
+    connections = cur.get("connections", integer(1, 15_000), 1100)
+    cut = cur.get("bytes", integer(1, 1 << 30), 64)
+    if None in (node, seconds, writes, value_bytes, keys, every, connections, cut):
+        return None
+    spec = ServerFaultSpec(
+        kind,  # type: ignore[arg-type]
+        float(seconds or 0),
+        bool(writes),
+        int(value_bytes or 0),
+        int(keys or 0),
+        float(every or 0),
+        int(connections or 0),
+        int(cut or 0),
+    )
+    return str(node), spec
+
+
+NETWORK_EFFECTS = ("latency", "bandwidth", "timeout", "reset", "partition")
+
+
+def _network(cur: Cursor) -> tuple[str, NetworkSpec] | None:
+    if not cur.mapping(("link", "stream", "jitter", *NETWORK_EFFECTS), "network fault settings"):
+        return None
+    link = cur.get("link", text)
+    stream = cur.get("stream", choice("upstream", "downstream", "both"), "both")
+    effects = [key for key in NETWORK_EFFECTS if key in cur.value]
+    if len(effects) != 1:
+        cur.error(f"a network fault needs exactly one effect: {', '.join(NETWORK_EFFECTS)}")
+        return None
+    effect = effects[0]
+    spec: NetworkSpec | None = None
+    if effect == "latency":
+        latency = cur.get("latency", parse_duration)
+        jitter = cur.get("jitter", parse_duration, 0.0)
+        if latency is not None and jitter is not None:
+            spec = NetworkSpec("latency", stream, latency=latency, jitter=jitter)  # type: ignore[arg-type]
+    elif effect == "bandwidth":
+        rate = cur.get("bandwidth", _rate)
+        if rate is not None:
+            spec = NetworkSpec("bandwidth", stream, rate_kbs=rate)  # type: ignore[arg-type]
+    elif effect in ("timeout", "reset"):
+        delay = cur.get(effect, _delay_or_true)
+        if delay is not None:
+            spec = NetworkSpec(effect, stream, timeout=delay)  # type: ignore[arg-type]
+    else:
+        partition = cur.get("partition", boolean)
+        if partition is False:
+            cur.error("use heal to end a partition", "partition")
+        elif partition:
+            spec = NetworkSpec("partition", "both")
+    if "jitter" in cur.value and effect != "latency":
+        cur.error("jitter goes with latency only", "jitter")
+        return None
+    if link is None or stream is None or spec is None:
+        return None
+    return link, spec
+
+
+def _rate(value: Any) -> int:
+    """A bandwidth such as "100KB/s" (kilobytes per second, as Toxiproxy's bandwidth toxic)."""
+    if isinstance(value, str) and value.upper().endswith("KB/S") and value[:-4].strip().isdigit():
+        rate = int(value[:-4])
+        if rate > 0:
+            return rate
+    raise Invalid(f"expected a bandwidth such as 100KB/s, got {value!r}")
+
+
+def _delay_or_true(value: Any) -> float:
+    """true: at once (reset) or until healed (timeout); a duration: after that long."""
+    if value is True:
+        return 0.0
+    return parse_duration(value)
+
+
+def node_names(env: Environment) -> tuple[str, ...]:
+    return plan(env).names
+
+
+def link_names(env: Environment) -> tuple[str, ...]:
+    """Link selectors a network fault may name, given the environment's proxy settings."""
+    return plan(env).link_selectors()
+
+
+def check_targets(cur: Cursor, faults: tuple[FaultSpec, ...], env: Environment) -> None:
+    names = node_names(env)
+    cuts = any(f.partition is not None for f in faults)
+    for i, fault in enumerate(faults):
+        where = cur.child("faults").child(i)
+        if fault.partition is not None:
+            _check_partition(where.child("partition"), fault.partition, env, names)
+            continue
+        if fault.pause is not None:
+            if fault.target not in ("primary", "replica", *names):
+                where.child("pause").error(
+                    f"unknown node {fault.target!r} (expected one of: primary, replica, {', '.join(names)})",
+                    "node",
+                )
+            continue
+        if fault.action == "heal" and fault.target == "partition":
+            if not cuts:
+                where.error("no partition fault to heal", "heal")
+            continue
+        if fault.action == "heal" and fault.target == "all" and cuts:
+            continue  # heals the partitions, and the proxied links if there are any
+        if fault.action in ("network", "heal"):
+            links = link_names(env) + (("all",) if fault.action == "heal" else ())
+            if not link_names(env):
+                where.error(
+                    f"network faults need an environment with proxied links (proxy: {{clients: true}} "
+                    f"in {env.file})",
+                    fault.action,
+                )
+            elif fault.target not in links:
+                at, field = (where, "heal") if fault.action == "heal" else (where.child("network"), "link")
+                at.error(f"unknown link {fault.target!r} (expected one of: {', '.join(links)})", field)
+            continue
+        if fault.action == "surge":
+            continue  # it lands on whichever node is primary
+        if fault.server is not None:
+            data = tuple(n for n in names if n.startswith("redis-"))
+            if fault.target not in ("primary", *data):
+                where.child(fault.action).error(
+                    f"unknown node {fault.target!r} (expected one of: primary, {', '.join(data)})", "node"
+                )
+            continue
+        roles = ("primary", "replica") if fault.action == "kill" else ("last-killed",)
+        if fault.target not in roles + names:
+            where.error(
+                f"unknown target {fault.target!r} (expected one of: {', '.join(roles + names)})", fault.action
+            )
+        if fault.target == "replica" and env.replicas == 0:
+            where.error("the environment has no replicas to kill", fault.action)
+
+
+def _check_partition(cur: Cursor, spec: PartitionSpec, env: Environment, names: tuple[str, ...]) -> None:
+    known = (*PARTITION_GROUPS, *(f"sentinel-{i + 1}" for i in range(env.sentinels.count)), *names)
+    for key, groups in (("between", spec.between), ("and", spec.others)):
+        for group in groups:
+            if group not in known:
+                cur.error(f"unknown group {group!r} (expected: {', '.join(dict.fromkeys(known))})", key)
+    if env.proxy is not None and (env.proxy.clients or env.proxy.replication):
+        cur.error(
+            f"per-peer partitions tell peers apart by address, but {env.file} sends clients, Sentinels and "
+            "replicas through the proxy (proxy:), where they all share its address; drop proxy: or use a "
+            "network fault with partition: true"
+        )
+    if env.external_compose_project is not None:
+        cur.error(f"{env.file} is an external environment: the harness cannot cut its network")

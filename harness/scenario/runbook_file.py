@@ -1,0 +1,132 @@
+"""Runbook files: detect and verify steps (checks from the check registry) and the live procedure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from harness.errors import Problem
+from harness.runbooks.checks.registry import all_checks
+from harness.scenario.durations import parse_bound, parse_duration
+from harness.scenario.fields import Cursor, Invalid, choice, number, text
+from harness.scenario.files import parse_file
+from harness.scenario.model import (
+    Action,
+    Response,
+    Runbook,
+    Step,
+)
+from harness.scenario.params import parse_reply_class, read_params
+from harness.scenario.procedures import GATHERERS, NEEDS_ARGUMENT, REMEDIATIONS, TRIGGER_OPTIONS, TRIGGERS
+
+
+def runbook_file(path: Path, problems: list[Problem]) -> Runbook | None:
+    cur = parse_file(path, problems)
+    if cur is None:
+        return None
+    if not cur.mapping(("name", "detect", "respond", "verify"), "runbook settings"):
+        return None
+    name = cur.get("name", text)
+    before = len(problems)
+    detect = (
+        tuple(s for s in (_step(c) for c in cur.child("detect").items()) if s)
+        if "detect" in cur.value
+        else ()
+    )
+    verify = (
+        tuple(s for s in (_step(c) for c in cur.child("verify").items()) if s)
+        if "verify" in cur.value
+        else ()
+    )
+    if not detect and not verify and len(problems) == before:
+        cur.error("a runbook needs at least one step under detect or verify")
+    respond = _response(cur.child("respond")) if "respond" in cur.value else None
+    if name is None or len(problems) > before:
+        return None
+    return Runbook(file=path, name=name, detect=detect, verify=verify, respond=respond)
+
+
+def _step(cur: Cursor) -> Step | None:
+    checks = all_checks()
+    value = cur.value
+    if not isinstance(value, dict) or len(value) != 1:
+        cur.error(f"a step is a mapping with exactly one check name (one of: {', '.join(checks)})")
+        return None
+    name = next(iter(value))
+    if name not in checks:
+        cur.error(f"unknown check (expected one of: {', '.join(checks)})", name)
+        return None
+    params = cur.child(name)
+    line = cur.source.line(params.path)
+    parsed = read_params(params, checks[name].params, extra=("within",))
+    within = params.get("within", parse_bound, None) if isinstance(params.value, dict) else None
+    if parsed is None or (isinstance(params.value, dict) and "within" in params.value and within is None):
+        return None
+    return Step(check=name, line=line, params=parsed, within=within)
+
+
+def _true(value: Any) -> float:
+    if value is not True:
+        raise Invalid(f"expected true, got {value!r}")
+    return 1.0
+
+
+def _response(cur: Cursor) -> Response | None:
+    """respond: {when: {reply: BUSY, within: 15s}, steps: [{gather: slowlog}, {remediate: script-kill}]}"""
+    if not cur.mapping(("when", "steps"), "respond settings"):
+        return None
+    when = cur.child("when")
+    if "when" not in cur.value:
+        cur.error("required field is missing", "when")
+        return None
+    kinds = tuple(TRIGGERS)
+    if not when.mapping((*kinds, *TRIGGER_OPTIONS), "respond.when settings"):
+        return None
+    given = [k for k in kinds if k in when.value]
+    if len(given) != 1:
+        when.error(f"give exactly one of {', '.join(kinds)}")
+        return None
+    kind = given[0]
+    parse: Callable[[Any], Any] = {
+        "reply": parse_reply_class,
+        "latency_above": parse_duration,
+        "after": parse_duration,
+        "unreachable": _true,
+    }.get(kind, number(0.0, 1.0))
+    value = when.get(kind, parse)
+    hold = when.get("for", parse_duration, 0.0)
+    probe = when.get("probe", choice("write", "read"), "write")
+    within = when.get("within", parse_duration, 15.0)
+    if "steps" not in cur.value:
+        cur.error("required field is missing", "steps")
+        return None
+    steps = [_action(c) for c in cur.child("steps").items()]
+    if value is None or hold is None or probe is None or within is None or None in steps:
+        return None
+    chosen = tuple(s for s in steps if s is not None)
+    if kind == "reply":
+        return Response("reply", float(within), chosen, reply=str(value), hold=float(hold), probe=probe)  # type: ignore[arg-type]
+    return Response(kind, float(within), chosen, threshold=float(value), hold=float(hold), probe=probe)  # type: ignore[arg-type]
+
+
+def _action(cur: Cursor) -> Action | None:
+    value = cur.value
+    kinds = [k for k in ("gather", "remediate") if isinstance(value, dict) and k in value]
+    if len(kinds) != 1:
+        cur.error("a respond step has exactly one of gather, remediate (and optionally if_still, argument)")
+        return None
+    kind = kinds[0]
+    if not cur.mapping((kind, "if_still", "argument"), f"{kind} step"):
+        return None
+    catalogue = GATHERERS if kind == "gather" else REMEDIATIONS
+    name = cur.get(kind, choice(*catalogue))
+    if_still = cur.get("if_still", parse_reply_class, "")
+    argument = cur.get("argument", text, "")
+    if name is None or if_still is None or argument is None:
+        return None
+    if name in NEEDS_ARGUMENT and not argument:
+        cur.error(f"{name} needs an argument ({NEEDS_ARGUMENT[name]})", kind)
+        return None
+    line = cur.source.line((*cur.path, kind))
+    return Action(kind, str(name), line, str(if_still), str(argument))  # type: ignore[arg-type]

@@ -1,0 +1,256 @@
+"""Scenario files: environment, load, faults, runbooks, expectations, alerts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+from harness.errors import Problem
+from harness.scenario.durations import Bound, parse_bound, parse_duration
+from harness.scenario.environment_file import environment_of
+from harness.scenario.fault_entries import check_targets, fault_entry
+from harness.scenario.fields import Cursor, Invalid, boolean, integer, number, text
+from harness.scenario.files import parse_file, referenced
+from harness.scenario.model import (
+    NO_RETRY,
+    AlertsSpec,
+    Expectation,
+    LoadSpec,
+    RetryPolicy,
+    Runbook,
+    Scenario,
+    WorkloadKind,
+    WorkloadSpec,
+)
+from harness.scenario.runbook_file import runbook_file
+from harness.scenario.yamlsource import Source
+
+# Retry presets from SEED-FACTS.md ("Client retry policy").
+RETRY_PRESETS = {
+    "none": NO_RETRY,
+    "production": RetryPolicy("production", 3, 1.0, 8.0, ("timeout", "connection")),
+    "operations": RetryPolicy("operations", 3, 0.5, 4.0, ("timeout", "connection", "BUSY")),
+}
+
+
+RETRYABLE_CLASSES = ("timeout", "connection", "BUSY", "LOADING", "READONLY", "MASTERDOWN", "TRYAGAIN")
+
+# How much later than down-after-milliseconds detection may come when a scenario asks for "from_config".
+DETECTION_SLACK_S = 1.0
+
+
+def scenario_file(path: Path, problems: list[Problem]) -> Scenario | None:
+    cur = parse_file(path, problems)
+    if cur is None:
+        return None
+    allowed = ("name", "description", "environment", "seed", "load", "faults", "runbooks", "expect", "alerts")
+    if not cur.mapping(allowed, "scenario settings"):
+        return None
+    name = cur.get("name", text)
+    description = cur.get("description", text, "")
+    environment = environment_of(cur, problems)
+    seed = cur.get("seed", integer(0), 0)
+    load = _load(cur.child("load")) if "load" in cur.value else cur.get("load", text)
+    faults = (
+        tuple(f for f in (fault_entry(c) for c in cur.child("faults").items()) if f)
+        if "faults" in cur.value
+        else ()
+    )
+    runbooks: list[Runbook] = []
+    if "runbooks" in cur.value:
+        for item in cur.child("runbooks").items():
+            rb_path = referenced(item)
+            runbook = runbook_file(rb_path, problems) if rb_path else None
+            if runbook:
+                runbooks.append(runbook)
+    expect = _expect(cur.child("expect")) if "expect" in cur.value else Expectation(None, None, None)
+    alerts = _alerts(cur.child("alerts")) if "alerts" in cur.value else None
+    if "alerts" not in cur.value and any(
+        s.check == "alert" for r in runbooks for s in (*r.detect, *r.verify)
+    ):
+        cur.error("a runbook checks alerts; add alerts: {time_scale: N} so Prometheus runs", "runbooks")
+    if isinstance(load, LoadSpec):
+        for i, fault in enumerate(faults):
+            if fault.at + fault.jitter >= load.duration:
+                cur.child("faults").child(i).error(
+                    f"fault at {fault.at:g}s (+ jitter {fault.jitter:g}s) is not before the load ends "
+                    f"({load.duration:g}s)",
+                    "at",
+                )
+            if fault.action == "surge" and load.processes > 1:
+                cur.child("faults").child(i).error(
+                    "a surge grows the load in the drill's own process: it needs load.processes: 1", "surge"
+                )
+    if environment is not None:
+        check_targets(cur, faults, environment)
+    if sum(f.incident for f in faults) > 1:
+        cur.error("mark at most one fault as the incident", "faults")
+    if problems or not isinstance(load, LoadSpec) or environment is None or expect is None:
+        return None
+    return Scenario(
+        file=path,
+        name=str(name),
+        description=str(description),
+        environment=environment,
+        seed=int(seed or 0),
+        load=load,
+        faults=faults,
+        runbooks=tuple(runbooks),
+        expect=expect,
+        alerts=alerts,
+    )
+
+
+def _alerts(cur: Cursor) -> AlertsSpec | None:
+    """alerts: {time_scale: 30, scrape_interval: 500ms}"""
+    if not cur.mapping(("time_scale", "scrape_interval"), "alerts settings"):
+        return None
+    scale = cur.get("time_scale", number(1.0, 3600.0), 1.0)
+    interval = cur.get("scrape_interval", parse_duration, 0.5)
+    if scale is None or interval is None:
+        return None
+    if interval < 0.1:
+        cur.error("expected at least 100ms", "scrape_interval")
+        return None
+    return AlertsSpec(float(scale), float(interval))
+
+
+WORKLOADS: dict[str, tuple[str, ...]] = {
+    "acked-writes": ("users", "wait", "write_ratio"),
+    "kv": ("users", "wait", "write_ratio"),
+    "pipeline": ("users", "wait", "batch"),
+    "bank": ("users", "wait", "accounts"),
+    "lua-cas": ("users", "wait", "keys"),
+    "keyspace": ("users", "wait"),
+    "counter": ("users", "wait", "keys"),
+}
+
+
+def _load(cur: Cursor) -> LoadSpec | None:
+    keys = ("workloads", "spawn_rate", "duration", "timeout", "retry", "processes")
+    if not cur.mapping(keys, "load settings"):
+        return None
+    workloads = _workloads(cur.child("workloads")) if "workloads" in cur.value else None
+    if "workloads" not in cur.value:
+        cur.error("required field is missing", "workloads")
+    users = sum(w.users for w in workloads) if workloads else 1
+    spawn_rate = cur.get("spawn_rate", number(0.1, 10000), float(users))
+    duration = cur.get("duration", parse_duration)
+    timeout = cur.get("timeout", parse_duration, 0.5)
+    retry = _retry(cur.child("retry")) if "retry" in cur.value else NO_RETRY
+    processes = cur.get("processes", integer(1, 64), 1)
+    if duration is not None and duration < 1:
+        cur.error("the load must run for at least 1s", "duration")
+        return None
+    if None in (workloads, spawn_rate, duration, timeout, retry, processes):
+        return None
+    assert workloads is not None and retry is not None
+    return LoadSpec(
+        workloads,
+        float(spawn_rate or 0),
+        float(duration or 0),
+        float(timeout or 0),
+        retry,
+        int(processes or 1),
+    )
+
+
+def _workloads(cur: Cursor) -> tuple[WorkloadSpec, ...] | None:
+    if not cur.mapping(tuple(WORKLOADS), "workloads") or not cur.value:
+        if isinstance(cur.value, dict):
+            cur.error(f"name at least one workload ({', '.join(WORKLOADS)})")
+        return None
+    out: list[WorkloadSpec] = []
+    ok = True
+    for kind in cur.value:
+        if kind not in WORKLOADS:
+            ok = False
+            continue
+        spec = _workload(cur.child(kind), kind)
+        ok = ok and spec is not None
+        if spec is not None:
+            out.append(spec)
+    return tuple(out) if ok else None
+
+
+def _workload(cur: Cursor, kind: str) -> WorkloadSpec | None:
+    if not cur.mapping(WORKLOADS[kind], f"{kind} settings"):
+        return None
+    users = cur.get("users", integer(1, 1000))
+    wait = cur.get("wait", parse_duration, 0.0)
+    write_ratio = cur.get("write_ratio", number(0.0, 1.0), 0.5)
+    batch = cur.get("batch", integer(1, 100_000), 100)
+    accounts = cur.get("accounts", integer(2, 100_000), 10)
+    keys = cur.get("keys", integer(1, 100_000), 4)
+    if None in (users, wait, write_ratio, batch, accounts, keys):
+        return None
+    return WorkloadSpec(
+        cast(WorkloadKind, kind),
+        int(users or 0),
+        float(wait or 0),
+        float(write_ratio or 0),
+        int(batch or 0),
+        int(accounts or 0),
+        int(keys or 0),
+    )
+
+
+def _retry(cur: Cursor) -> RetryPolicy | None:
+    value = cur.value
+    if isinstance(value, str):
+        if value not in RETRY_PRESETS:
+            cur.error(
+                f"unknown retry preset {value!r} (expected one of: {', '.join(RETRY_PRESETS)}, or a mapping)"
+            )
+            return None
+        return RETRY_PRESETS[value]
+    if not cur.mapping(("retries", "base", "cap", "on"), "retry settings"):
+        return None
+    retries = cur.get("retries", integer(0, 10))
+    base = cur.get("base", parse_duration)
+    cap = cur.get("cap", parse_duration, None)
+    on = cur.get("on", _error_classes)
+    if None in (retries, base, on):
+        return None
+    assert base is not None and on is not None
+    return RetryPolicy("custom", int(retries or 0), base, cap if cap is not None else base * 8, on)
+
+
+def _error_classes(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise Invalid(f"expected a list of error classes from: {', '.join(RETRYABLE_CLASSES)}")
+    for item in value:
+        if item not in RETRYABLE_CLASSES:
+            raise Invalid(f"unknown error class {item!r} (expected: {', '.join(RETRYABLE_CLASSES)})")
+    return tuple(value)
+
+
+def read_expectations(source: Source, problems: list[Problem]) -> Expectation | None:
+    """An expect: section on its own (`drill evaluate --expect KEY=VALUE`)."""
+    return _expect(Cursor.root(source, problems))
+
+
+def _expect(cur: Cursor) -> Expectation | None:
+    known = ("detection_within", "recovery_within", "lost_acknowledged_writes", "clients_ride_out")
+    if not cur.mapping(known, "expectations"):
+        return None
+    before = len(cur.problems)
+    detection = cur.get("detection_within", _detection_bound, None)
+    recovery = cur.get("recovery_within", parse_bound, None)
+    lost = cur.get("lost_acknowledged_writes", _lost_writes, None)
+    ride_out = cur.get("clients_ride_out", boolean, False)
+    if len(cur.problems) > before:
+        return None
+    return Expectation(detection, recovery, lost, bool(ride_out))
+
+
+def _detection_bound(value: Any) -> Bound:
+    if value == "from_config":
+        return Bound(DETECTION_SLACK_S, ("down-after",))
+    return parse_bound(value)
+
+
+def _lost_writes(value: Any) -> int | None:
+    if value == "report":
+        return None
+    return integer(0)(value)
