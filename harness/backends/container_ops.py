@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from docker.errors import DockerException, NotFound
@@ -66,20 +67,19 @@ def process_id(name: str, container: Container) -> int:
 
 def pause(name: str, container: Container) -> float:
     """Freeze every process of the container (cgroup freezer); returns time.monotonic() when asked."""
-    sent = time.monotonic()
-    try:
-        container.pause()
-    except DockerException as exc:
-        raise BackendError(f"cannot pause {name}: {exc}") from None
-    return sent
+    return _freezer(name, container, container.pause, "pause")
 
 
 def unpause(name: str, container: Container) -> float:
+    return _freezer(name, container, container.unpause, "resume")
+
+
+def _freezer(name: str, container: Container, action: Callable[[], None], what: str) -> float:
     sent = time.monotonic()
     try:
-        container.unpause()
+        action()
     except DockerException as exc:
-        raise BackendError(f"cannot resume {name}: {exc}") from None
+        raise BackendError(f"cannot {what} {name}: {exc}") from None
     return sent
 
 

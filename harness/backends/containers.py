@@ -38,7 +38,7 @@ from harness.backends.docker_network import (
     host_address,
 )
 from harness.backends.image import connect, ensure_image
-from harness.backends.links import LinkControl, start_proxy
+from harness.backends.links import LinkControl, placed_links, start_proxy
 from harness.backends.local import free_port
 from harness.backends.netfilter import Member, Partitions, check_rights
 from harness.backends.node_configs import extra_node_conf, render_node_configs
@@ -49,7 +49,7 @@ from harness.errors import BackendError
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
 from harness.scenario.plan import plan
-from harness.topology import CLIENTS, Link, Node, Topology
+from harness.topology import CLIENTS, Node, Topology
 
 IMAGE_ENV = "REDIS_DRILL_IMAGE"
 REDIS_PORT, SENTINEL_PORT = 6379, 26379
@@ -153,19 +153,8 @@ class DockerBackend(Backend):
                 continue
             client_port = free_port(gateway) if planned.name in proxied else 0
             nodes.append(Node(planned.name, "redis", address, REDIS_PORT, client_port, gateway))
-        client_ports = {n.name: n.client_port for n in nodes}
-        links = [
-            Link(
-                link.name,
-                link.kind,
-                link.node,
-                link.replica,
-                client_ports[link.node] if link.kind == "clients" else free_port(gateway),
-                gateway,
-            )
-            for link in layout.links
-        ]
-        return Topology(self._env.master_name, tuple(nodes), layout.primary, tuple(links))
+        links = placed_links(layout, nodes, lambda: free_port(gateway), gateway)
+        return Topology(self._env.master_name, tuple(nodes), layout.primary, links)
 
     def _create(self, client: docker.DockerClient, image: str, node: Node, config: str) -> None:
         assert self._network is not None

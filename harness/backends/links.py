@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import requests
@@ -17,7 +17,8 @@ from harness.backends.reaper import register_pid
 from harness.errors import BackendError, FaultError
 from harness.run_context import RunContext
 from harness.scenario.model import NetworkSpec
-from harness.topology import Link, Topology
+from harness.scenario.plan import Plan
+from harness.topology import Link, Node, Topology
 
 HOST = "127.0.0.1"
 
@@ -149,3 +150,20 @@ def _half(milliseconds: int, stream: str) -> int:
 def _upstream(link: Link, topology: Topology) -> tuple[str, int]:
     node = topology.node(link.node)
     return node.host, node.port
+
+
+def placed_links(layout: Plan, nodes: list[Node], new_port: Callable[[], int], host: str) -> tuple[Link, ...]:
+    """The plan's proxied links where the proxy listens for them (on `host`): a clients link at its node's
+    client port, a replication link at a port of its own."""
+    client_ports = {n.name: n.client_port for n in nodes}
+    return tuple(
+        Link(
+            link.name,
+            link.kind,
+            link.node,
+            link.replica,
+            client_ports[link.node] if link.kind == "clients" else new_port(),
+            host,
+        )
+        for link in layout.links
+    )

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from harness.backends.base import Backend
-from harness.backends.links import LinkControl, start_proxy
+from harness.backends.links import LinkControl, placed_links, start_proxy
 from harness.backends.netfilter import Member, Partitions, check_rights
 from harness.backends.node_configs import extra_node_conf, render_node_configs
 from harness.backends.reaper import kill_and_wait, register_pid
@@ -30,7 +30,7 @@ from harness.errors import BackendError
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
 from harness.scenario.plan import plan
-from harness.topology import CLIENTS, Link, Node, Topology
+from harness.topology import CLIENTS, Node, Topology
 
 HOST = "127.0.0.1"  # the harness, its clients and the proxy
 INSTALL_HINT = (
@@ -159,18 +159,8 @@ class LocalBackend(Backend):
             nodes.append(
                 Node(planned.name, planned.kind, host, port(host), client_port, HOST if client_port else "")
             )
-        client_ports = {n.name: n.client_port for n in nodes}
-        links = [
-            Link(
-                link.name,
-                link.kind,
-                link.node,
-                link.replica,
-                client_ports[link.node] if link.kind == "clients" else port(),
-            )
-            for link in layout.links
-        ]
-        return Topology(self._env.master_name, tuple(nodes), layout.primary, tuple(links))
+        links = placed_links(layout, nodes, port, HOST)
+        return Topology(self._env.master_name, tuple(nodes), layout.primary, links)
 
     def _start(self, name: str) -> None:
         spec = self._specs[name]
