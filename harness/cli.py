@@ -31,6 +31,7 @@ class ExitCode(IntEnum):
     BAD_INPUT = 2
     ENVIRONMENT_ERROR = 3
     INTERRUPTED = 130
+    BROKEN_PIPE = 141  # as a process killed by SIGPIPE: what `yes | head` leaves
 
 
 class _Parser(argparse.ArgumentParser):
@@ -99,9 +100,14 @@ def _parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="show the drill files of a directory with faults and runbooks")
     listing.add_argument("directory", type=Path, nargs="?", default=Path("scenarios"))
     kinds = commands.add_parser(
-        "kinds", help="every check, trigger, gatherer and remediation with its parameters and help"
+        "kinds",
+        help="every workload, fault, check, trigger, gatherer and remediation, with parameters and help",
     )
-    kinds.add_argument("section", nargs="?", choices=["checks", "triggers", "gatherers", "remediations"])
+    kinds.add_argument(
+        "section",
+        nargs="?",
+        choices=["workloads", "faults", "checks", "triggers", "gatherers", "remediations"],
+    )
     evaluate = commands.add_parser(
         "evaluate", help="judge a stored run again, with the same or edited runbooks and bounds"
     )
@@ -186,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("drill: interrupted; everything the run started has been removed", file=sys.stderr)
         return ExitCode.INTERRUPTED
+    except BrokenPipeError:  # `drill kinds | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return ExitCode.BROKEN_PIPE
     except Exception as exc:  # a bug in the harness: say so in one paragraph, keep the traceback in a file
         crash = Path(tempfile.mkstemp(prefix="redis-drill-crash-", suffix=".txt")[1])
         crash.write_text(traceback.format_exc(), encoding="utf-8")

@@ -4,14 +4,29 @@ read from the definitions themselves (so the catalogue cannot drift from what th
 from __future__ import annotations
 
 from harness.runbooks.checks.registry import all_checks
+from harness.scenario.fault_kinds import OTHER_FAULTS, SERVER_FAULT_KINDS, Pause, Surge
 from harness.scenario.params import describe
 from harness.scenario.procedures import GATHERERS, NEEDS_ARGUMENT, REMEDIATIONS, TRIGGER_OPTIONS, TRIGGERS
+from harness.scenario.workload_kinds import WORKLOAD_KINDS
 
-SECTIONS = ("checks", "triggers", "gatherers", "remediations")
+SECTIONS = ("workloads", "faults", "checks", "triggers", "gatherers", "remediations")
 
 
 def render_kinds(only: str | None = None) -> str:
     parts = []
+    if only in (None, "workloads"):
+        lines = ["workloads (scenario load.workloads: {KIND: {users: N, ...}})"]
+        for name, (params, doc) in WORKLOAD_KINDS.items():
+            lines += _entry(name, doc, params)
+        parts.append("\n".join(lines))
+    if only in (None, "faults"):
+        lines = ["faults (scenario faults: [{at: DURATION, jitter: DURATION, incident: BOOL, KIND: ...}])"]
+        for name, doc in OTHER_FAULTS.items():
+            grammar: dict[str, type] = {"pause": Pause, "surge": Surge}
+            lines += _entry(name, doc, grammar[name]) if name in grammar else [f"  {name:<28} {doc}"]
+        for name, (params, doc) in SERVER_FAULT_KINDS.items():
+            lines += _entry(name, doc, params)
+        parts.append("\n".join(lines))
     if only in (None, "checks"):
         parts.append(_checks())
     if only in (None, "triggers"):
@@ -37,8 +52,13 @@ def render_kinds(only: str | None = None) -> str:
 def _checks() -> str:
     lines = ["checks (runbook detect: and verify: steps; each also takes within: BOUND)"]
     for name, definition in all_checks().items():
-        lines.append(f"  {name:<28} {definition.help}")
-        for doc in describe(definition.params):
-            default = "required" if doc.default is None else f"default {doc.default}"
-            lines.append(f"    {doc.key}: {doc.shown} ({default}) - {doc.help}")
+        lines += _entry(name, definition.help, definition.params)
     return "\n".join(lines)
+
+
+def _entry(name: str, doc: str, params: type) -> list[str]:
+    lines = [f"  {name:<28} {doc}"]
+    for param in describe(params):
+        default = "required" if param.default is None else f"default {param.default}"
+        lines.append(f"    {param.key}: {param.shown} ({default}) - {param.help}")
+    return lines

@@ -28,9 +28,10 @@ import shutil
 import socket
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 import redis
 
@@ -62,6 +63,10 @@ UNWRITABLE_DIR = "/proc"  # exists on every Linux host and container; nothing ca
 FILL_BATCH = 16
 
 
+# When a server fault's incident began (after any preparation), and the details for its fault record.
+Started = tuple[float, dict[str, Any]]
+
+
 class ServerFaults:
     def __init__(self, backend: Backend, topology: Topology, log: ObservationLog, key_prefix: str) -> None:
         self._backend = backend
@@ -78,34 +83,7 @@ class ServerFaults:
         assert spec is not None
         name = current_primary(self._topology) if fault.spec.target == "primary" else fault.spec.target
         node = self._topology.node(name)
-        details: dict[str, Any] = {}
-        invoked = self._log.now()
-        if spec.kind == "long-script":
-            self._spawn(self._run_script, node, spec, fault.index)
-            details = {"seconds": spec.seconds, "writes": spec.writes}
-        elif spec.kind == "oom":
-            self._spawn(self._fill, node, spec, fault.index)
-            details = {"value_bytes": spec.value_bytes}
-        elif spec.kind == "slow-command":
-            self._fill_keyspace(node, spec)  # before the incident: the fill itself is not the incident
-            invoked = self._log.now()
-            self._spawn(self._slow_commands, node, spec, fault.index)
-            details = {"keys": spec.keys, "every": spec.every}
-        elif spec.kind == "client-flood":
-            details = {"connections": self._flood(node, spec)}
-        elif spec.kind == "loading":
-            self._fill_keyspace(node, spec)
-            invoked = self._log.now()
-            self._backend.restart(name)
-            details = {"keys": spec.keys}
-        elif spec.kind == "switchover":
-            details = {"sentinel": self._switchover()}
-        elif spec.kind == "truncate-aof":
-            details = self._truncate_aof(name, spec.cut_bytes)
-        elif spec.kind == "snapshot-restore":
-            details = self._snapshot_restore(node)
-        else:
-            details = {"dir": self._break_snapshots(node)}
+        invoked, details = self._starter(spec.kind)(node, spec, fault.index)
         self._log.fault(
             invoked,
             index=fault.index,
@@ -117,6 +95,69 @@ class ServerFaults:
             **details,
         )
         return name
+
+    # What each server fault does, by the name harness/scenario/fault_kinds.py declares it under.
+    STARTERS: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {
+            "long-script": "_long_script",
+            "oom": "_oom",
+            "misconf": "_misconf",
+            "slow-command": "_slow_command",
+            "client-flood": "_client_flood",
+            "loading": "_loading",
+            "switchover": "_planned_switch",
+            "truncate-aof": "_truncate_fault",
+            "snapshot-restore": "_restore_fault",
+        }
+    )
+
+    def _starter(self, kind: str) -> Callable[[Node, ServerFaultSpec, int], Started]:
+        """The method that starts a server fault: it returns when its incident began (after any
+        preparation) and the details for its fault record."""
+        method: Callable[[Node, ServerFaultSpec, int], Started] = getattr(self, self.STARTERS[kind])
+        return method
+
+    def _long_script(self, node: Node, spec: ServerFaultSpec, index: int) -> Started:
+        invoked = self._log.now()
+        self._spawn(self._run_script, node, spec, index)
+        return invoked, {"seconds": spec.seconds, "writes": spec.writes}
+
+    def _oom(self, node: Node, spec: ServerFaultSpec, index: int) -> Started:
+        invoked = self._log.now()
+        self._spawn(self._fill, node, spec, index)
+        return invoked, {"value_bytes": spec.value_bytes}
+
+    def _misconf(self, node: Node, spec: ServerFaultSpec, index: int) -> Started:
+        invoked = self._log.now()
+        return invoked, {"dir": self._break_snapshots(node)}
+
+    def _slow_command(self, node: Node, spec: ServerFaultSpec, index: int) -> Started:
+        self._fill_keyspace(node, spec)  # before the incident: the fill itself is not the incident
+        invoked = self._log.now()
+        self._spawn(self._slow_commands, node, spec, index)
+        return invoked, {"keys": spec.keys, "every": spec.every}
+
+    def _client_flood(self, node: Node, spec: ServerFaultSpec, index: int) -> Started:
+        invoked = self._log.now()
+        return invoked, {"connections": self._flood(node, spec)}
+
+    def _loading(self, node: Node, spec: ServerFaultSpec, index: int) -> Started:
+        self._fill_keyspace(node, spec)
+        invoked = self._log.now()
+        self._backend.restart(node.name)
+        return invoked, {"keys": spec.keys}
+
+    def _planned_switch(self, node: Node, spec: ServerFaultSpec, index: int) -> Started:
+        invoked = self._log.now()
+        return invoked, {"sentinel": self._switchover()}
+
+    def _truncate_fault(self, node: Node, spec: ServerFaultSpec, index: int) -> Started:
+        invoked = self._log.now()
+        return invoked, self._truncate_aof(node.name, spec.cut_bytes)
+
+    def _restore_fault(self, node: Node, spec: ServerFaultSpec, index: int) -> Started:
+        invoked = self._log.now()
+        return invoked, self._snapshot_restore(node)
 
     def stop(self) -> None:
         """End what the faults still do (KEYS loops, held connections): the drill is over."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, get_args
 
 from harness.scenario.durations import parse_duration
-from harness.scenario.fields import Cursor, Invalid, boolean, choice, integer, text
+from harness.scenario.fault_kinds import SERVER_FAULT_KINDS, Pause, Surge
+from harness.scenario.fields import Cursor, Invalid, boolean, choice, text
 from harness.scenario.model import (
     PARTITION_GROUPS,
     Environment,
@@ -18,6 +20,7 @@ from harness.scenario.model import (
     ServerFaultSpec,
     SurgeSpec,
 )
+from harness.scenario.params import read_params
 from harness.scenario.plan import plan
 
 SERVER_FAULTS: tuple[str, ...] = get_args(ServerFaultKind)
@@ -117,66 +120,24 @@ def _groups(value: Any) -> list[str]:
 
 def _pause(cur: Cursor) -> tuple[str, PauseSpec] | None:
     """pause: {node: primary, duration: 6s}"""
-    if not cur.mapping(("node", "duration"), "pause settings"):
-        return None
-    node = cur.get("node", text, "primary")
-    seconds = cur.get("duration", parse_duration)
-    if node is None or seconds is None:
-        return None
-    return str(node), PauseSpec(float(seconds))
+    params = read_params(cur, Pause, what="pause settings")
+    return None if params is None else (params.node, PauseSpec(params.seconds))
 
 
 def _surge(cur: Cursor) -> SurgeSpec | None:
     """surge: {users: 20, duration: 5s}: that many more load users, for that long."""
-    if not cur.mapping(("users", "duration"), "surge settings"):
-        return None
-    users = cur.get("users", integer(1, 10_000))
-    seconds = cur.get("duration", parse_duration)
-    if users is None or seconds is None:
-        return None
-    return SurgeSpec(int(users), float(seconds))
-
-
-_SERVER_FAULT_PARAMS = {
-    "long-script": ("node", "duration", "writes"),
-    "oom": ("node", "value_bytes"),
-    "misconf": ("node",),
-    "slow-command": ("node", "keys", "every"),
-    "client-flood": ("node", "connections"),
-    "loading": ("node", "keys"),
-    "switchover": (),
-    "truncate-aof": ("node", "bytes"),
-    "snapshot-restore": ("node",),
-}
+    params = read_params(cur, Surge, what="surge settings")
+    return None if params is None else SurgeSpec(params.users, params.seconds)
 
 
 def _server_fault(cur: Cursor, kind: str) -> tuple[str, ServerFaultSpec] | None:
     """long-script: {node: primary, duration: 30s, writes: false}, oom: {node: primary}, misconf: {}"""
-    if cur.value is None:
-        return "primary", ServerFaultSpec(kind)  # type: ignore[arg-type]
-    if not cur.mapping(_SERVER_FAULT_PARAMS[kind], f"{kind} settings"):
+    params = read_params(cur, SERVER_FAULT_KINDS[kind][0], what=f"{kind} settings")
+    if params is None:
         return None
-    node = cur.get("node", text, "primary")
-    seconds = cur.get("duration", parse_duration, 30.0)
-    writes = cur.get("writes", boolean, False)
-    value_bytes = cur.get("value_bytes", integer(1, 16 * 1024 * 1024), 65536)
-    keys = cur.get("keys", integer(1, 10_000_000), 200_000)
-    every = cur.get("every", parse_duration, 0.2)
-    connections = cur.get("connections", integer(1, 15_000), 1100)
-    cut = cur.get("bytes", integer(1, 1 << 30), 64)
-    if None in (node, seconds, writes, value_bytes, keys, every, connections, cut):
-        return None
-    spec = ServerFaultSpec(
-        kind,  # type: ignore[arg-type]
-        float(seconds or 0),
-        bool(writes),
-        int(value_bytes or 0),
-        int(keys or 0),
-        float(every or 0),
-        int(connections or 0),
-        int(cut or 0),
-    )
-    return str(node), spec
+    fields = dataclasses.asdict(params)
+    node = str(fields.pop("node", "primary"))
+    return node, ServerFaultSpec(kind, **fields)
 
 
 NETWORK_EFFECTS = ("latency", "bandwidth", "timeout", "reset", "partition")

@@ -29,9 +29,10 @@ class ParamType:
     show_default: Callable[[Any], str] = str
 
 
-def param(doc: str, kind: ParamType, default: Any = _NO_DEFAULT) -> Any:
-    """A dataclass field that is also a documented, validated file parameter."""
-    metadata = {"help": doc, "kind": kind}
+def param(doc: str, kind: ParamType, default: Any = _NO_DEFAULT, key: str = "") -> Any:
+    """A dataclass field that is also a documented, validated file parameter (written `key` in files
+    when that differs from the field's name, e.g. a Python keyword)."""
+    metadata = {"help": doc, "kind": kind, "key": key}
     if default is _NO_DEFAULT:
         return dataclasses.field(metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
@@ -91,7 +92,7 @@ def describe(params: type) -> tuple[ParamDoc, ...]:
     for f in dataclasses.fields(params):
         kind: ParamType = f.metadata["kind"]
         default = None if f.default is _NO_DEFAULT else _show_default(f.default, kind)
-        out.append(ParamDoc(f.name, kind.shown, default, f.metadata["help"]))
+        out.append(ParamDoc(_key(f), kind.shown, default, f.metadata["help"]))
     return tuple(out)
 
 
@@ -104,28 +105,34 @@ def _show_default(value: Any, kind: ParamType) -> str:
 
 
 def keys(params: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(params))
+    return tuple(_key(f) for f in dataclasses.fields(params))
 
 
-def read_params(cur: Cursor, params: type[P], extra: tuple[str, ...] = ()) -> P | None:
+def _key(f: dataclasses.Field[Any]) -> str:
+    return str(f.metadata.get("key") or f.name)
+
+
+def read_params(
+    cur: Cursor, params: type[P], extra: tuple[str, ...] = (), what: str = "parameters"
+) -> P | None:
     """An instance of `params` from the mapping at `cur` (nothing at all: every default). Unknown keys,
     missing required ones and unreadable values are all reported; `extra` keys are allowed and left to
     the caller."""
     fields = dataclasses.fields(params)  # type: ignore[arg-type]
     if cur.value is None:
-        required = [f.name for f in fields if f.default is _NO_DEFAULT]
+        required = [_key(f) for f in fields if f.default is _NO_DEFAULT]
         if required:
             cur.error(f"needs {', '.join(required)}")
             return None
         return params()
-    if not cur.mapping((*(f.name for f in fields), *extra), "parameters"):
+    if not cur.mapping((*(_key(f) for f in fields), *extra), what):
         return None
     before = len(cur.problems)
     values: dict[str, Any] = {}
     for f in fields:
         kind: ParamType = f.metadata["kind"]
         if f.default is _NO_DEFAULT:
-            values[f.name] = cur.get(f.name, kind.parse)
+            values[f.name] = cur.get(_key(f), kind.parse)
         else:
-            values[f.name] = cur.get(f.name, kind.parse, f.default)
+            values[f.name] = cur.get(_key(f), kind.parse, f.default)
     return params(**values) if len(cur.problems) == before else None

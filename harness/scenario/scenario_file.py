@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,7 +23,9 @@ from harness.scenario.model import (
     WorkloadKind,
     WorkloadSpec,
 )
+from harness.scenario.params import read_params
 from harness.scenario.runbook_file import runbook_file
+from harness.scenario.workload_kinds import WORKLOAD_KINDS
 from harness.scenario.yamlsource import Source
 
 # Retry presets from SEED-FACTS.md ("Client retry policy").
@@ -115,17 +118,6 @@ def _alerts(cur: Cursor) -> AlertsSpec | None:
     return AlertsSpec(float(scale), float(interval))
 
 
-WORKLOADS: dict[str, tuple[str, ...]] = {
-    "acked-writes": ("users", "wait", "write_ratio"),
-    "kv": ("users", "wait", "write_ratio"),
-    "pipeline": ("users", "wait", "batch"),
-    "bank": ("users", "wait", "accounts"),
-    "lua-cas": ("users", "wait", "keys"),
-    "keyspace": ("users", "wait"),
-    "counter": ("users", "wait", "keys"),
-}
-
-
 def _load(cur: Cursor) -> LoadSpec | None:
     keys = ("workloads", "spawn_rate", "duration", "timeout", "retry", "processes")
     if not cur.mapping(keys, "load settings"):
@@ -156,43 +148,21 @@ def _load(cur: Cursor) -> LoadSpec | None:
 
 
 def _workloads(cur: Cursor) -> tuple[WorkloadSpec, ...] | None:
-    if not cur.mapping(tuple(WORKLOADS), "workloads") or not cur.value:
+    if not cur.mapping(tuple(WORKLOAD_KINDS), "workloads") or not cur.value:
         if isinstance(cur.value, dict):
-            cur.error(f"name at least one workload ({', '.join(WORKLOADS)})")
+            cur.error(f"name at least one workload ({', '.join(WORKLOAD_KINDS)})")
         return None
     out: list[WorkloadSpec] = []
     ok = True
     for kind in cur.value:
-        if kind not in WORKLOADS:
+        if kind not in WORKLOAD_KINDS:
             ok = False
             continue
-        spec = _workload(cur.child(kind), kind)
-        ok = ok and spec is not None
-        if spec is not None:
-            out.append(spec)
+        params = read_params(cur.child(kind), WORKLOAD_KINDS[kind][0], what=f"{kind} settings")
+        ok = ok and params is not None
+        if params is not None:
+            out.append(WorkloadSpec(cast(WorkloadKind, kind), **dataclasses.asdict(params)))
     return tuple(out) if ok else None
-
-
-def _workload(cur: Cursor, kind: str) -> WorkloadSpec | None:
-    if not cur.mapping(WORKLOADS[kind], f"{kind} settings"):
-        return None
-    users = cur.get("users", integer(1, 1000))
-    wait = cur.get("wait", parse_duration, 0.0)
-    write_ratio = cur.get("write_ratio", number(0.0, 1.0), 0.5)
-    batch = cur.get("batch", integer(1, 100_000), 100)
-    accounts = cur.get("accounts", integer(2, 100_000), 10)
-    keys = cur.get("keys", integer(1, 100_000), 4)
-    if None in (users, wait, write_ratio, batch, accounts, keys):
-        return None
-    return WorkloadSpec(
-        cast(WorkloadKind, kind),
-        int(users or 0),
-        float(wait or 0),
-        float(write_ratio or 0),
-        int(batch or 0),
-        int(accounts or 0),
-        int(keys or 0),
-    )
 
 
 def _retry(cur: Cursor) -> RetryPolicy | None:

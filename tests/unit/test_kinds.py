@@ -6,15 +6,20 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from harness.cli import ExitCode, exit_code, main
+from harness.faults.server import ServerFaults
 from harness.kinds import render_kinds
 from harness.runbooks.checks.registry import all_checks, make_step, run_check
 from harness.runbooks.history import History
 from harness.scenario.durations import Bound
+from harness.scenario.fault_kinds import OTHER_FAULTS, SERVER_FAULT_KINDS
+from harness.scenario.model import ServerFaultKind, WorkloadKind
 from harness.scenario.procedures import GATHERERS, REMEDIATIONS, TRIGGERS
+from harness.scenario.workload_kinds import WORKLOAD_KINDS
 from tests.unit.history_builder import KILL_AT, ROOT, failover_log, failover_report
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -112,3 +117,21 @@ def test_evaluate_reproduces_a_run_and_fails_an_impossible_bound(
     assert re.search(r"FAIL\s+scenario\s+expect: recovery_within", out)
     assert main(["evaluate", str(run_dir), "--expect", "recovery_within=soon"]) == ExitCode.BAD_INPUT
     assert "--expect: recovery_within" in capsys.readouterr().err
+
+
+def test_declared_workloads_are_the_loads_own() -> None:
+    """The loader's declarations and the load's implementations name the same workloads."""
+    implemented = set()
+    for module in (ROOT / "harness" / "load" / "workloads").glob("*.py"):
+        implemented |= set(re.findall(r'^    kind = "([\w-]+)"$', module.read_text(), re.M))
+    assert implemented == set(WORKLOAD_KINDS) == set(get_args(WorkloadKind))
+
+
+def test_declared_server_faults_each_have_their_starter() -> None:
+    assert set(SERVER_FAULT_KINDS) == set(ServerFaults.STARTERS) == set(get_args(ServerFaultKind))
+    assert all(callable(getattr(ServerFaults, method)) for method in ServerFaults.STARTERS.values())
+
+
+def test_readme_names_every_workload_and_fault() -> None:
+    for name in (*WORKLOAD_KINDS, *SERVER_FAULT_KINDS, *OTHER_FAULTS):
+        assert f"{name}:" in README or f"`{name}`" in README, name

@@ -1,0 +1,98 @@
+"""The faults driven through Redis's own commands (and pause, and surge), declared once: each one's
+parameters, defaults and help, read by the scenario loader and `drill kinds`. What each does lives in
+harness/faults/ (server.py, pause.py, surge.py), which the loader does not import; a test holds the names
+together. Faults with their own grammar (kill, restart, network, heal, partition) are described here too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.scenario.params import duration, flag, name, param, whole
+
+NODE_HELP = "primary (whoever is primary when it fires) or a data node's name"
+
+
+@dataclass(frozen=True, slots=True)
+class OnNode:
+    node: str = param(NODE_HELP, name(), "primary")
+
+
+@dataclass(frozen=True, slots=True)
+class LongScript(OnNode):
+    seconds: float = param("how long the Lua loop runs unless killed", duration(), 30.0, key="duration")
+    writes: bool = param("write before looping, so SCRIPT KILL answers UNKILLABLE", flag(), False)
+
+
+@dataclass(frozen=True, slots=True)
+class Oom(OnNode):
+    value_bytes: int = param("size of each filler value", whole(1, 16 * 1024 * 1024), 65536)
+
+
+@dataclass(frozen=True, slots=True)
+class SlowCommand(OnNode):
+    keys: int = param("keys created first, which KEYS * then walks", whole(1, 10_000_000), 200_000)
+    every: float = param("time between two KEYS *", duration(), 0.2)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientFlood(OnNode):
+    connections: int = param("idle connections opened and held", whole(1, 15_000), 1100)
+
+
+@dataclass(frozen=True, slots=True)
+class Loading(OnNode):
+    keys: int = param("keys created first, which the restart then loads", whole(1, 10_000_000), 200_000)
+
+
+@dataclass(frozen=True, slots=True)
+class NoNode:
+    """Acts on the topology, not one node."""
+
+
+@dataclass(frozen=True, slots=True)
+class TruncateAof(OnNode):
+    cut_bytes: int = param("bytes cut off the end of the newest AOF file", whole(1, 1 << 30), 64, key="bytes")
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    seconds: float = param("how long it stays frozen", duration(), key="duration")
+    node: str = param("primary, replica (a seeded choice) or a node's name", name(), "primary")
+
+
+@dataclass(frozen=True, slots=True)
+class Surge:
+    users: int = param("more load users, shared among the workloads", whole(1, 10_000))
+    seconds: float = param("how long the surge lasts", duration(), key="duration")
+
+
+# The server faults: driven into through Redis's own commands, no process or network touched.
+SERVER_FAULT_KINDS: dict[str, tuple[type, str]] = {
+    "long-script": (LongScript, "a Lua loop past lua-time-limit: BUSY for every other client"),
+    "oom": (Oom, "fill memory up to maxmemory under noeviction: OOM for writes"),
+    "misconf": (OnNode, "point RDB snapshots at an unwritable directory and BGSAVE: MISCONF for writes"),
+    "slow-command": (SlowCommand, "many keys, then KEYS * in a loop: every client slows down"),
+    "client-flood": (ClientFlood, "idle connections held open up to near maxclients"),
+    "loading": (Loading, "many keys, then a restart: LOADING while the snapshot loads"),
+    "switchover": (NoNode, "SENTINEL FAILOVER: a planned switch of primary"),
+    "truncate-aof": (TruncateAof, "cut the tail of a stopped node's newest AOF file"),
+    "snapshot-restore": (OnNode, "BGSAVE, copy dump.rdb out, start a fresh node from it, read writes back"),
+}
+
+# Every fault a scenario may name, with its help, for `drill kinds` (parameters: the classes above, or
+# the grammar shown).
+OTHER_FAULTS: dict[str, str] = {
+    "kill": "kill: primary | replica | NODE: SIGKILL (the container's process on Docker)",
+    "restart": "restart: last-killed | NODE: start the node again with its own configuration and data",
+    "network": (
+        "network: {link: L, EFFECT, stream: upstream|downstream|both}: one toxic on a proxied link; EFFECT "
+        "is latency (+ jitter), bandwidth: 100KB/s, timeout: true|D, reset: true|D or partition: true"
+    ),
+    "partition": (
+        "partition: {between: [GROUPS], and: [GROUPS], one-way: false}: packets dropped between groups "
+        "(primary, replica, replicas, sentinels, clients, node names) with nftables"
+    ),
+    "heal": "heal: all | partition | LINK: end toxics, partitions or a link's fault",
+    "pause": "pause: {node, duration}: the node frozen (SIGSTOP, or its container frozen), then thawed",
+    "surge": "surge: {users, duration}: more load users for a while (needs load.processes: 1)",
+}
