@@ -163,7 +163,7 @@ def _drive(
         key_prefix=f"drill:{run.run_id}",
         csv_base=run.run_dir / "locust",
         ui=ui,
-        workers=WorkerPool(run, scenario.file),
+        workers=WorkerPool(run),
     )
     if ui is not None:
         console.line(f"Locust web UI: http://{ui[0]}:{ui[1]}/")

@@ -106,7 +106,7 @@ class LoadRunner:
     def _start_workers(self, workers: WorkerPool) -> None:
         context = self._context
         template = WorkerConfig(
-            scenario="",
+            load=self._spec,
             master=("127.0.0.1", self._master_port),
             log=str(self._log.path),
             start=self._log.start,

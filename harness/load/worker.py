@@ -1,7 +1,8 @@
 """A Locust worker process for multi-process load (`load.processes` > 1).
 
-`python -m harness.load.worker CONFIG_JSON`: loads the scenario's load spec, connects to the drill's Locust
-master on loopback, runs the users it is given and writes their ops and stats to the drill's observation log
+`python -m harness.load.worker CONFIG_JSON`: takes the load spec the drill hands it (it does not read the
+scenario file again: the drill may have changed it, e.g. `--secure`), connects to the drill's Locust master on
+loopback, runs the users it is given and writes their ops and stats to the drill's observation log
 (whole-line appends, the drill's clock), until the master stops it.
 """
 
@@ -17,12 +18,14 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
+from harness.scenario.model import LoadSpec, RetryPolicy, WorkloadSpec
+
 USER_IDS_PER_WORKER = 1_000_000  # user ids (in keys and records) stay unique across processes
 
 
 @dataclass(frozen=True, slots=True)
 class WorkerConfig:
-    scenario: str
+    load: LoadSpec
     master: tuple[str, int]
     log: str
     start: float
@@ -37,8 +40,16 @@ class WorkerConfig:
     @staticmethod
     def from_json(text: str) -> WorkerConfig:
         data: dict[str, Any] = json.loads(text)
+        load = data["load"]
         return WorkerConfig(
-            scenario=data["scenario"],
+            load=LoadSpec(
+                workloads=tuple(WorkloadSpec(**w) for w in load["workloads"]),
+                spawn_rate=float(load["spawn_rate"]),
+                duration=float(load["duration"]),
+                timeout=float(load["timeout"]),
+                retry=RetryPolicy(**{**load["retry"], "on": tuple(load["retry"]["on"])}),
+                processes=int(load["processes"]),
+            ),
             master=(data["master"][0], int(data["master"][1])),
             log=data["log"],
             start=float(data["start"]),
@@ -60,10 +71,8 @@ def run_worker(config: WorkerConfig) -> int:
     from harness.load.watchdog import CallWatchdog
     from harness.load.workloads.base import LoadContext
     from harness.observation_log import ObservationLog
-    from harness.scenario.loader import load_scenario
 
-    scenario = load_scenario(Path(config.scenario))
-    spec = scenario.load
+    spec = config.load
     # Credentials come from the drill through this process's environment, never argv (world-readable).
     credentials, sentinel_credentials = credentials_from_json(os.environ.pop(LOAD_CREDENTIALS_VAR))
     log = ObservationLog(Path(config.log), start=config.start)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
-from pathlib import Path
 
 from harness.backends.reaper import kill_and_wait, register_pid
 from harness.load.worker import WorkerConfig
@@ -13,9 +12,8 @@ from harness.run_context import RunContext
 
 
 class WorkerPool:
-    def __init__(self, run: RunContext, scenario_file: Path) -> None:
+    def __init__(self, run: RunContext) -> None:
         self._run = run
-        self._scenario_file = scenario_file
         self._procs: list[subprocess.Popen[bytes]] = []
 
     def start(self, count: int, template: WorkerConfig, secrets_env: dict[str, str]) -> None:
@@ -23,9 +21,7 @@ class WorkerPool:
         log = (self._run.run_dir / "logs" / "load-workers.log").open("ab")
         try:
             for index in range(count):
-                config = dataclasses.replace(
-                    template, scenario=str(self._scenario_file.resolve()), index=index + 1
-                )
+                config = dataclasses.replace(template, index=index + 1)
                 proc = subprocess.Popen(
                     [sys.executable, "-m", "harness.load.worker", config.to_json()],
                     stdin=subprocess.DEVNULL,
