@@ -23,10 +23,10 @@ class HitRateBelow:
     below: float = param("hits / (hits + misses) (SEED-FACTS: healthy > 0.95, critical < 0.90)", ratio())
 
 
-@check(HitRateBelow)
-def hit_rate_below(p: HitRateBelow, history: History, incident: Record, judge: Judge) -> Verdict:
-    """The primary's hit rate over a second falls under `below`."""
-    rounds = [r for r in history.of("info") if r["t"] >= incident["t"]]
+def _hit_rates(history: History, since: float) -> list[tuple[float, str, float]]:
+    """(time, primary, hits / (hits + misses) over the second before it) after `since`."""
+    rounds = [r for r in history.of("info") if r["t"] >= since]
+    out = []
     for earlier, later in _second_apart(rounds, history):
         for name, node in later["nodes"].items():
             before = earlier["nodes"].get(name, {})
@@ -34,12 +34,17 @@ def hit_rate_below(p: HitRateBelow, history: History, incident: Record, judge: J
                 continue
             hits = node["keyspace_hits"] - before["keyspace_hits"]
             misses = node["keyspace_misses"] - before["keyspace_misses"]
-            if hits + misses > 0 and hits / (hits + misses) < p.below:
-                rate = hits / (hits + misses)
-                evidence = (
-                    f"{name} hit rate {rate:.1%} over the second to {later['t']:.2f}s (< {p.below:.0%})"
-                )
-                return judge(float(later["t"]), evidence)
+            if hits + misses > 0:
+                out.append((float(later["t"]), name, hits / (hits + misses)))
+    return out
+
+
+@check(HitRateBelow)
+def hit_rate_below(p: HitRateBelow, history: History, incident: Record, judge: Judge) -> Verdict:
+    """The primary's hit rate over a second falls under `below`."""
+    for t, name, rate in _hit_rates(history, float(incident["t"])):
+        if rate < p.below:
+            return judge(t, f"{name} hit rate {rate:.1%} over the second to {t:.2f}s (< {p.below:.0%})")
     return judge(None, f"the primary's hit rate stayed at or above {p.below:.0%} after the incident")
 
 
