@@ -145,6 +145,18 @@ def test_hit_rate_below_is_measured_per_second_of_counters() -> None:
     assert not steady.passed
 
 
+def test_hit_rate_back_holds_once_every_second_to_the_end_is_over_the_band() -> None:
+    # 100 hits a round; 20 misses a round for the first 5 rounds, none after: the second ending at round 8
+    # (index) is the first above 95 % (2,000 / 2,100 hits).
+    hits = [100 * i for i in range(14)]
+    misses = [min(i, 5) * 20 for i in range(14)]
+    verdict = check(make_step("hit_rate_back", above=0.95, within=Bound(5.0)), hits_log(hits, misses))
+    assert verdict.passed and verdict.measured == 0.25 * 9, verdict.evidence
+    missing = [20 * i for i in range(14)]  # misses to the end
+    still = check(make_step("hit_rate_back", above=0.95, within=Bound(5.0)), hits_log(hits, missing))
+    assert not still.passed and "until the end" in still.evidence
+
+
 def restore_log(missing: int) -> list[Record]:
     check = {
         "t": 4.5,

@@ -48,6 +48,23 @@ def hit_rate_below(p: HitRateBelow, history: History, incident: Record, judge: J
     return judge(None, f"the primary's hit rate stayed at or above {p.below:.0%} after the incident")
 
 
+@dataclass(frozen=True, slots=True)
+class HitRateBack:
+    above: float = param("hit rate the primary must be back over (SEED-FACTS: healthy > 0.95)", ratio())
+
+
+@check(HitRateBack)
+def hit_rate_back(p: HitRateBack, history: History, incident: Record, judge: Judge) -> Verdict:
+    """The primary's hit rate over each second is back above `above` and stays there to the end."""
+    rates = _hit_rates(history, float(incident["t"]))
+    if not rates:
+        return judge.unknown("no read of the primary was sampled after the incident")
+    since = clear_from([(t, rate <= p.above) for t, _, rate in rates], float(incident["t"]))
+    if since is None:
+        return judge(None, f"the primary's hit rate at or under {p.above:.0%} until the end")
+    return judge(since, f"the primary's hit rate above {p.above:.0%} from {since:.2f}s to the end")
+
+
 def _primary_ops(history: History) -> list[tuple[float, float]]:
     """(time, commands/s of the primary over the second before it), from INFO total_commands_processed."""
     out = []
