@@ -13,6 +13,7 @@ import pytest
 from harness.cli import ExitCode, exit_code, main
 from harness.faults.server import ServerFaults
 from harness.kinds import render_kinds
+from harness.respond.actions import ACTIONS
 from harness.runbooks.checks.registry import all_checks, make_step, run_check
 from harness.runbooks.history import History
 from harness.scenario.durations import Bound
@@ -135,3 +136,9 @@ def test_declared_server_faults_each_have_their_starter() -> None:
 def test_readme_names_every_workload_and_fault() -> None:
     for name in (*WORKLOAD_KINDS, *SERVER_FAULT_KINDS, *OTHER_FAULTS):
         assert f"{name}:" in README or f"`{name}`" in README, name
+
+
+def test_every_named_procedure_step_has_its_action() -> None:
+    """The names runbooks may use (procedures.py, read without the runtime) and what the responder does."""
+    assert set(ACTIONS) == set(GATHERERS) | set(REMEDIATIONS)
+    assert not set(GATHERERS) & set(REMEDIATIONS)
