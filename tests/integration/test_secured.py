@@ -113,6 +113,8 @@ def test_audit_of_a_secured_topology_passes_acl_and_tls(runs: Path, monkeypatch:
         ]
         args = [
             "audit",
+            "--host",
+            primary.host,  # every node has its own loopback address
             "--port",
             str(primary.port),
             "--user",
