@@ -8,7 +8,7 @@ from typing import Any
 from harness.observation_log import Record
 from harness.runbooks.checks.common import NoParams
 from harness.runbooks.checks.registry import Judge, check
-from harness.runbooks.checks.writes import Reply, reply_label, wrote
+from harness.runbooks.checks.writes import WRITE_KINDS, Reply, reply_label
 from harness.runbooks.history import History
 from harness.runbooks.lost_writes import lost_writes
 from harness.runbooks.verdict import Verdict
@@ -44,7 +44,7 @@ def writes_refused(p: Reply, history: History, incident: Record, judge: Judge) -
             record["t"] >= since
             and record["type"] == "fail"
             and record.get("error") == p.reply
-            and wrote({**record, "type": "ok"})
+            and record.get("f") in WRITE_KINDS
         ):
             return judge(float(record["t"]), f"{record['f']} {record.get('key', '')} refused with {p.reply}")
     for stats in history.of("stats"):

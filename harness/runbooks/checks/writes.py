@@ -11,6 +11,8 @@ from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
 from harness.scenario.params import param, ratio, reply_class
 
+WRITE_KINDS = ("write", "incr", "transfer", "cas")  # tracked operations that write when they succeed
+
 
 def wrote(record: Record) -> bool:
     """An acknowledged tracked operation that wrote: it shows the primary accepts writes."""
