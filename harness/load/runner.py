@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 from itertools import count
 from pathlib import Path
 
@@ -20,13 +19,14 @@ from harness.clients.waiting import wait_for
 from harness.errors import BackendError
 from harness.load.resp import RespConnection, discover_primary
 from harness.load.stats import IntervalStats, merge_intervals
+from harness.load.surge_users import MESSAGE, listen, surge_message
 from harness.load.users import WORKLOADS, make_user_classes
 from harness.load.watchdog import CallWatchdog
 from harness.load.worker import WorkerConfig
 from harness.load.worker_pool import WorkerPool
 from harness.load.workloads.base import LoadContext, initialize
 from harness.observation_log import STATS_INTERVAL_S, ObservationLog
-from harness.scenario.model import LoadSpec, WorkloadSpec
+from harness.scenario.model import LoadSpec
 from harness.topology import Topology
 
 
@@ -83,6 +83,8 @@ class LoadRunner:
         self.last_interval: tuple[float, dict[str, int]] | None = None  # ops/s and errors, for live progress
         self._stop = threading.Event()
         self._surge: list[gevent.Greenlet] = []  # users of a traffic surge (faults: surge)
+        if self._workers is None:  # with workers, each spawns its own share (harness/load/worker.py)
+            listen(self._env, self._context, 1, self._surge, self._stop.is_set)
         self._flusher = threading.Thread(target=self._flush_loop, name="load-stats", daemon=True)
 
     def start(self) -> None:
@@ -148,21 +150,9 @@ class LoadRunner:
             conn.close()
 
     def surge(self, extra: int, seconds: float) -> None:
-        """A traffic surge: `extra` more users, shared among the workloads like the spec's users, for
-        `seconds`. They run the same workloads (their ops and stats are the load's), in this process."""
-        workloads = self._spec.workloads
-        until = time.monotonic() + seconds
-        for spec, users in zip(workloads, shares(extra, [w.users for w in workloads]), strict=True):
-            self._surge += [gevent.spawn(self._surge_user, spec, until) for _ in range(users)]
-
-    def _surge_user(self, spec: WorkloadSpec, until: float) -> None:
-        workload = WORKLOADS[spec.kind](spec, self._context, self._env)
-        try:
-            while time.monotonic() < until and not self._stop.is_set():
-                workload.step()
-                gevent.sleep(spec.wait)
-        finally:
-            workload.stop()
+        """A traffic surge: `extra` more users, shared among the load's processes and, in each, among the
+        workloads like the spec's users, for `seconds` (Locust's own messages carry it to the workers)."""
+        self._runner.send_message(MESSAGE, surge_message(extra, seconds, self._spec.processes))
 
     def stop(self) -> None:
         if self._stop.is_set():
@@ -199,13 +189,3 @@ class LoadRunner:
             _, errors = merge_intervals(records)
             self.last_interval = (sum(r["ok"] for r in records) / STATS_INTERVAL_S, errors)
         self._log.flush()
-
-
-def shares(total: int, weights: list[int]) -> list[int]:
-    """`total` split in proportion to `weights`, whole numbers that add up (largest remainders first)."""
-    exact = [total * w / sum(weights) for w in weights]
-    counts = [int(x) for x in exact]
-    by_remainder = sorted(range(len(weights)), key=lambda i: exact[i] - counts[i], reverse=True)
-    for i in by_remainder[: total - sum(counts)]:
-        counts[i] += 1
-    return counts

@@ -62,11 +62,13 @@ class WorkerConfig:
 
 def run_worker(config: WorkerConfig) -> int:
     # Imported here: Locust patches the process with gevent on import, which main() has done first.
+    import gevent
     from locust.env import Environment
     from locust.event import Events
 
     from harness.access import LOAD_CREDENTIALS_VAR, credentials_from_json
     from harness.load.stats import IntervalStats
+    from harness.load.surge_users import listen
     from harness.load.users import make_user_classes
     from harness.load.watchdog import CallWatchdog
     from harness.load.workloads.base import LoadContext
@@ -92,6 +94,8 @@ def run_worker(config: WorkerConfig) -> int:
     environment = Environment(user_classes=make_user_classes(context), events=Events(), stop_timeout=2.0)
     runner = environment.create_worker_runner(*config.master)
     stop = threading.Event()
+    surge: list[gevent.Greenlet] = []
+    listen(environment, context, config.index, surge, stop.is_set)
 
     def flush() -> None:
         for kind, interval in stats.items():
@@ -110,6 +114,7 @@ def run_worker(config: WorkerConfig) -> int:
         runner.greenlet.join()
     finally:
         stop.set()
+        gevent.killall(surge, timeout=2)
         context.watchdog.stop()
         flush()
         log.close()

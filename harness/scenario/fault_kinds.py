@@ -94,5 +94,5 @@ OTHER_FAULTS: dict[str, str] = {
     ),
     "heal": "heal: all | partition | LINK: end toxics, partitions or a link's fault",
     "pause": "pause: {node, duration}: the node frozen (SIGSTOP, or its container frozen), then thawed",
-    "surge": "surge: {users, duration}: more load users for a while (needs load.processes: 1)",
+    "surge": "surge: {users, duration}: more load users for a while, shared among the load's processes",
 }

@@ -80,10 +80,6 @@ def scenario_file(path: Path, problems: list[Problem]) -> Scenario | None:
                     f"({load.duration:g}s)",
                     "at",
                 )
-            if fault.action == "surge" and load.processes > 1:
-                cur.child("faults").child(i).error(
-                    "a surge grows the load in the drill's own process: it needs load.processes: 1", "surge"
-                )
     if environment is not None:
         check_targets(cur, faults, environment)
     if sum(f.incident for f in faults) > 1:

@@ -183,12 +183,15 @@ def test_load_in_worker_processes_writes_one_history(tmp_path: Path, runs: Path)
         f"name: procs\nenvironment: {ROOT}/environments/sentinel-3.yaml\n"
         "load:\n  duration: 5s\n  processes: 2\n"
         "  workloads: {acked-writes: {users: 4, wait: 10ms}, counter: {users: 2, wait: 10ms}}\n"
+        "faults: [{at: 2s, surge: {users: 5, duration: 2s}}]\n"
     )
     code, report, run_dir, stdout = run_and_read(scenario, runs)
     assert code == 0, stdout
     records = [json.loads(line) for line in (run_dir / "observations.jsonl").read_text().splitlines()]
     workers = {r.get("worker") for r in records if r["kind"] == "stats"}
     assert workers == {1, 2}, workers
+    # The surge reached both workers through Locust's messages, each spawning its share.
+    assert sorted((r["worker"], r["users"]) for r in records if r["kind"] == "surge") == [(1, 3), (2, 2)]
     # Users of both workers wrote tracked ops, with user ids from each worker's own range.
     user_ranges = {
         int(r["key"].split(":")[3]) // 1_000_000
