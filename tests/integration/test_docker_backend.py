@@ -156,7 +156,7 @@ def test_split_brain_bounded_on_docker(runs: Path) -> None:
     assert code == 0, output
     checks = {c["name"]: c for c in report["checks"]}
     assert checks["detect: writes_refused NOREPLICAS"]["status"] == "pass"
-    assert checks["verify: lost_writes_within"]["measured"] <= 6.0
+    assert checks["verify: lost_writes_within"]["measured"] <= 6.5  # max-lag 5 + 1 s acks + rounding
     fault = next(
         json.loads(line)
         for line in (run_dir / "observations.jsonl").open()

@@ -65,7 +65,7 @@ def test_min_replicas_bound_what_a_cut_off_primary_loses(runs: Path) -> None:
     assert code == 0, out
     found = checks(report)
     assert found["detect: writes_refused NOREPLICAS"]["status"] == "pass"
-    assert found["verify: lost_writes_within"]["measured"] <= 6.0
+    assert found["verify: lost_writes_within"]["measured"] <= 6.5  # max-lag 5 + 1 s acks + rounding
     assert report["load"]["errors"].get("NOREPLICAS", 0) > 0
 
 
