@@ -77,7 +77,7 @@ def test_pause_shorter_than_down_after_fails_nothing_over(runs: Path) -> None:
     records = [json.loads(line) for line in (run_dir / "observations.jsonl").open()]
     paused = next(r for r in records if r["kind"] == "fault" and r["action"] == "pause")
     thawed = next(r for r in records if r["kind"] == "fault_end" and r["action"] == "pause")
-    assert 0.95 < thawed["t"] - paused["t"] < 1.3
+    assert 0.95 < thawed["t"] - paused["t"] < 2.0  # resumed by its timer, not at the end of the drill
 
 
 def test_partition_without_the_rights_stops_before_anything_starts(tmp_path: Path) -> None:
