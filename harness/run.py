@@ -22,6 +22,7 @@ from harness.observe.sentinel_events import watch_sentinel
 from harness.progress import Console, Status
 from harness.report.model import RunReport, build_report
 from harness.report.write import write_reports
+from harness.respond.commands import StepSetting
 from harness.respond.responder import Responder
 from harness.run_context import RunContext
 from harness.runbooks.evaluate import evaluate
@@ -96,7 +97,7 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
                 f"Prometheus at {setup.api} with the alert rules' for: divided by {setup.time_scale:g}"
             )
         console.line(f"driving load for {scenario.load.duration:g}s")
-        _drive(scenario, backend, topology, log, run, console, options.ui, alert_api)
+        _drive(scenario, backend, topology, log, run, console, options.ui, alert_api, options.backend)
     finally:
         if alerting is not None:
             alerting.stop()
@@ -133,6 +134,7 @@ def _drive(
     console: Console,
     ui: tuple[str, int] | None,
     alert_api: str | None,
+    backend_name: str,
 ) -> None:
     # Imported here: Locust monkey-patches the process with gevent on import (done first in __main__).
     from harness.load.runner import LoadRunner
@@ -170,7 +172,8 @@ def _drive(
     plan = schedule(scenario.faults, scenario.seed)
     incident = next((f.index for f in plan if f.spec.incident), plan[0].index if plan else -1)
     faults = FaultInjector(backend, topology, log, f"drill:{run.run_id}", incident, load.surge)
-    responder = Responder(scenario.runbooks, backend, topology, log, faults, f"drill:{run.run_id}")
+    setting = StepSetting(run.run_id, backend_name)
+    responder = Responder(scenario.runbooks, backend, topology, log, faults, f"drill:{run.run_id}", setting)
     if responder.needed:
         observers.append(threading.Thread(target=responder.run, args=(stop,), daemon=True, name="responder"))
         observers[-1].start()

@@ -25,6 +25,10 @@ class Backend(ABC):
         """SIGKILL a node; returns time.monotonic() when the signal was sent (the fault's invoke time:
         on Docker the API call takes 40-120 ms here, so its start would misdate the death)."""
 
+    def container_name(self, name: str) -> str | None:
+        """The node's container, where there is one (runbook programs get it to act on the node)."""
+        return None
+
     def require_partitions(self) -> None:
         """Refuse (BackendError) before anything starts when this backend cannot cut per-peer partitions."""
         raise BackendError("this backend cannot make per-peer partitions")

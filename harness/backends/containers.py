@@ -235,6 +235,10 @@ class DockerBackend(Backend):
         container_ops.stop_if_running(name, self._containers[name])
         self._start(name)
 
+    def container_name(self, name: str) -> str | None:
+        container = self._containers.get(name)
+        return str(container.name) if container is not None else None
+
     def require_partitions(self) -> None:
         check_rights(into_namespaces=True)
 

@@ -10,12 +10,14 @@ import time
 import redis
 
 from harness.backends.base import Backend
+from harness.clients.primary import current_primary
 from harness.clients.probe import probe_client
 from harness.errors import BackendError, FaultError
 from harness.faults.injector import FaultInjector
 from harness.load.classify import classify
 from harness.observation_log import ObservationLog
 from harness.respond.actions import ACTIONS, ActionContext
+from harness.respond.commands import StepSetting, run_program, step_environment
 from harness.scenario.model import Action, Response, Runbook
 from harness.topology import Node, Topology
 
@@ -33,6 +35,7 @@ class Responder:
         log: ObservationLog,
         faults: FaultInjector,
         key_prefix: str,
+        setting: StepSetting,
     ) -> None:
         self._runbooks = tuple(r for r in runbooks if r.respond is not None)
         self._backend = backend
@@ -44,6 +47,7 @@ class Responder:
         self._pinned: Node | None = None  # the node the probe talks to: the incident's, until rerouted
         self._read = False  # probe with GET (a replica answers any write with READONLY) instead of SET
         self._incident_t = 0.0
+        self._setting = setting  # what program steps are told about the run
 
     @property
     def needed(self) -> bool:
@@ -139,6 +143,9 @@ class Responder:
                     runbook, index, action, node, started, True, f"not needed: {node.name} answers {answer}"
                 )
                 return
+        if action.kind == "run":
+            self._run_program(runbook, index, action, node, started)
+            return
         context = ActionContext(
             self._topology, self._backend, self._faults.server, node, action.argument, stop, self._reroute
         )
@@ -147,6 +154,16 @@ class Responder:
         except (redis.RedisError, BackendError, FaultError) as exc:
             ok, evidence = False, f"{type(exc).__name__}: {str(exc)[:200]}"
         self._log_step(runbook, index, action, node, started, ok, evidence)
+
+    def _run_program(self, runbook: Runbook, index: int, action: Action, node: Node, started: float) -> None:
+        try:
+            primary: str | None = current_primary(self._topology)
+        except FaultError:
+            primary = None  # the script is told so (DRILL_PRIMARY empty) and may find out itself
+        container = self._backend.container_name(node.name)
+        env = step_environment(self._topology, node, primary, self._setting, container)
+        ran = run_program(action.command, env, action.timeout, self._topology.access.secrets())
+        self._log_step(runbook, index, action, node, started, ran.ok, ran.evidence, output=ran.output)
 
     def _log_step(
         self,
@@ -157,6 +174,7 @@ class Responder:
         started: float,
         ok: bool,
         evidence: str,
+        output: str | None = None,
     ) -> None:
         self._log.append(
             "runbook_step",
@@ -167,5 +185,6 @@ class Responder:
             ok=ok,
             evidence=evidence,
             started=started,
+            output=output,  # a program step's stdout and stderr (capped, secrets blanked); else None
         )
         self._log.flush()

@@ -218,13 +218,16 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """One step of a runbook's procedure, done live during the drill: gather evidence or remediate."""
+    """One step of a runbook's procedure, done live during the drill: gather evidence, remediate, or run
+    the team's own program."""
 
-    kind: Literal["gather", "remediate"]
-    name: str  # see harness/runbooks/actions.py for the catalogue
+    kind: Literal["gather", "remediate", "run"]
+    name: str  # see harness/respond/actions.py for the catalogue; for run: the program's file name
     line: int | None
     if_still: str = ""  # run only if a probe of the node still gets this error reply (e.g. BUSY)
     argument: str = ""  # set-maxmemory-policy: the policy
+    command: tuple[str, ...] = ()  # run: argv, the program resolved against the runbook's directory
+    timeout: float = 30.0  # run: its whole process group is killed after this long
 
 
 TriggerKind = Literal["reply", "memory_above", "clients_above", "latency_above", "unreachable", "after"]

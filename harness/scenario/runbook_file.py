@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -112,11 +114,15 @@ def _response(cur: Cursor) -> Response | None:
 
 def _action(cur: Cursor) -> Action | None:
     value = cur.value
-    kinds = [k for k in ("gather", "remediate") if isinstance(value, dict) and k in value]
+    kinds = [k for k in ("gather", "remediate", "run") if isinstance(value, dict) and k in value]
     if len(kinds) != 1:
-        cur.error("a respond step has exactly one of gather, remediate (and optionally if_still, argument)")
+        cur.error(
+            "a respond step has exactly one of gather, remediate, run (and optionally if_still, argument)"
+        )
         return None
     kind = kinds[0]
+    if kind == "run":
+        return _run_step(cur)
     if not cur.mapping((kind, "if_still", "argument"), f"{kind} step"):
         return None
     catalogue = GATHERERS if kind == "gather" else REMEDIATIONS
@@ -130,3 +136,39 @@ def _action(cur: Cursor) -> Action | None:
         return None
     line = cur.source.line((*cur.path, kind))
     return Action(kind, str(name), line, str(if_still), str(argument))  # type: ignore[arg-type]
+
+
+def _run_step(cur: Cursor) -> Action | None:
+    """run: {command: [scripts/restart-node.sh, ARG...], timeout: 30s}: the team's own program. A command
+    naming a path is resolved against the runbook's directory; a bare name is looked up on PATH."""
+    if not cur.mapping(("run", "if_still"), "run step"):
+        return None
+    sub = cur.child("run")
+    if not sub.mapping(("command", "timeout"), "run settings"):
+        return None
+    argv = sub.get("command", _argv)
+    timeout = sub.get("timeout", parse_duration, 30.0)
+    if_still = cur.get("if_still", parse_reply_class, "")
+    if argv is None or timeout is None or if_still is None:
+        return None
+    program = argv[0]
+    if "/" in program:
+        path = Path(os.path.normpath(Path(cur.source.file).parent / program))
+    else:
+        found = shutil.which(program)
+        path = Path(found) if found else Path(program)
+    if not path.is_file():
+        sub.error(f"{path} not found", "command")
+        return None
+    if not os.access(path, os.X_OK):
+        sub.error(f"{path} is not executable (chmod +x it)", "command")
+        return None
+    line = cur.source.line((*cur.path, "run"))
+    return Action("run", path.name, line, str(if_still), "", (str(path), *argv[1:]), float(timeout))
+
+
+def _argv(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(i, str | int | float) and str(i) for i in items):
+        raise Invalid("expected a program and its arguments, as a list of strings")
+    return tuple(str(i) for i in items)

@@ -263,3 +263,29 @@ def test_a_nul_byte_is_reported_with_its_line(tmp_path: Path) -> None:
         load_scenario(path)
     (problem,) = raised.value.problems
     assert problem.line == 3 and "#x0000" in problem.message
+
+
+def test_run_step_needs_an_executable_program_next_to_the_runbook(tmp_path: Path) -> None:
+    step = "    - run: {command: [scripts/fix.sh, --now], timeout: 5s}\n"
+    write(tmp_path, rb_yaml=RUNBOOK + "respond:\n  when: {after: 1s}\n  steps:\n" + step)
+    found = [str(p) for p in load_problems(tmp_path / "rb.yaml")]
+    missing = f"rb.yaml:9: respond.steps[0].run.command: {tmp_path}/scripts/fix.sh not found"
+    assert any(missing in p for p in found), found
+    script = tmp_path / "scripts" / "fix.sh"
+    script.parent.mkdir()
+    script.write_text("#!/bin/sh\necho fixed\n")
+    found = [str(p) for p in load_problems(tmp_path / "rb.yaml")]
+    assert any("fix.sh is not executable" in p for p in found), found
+    script.chmod(0o755)
+    respond = load_runbook(tmp_path / "rb.yaml").respond
+    assert respond is not None
+    (action,) = respond.steps
+    assert action.kind == "run" and action.command == (str(script), "--now") and action.timeout == 5.0
+
+
+def load_problems(path: Path) -> list[object]:
+    try:
+        load_runbook(path)
+    except ConfigError as exc:
+        return list(exc.problems)
+    return []

@@ -1,0 +1,70 @@
+"""Runbook steps that run the team's own program: the shipped OOM script ends a real OOM with the environment
+the drill gives it; a program that hangs fails its step at the timeout and leaves no process behind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, drill, only_run_dir
+
+pytestmark = pytest.mark.integration
+
+HANGING = """#!/bin/sh
+# Starts children of its own and never ends: the timeout must end all of them.
+sleep 600 &
+sleep 601
+"""
+
+
+def report_of(runs: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    run_dir = only_run_dir(runs)
+    records = [json.loads(line) for line in (run_dir / "observations.jsonl").open()]
+    return json.loads((run_dir / "report.json").read_text()), records
+
+
+def sleeping(marker: str) -> list[str]:
+    """Processes whose command line holds `marker`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                found.append(entry.name)
+        except OSError:
+            continue
+    return found
+
+
+def test_team_script_ends_an_oom_and_a_hanging_one_is_killed_at_its_timeout(tmp_path: Path) -> None:
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    hang = scripts / "hang-6017.sh"
+    hang.write_text(HANGING)
+    hang.chmod(0o755)
+    runbook = (ROOT / "runbooks" / "oom-script.yaml").read_text()
+    shipped = ROOT / "runbooks" / "scripts" / "oom-evict-ttl-keys.sh"
+    runbook = runbook.replace("[scripts/oom-evict-ttl-keys.sh]", f"[{shipped}]")
+    runbook = runbook.replace(
+        "verify:", "    - run: {command: [scripts/hang-6017.sh], timeout: 1s}\nverify:", 1
+    )
+    (tmp_path / "runbook.yaml").write_text(runbook)
+    scenario = (ROOT / "scenarios" / "oom-script.yaml").read_text()
+    scenario = scenario.replace("../environments/", f"{ROOT}/environments/")
+    scenario = scenario.replace("../runbooks/oom-script.yaml", str(tmp_path / "runbook.yaml"))
+    (tmp_path / "drill.yaml").write_text(scenario)
+    runs = tmp_path / "runs"
+    result = drill("run", str(tmp_path / "drill.yaml"), "--runs-dir", str(runs), "--quiet", timeout=150)
+    report, records = report_of(runs)
+    steps = {c["name"]: c for c in report["checks"]}
+    script = steps["respond: run oom-evict-ttl-keys.sh"]
+    assert script["status"] == "pass" and "maxmemory-policy now: volatile-lru" in script["evidence"], script
+    assert steps["verify: reply_gone OOM"]["status"] == "pass"  # the script's fix, not the harness's
+    hung = steps["respond: run hang-6017.sh"]
+    assert hung["status"] == "FAIL" and "timed out after 1s" in hung["evidence"], hung
+    assert result.returncode == 1, result.stdout + result.stderr  # that step failed the drill
+    assert sleeping("sleep 60") == [], "the hanging program's children outlived its timeout"
+    ran = next(r for r in records if r["kind"] == "runbook_step" and "oom-evict" in r["step"])
+    assert ran["output"].startswith("node redis-1 (primary) at ")
