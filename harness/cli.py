@@ -108,6 +108,12 @@ def _parser() -> argparse.ArgumentParser:
         nargs="?",
         choices=["workloads", "faults", "checks", "triggers", "gatherers", "remediations"],
     )
+    node = commands.add_parser(
+        "node", help="status, stop, start, restart or kill a node of a running drill (for runbook programs)"
+    )
+    node.add_argument("action", choices=["status", "stop", "start", "restart", "kill"])
+    node.add_argument("name", help="the node, e.g. redis-2 (a runbook program gets it as DRILL_NODE)")
+    node.add_argument("--run-id", required=True, help="the drill's run id (DRILL_RUN_ID)")
     evaluate = commands.add_parser(
         "evaluate", help="judge a stored run again, with the same or edited runbooks and bounds"
     )
@@ -167,6 +173,11 @@ def main(argv: list[str] | None = None) -> int:
             from harness.kinds import render_kinds
 
             print(render_kinds(args.section))
+            return ExitCode.PASSED
+        if args.command == "node":
+            from harness.node_control import control
+
+            print(control(args.action, args.run_id, args.name))
             return ExitCode.PASSED
         if args.command == "evaluate":
             return _evaluate(args)

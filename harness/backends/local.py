@@ -8,6 +8,8 @@ per-peer partitions (harness/backends/netfilter.py) cut. Clients, the proxy and 
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import random
 import shutil
 import signal
@@ -22,10 +24,10 @@ from harness.backends.base import Backend
 from harness.backends.links import LinkControl, placed_links, start_proxy
 from harness.backends.netfilter import Member, Partitions, check_rights
 from harness.backends.node_configs import extra_node_conf, render_node_configs
-from harness.backends.reaper import kill_and_wait, register_pid
+from harness.backends.reaper import kill_and_wait, register_pid, registered_pid, registered_pids
 from harness.backends.secured import NodeSecurity, secure
 from harness.backends.topology_ready import start_in_order
-from harness.clients.waiting import tail
+from harness.clients.waiting import tail, wait_for
 from harness.errors import BackendError
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
@@ -33,6 +35,7 @@ from harness.scenario.plan import plan
 from harness.topology import CLIENTS, Node, Topology
 
 HOST = "127.0.0.1"  # the harness, its clients and the proxy
+NODES_FILE = "nodes.json"  # in the scratch dir: each node's command and log, for `drill node`
 INSTALL_HINT = (
     "install Redis (Debian: apt-get install redis-server redis-sentinel redis-tools) or run `make setup`"
 )
@@ -134,6 +137,9 @@ class LocalBackend(Backend):
             conf.write_text(configs[node.name])
             command = (server if node.kind == "redis" else sentinel, str(conf.resolve()))
             self._specs[node.name] = _Spec(node, command, self._run.run_dir / "logs" / f"{node.name}.log")
+        # What `drill node` (a runbook program's systemctl) needs to start a node of this run again.
+        nodes = {name: {"command": list(s.command), "log": str(s.log)} for name, s in self._specs.items()}
+        (self._run.work_dir / NODES_FILE).write_text(json.dumps(nodes))
         start_in_order(topology, self._env, self._start, self.log_path, self._exited)
         return topology
 
@@ -199,7 +205,10 @@ class LocalBackend(Backend):
         procs: list[subprocess.Popen[bytes] | subprocess.Popen[str]] = [*self._procs.values()]
         if self._proxy is not None:
             procs.append(self._proxy)
-        kill_and_wait([p.pid for p in procs if p.poll() is None])
+        # Nodes `drill node` started again are not our children: the registry knows them.
+        kill_and_wait(
+            sorted({p.pid for p in procs if p.poll() is None} | set(registered_pids(self._run.work_dir)))
+        )
         for proc in procs:
             proc.wait()
         if self._proxy is not None and self._proxy.stdout is not None:
@@ -212,13 +221,33 @@ class LocalBackend(Backend):
             self._links.remove(self._link_names)  # an external Toxiproxy outlives the run: leave it clean
 
     def kill(self, name: str) -> float:
-        proc = self._procs.get(name)
-        if proc is None or proc.poll() is not None:
+        pid = self._pid(name)
+        if pid is None:
             raise BackendError(f"cannot kill {name}: it is not running")
         sent = time.monotonic()
-        proc.kill()
-        proc.wait()
+        os.kill(pid, signal.SIGKILL)
+        self._reap(name, pid)
         return sent
+
+    def _pid(self, name: str) -> int | None:
+        """The node's live process: the one this backend started, or one `drill node` started since."""
+        proc = self._procs.get(name)
+        if proc is not None and proc.poll() is None:
+            return proc.pid
+        return registered_pid(self._run.work_dir, name)
+
+    def _reap(self, name: str, pid: int) -> None:
+        """Wait until the signalled process is gone (our child: reap it; another's: watch it go)."""
+        proc = self._procs.get(name)
+        if proc is not None and proc.pid == pid:
+            proc.wait()
+            return
+        wait_for(
+            lambda: None if not os.path.exists(f"/proc/{pid}") else "still running",
+            timeout=10,
+            what=f"{name} to exit",
+            hint="it was started by drill node",
+        )
 
     def require_partitions(self) -> None:
         check_rights()
@@ -243,18 +272,18 @@ class LocalBackend(Backend):
         return sent
 
     def _signal(self, name: str, sig: signal.Signals) -> float:
-        proc = self._procs.get(name)
-        if proc is None or proc.poll() is not None:
+        pid = self._pid(name)
+        if pid is None:
             raise BackendError(f"cannot send {sig.name} to {name}: it is not running")
         sent = time.monotonic()
-        proc.send_signal(sig)
+        os.kill(pid, sig)
         return sent
 
     def restart(self, name: str) -> None:
-        proc = self._procs.get(name)
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            proc.wait()
+        pid = self._pid(name)
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+            self._reap(name, pid)
         self._start(name)
 
     def start_extra_node(self, name: str, files: Path) -> Node:
@@ -281,7 +310,7 @@ class LocalBackend(Backend):
         shutil.copytree(src, target)
 
     def is_running(self, name: str) -> bool:
-        return self._exited(name) is None
+        return self._pid(name) is not None
 
     def log_path(self, name: str) -> Path:
         return self._specs[name].log

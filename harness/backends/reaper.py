@@ -55,6 +55,18 @@ def register_pid(work_dir: Path, name: str, pid: int) -> None:
     (pids / f"{name}.{pid}").write_text(str(start_time(pid) or ""))
 
 
+def registered_pid(work_dir: Path, name: str) -> int | None:
+    """The live process registered last under `name` (a node started again by `drill node` has a new one)."""
+    pids = work_dir / "pids"
+    live = []
+    for entry in pids.glob(f"{name}.*") if pids.is_dir() else []:
+        pid = int(entry.name.rsplit(".", 1)[1])
+        recorded = entry.read_text().strip()
+        if recorded and str(start_time(pid)) == recorded and _exists(pid):
+            live.append((entry.stat().st_mtime, pid))
+    return max(live)[1] if live else None
+
+
 def registered_pids(run_dir: Path) -> list[int]:
     """Registered processes of one run that are still the same processes (not a reused pid)."""
     found: list[int] = []

@@ -12,7 +12,9 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from harness.access import Credentials
 from harness.topology import Node, Topology
@@ -34,6 +36,9 @@ def step_environment(
 ) -> dict[str, str]:
     """The variables a runbook program gets (documented in README): secrets only in variables, never argv."""
     env = dict(os.environ)
+    # `drill` itself first on PATH (its console script sits beside this interpreter): `drill node` is what
+    # a runbook program uses to stop or start a node of the drill.
+    env["PATH"] = os.pathsep.join((str(Path(sys.executable).parent), env.get("PATH", "")))
     primary_node = topology.node(primary) if primary else None
     env.update(
         DRILL_RUN_ID=setting.run_id,
