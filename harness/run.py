@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.alerting.pager import Pager
 from harness.alerting.poller import watch_alerts
 from harness.alerting.rules import RULES_FILE
 from harness.alerting.stack import AlertStack
@@ -37,6 +38,14 @@ SETTLE_S = 0.5
 
 
 @dataclass(frozen=True, slots=True)
+class Paging:
+    """The alert stack as the drill's observers and responder see it."""
+
+    api: str | None  # Prometheus, whose alert states are logged
+    pager: Pager | None  # Alertmanager's notifications, when the scenario pages
+
+
+@dataclass(frozen=True, slots=True)
 class RunOptions:
     runs_dir: Path
     backend: str = "local"
@@ -63,6 +72,7 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
         options.allow_external_faults,
     )
     alerting: AlertStack | None = None
+    pager: Pager | None = None
     try:
         console.line(
             f"run {run.run_id}: starting {scenario.environment.name} on the {options.backend} backend"
@@ -83,7 +93,10 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
         probe_security(topology, log)
         alert_api = None
         if scenario.alerts is not None:
-            alerting = AlertStack(run, scenario.alerts.time_scale, scenario.alerts.scrape_interval)
+            if scenario.alerts.page:  # Alertmanager pages the drill's own receiver
+                pager = Pager(topology, log)
+                pager.start()
+            alerting = AlertStack(run, scenario.alerts.time_scale, scenario.alerts.scrape_interval, pager)
             setup = alerting.start(topology)
             alert_api = setup.api
             log.append(
@@ -97,10 +110,13 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
                 f"Prometheus at {setup.api} with the alert rules' for: divided by {setup.time_scale:g}"
             )
         console.line(f"driving load for {scenario.load.duration:g}s")
-        _drive(scenario, backend, topology, log, run, console, options.ui, alert_api, options.backend)
+        paging = Paging(alert_api, pager)
+        _drive(scenario, backend, topology, log, run, console, options.ui, paging, options.backend)
     finally:
         if alerting is not None:
             alerting.stop()
+        if pager is not None:
+            pager.stop()
         backend.down()
         log.close()
     records = read_log(log.path)
@@ -133,7 +149,7 @@ def _drive(
     run: RunContext,
     console: Console,
     ui: tuple[str, int] | None,
-    alert_api: str | None,
+    paging: Paging,
     backend_name: str,
 ) -> None:
     # Imported here: Locust monkey-patches the process with gevent on import (done first in __main__).
@@ -150,6 +166,7 @@ def _drive(
     observers.append(
         threading.Thread(target=sample_info, args=(topology, log, stop), daemon=True, name="info")
     )
+    alert_api = paging.api
     if alert_api is not None:
         observers.append(
             threading.Thread(
@@ -173,7 +190,9 @@ def _drive(
     incident = next((f.index for f in plan if f.spec.incident), plan[0].index if plan else -1)
     faults = FaultInjector(backend, topology, log, f"drill:{run.run_id}", incident, load.surge)
     setting = StepSetting(run.run_id, backend_name)
-    responder = Responder(scenario.runbooks, backend, topology, log, faults, f"drill:{run.run_id}", setting)
+    responder = Responder(
+        scenario.runbooks, backend, topology, log, faults, f"drill:{run.run_id}", setting, paging.pager
+    )
     if responder.needed:
         observers.append(threading.Thread(target=responder.run, args=(stop,), daemon=True, name="responder"))
         observers[-1].start()

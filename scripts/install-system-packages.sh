@@ -9,6 +9,8 @@ command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 # Drills that ask for alerts run Prometheus (promtool comes with it) and the Redis exporter.
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-redis-exporter >/dev/null 2>&1 || need+=(prometheus-redis-exporter)
+# Drills that page (alerts: {page: true}) run Alertmanager (amtool comes with it).
+command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 # Per-peer partitions drop packets with nftables (nsenter, from util-linux, enters containers' namespaces).
 command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || need+=(nftables)
 if [ "${1:-}" = "--test" ]; then
@@ -27,7 +29,7 @@ echo "installing ${need[*]} from Debian packages" >&2
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # Debian starts the packaged services where systemd runs; drills start their own processes instead.
-for service in redis-server redis-sentinel prometheus prometheus-redis-exporter; do
+for service in redis-server redis-sentinel prometheus prometheus-redis-exporter prometheus-alertmanager; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
     $sudo systemctl disable --now "$service" >/dev/null 2>&1 || true
   fi

@@ -10,6 +10,23 @@ import yaml
 from harness.scenario.durations import parse_duration
 
 RULES_FILE = Path(__file__).resolve().parents[2] / "monitoring" / "redis-alerts.yml"
+ROUTING_FILE = RULES_FILE.parent / "alertmanager.yml"
+ROUTE_DURATIONS = ("group_wait", "group_interval", "repeat_interval")
+
+
+def scaled_routing(text: str, time_scale: float, webhook: str) -> str:
+    """Alertmanager's routing with its waits divided by time_scale (like the rules' for:) and every
+    webhook pointed at the drill's own receiver."""
+    data: Any = yaml.safe_load(text)
+    routes = [data["route"], *data["route"].get("routes", [])]
+    for route in routes:
+        for key in ROUTE_DURATIONS:
+            if key in route:
+                route[key] = format_prometheus(parse_duration(str(route[key])) / time_scale)
+    for receiver in data["receivers"]:
+        for hook in receiver.get("webhook_configs", []):
+            hook["url"] = webhook
+    return yaml.safe_dump(data, sort_keys=False)
 
 
 def scaled_rules(text: str, time_scale: float) -> str:

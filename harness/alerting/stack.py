@@ -18,7 +18,15 @@ from typing import IO, Any
 
 import yaml
 
-from harness.alerting.rules import RULES_FILE, format_prometheus, rule_durations, scaled_rules
+from harness.alerting.pager import Pager
+from harness.alerting.rules import (
+    ROUTING_FILE,
+    RULES_FILE,
+    format_prometheus,
+    rule_durations,
+    scaled_routing,
+    scaled_rules,
+)
 from harness.backends.local import free_port
 from harness.backends.reaper import kill_and_wait, register_pid
 from harness.clients.waiting import wait_for
@@ -27,7 +35,10 @@ from harness.run_context import RunContext
 from harness.topology import Topology
 
 HOST = "127.0.0.1"
-INSTALL_HINT = "install prometheus and prometheus-redis-exporter (Debian packages; `make setup` does)"
+INSTALL_HINT = (
+    "install prometheus, prometheus-redis-exporter and prometheus-alertmanager "
+    "(Debian packages; `make setup` does)"
+)
 READY_TIMEOUT_S = 20.0
 
 
@@ -92,7 +103,11 @@ def _watching(api: str, targets: int) -> bool:
 class AlertStack:
     """Starts the exporter and Prometheus for one run; stop() removes them (and is safe to call twice)."""
 
-    def __init__(self, run: RunContext, time_scale: float, scrape_interval: float) -> None:
+    def __init__(
+        self, run: RunContext, time_scale: float, scrape_interval: float, pager: Pager | None = None
+    ) -> None:
+        """pager: where Alertmanager delivers its notifications; None runs no Alertmanager."""
+        self._pager = pager
         self._run = run
         self._time_scale = time_scale
         self._scrape_interval = scrape_interval
@@ -129,6 +144,9 @@ class AlertStack:
         scheme = "rediss" if login.tls else "redis"
         targets = [f"{scheme}://{node.host}:{node.port}" for node in topology.data_nodes]
         config = prometheus_config(targets, f"{HOST}:{exporter_port}", self._scrape_interval)
+        if self._pager is not None:
+            manager = self._start_alertmanager()
+            config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [manager]}]}]}
         (directory / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
         (self._run.run_dir / "config" / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
         self._spawn(
@@ -151,6 +169,32 @@ class AlertStack:
             lambda: _watching(api, len(targets)), "prometheus to scrape every node and evaluate the rules"
         )
         return AlertingSetup(api, self._time_scale, self._scrape_interval, rule_durations(text))
+
+    def _start_alertmanager(self) -> str:
+        """Debian's Alertmanager with the shipped routing, time-scaled, paging the drill's receiver;
+        clustering off (it would listen on every interface). Returns its address."""
+        assert self._pager is not None
+        binary = _binary("prometheus-alertmanager")
+        directory = self._run.work_dir / "alertmanager"
+        directory.mkdir()
+        text = scaled_routing(ROUTING_FILE.read_text(), self._time_scale, self._pager.url)
+        (directory / "alertmanager.yml").write_text(text)
+        (self._run.run_dir / "config" / "alertmanager.yml").write_text(text)
+        port = free_port()
+        self._spawn(
+            "alertmanager",
+            [
+                binary,
+                f"--config.file={directory / 'alertmanager.yml'}",
+                f"--storage.path={directory / 'data'}",
+                f"--web.listen-address={HOST}:{port}",
+                "--cluster.listen-address=",
+                "--log.level=warn",
+            ],
+            self._run.process_env(),
+        )
+        self._wait_ready(f"http://{HOST}:{port}/-/ready", "alertmanager")
+        return f"{HOST}:{port}"
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
         log = (self._run.run_dir / "logs" / f"{name}.log").open("ab")

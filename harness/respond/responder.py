@@ -9,6 +9,7 @@ import time
 
 import redis
 
+from harness.alerting.pager import Pager
 from harness.backends.base import Backend
 from harness.clients.primary import current_primary
 from harness.clients.probe import probe_client
@@ -36,6 +37,7 @@ class Responder:
         faults: FaultInjector,
         key_prefix: str,
         setting: StepSetting,
+        pager: Pager | None = None,
     ) -> None:
         self._runbooks = tuple(r for r in runbooks if r.respond is not None)
         self._backend = backend
@@ -48,6 +50,7 @@ class Responder:
         self._read = False  # probe with GET (a replica answers any write with READONLY) instead of SET
         self._incident_t = 0.0
         self._setting = setting  # what program steps are told about the run
+        self._pager = pager  # Alertmanager's notifications, for procedures that start on a page
 
     @property
     def needed(self) -> bool:
@@ -101,6 +104,11 @@ class Responder:
             return self.probe(node) in UNREACHABLE
         if respond.kind == "after":
             return self._log.now() - self._incident_t >= respond.threshold
+        if respond.kind == "alert":
+            pager = self._pager
+            return pager is not None and pager.paged(
+                respond.reply, respond.state, node.name, self._incident_t
+            )
         if respond.kind == "latency_above":
             started = time.monotonic()
             return self.probe(node) == "ok" and time.monotonic() - started > respond.threshold

@@ -230,7 +230,9 @@ class Action:
     timeout: float = 30.0  # run: its whole process group is killed after this long
 
 
-TriggerKind = Literal["reply", "memory_above", "clients_above", "latency_above", "unreachable", "after"]
+TriggerKind = Literal[
+    "reply", "memory_above", "clients_above", "latency_above", "unreachable", "after", "alert"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +241,8 @@ class Response:
     reply (a probe write gets this error reply), memory_above / clients_above (used_memory / maxmemory,
     connected_clients / maxclients cross a ratio), latency_above (a probe write takes longer, seconds),
     unreachable (the node does not answer at all), after (this many seconds after the incident: an on-call
-    engineer starting on an alert)."""
+    engineer starting on an alert), alert (Alertmanager pages about this alert for the node: `reply` holds
+    the alert's name, `state` firing or resolved)."""
 
     kind: TriggerKind
     within: float  # give up waiting for the trigger after this long from the incident
@@ -248,11 +251,14 @@ class Response:
     threshold: float = 0.0
     hold: float = 0.0  # the trigger must hold this long (like an alert's for:) before the procedure starts
     probe: Literal["write", "read"] = "write"  # what the probe sends: a replica answers writes with READONLY
+    state: str = "firing"  # alert: the page's state
 
     @property
     def trigger(self) -> str:
         if self.kind == "reply":
             return self.reply
+        if self.kind == "alert":
+            return f"a page: {self.reply} {self.state}"
         if self.kind == "latency_above":
             return f"a write slower than {self.threshold * 1000:g}ms"
         if self.kind == "unreachable":
@@ -286,6 +292,7 @@ class AlertsSpec:
 
     time_scale: float  # every `for:` divided by this (30: 1m -> 2s, 5m -> 10s)
     scrape_interval: float  # also Prometheus's rule evaluation interval
+    page: bool = False  # also Alertmanager, paging the drill's receiver (monitoring/alertmanager.yml)
 
 
 @dataclass(frozen=True, slots=True)

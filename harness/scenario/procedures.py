@@ -43,11 +43,13 @@ TRIGGERS = {
     "latency_above": "a probe write takes longer than this duration",
     "unreachable": "true: the node does not answer at all",
     "after": "this long after the incident (an on-call engineer starting on a page)",
+    "alert": "Alertmanager pages about this alert for the node (needs alerts: {page: true})",
 }
 TRIGGER_OPTIONS = {
     "for": "duration: the condition must hold this long first, like an alert's for: (default 0)",
     "probe": "write | read: what the probe sends; a replica answers writes with READONLY (default write)",
     "within": "duration: give up waiting for the trigger after this long from the incident (default 15s)",
+    "state": "firing | resolved: with alert, the page to wait for (default firing)",
 }
 
 NEEDS_ARGUMENT = {"set-maxmemory-policy": "an eviction policy such as allkeys-lru"}

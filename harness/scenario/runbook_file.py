@@ -92,6 +92,7 @@ def _response(cur: Cursor) -> Response | None:
     kind = given[0]
     parse: Callable[[Any], Any] = {
         "reply": parse_reply_class,
+        "alert": text,
         "latency_above": parse_duration,
         "after": parse_duration,
         "unreachable": _true,
@@ -100,13 +101,19 @@ def _response(cur: Cursor) -> Response | None:
     hold = when.get("for", parse_duration, 0.0)
     probe = when.get("probe", choice("write", "read"), "write")
     within = when.get("within", parse_duration, 15.0)
+    state = when.get("state", choice("firing", "resolved"), "firing")
+    if "state" in when.value and kind != "alert":
+        when.error("state goes with alert only", "state")
+        return None
     if "steps" not in cur.value:
         cur.error("required field is missing", "steps")
         return None
     steps = [_action(c) for c in cur.child("steps").items()]
-    if value is None or hold is None or probe is None or within is None or None in steps:
+    if value is None or hold is None or probe is None or within is None or state is None or None in steps:
         return None
     chosen = tuple(s for s in steps if s is not None)
+    if kind == "alert":
+        return Response("alert", float(within), chosen, reply=str(value), hold=float(hold), state=state)
     if kind == "reply":
         return Response("reply", float(within), chosen, reply=str(value), hold=float(hold), probe=probe)  # type: ignore[arg-type]
     return Response(kind, float(within), chosen, threshold=float(value), hold=float(hold), probe=probe)  # type: ignore[arg-type]

@@ -68,9 +68,11 @@ def scenario_file(path: Path, problems: list[Problem]) -> Scenario | None:
                 runbooks.append(runbook)
     expect = _expect(cur.child("expect")) if "expect" in cur.value else Expectation(None, None, None)
     alerts = _alerts(cur.child("alerts")) if "alerts" in cur.value else None
-    if "alerts" not in cur.value and any(
-        s.check == "alert" for r in runbooks for s in (*r.detect, *r.verify)
-    ):
+    paged = [r for r in runbooks if r.respond is not None and r.respond.kind == "alert"]
+    if paged and (alerts is None or not alerts.page):
+        cur.error(f"{paged[0].name} starts on a page; add alerts: {{time_scale: N, page: true}}", "runbooks")
+    steps = [s for r in runbooks for s in (*r.detect, *r.verify)]
+    if "alerts" not in cur.value and any(s.check in ("alert", "page") for s in steps):
         cur.error("a runbook checks alerts; add alerts: {time_scale: N} so Prometheus runs", "runbooks")
     if isinstance(load, LoadSpec):
         for i, fault in enumerate(faults):
@@ -102,16 +104,17 @@ def scenario_file(path: Path, problems: list[Problem]) -> Scenario | None:
 
 def _alerts(cur: Cursor) -> AlertsSpec | None:
     """alerts: {time_scale: 30, scrape_interval: 500ms}"""
-    if not cur.mapping(("time_scale", "scrape_interval"), "alerts settings"):
+    if not cur.mapping(("time_scale", "scrape_interval", "page"), "alerts settings"):
         return None
     scale = cur.get("time_scale", number(1.0, 3600.0), 1.0)
     interval = cur.get("scrape_interval", parse_duration, 0.5)
-    if scale is None or interval is None:
+    page = cur.get("page", boolean, False)
+    if scale is None or interval is None or page is None:
         return None
     if interval < 0.1:
         cur.error("expected at least 100ms", "scrape_interval")
         return None
-    return AlertsSpec(float(scale), float(interval))
+    return AlertsSpec(float(scale), float(interval), bool(page))
 
 
 def _load(cur: Cursor) -> LoadSpec | None:

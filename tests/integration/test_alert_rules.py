@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.alerting.rules import scaled_rules
+from harness.alerting.rules import scaled_routing, scaled_rules
 from harness.backends.reaper import tagged_processes
 from tests.conftest import ROOT, drill, only_run_dir, run_id_of
 
@@ -74,4 +74,37 @@ def test_alert_goes_pending_fires_and_resolves_in_a_live_prometheus(
         assert check["status"] == "pass" and f"{alert} for {node} {state}" in check["evidence"], check
     assert any("divided by" in note for note in report["notes"])
     # The exporter and Prometheus went with the run.
+    assert [p for p in tagged_processes() if p.run_id == run_id_of(run_dir)] == []
+
+
+def test_routing_passes_amtool_and_its_scaled_copy_too(tmp_path: Path) -> None:
+    amtool = shutil.which("amtool")
+    assert amtool, "amtool comes with prometheus-alertmanager (make test installs it)"
+    shipped = MONITORING / "alertmanager.yml"
+    checked = subprocess.run(
+        [amtool, "check-config", str(shipped)], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    scaled = tmp_path / "alertmanager.yml"
+    scaled.write_text(scaled_routing(shipped.read_text(), 30, "http://127.0.0.1:1/page"))
+    again = subprocess.run([amtool, "check-config", str(scaled)], capture_output=True, text=True, check=False)
+    assert again.returncode == 0, again.stdout + again.stderr
+    route = yaml.safe_load(scaled.read_text())["route"]
+    assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == ("1s", "10s", "480s")
+
+
+def test_a_page_starts_the_team_script_and_the_resolved_notification_arrives(runs: Path) -> None:
+    """Fault -> RedisDown fires -> Alertmanager -> the drill's receiver -> the restart script runs on the page
+    -> the alert resolves -> the resolved notification arrives: the four times are rows of the report."""
+    result = drill("run", str(ROOT / "scenarios" / "alert-redis-down-paged.yaml"), "--runs-dir", str(runs))
+    run_dir = only_run_dir(runs)
+    report = json.loads((run_dir / "report.json").read_text())
+    assert result.returncode == 0, result.stdout + result.stderr
+    found = {c["name"]: c for c in report["checks"]}
+    paged = found["detect: page RedisDown firing"]["measured"]
+    started = found["respond: when a page: RedisDown firing"]["measured"]
+    restarted = found["respond: run restart-node.sh"]["measured"]
+    resolved = found["verify: page RedisDown resolved"]["measured"]
+    assert paged <= started < restarted < resolved, (paged, started, restarted, resolved)
+    assert "started (pid" in found["respond: run restart-node.sh"]["evidence"]
     assert [p for p in tagged_processes() if p.run_id == run_id_of(run_dir)] == []

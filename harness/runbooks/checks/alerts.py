@@ -50,3 +50,39 @@ def alert(p: Alert, history: History, incident: Record, judge: Judge) -> Verdict
     if record is None:
         return judge(None, f"{p.name}{who} was never {p.state} after the incident")
     return judge(float(record["t"]), f"Prometheus: {p.name}{who} {p.state} at {record['t']:.3f}s")
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    name: str = param("the alert's name (RedisDown, ...)", name())
+    state: str = param("the page: firing, or the resolved notification", one_of("firing", "resolved"))
+    node: str = param(
+        "for the incident's node, the initial primary, or any",
+        one_of("incident", "primary", "any"),
+        "incident",
+    )
+
+
+def _page_label(p: Page) -> str:
+    return f"{p.name} {p.state}"
+
+
+@check(Page, label=_page_label)
+def page(p: Page, history: History, incident: Record, judge: Judge) -> Verdict:
+    """Alertmanager delivers a notification (firing, or resolved) about the alert to the drill's receiver."""
+    node: str | None = None
+    if p.node == "incident":
+        node = str(incident.get("node"))
+    elif p.node == "primary":
+        topology = history.first("topology", 0.0)
+        node = str(topology["primary"]) if topology else None
+    for record in history.of("page"):
+        if (
+            record["t"] >= incident["t"]
+            and record["name"] == p.name
+            and record["state"] == p.state
+            and (node is None or record["node"] == node)
+        ):
+            return judge(float(record["t"]), f"Alertmanager paged: {p.name} {p.state} for {record['node']}")
+    who = f" for {node}" if node else ""
+    return judge(None, f"no {p.state} page about {p.name}{who} after the incident")
