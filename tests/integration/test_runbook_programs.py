@@ -4,11 +4,15 @@ the drill gives it; a program that hangs fails its step at the timeout and leave
 from __future__ import annotations
 
 import json
+import os
+import secrets
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from harness.backends.secured import DATA_RULES, SENTINEL_RULES, derive_password
+from harness.secrets import Secret
 from tests.conftest import ROOT, drill, live_redis_processes, only_run_dir, run_ports
 
 pytestmark = pytest.mark.integration
@@ -91,3 +95,62 @@ def test_drill_node_names_what_it_cannot_find() -> None:
     assert result.returncode == 2 and "no running drill 20990101-000000-nope00" in result.stderr, (
         result.stderr
     )
+
+
+def test_a_script_that_exits_0_but_fixes_nothing_fails_at_verify(tmp_path: Path) -> None:
+    noop = tmp_path / "scripts" / "restart-node.sh"
+    noop.parent.mkdir()
+    noop.write_text("#!/bin/sh\necho 'restarted it (not really)'\n")
+    noop.chmod(0o755)
+    (tmp_path / "runbook.yaml").write_text((ROOT / "runbooks" / "p1-script.yaml").read_text())
+    scenario = (ROOT / "scenarios" / "node-down-script.yaml").read_text()
+    scenario = scenario.replace("../environments/", f"{ROOT}/environments/")
+    scenario = scenario.replace("../runbooks/p1-script.yaml", str(tmp_path / "runbook.yaml"))
+    (tmp_path / "drill.yaml").write_text(scenario)
+    runs = tmp_path / "runs"
+    result = drill("run", str(tmp_path / "drill.yaml"), "--runs-dir", str(runs), "--quiet")
+    assert result.returncode == 1, result.stdout + result.stderr
+    report, _ = report_of(runs)
+    steps = {c["name"]: c for c in report["checks"]}
+    assert steps["respond: run restart-node.sh"]["status"] == "pass"  # it ran and said it was fine
+    assert steps["verify: replicas_attached"]["status"] == "FAIL"  # but the node never came back
+
+
+def test_on_a_secured_topology_the_script_logs_in_from_its_environment_and_no_secret_leaks(
+    tmp_path: Path,
+) -> None:
+    master = f"drill-{secrets.token_urlsafe(16)}"
+    leak = tmp_path / "scripts" / "show-login.sh"
+    leak.parent.mkdir()
+    leak.write_text('#!/bin/sh\necho "user=$DRILL_USER password=$DRILL_PASSWORD auth=$REDISCLI_AUTH"\n')
+    leak.chmod(0o755)
+    runbook = (ROOT / "runbooks" / "oom-script.yaml").read_text()
+    shipped = ROOT / "runbooks" / "scripts" / "oom-evict-ttl-keys.sh"
+    runbook = runbook.replace("[scripts/oom-evict-ttl-keys.sh]", f"[{shipped}]")
+    runbook = runbook.replace("verify:", "    - run: {command: [scripts/show-login.sh]}\nverify:", 1)
+    (tmp_path / "runbook.yaml").write_text(runbook)
+    scenario = (ROOT / "scenarios" / "oom-script.yaml").read_text()
+    scenario = scenario.replace("../environments/", f"{ROOT}/environments/")
+    scenario = scenario.replace("../runbooks/oom-script.yaml", str(tmp_path / "runbook.yaml"))
+    (tmp_path / "drill.yaml").write_text(scenario)
+    runs = tmp_path / "runs"
+    env = {**os.environ, "REDIS_DRILL_SECRET": master}
+    result = drill(
+        "run", str(tmp_path / "drill.yaml"), "--runs-dir", str(runs), "--secure", "--quiet", env=env
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report, _ = report_of(runs)
+    steps = {c["name"]: c for c in report["checks"]}
+    assert "maxmemory-policy now: volatile-lru" in steps["respond: run oom-evict-ttl-keys.sh"]["evidence"]
+    shown = steps["respond: run show-login.sh"]["evidence"]
+    assert "user=drill-operator password=<secret> auth=<secret>" in shown, shown
+    passwords = [
+        derive_password(Secret(master), f"{where}:{role}").reveal()
+        for where, rules in (("redis", DATA_RULES), ("sentinel", SENTINEL_RULES))
+        for role in rules
+    ]
+    needles = [master.encode(), *(p.encode() for p in passwords)]
+    run_dir = only_run_dir(runs)
+    leaks = [(str(f), n) for f in run_dir.rglob("*") if f.is_file() for n in needles if n in f.read_bytes()]
+    assert leaks == []
+    assert [n for n in needles if n in (result.stdout + result.stderr).encode()] == []
