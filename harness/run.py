@@ -24,6 +24,7 @@ from harness.progress import Console, Status
 from harness.report.model import RunReport, build_report
 from harness.report.write import write_reports
 from harness.respond.commands import StepSetting
+from harness.respond.program_probes import ProgramProbes
 from harness.respond.responder import Responder
 from harness.run_context import RunContext
 from harness.runbooks.evaluate import evaluate
@@ -195,6 +196,10 @@ def _drive(
     )
     if responder.needed:
         observers.append(threading.Thread(target=responder.run, args=(stop,), daemon=True, name="responder"))
+        observers[-1].start()
+    programs = ProgramProbes(scenario.runbooks, backend, topology, log, faults, setting)
+    if programs.needed:  # the team's own health checks, as verify steps
+        observers.append(threading.Thread(target=programs.run, args=(stop,), daemon=True, name="programs"))
         observers[-1].start()
     fired, next_status = 0, 0.0
     applied: list[str] = []

@@ -66,6 +66,20 @@ def name() -> ParamType:
     return ParamType("text", text)
 
 
+def argv() -> ParamType:
+    return ParamType("[program, arg, ...]", parse_argv, lambda value: " ".join(value))
+
+
+def parse_argv(value: Any) -> tuple[str, ...]:
+    """A program and its arguments: a list of strings (or one string, the program alone)."""
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(
+        isinstance(i, str | int | float) and not isinstance(i, bool) and str(i) for i in items
+    ):
+        raise Invalid("expected a program and its arguments, as a list of strings")
+    return tuple(str(i) for i in items)
+
+
 def reply_class() -> ParamType:
     return ParamType("error class (BUSY, OOM, ...)", parse_reply_class)
 

@@ -19,7 +19,7 @@ from harness.scenario.model import (
     Runbook,
     Step,
 )
-from harness.scenario.params import parse_reply_class, read_params
+from harness.scenario.params import parse_argv, parse_reply_class, read_params
 from harness.scenario.procedures import GATHERERS, NEEDS_ARGUMENT, REMEDIATIONS, TRIGGER_OPTIONS, TRIGGERS
 
 
@@ -43,6 +43,13 @@ def runbook_file(path: Path, problems: list[Problem]) -> Runbook | None:
     )
     if not detect and not verify and len(problems) == before:
         cur.error("a runbook needs at least one step under detect or verify")
+    for section, steps in (("detect", detect), ("verify", verify)):
+        for index, step in enumerate(steps):
+            if step.check == "program" and (
+                found := program_problem(program_path(step.params.command[0], path.parent))
+            ):
+                where = f"{section}[{index}].program.command"
+                problems.append(Problem(str(path), step.line, where, found))
     respond = _response(cur.child("respond")) if "respond" in cur.value else None
     if name is None or len(problems) > before:
         return None
@@ -153,29 +160,30 @@ def _run_step(cur: Cursor) -> Action | None:
     sub = cur.child("run")
     if not sub.mapping(("command", "timeout"), "run settings"):
         return None
-    argv = sub.get("command", _argv)
+    argv = sub.get("command", parse_argv)
     timeout = sub.get("timeout", parse_duration, 30.0)
     if_still = cur.get("if_still", parse_reply_class, "")
     if argv is None or timeout is None or if_still is None:
         return None
-    program = argv[0]
-    if "/" in program:
-        path = Path(os.path.normpath(Path(cur.source.file).parent / program))
-    else:
-        found = shutil.which(program)
-        path = Path(found) if found else Path(program)
-    if not path.is_file():
-        sub.error(f"{path} not found", "command")
-        return None
-    if not os.access(path, os.X_OK):
-        sub.error(f"{path} is not executable (chmod +x it)", "command")
+    path = program_path(argv[0], Path(cur.source.file).parent)
+    if (problem := program_problem(path)) is not None:
+        sub.error(problem, "command")
         return None
     line = cur.source.line((*cur.path, "run"))
     return Action("run", path.name, line, str(if_still), "", (str(path), *argv[1:]), float(timeout))
 
 
-def _argv(value: Any) -> tuple[str, ...]:
-    items = value if isinstance(value, list) else [value]
-    if not items or not all(isinstance(i, str | int | float) and str(i) for i in items):
-        raise Invalid("expected a program and its arguments, as a list of strings")
-    return tuple(str(i) for i in items)
+def program_path(program: str, base: Path) -> Path:
+    """A runbook's program: a path relative to the runbook's directory, or a bare name found on PATH."""
+    if "/" in program:
+        return Path(os.path.normpath(base / program))
+    found = shutil.which(program)
+    return Path(found) if found else Path(program)
+
+
+def program_problem(path: Path) -> str | None:
+    if not path.is_file():
+        return f"{path} not found"
+    if not os.access(path, os.X_OK):
+        return f"{path} is not executable (chmod +x it)"
+    return None

@@ -289,3 +289,11 @@ def load_problems(path: Path) -> list[object]:
     except ConfigError as exc:
         return list(exc.problems)
     return []
+
+
+def test_program_verify_step_needs_its_program(tmp_path: Path) -> None:
+    write(tmp_path, rb_yaml=RUNBOOK + "  - program: {command: [scripts/health.sh], every: 1s}\n")
+    found = [str(p) for p in load_problems(tmp_path / "rb.yaml")]
+    assert any(
+        f"rb.yaml:6: verify[1].program.command: {tmp_path}/scripts/health.sh not found" in p for p in found
+    )

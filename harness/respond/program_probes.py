@@ -1,0 +1,79 @@
+"""Runs the runbooks' `program` verify steps live: from the incident to the end of the drill, each team
+program every `every`, with the incident's context in its environment; each run is logged (`program_probe`)
+for the check to judge."""
+
+from __future__ import annotations
+
+import threading
+
+from harness.backends.base import Backend
+from harness.clients.primary import current_primary
+from harness.errors import FaultError
+from harness.faults.injector import FaultInjector
+from harness.observation_log import ObservationLog
+from harness.respond.commands import StepSetting, run_program, step_environment
+from harness.scenario.model import Runbook, Step
+from harness.scenario.runbook_file import program_path
+from harness.topology import Topology
+
+TICK_S = 0.1
+
+
+class ProgramProbes:
+    def __init__(
+        self,
+        runbooks: tuple[Runbook, ...],
+        backend: Backend,
+        topology: Topology,
+        log: ObservationLog,
+        faults: FaultInjector,
+        setting: StepSetting,
+    ) -> None:
+        self._steps = [
+            (runbook, step)
+            for runbook in runbooks
+            for step in (*runbook.detect, *runbook.verify)
+            if step.check == "program"
+        ]
+        self._backend = backend
+        self._topology = topology
+        self._log = log
+        self._faults = faults
+        self._setting = setting
+
+    @property
+    def needed(self) -> bool:
+        return bool(self._steps)
+
+    def run(self, stop: threading.Event) -> None:
+        while self._faults.incident_node is None:
+            if stop.wait(TICK_S):
+                return
+        node = self._topology.node(self._faults.incident_node)
+        due = [self._log.now()] * len(self._steps)
+        while not stop.is_set():
+            for index, (runbook, step) in enumerate(self._steps):
+                if self._log.now() >= due[index] and not stop.is_set():
+                    due[index] = self._log.now() + step.params.every
+                    self._run(runbook, step, node.name)
+            stop.wait(TICK_S)
+
+    def _run(self, runbook: Runbook, step: Step, node_name: str) -> None:
+        try:
+            primary: str | None = current_primary(self._topology)
+        except FaultError:
+            primary = None
+        node = self._topology.node(node_name)
+        env = step_environment(
+            self._topology, node, primary, self._setting, self._backend.container_name(node_name)
+        )
+        command = (str(program_path(step.params.command[0], runbook.file.parent)), *step.params.command[1:])
+        ran = run_program(command, env, step.params.timeout, self._topology.access.secrets())
+        self._log.append(
+            "program_probe",
+            runbook=runbook.name,
+            command=list(step.params.command),
+            node=node_name,
+            ok=ran.ok,
+            evidence=ran.evidence,
+        )

@@ -1,0 +1,41 @@
+"""The team's own health check as a verify step: a program run live (exit 0 = holds), judged from its runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.observation_log import Record
+from harness.runbooks.checks.registry import Judge, check
+from harness.runbooks.history import History
+from harness.runbooks.verdict import Verdict
+from harness.scenario.params import argv, duration, param
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    command: tuple[str, ...] = param("the program and its arguments (paths: from the runbook)", argv())
+    every: float = param("how often it runs, from the incident to the end of the drill", duration(), 1.0)
+    timeout: float = param("each run is killed after this long, and counts as failed", duration(), 5.0)
+
+
+def _label(p: Program) -> str:
+    return Path(p.command[0]).name
+
+
+@check(Program, label=_label)
+def program(p: Program, history: History, incident: Record, judge: Judge) -> Verdict:
+    """The team's program, run live every `every` with the run's context, exits 0 from some run to the end."""
+    name, since = _label(p), float(incident["t"])
+    runs = [r for r in history.of("program_probe") if r["command"] == list(p.command) and r["t"] >= since]
+    if not runs:
+        return judge.unknown(f"{name} never ran after the incident")
+    failed = [i for i, r in enumerate(runs) if not r["ok"]]
+    if failed and failed[-1] == len(runs) - 1:
+        tally = f"{len(failed)} of {len(runs)} runs failed"
+        return judge(None, f"{name} still failing at the end ({tally}): {runs[-1]['evidence']}")
+    first = runs[failed[-1] + 1] if failed else runs[0]
+    before = f"{len(failed)} failed run(s) before"
+    return judge(
+        float(first["t"]), f"{name} holds from {first['t']:.2f}s to the end ({before}): {first['evidence']}"
+    )
