@@ -98,22 +98,26 @@ def test_drill_node_names_what_it_cannot_find() -> None:
 
 
 def test_a_script_that_exits_0_but_fixes_nothing_fails_at_verify(tmp_path: Path) -> None:
+    """alert-redis-down-paged with a restart script that only says it restarted: paged, the script passes,
+    the node stays down, RedisDown never resolves: exit 1 at the verify steps."""
     noop = tmp_path / "scripts" / "restart-node.sh"
     noop.parent.mkdir()
     noop.write_text("#!/bin/sh\necho 'restarted it (not really)'\n")
     noop.chmod(0o755)
-    (tmp_path / "runbook.yaml").write_text((ROOT / "runbooks" / "p1-script.yaml").read_text())
-    scenario = (ROOT / "scenarios" / "node-down-script.yaml").read_text()
+    (tmp_path / "runbook.yaml").write_text((ROOT / "runbooks" / "alert-redis-down-paged.yaml").read_text())
+    scenario = (ROOT / "scenarios" / "alert-redis-down-paged.yaml").read_text()
     scenario = scenario.replace("../environments/", f"{ROOT}/environments/")
-    scenario = scenario.replace("../runbooks/p1-script.yaml", str(tmp_path / "runbook.yaml"))
+    scenario = scenario.replace("../runbooks/alert-redis-down-paged.yaml", str(tmp_path / "runbook.yaml"))
     (tmp_path / "drill.yaml").write_text(scenario)
     runs = tmp_path / "runs"
     result = drill("run", str(tmp_path / "drill.yaml"), "--runs-dir", str(runs), "--quiet")
     assert result.returncode == 1, result.stdout + result.stderr
     report, _ = report_of(runs)
     steps = {c["name"]: c for c in report["checks"]}
+    assert steps["detect: page RedisDown firing"]["status"] == "pass"
     assert steps["respond: run restart-node.sh"]["status"] == "pass"  # it ran and said it was fine
-    assert steps["verify: replicas_attached"]["status"] == "FAIL"  # but the node never came back
+    assert steps["verify: alert RedisDown resolved"]["status"] == "FAIL"  # but the node never came back
+    assert steps["verify: page RedisDown resolved"]["status"] == "FAIL"
 
 
 def test_on_a_secured_topology_the_script_logs_in_from_its_environment_and_no_secret_leaks(
