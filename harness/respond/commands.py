@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.access import Credentials
+from harness.backends.base import Backend
+from harness.clients.primary import current_primary
+from harness.errors import FaultError
 from harness.topology import Node, Topology
 
 OUTPUT_CHARS = 4000  # of stdout and stderr together, kept for the log and the report
@@ -57,6 +60,17 @@ def step_environment(
         env["DRILL_CONTAINER"] = container
     env.update(_login(topology.credentials("operator", node)))
     return env
+
+
+def program_environment(
+    topology: Topology, backend: Backend, node: Node, setting: StepSetting
+) -> dict[str, str]:
+    """The environment for a program about `node`, with the primary as the Sentinels name it now."""
+    try:
+        primary: str | None = current_primary(topology)
+    except FaultError:
+        primary = None  # the program is told so (DRILL_PRIMARY empty) and may find out itself
+    return step_environment(topology, node, primary, setting, backend.container_name(node.name))
 
 
 def _login(credentials: Credentials) -> dict[str, str]:

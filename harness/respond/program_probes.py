@@ -7,11 +7,9 @@ from __future__ import annotations
 import threading
 
 from harness.backends.base import Backend
-from harness.clients.primary import current_primary
-from harness.errors import FaultError
 from harness.faults.injector import FaultInjector
 from harness.observation_log import ObservationLog
-from harness.respond.commands import StepSetting, run_program, step_environment
+from harness.respond.commands import StepSetting, program_environment, run_program
 from harness.scenario.model import Runbook, Step
 from harness.scenario.runbook_file import program_path
 from harness.topology import Topology
@@ -59,14 +57,8 @@ class ProgramProbes:
             stop.wait(TICK_S)
 
     def _run(self, runbook: Runbook, step: Step, node_name: str) -> None:
-        try:
-            primary: str | None = current_primary(self._topology)
-        except FaultError:
-            primary = None
         node = self._topology.node(node_name)
-        env = step_environment(
-            self._topology, node, primary, self._setting, self._backend.container_name(node_name)
-        )
+        env = program_environment(self._topology, self._backend, node, self._setting)
         command = (str(program_path(step.params.command[0], runbook.file.parent)), *step.params.command[1:])
         ran = run_program(command, env, step.params.timeout, self._topology.access.secrets())
         self._log.append(

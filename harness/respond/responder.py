@@ -11,14 +11,13 @@ import redis
 
 from harness.alerting.pager import Pager
 from harness.backends.base import Backend
-from harness.clients.primary import current_primary
 from harness.clients.probe import probe_client
 from harness.errors import BackendError, FaultError
 from harness.faults.injector import FaultInjector
 from harness.load.classify import classify
 from harness.observation_log import ObservationLog
 from harness.respond.actions import ACTIONS, ActionContext
-from harness.respond.commands import StepSetting, run_program, step_environment
+from harness.respond.commands import StepSetting, program_environment, run_program
 from harness.scenario.model import Action, Response, Runbook
 from harness.topology import Node, Topology
 
@@ -164,12 +163,7 @@ class Responder:
         self._log_step(runbook, index, action, node, started, ok, evidence)
 
     def _run_program(self, runbook: Runbook, index: int, action: Action, node: Node, started: float) -> None:
-        try:
-            primary: str | None = current_primary(self._topology)
-        except FaultError:
-            primary = None  # the script is told so (DRILL_PRIMARY empty) and may find out itself
-        container = self._backend.container_name(node.name)
-        env = step_environment(self._topology, node, primary, self._setting, container)
+        env = program_environment(self._topology, self._backend, node, self._setting)
         ran = run_program(action.command, env, action.timeout, self._topology.access.secrets())
         self._log_step(runbook, index, action, node, started, ran.ok, ran.evidence, output=ran.output)
 

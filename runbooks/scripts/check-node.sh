@@ -3,18 +3,10 @@
 # primary up. A runbook uses it as a verify step (program:), run every second from the incident on.
 set -eu
 
-cli() {
-    if [ -n "${DRILL_TLS_CA:-}" ]; then
-        set -- --tls --cacert "$DRILL_TLS_CA" --cert "$DRILL_TLS_CERT" --key "$DRILL_TLS_KEY" "$@"
-    fi
-    if [ -n "${DRILL_USER:-}" ]; then
-        set -- --user "$DRILL_USER" "$@"
-    fi
-    redis-cli -h "$DRILL_NODE_HOST" -p "$DRILL_NODE_PORT" --no-auth-warning "$@"
-}
+cli="$(dirname "$0")/node-cli.sh"
 
-[ "$(cli PING 2>/dev/null || true)" = "PONG" ] || { echo "$DRILL_NODE does not answer PING"; exit 1; }
-replication=$(cli INFO replication | tr -d '\r')
+[ "$("$cli" PING 2>/dev/null || true)" = "PONG" ] || { echo "$DRILL_NODE does not answer PING"; exit 1; }
+replication=$("$cli" INFO replication | tr -d '\r')
 case "$replication" in
     *role:slave*)
         echo "$replication" | grep -q '^master_link_status:up' || { echo "$DRILL_NODE: link to its primary down"; exit 1; }

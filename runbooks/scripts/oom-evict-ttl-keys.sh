@@ -5,17 +5,9 @@
 # DRILL_USER, REDISCLI_AUTH (redis-cli reads the password from it) and DRILL_TLS_CA/CERT/KEY.
 set -eu
 
-cli() {
-    if [ -n "${DRILL_TLS_CA:-}" ]; then
-        set -- --tls --cacert "$DRILL_TLS_CA" --cert "$DRILL_TLS_CERT" --key "$DRILL_TLS_KEY" "$@"
-    fi
-    if [ -n "${DRILL_USER:-}" ]; then
-        set -- --user "$DRILL_USER" "$@"
-    fi
-    redis-cli -h "$DRILL_NODE_HOST" -p "$DRILL_NODE_PORT" --no-auth-warning "$@"
-}
+cli="$(dirname "$0")/node-cli.sh"
 
 echo "node $DRILL_NODE ($DRILL_NODE_ROLE) at $DRILL_NODE_HOST:$DRILL_NODE_PORT"
-cli INFO memory | grep -E '^(used_memory_human|maxmemory_human|maxmemory_policy):' | tr -d '\r'
-cli CONFIG SET maxmemory-policy volatile-lru
-echo "maxmemory-policy now: $(cli CONFIG GET maxmemory-policy | tail -n 1)"
+"$cli" INFO memory | grep -E '^(used_memory_human|maxmemory_human|maxmemory_policy):' | tr -d '\r'
+"$cli" CONFIG SET maxmemory-policy volatile-lru
+echo "maxmemory-policy now: $("$cli" CONFIG GET maxmemory-policy | tail -n 1)"

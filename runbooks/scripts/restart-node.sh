@@ -11,18 +11,10 @@ case "$status" in
     *) echo "$DRILL_NODE is running: nothing to restart"; exit 0 ;;
 esac
 
-cli() {
-    if [ -n "${DRILL_TLS_CA:-}" ]; then
-        set -- --tls --cacert "$DRILL_TLS_CA" --cert "$DRILL_TLS_CERT" --key "$DRILL_TLS_KEY" "$@"
-    fi
-    if [ -n "${DRILL_USER:-}" ]; then
-        set -- --user "$DRILL_USER" "$@"
-    fi
-    redis-cli -h "$DRILL_NODE_HOST" -p "$DRILL_NODE_PORT" --no-auth-warning "$@"
-}
+cli="$(dirname "$0")/node-cli.sh"
 
 tries=0
-until [ "$(cli PING 2>/dev/null || true)" = "PONG" ]; do
+until [ "$("$cli" PING 2>/dev/null || true)" = "PONG" ]; do
     tries=$((tries + 1))
     [ "$tries" -lt 100 ] || { echo "$DRILL_NODE does not answer PING"; exit 1; }
     sleep 0.1

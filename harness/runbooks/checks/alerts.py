@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from harness.observation_log import Record
 from harness.runbooks.checks.registry import Judge, check
@@ -11,30 +12,46 @@ from harness.runbooks.verdict import Verdict
 from harness.scenario.params import name, one_of, param
 
 
-@dataclass(frozen=True, slots=True)
-class Alert:
-    name: str = param("the alert rule's name (RedisDown, ...)", name())
-    state: str = param("the state it must reach", one_of("pending", "firing", "resolved"))
-    node: str = param(
+def _whose() -> Any:
+    return param(
         "for the incident's node, the initial primary, or any",
         one_of("incident", "primary", "any"),
         "incident",
     )
 
 
-def _label(p: Alert) -> str:
+def _node(choice: str, history: History, incident: Record) -> str | None:
+    """The node an alert or page must concern (None: any)."""
+    if choice == "incident":
+        return str(incident.get("node"))
+    if choice == "primary":
+        topology = history.first("topology", 0.0)
+        return str(topology["primary"]) if topology else None
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    name: str = param("the alert rule's name (RedisDown, ...)", name())
+    state: str = param("the state it must reach", one_of("pending", "firing", "resolved"))
+    node: str = _whose()
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    name: str = param("the alert's name (RedisDown, ...)", name())
+    state: str = param("the page: firing, or the resolved notification", one_of("firing", "resolved"))
+    node: str = _whose()
+
+
+def _label(p: Alert | Page) -> str:
     return f"{p.name} {p.state}"
 
 
 @check(Alert, label=_label)
 def alert(p: Alert, history: History, incident: Record, judge: Judge) -> Verdict:
     """The Prometheus alert reaches `state` (pending, firing, or resolved after it fired)."""
-    node: str | None = None
-    if p.node == "incident":
-        node = str(incident.get("node"))
-    elif p.node == "primary":
-        topology = history.first("topology", 0.0)
-        node = str(topology["primary"]) if topology else None
+    node = _node(p.node, history, incident)
     changes = [
         r
         for r in history.of("alert")
@@ -52,30 +69,10 @@ def alert(p: Alert, history: History, incident: Record, judge: Judge) -> Verdict
     return judge(float(record["t"]), f"Prometheus: {p.name}{who} {p.state} at {record['t']:.3f}s")
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
-    name: str = param("the alert's name (RedisDown, ...)", name())
-    state: str = param("the page: firing, or the resolved notification", one_of("firing", "resolved"))
-    node: str = param(
-        "for the incident's node, the initial primary, or any",
-        one_of("incident", "primary", "any"),
-        "incident",
-    )
-
-
-def _page_label(p: Page) -> str:
-    return f"{p.name} {p.state}"
-
-
-@check(Page, label=_page_label)
+@check(Page, label=_label)
 def page(p: Page, history: History, incident: Record, judge: Judge) -> Verdict:
     """Alertmanager delivers a notification (firing, or resolved) about the alert to the drill's receiver."""
-    node: str | None = None
-    if p.node == "incident":
-        node = str(incident.get("node"))
-    elif p.node == "primary":
-        topology = history.first("topology", 0.0)
-        node = str(topology["primary"]) if topology else None
+    node = _node(p.node, history, incident)
     for record in history.of("page"):
         if (
             record["t"] >= incident["t"]
