@@ -57,7 +57,7 @@ def test_scaled_copy_changes_only_the_durations() -> None:
 @pytest.mark.parametrize(
     ("scenario", "alert", "node"),
     [
-        ("alert-redis-down.yaml", "RedisDown", "redis-3"),  # the replica seed 7 picks
+        # RedisDown's pending, firing and resolved are checked by the paged drill below (same fault).
         ("alert-replication-broken.yaml", "RedisReplicationBroken", "redis-1"),
     ],
 )
@@ -101,6 +101,10 @@ def test_a_page_starts_the_team_script_and_the_resolved_notification_arrives(run
     report = json.loads((run_dir / "report.json").read_text())
     assert result.returncode == 0, result.stdout + result.stderr
     found = {c["name"]: c for c in report["checks"]}
+    for section, state in (("detect", "pending"), ("detect", "firing"), ("verify", "resolved")):
+        check = found[f"{section}: alert RedisDown {state}"]
+        assert check["status"] == "pass" and f"RedisDown for redis-3 {state}" in check["evidence"], check
+    assert any("divided by" in note for note in report["notes"])
     paged = found["detect: page RedisDown firing"]["measured"]
     started = found["respond: when a page: RedisDown firing"]["measured"]
     restarted = found["respond: run restart-node.sh"]["measured"]

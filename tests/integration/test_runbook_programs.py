@@ -108,6 +108,7 @@ def test_a_script_that_exits_0_but_fixes_nothing_fails_at_verify(tmp_path: Path)
     scenario = (ROOT / "scenarios" / "alert-redis-down-paged.yaml").read_text()
     scenario = scenario.replace("../environments/", f"{ROOT}/environments/")
     scenario = scenario.replace("../runbooks/alert-redis-down-paged.yaml", str(tmp_path / "runbook.yaml"))
+    scenario = scenario.replace("duration: 24s", "duration: 12s")  # the page comes at ~3 s; enough to fail
     (tmp_path / "drill.yaml").write_text(scenario)
     runs = tmp_path / "runs"
     result = drill("run", str(tmp_path / "drill.yaml"), "--runs-dir", str(runs), "--quiet")
