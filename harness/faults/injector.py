@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from harness.backends.base import Backend
 from harness.faults.network import NetworkFaults
 from harness.faults.partition import PartitionFaults
@@ -56,6 +58,13 @@ class FaultInjector:
             node = self._network.apply(fault)
         if fault.index == self._incident_index:
             self.incident_node = node
+
+    def await_incident(self, stop: threading.Event, tick: float) -> str | None:
+        """The incident's node, once its fault has been applied; None when the drill ends first."""
+        while self.incident_node is None:
+            if stop.wait(tick):
+                return None
+        return self.incident_node
 
     def stop(self) -> None:
         """End faults that keep acting by themselves (a KEYS loop, held connections, a frozen node)."""

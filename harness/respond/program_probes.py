@@ -44,10 +44,10 @@ class ProgramProbes:
         return bool(self._steps)
 
     def run(self, stop: threading.Event) -> None:
-        while self._faults.incident_node is None:
-            if stop.wait(TICK_S):
-                return
-        node = self._topology.node(self._faults.incident_node)
+        incident = self._faults.await_incident(stop, TICK_S)
+        if incident is None:
+            return
+        node = self._topology.node(incident)
         due = [self._log.now()] * len(self._steps)
         while not stop.is_set():
             for index, (runbook, step) in enumerate(self._steps):

@@ -56,10 +56,10 @@ class Responder:
         return bool(self._runbooks)
 
     def run(self, stop: threading.Event) -> None:
-        while self._faults.incident_node is None:
-            if stop.wait(PROBE_INTERVAL_S):
-                return
-        node = self._pinned = self._topology.node(self._faults.incident_node)
+        incident = self._faults.await_incident(stop, PROBE_INTERVAL_S)
+        if incident is None:
+            return
+        node = self._pinned = self._topology.node(incident)
         incident_t = self._incident_t = self._log.now()
         for runbook in self._runbooks:
             respond = runbook.respond

@@ -30,6 +30,20 @@ def report_of(runs: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return json.loads((run_dir / "report.json").read_text()), records
 
 
+def oom_script_variant(tmp_path: Path, extra_step: str) -> Path:
+    """oom-script with the shipped OOM script and one more step of the test's (its scripts/ beside it)."""
+    runbook = (ROOT / "runbooks" / "oom-script.yaml").read_text()
+    shipped = ROOT / "runbooks" / "scripts" / "oom-evict-ttl-keys.sh"
+    runbook = runbook.replace("[scripts/oom-evict-ttl-keys.sh]", f"[{shipped}]")
+    runbook = runbook.replace("verify:", f"    - {extra_step}\nverify:", 1)
+    (tmp_path / "runbook.yaml").write_text(runbook)
+    scenario = (ROOT / "scenarios" / "oom-script.yaml").read_text()
+    scenario = scenario.replace("../environments/", f"{ROOT}/environments/")
+    scenario = scenario.replace("../runbooks/oom-script.yaml", str(tmp_path / "runbook.yaml"))
+    (tmp_path / "drill.yaml").write_text(scenario)
+    return tmp_path / "drill.yaml"
+
+
 def sleeping(marker: str) -> list[str]:
     """Processes whose command line holds `marker`."""
     found = []
@@ -48,19 +62,9 @@ def test_team_script_ends_an_oom_and_a_hanging_one_is_killed_at_its_timeout(tmp_
     hang = scripts / "hang-6017.sh"
     hang.write_text(HANGING)
     hang.chmod(0o755)
-    runbook = (ROOT / "runbooks" / "oom-script.yaml").read_text()
-    shipped = ROOT / "runbooks" / "scripts" / "oom-evict-ttl-keys.sh"
-    runbook = runbook.replace("[scripts/oom-evict-ttl-keys.sh]", f"[{shipped}]")
-    runbook = runbook.replace(
-        "verify:", "    - run: {command: [scripts/hang-6017.sh], timeout: 1s}\nverify:", 1
-    )
-    (tmp_path / "runbook.yaml").write_text(runbook)
-    scenario = (ROOT / "scenarios" / "oom-script.yaml").read_text()
-    scenario = scenario.replace("../environments/", f"{ROOT}/environments/")
-    scenario = scenario.replace("../runbooks/oom-script.yaml", str(tmp_path / "runbook.yaml"))
-    (tmp_path / "drill.yaml").write_text(scenario)
+    scenario = oom_script_variant(tmp_path, "run: {command: [scripts/hang-6017.sh], timeout: 1s}")
     runs = tmp_path / "runs"
-    result = drill("run", str(tmp_path / "drill.yaml"), "--runs-dir", str(runs), "--quiet", timeout=150)
+    result = drill("run", str(scenario), "--runs-dir", str(runs), "--quiet", timeout=150)
     report, records = report_of(runs)
     steps = {c["name"]: c for c in report["checks"]}
     script = steps["respond: run oom-evict-ttl-keys.sh"]
@@ -129,20 +133,10 @@ def test_on_a_secured_topology_the_script_logs_in_from_its_environment_and_no_se
     leak.parent.mkdir()
     leak.write_text('#!/bin/sh\necho "user=$DRILL_USER password=$DRILL_PASSWORD auth=$REDISCLI_AUTH"\n')
     leak.chmod(0o755)
-    runbook = (ROOT / "runbooks" / "oom-script.yaml").read_text()
-    shipped = ROOT / "runbooks" / "scripts" / "oom-evict-ttl-keys.sh"
-    runbook = runbook.replace("[scripts/oom-evict-ttl-keys.sh]", f"[{shipped}]")
-    runbook = runbook.replace("verify:", "    - run: {command: [scripts/show-login.sh]}\nverify:", 1)
-    (tmp_path / "runbook.yaml").write_text(runbook)
-    scenario = (ROOT / "scenarios" / "oom-script.yaml").read_text()
-    scenario = scenario.replace("../environments/", f"{ROOT}/environments/")
-    scenario = scenario.replace("../runbooks/oom-script.yaml", str(tmp_path / "runbook.yaml"))
-    (tmp_path / "drill.yaml").write_text(scenario)
+    scenario = oom_script_variant(tmp_path, "run: {command: [scripts/show-login.sh]}")
     runs = tmp_path / "runs"
     env = {**os.environ, "REDIS_DRILL_SECRET": master}
-    result = drill(
-        "run", str(tmp_path / "drill.yaml"), "--runs-dir", str(runs), "--secure", "--quiet", env=env
-    )
+    result = drill("run", str(scenario), "--runs-dir", str(runs), "--secure", "--quiet", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     report, _ = report_of(runs)
     steps = {c["name"]: c for c in report["checks"]}
