@@ -101,12 +101,12 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("directory", type=Path, nargs="?", default=Path("scenarios"))
     kinds = commands.add_parser(
         "kinds",
-        help="every workload, fault, check, trigger, gatherer and remediation, with parameters and help",
+        help="every workload, fault, check, trigger, gatherer, remediation and log record kind, with help",
     )
     kinds.add_argument(
         "section",
         nargs="?",
-        choices=["workloads", "faults", "checks", "triggers", "gatherers", "remediations"],
+        choices=["workloads", "faults", "checks", "triggers", "gatherers", "remediations", "log"],
     )
     node = commands.add_parser(
         "node", help="status, stop, start, restart or kill a node of a running drill (for runbook programs)"

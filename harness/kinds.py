@@ -1,15 +1,17 @@
 """`drill kinds`: every check, trigger and procedure step a file may name, with its parameters and help,
-read from the definitions themselves (so the catalogue cannot drift from what the loader accepts)."""
+and the observation log's record kinds, read from the definitions themselves (so the catalogue cannot
+drift from what the loader accepts)."""
 
 from __future__ import annotations
 
+from harness.log_records import describe_kinds
 from harness.runbooks.checks.registry import all_checks
 from harness.scenario.fault_kinds import OTHER_FAULTS, SERVER_FAULT_KINDS, Pause, Surge
 from harness.scenario.params import describe
-from harness.scenario.procedures import GATHERERS, NEEDS_ARGUMENT, REMEDIATIONS, TRIGGER_OPTIONS, TRIGGERS
+from harness.scenario.procedure_kinds import GATHERERS, REMEDIATIONS, STEP_OPTION, TRIGGERS
 from harness.scenario.workload_kinds import WORKLOAD_KINDS
 
-SECTIONS = ("workloads", "faults", "checks", "triggers", "gatherers", "remediations")
+SECTIONS = ("workloads", "faults", "checks", "triggers", "gatherers", "remediations", "log")
 
 
 def render_kinds(only: str | None = None) -> str:
@@ -30,22 +32,25 @@ def render_kinds(only: str | None = None) -> str:
     if only in (None, "checks"):
         parts.append(_checks())
     if only in (None, "triggers"):
-        rows = [f"  {name:<16} {doc}" for name, doc in TRIGGERS.items()]
-        rows += [f"  {name:<16} {doc}" for name, doc in TRIGGER_OPTIONS.items()]
-        parts.append("triggers (runbook respond.when: exactly one trigger, plus options)\n" + "\n".join(rows))
+        lines = ["triggers (runbook respond.when: exactly one trigger's key, plus its options)"]
+        for name, (params, doc) in TRIGGERS.items():
+            lines += _entry(name, doc, params, first=name)
+        parts.append("\n".join(lines))
     if only in (None, "gatherers"):
-        rows = [f"  {name:<26} {doc}" for name, doc in GATHERERS.items()]
-        parts.append("gatherers (runbook respond.steps: {gather: NAME})\n" + "\n".join(rows))
+        lines = [f"gatherers (runbook respond.steps: {{gather: NAME, {STEP_OPTION}: REPLY}})"]
+        for name, (params, doc) in GATHERERS.items():
+            lines += _entry(name, doc, params)
+        parts.append("\n".join(lines))
     if only in (None, "remediations"):
-        rows = []
-        for name, doc in REMEDIATIONS.items():
-            rows.append(f"  {name:<26} {doc}")
-            if name in NEEDS_ARGUMENT:
-                rows.append(f"  {'':<26}   argument: {NEEDS_ARGUMENT[name]} (required)")
-        parts.append(
-            "remediations (runbook respond.steps: {remediate: NAME}; if_still: REPLY runs it only while "
-            "a probe still gets that reply)\n" + "\n".join(rows)
-        )
+        lines = [
+            f"remediations (runbook respond.steps: {{remediate: NAME, ...}}; {STEP_OPTION}: REPLY runs it"
+            " only while a probe still gets that reply)"
+        ]
+        for name, (params, doc) in REMEDIATIONS.items():
+            lines += _entry(name, doc, params)
+        parts.append("\n".join(lines))
+    if only in (None, "log"):
+        parts.append("observation log records (docs/observation-log.md)\n" + describe_kinds())
     return "\n\n".join(parts)
 
 
@@ -56,9 +61,9 @@ def _checks() -> str:
     return "\n".join(lines)
 
 
-def _entry(name: str, doc: str, params: type) -> list[str]:
+def _entry(name: str, doc: str, params: type, first: str = "") -> list[str]:
     lines = [f"  {name:<28} {doc}"]
-    for param in describe(params):
+    for param in sorted(describe(params), key=lambda p: p.key != first):  # stable: the rest keep their order
         default = "required" if param.default is None else f"default {param.default}"
         lines.append(f"    {param.key}: {param.shown} ({default}) - {param.help}")
     return lines

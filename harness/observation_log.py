@@ -8,12 +8,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-Record = dict[str, Any]
+from harness.log_records import LogRecord
+
+Record = dict[str, Any]  # a record as read back, before a reader narrows it to its kind's definition
 
 # The log's format: see docs/observation-log.md. The first record of every log (`run`) carries the schema
 # version and the sampling intervals, so readers judge a log by what it says rather than by constants that
 # may have changed since it was written.
-SCHEMA_VERSION = 2  # 2: the run record carries the intervals; faults are invoke/complete intervals
+# 2: the run record carries the intervals; faults are invoke/complete intervals. 3: one typed definition per
+# record kind (harness/log_records.py); a server fault's own fields are under `details`.
+SCHEMA_VERSION = 3
 STATS_INTERVAL_S = 0.5  # the load's aggregates (`stats` records) cover this much time each
 INFO_INTERVAL_S = 0.25  # INFO of every data node (`info` records) is sampled this often
 
@@ -39,24 +43,18 @@ class ObservationLog:
     def now(self) -> float:
         return time.monotonic() - self.start
 
-    def append(self, kind: str, t: float | None = None, **fields: Any) -> Record:
-        record: Record = {"t": round(self.now() if t is None else t, 6), "kind": kind, **fields}
-        if kind == "sentinel":
-            self.events_seen[str(fields.get("event"))] = None
+    def write(self, record: LogRecord, flush: bool = False) -> None:
+        """Append one record (built with its kind's constructor from harness/log_records.py); `t` is
+        rounded to the µs. `flush` writes it at once (faults, runbook steps: what a reader waits for)."""
+        record["t"] = round(record["t"], 6)
+        if record["kind"] == "sentinel":
+            self.events_seen[record["event"]] = None
         if self._fd is not None:  # records after close (a late greenlet) are dropped, not crashed on
             line = json.dumps(record, separators=(",", ":"), default=str) + "\n"
             self._pending.append(line)
             self._pending_bytes += len(line)
-            if self._pending_bytes >= self.FLUSH_BYTES:
+            if flush or self._pending_bytes >= self.FLUSH_BYTES:
                 self.flush()
-        return record
-
-    def fault(self, invoked: float, **fields: Any) -> Record:
-        """A fault as an interval (Jepsen's invoke/complete): stamped with when its action was invoked,
-        which MTTD and MTTR count from, and carrying when the action completed. Written at once."""
-        record = self.append("fault", t=invoked, completed=round(self.now(), 6), **fields)
-        self.flush()
-        return record
 
     def flush(self) -> None:
         if self._fd is not None and self._pending:

@@ -15,6 +15,7 @@ from harness.backends.base import Backend
 from harness.backends.choose import make_backend, require_partitions
 from harness.faults.injector import FaultInjector
 from harness.faults.timeline import due, schedule
+from harness.log_records import AlertingRecord, TopologyRecord
 from harness.observation_log import ObservationLog, read_log
 from harness.observe.info_sampler import sample_info
 from harness.observe.readback import keys_to_read, read_back
@@ -79,16 +80,19 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
             f"run {run.run_id}: starting {scenario.environment.name} on the {options.backend} backend"
         )
         topology = backend.up()
-        log.append(
-            "topology",
-            master_name=topology.master_name,
-            primary=topology.initial_primary,
-            nodes={n.name: _node_record(n) for n in topology.nodes},
-            links={
-                link.name: {"kind": link.kind, "node": link.node, "port": link.port}
-                for link in topology.links
-            },
-            security={"acl": topology.access.acl, "tls": topology.access.tls is not None},
+        log.write(
+            TopologyRecord(
+                t=log.now(),
+                kind="topology",
+                master_name=topology.master_name,
+                primary=topology.initial_primary,
+                nodes={n.name: _node_record(n) for n in topology.nodes},
+                links={
+                    link.name: {"kind": link.kind, "node": link.node, "port": link.port}
+                    for link in topology.links
+                },
+                security={"acl": topology.access.acl, "tls": topology.access.tls is not None},
+            )
         )
         console.line(f"topology ready in {log.now():.2f}s")
         probe_security(topology, log)
@@ -100,12 +104,15 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
             alerting = AlertStack(run, scenario.alerts.time_scale, scenario.alerts.scrape_interval, pager)
             setup = alerting.start(topology)
             alert_api = setup.api
-            log.append(
-                "alerting",
-                rules=RULES_FILE.name,
-                time_scale=setup.time_scale,
-                scrape_interval=setup.scrape_interval,
-                for_s=setup.durations,
+            log.write(
+                AlertingRecord(
+                    t=log.now(),
+                    kind="alerting",
+                    rules=RULES_FILE.name,
+                    time_scale=setup.time_scale,
+                    scrape_interval=setup.scrape_interval,
+                    for_s=setup.durations,
+                )
             )
             console.line(
                 f"Prometheus at {setup.api} with the alert rules' for: divided by {setup.time_scale:g}"

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.log_records import RunRecord
 from harness.observation_log import INFO_INTERVAL_S, SCHEMA_VERSION, STATS_INTERVAL_S, ObservationLog
 
 RUN_ID_ENV = "REDIS_DRILL_RUN_ID"
@@ -42,17 +43,20 @@ class RunContext:
     ) -> ObservationLog:
         """The run's observation log, opened with its first record: which run this is."""
         log = ObservationLog(self.run_dir / "observations.jsonl")
-        log.append(
-            "run",
-            schema=SCHEMA_VERSION,
-            scenario=scenario,
-            scenario_file=str(scenario_file.resolve()) if scenario_file else None,  # for drill evaluate
-            run_id=self.run_id,
-            seed=seed,
-            backend=backend,
-            wall_clock=time.time(),
-            stats_interval=STATS_INTERVAL_S,
-            info_interval=INFO_INTERVAL_S,
+        log.write(
+            RunRecord(
+                t=log.now(),
+                kind="run",
+                schema=SCHEMA_VERSION,
+                scenario=scenario,
+                scenario_file=str(scenario_file.resolve()) if scenario_file else None,  # for drill evaluate
+                run_id=self.run_id,
+                seed=seed,
+                backend=backend,
+                wall_clock=time.time(),
+                stats_interval=STATS_INTERVAL_S,
+                info_interval=INFO_INTERVAL_S,
+            )
         )
         return log
 

@@ -112,6 +112,14 @@ def live_redis_processes(ports: set[int]) -> list[str]:
     return found
 
 
+def log_problems(run_dir: Path) -> list[str]:
+    """Records of a run's log that do not match their kind's definition (harness/log_records.py)."""
+    from harness.log_records import record_problems
+    from harness.observation_log import read_log
+
+    return sorted({p for record in read_log(run_dir / "observations.jsonl") for p in record_problems(record)})
+
+
 def run_id_of(run_dir: Path) -> str:
     first = json.loads((run_dir / "observations.jsonl").read_text().splitlines()[0])
     assert first["kind"] == "run"

@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from harness.alerting.poller import node_of
+from harness.log_records import PageRecord
 from harness.observation_log import ObservationLog
 from harness.topology import Topology
 
@@ -60,11 +61,14 @@ class Pager:
             name = str(labels.get("alertname"))
             node = node_of(str(labels.get("instance", "")), self._topology)
             state = "resolved" if alert.get("status") == "resolved" else "firing"
-            record = self._log.append(
-                "page", name=name, node=node, state=state, receiver=notification.get("receiver")
+            t = self._log.now()
+            self._log.write(
+                PageRecord(
+                    t=t, kind="page", name=name, node=node, state=state, receiver=notification.get("receiver")
+                )
             )
             with self._lock:
-                self._pages.append((float(record["t"]), name, node, state))
+                self._pages.append((t, name, node, state))
         self._log.flush()
 
     def paged(self, name: str, state: str, node: str, since: float) -> bool:

@@ -7,6 +7,7 @@ import threading
 import urllib.error
 import urllib.request
 
+from harness.log_records import AlertPollErrorRecord, AlertRecord
 from harness.observation_log import ObservationLog
 from harness.topology import Topology
 
@@ -28,7 +29,8 @@ def watch_alerts(api: str, topology: Topology, log: ObservationLog, stop: thread
             with urllib.request.urlopen(f"{api}/api/v1/alerts", timeout=1) as response:
                 alerts = json.load(response)["data"]["alerts"]
         except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
-            log.append("alert_poll_error", error=f"{type(exc).__name__}: {exc}"[:160])
+            error = f"{type(exc).__name__}: {exc}"[:160]
+            log.write(AlertPollErrorRecord(t=log.now(), kind="alert_poll_error", error=error))
             continue
         now: dict[tuple[str, str], str] = {}
         for alert in alerts:
@@ -37,7 +39,7 @@ def watch_alerts(api: str, topology: Topology, log: ObservationLog, stop: thread
             now[key] = str(alert.get("state"))
         for key, state in now.items():
             if states.get(key) != state:
-                log.append("alert", name=key[0], node=key[1], state=state)
+                log.write(AlertRecord(t=log.now(), kind="alert", name=key[0], node=key[1], state=state))
         for key in set(states) - set(now):
-            log.append("alert", name=key[0], node=key[1], state="resolved")
+            log.write(AlertRecord(t=log.now(), kind="alert", name=key[0], node=key[1], state="resolved"))
         states = now

@@ -85,10 +85,10 @@ def _harness_rps(port: int, batch: int, seconds: float, log_path: Path) -> float
     try:
         runner.start(CONNECTIONS, spawn_rate=100)
         time.sleep(WARMUP_S)
-        stats.drain()
+        stats.drain(0.0, "bench")
         start = time.perf_counter()
         time.sleep(seconds)
-        measured = stats.drain()
+        measured = stats.drain(0.0, "bench")
         elapsed = time.perf_counter() - start
     finally:
         runner.quit()

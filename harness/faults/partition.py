@@ -9,6 +9,7 @@ from harness.backends.base import Backend
 from harness.clients.primary import current_primary
 from harness.errors import FaultError
 from harness.faults.timeline import ScheduledFault
+from harness.log_records import FaultRecord
 from harness.observation_log import ObservationLog
 from harness.topology import CLIENTS, Topology
 
@@ -36,25 +37,40 @@ class PartitionFaults:
             self._backend.cut(others, between)
         data = sorted(n for n in between if n != CLIENTS and self._topology.node(n).kind == "redis")
         node = data[0] if data else None
-        self._log.fault(
-            invoked,
-            index=fault.index,
-            action="partition",
-            target=fault.spec.target,
-            node=node,
-            role="primary" if node == primary else None,
-            groups={"between": sorted(between), "and": sorted(others)},
-            one_way=spec.one_way,
-            mechanism=mechanism,
-            incident=fault.spec.incident,
+        self._log.write(
+            FaultRecord(
+                t=invoked,
+                kind="fault",
+                completed=self._log.now(),
+                index=fault.index,
+                action="partition",
+                target=fault.spec.target,
+                node=node,
+                role="primary" if node == primary else None,
+                groups={"between": sorted(between), "and": sorted(others)},
+                one_way=spec.one_way,
+                mechanism=mechanism,
+                incident=fault.spec.incident,
+            ),
+            flush=True,
         )
         return node
 
     def heal(self, fault: ScheduledFault) -> None:
         invoked = self._log.now()
         self._backend.heal_cuts()
-        self._log.fault(
-            invoked, index=fault.index, action="heal", target=fault.spec.target, node=None, link="partition"
+        self._log.write(
+            FaultRecord(
+                t=invoked,
+                kind="fault",
+                completed=self._log.now(),
+                index=fault.index,
+                action="heal",
+                target=fault.spec.target,
+                node=None,
+                link="partition",
+            ),
+            flush=True,
         )
 
     def _resolve(self, groups: tuple[str, ...], primary: str, seed: int) -> frozenset[str]:

@@ -42,6 +42,7 @@ from harness.clients.waiting import wait_for
 from harness.errors import BackendError, FaultError
 from harness.faults.timeline import ScheduledFault
 from harness.load.resp import encode
+from harness.log_records import FaultEndRecord, FaultRecord, RestoreCheckRecord
 from harness.observation_log import ObservationLog, read_log
 from harness.scenario.model import ServerFaultSpec
 from harness.topology import Node, Topology
@@ -84,15 +85,20 @@ class ServerFaults:
         name = current_primary(self._topology) if fault.spec.target == "primary" else fault.spec.target
         node = self._topology.node(name)
         invoked, details = self._starter(spec.kind)(node, spec, fault.index)
-        self._log.fault(
-            invoked,
-            index=fault.index,
-            action=spec.kind,
-            target=fault.spec.target,
-            node=name,
-            role="primary" if fault.spec.target == "primary" else None,
-            incident=fault.spec.incident,
-            **details,
+        self._log.write(
+            FaultRecord(
+                t=invoked,
+                kind="fault",
+                completed=self._log.now(),
+                index=fault.index,
+                action=spec.kind,
+                target=fault.spec.target,
+                node=name,
+                role="primary" if fault.spec.target == "primary" else None,
+                incident=fault.spec.incident,
+                details=details,
+            ),
+            flush=True,
         )
         return name
 
@@ -190,7 +196,16 @@ class ServerFaults:
             outcome = str(reply)
         except redis.RedisError as exc:
             outcome = f"{type(exc).__name__}: {str(exc)[:120]}"
-        self._log.append("fault_end", index=index, action="long-script", node=node.name, outcome=outcome)
+        self._log.write(
+            FaultEndRecord(
+                t=self._log.now(),
+                kind="fault_end",
+                index=index,
+                action="long-script",
+                node=node.name,
+                outcome=outcome,
+            )
+        )
 
     def _fill(self, node: Node, spec: ServerFaultSpec, index: int) -> None:
         value = b"x" * spec.value_bytes
@@ -211,8 +226,16 @@ class ServerFaults:
             outcome = f"{str(exc).split(' ', 1)[0]} reply after {written} bytes"
         except (redis.RedisError, FaultError) as exc:
             outcome = f"{type(exc).__name__}: {str(exc)[:120]}"
-        self._log.append(
-            "fault_end", index=index, action="oom", node=node.name, outcome=outcome, bytes=written
+        self._log.write(
+            FaultEndRecord(
+                t=self._log.now(),
+                kind="fault_end",
+                index=index,
+                action="oom",
+                node=node.name,
+                outcome=outcome,
+                bytes=written,
+            )
         )
 
     def _slow_commands(self, node: Node, spec: ServerFaultSpec, index: int) -> None:
@@ -225,8 +248,16 @@ class ServerFaults:
                     runs += 1
         except redis.RedisError as exc:
             outcome = f"{type(exc).__name__}: {str(exc)[:120]}"
-        self._log.append(
-            "fault_end", index=index, action="slow-command", node=node.name, outcome=outcome, runs=runs
+        self._log.write(
+            FaultEndRecord(
+                t=self._log.now(),
+                kind="fault_end",
+                index=index,
+                action="slow-command",
+                node=node.name,
+                outcome=outcome,
+                runs=runs,
+            )
         )
 
     def _truncate_aof(self, name: str, cut: int) -> dict[str, Any]:
@@ -260,15 +291,18 @@ class ServerFaults:
             if r["kind"] == "op" and r.get("f") == "write" and r["type"] == "ok" and float(r["t"]) < point
         }
         missing = self._missing_on(restored, expected)
-        self._log.append(
-            "restore_check",
-            node=restored.name,
-            source=node.name,
-            point=round(point, 6),
-            snapshot_bytes=size,
-            expected=len(expected),
-            missing=len(missing),
-            first_missing=missing[:5],
+        self._log.write(
+            RestoreCheckRecord(
+                t=self._log.now(),
+                kind="restore_check",
+                node=restored.name,
+                source=node.name,
+                point=round(point, 6),
+                snapshot_bytes=size,
+                expected=len(expected),
+                missing=len(missing),
+                first_missing=missing[:5],
+            )
         )
         return {"point": round(point, 6), "restored_to": restored.name, "snapshot_bytes": size}
 

@@ -10,6 +10,7 @@ from typing import Generic, TypeVar
 from redis.backoff import ExponentialBackoff
 
 from harness.load.classify import Classified, classify, retry_groups
+from harness.log_records import OpType
 from harness.scenario.model import RetryPolicy
 
 T = TypeVar("T")
@@ -21,7 +22,7 @@ class Attempted(Generic[T]):
 
     value: T | None
     error: Classified | None
-    outcome: str  # ok | fail | info
+    outcome: OpType
     retries: int
     retried: tuple[str, ...] = ()  # the error class of each attempt that was retried: visible, not hidden
 

@@ -25,6 +25,7 @@ from harness.load.watchdog import CallWatchdog
 from harness.load.worker import WorkerConfig
 from harness.load.worker_pool import WorkerPool
 from harness.load.workloads.base import LoadContext, initialize
+from harness.log_records import InitRecord, LoadRecord
 from harness.observation_log import STATS_INTERVAL_S, ObservationLog
 from harness.scenario.model import LoadSpec
 from harness.topology import Topology
@@ -89,12 +90,15 @@ class LoadRunner:
 
     def start(self) -> None:
         self._initialize()
-        self._log.append(
-            "load",
-            phase="start",
-            users=self._spec.users,
-            retry=self._spec.retry.name,
-            workloads={w.kind: w.users for w in self._spec.workloads},
+        self._log.write(
+            LoadRecord(
+                t=self._log.now(),
+                kind="load",
+                phase="start",
+                users=self._spec.users,
+                retry=self._spec.retry.name,
+                workloads={w.kind: w.users for w in self._spec.workloads},
+            )
         )
         assert self._context.watchdog is not None
         self._context.watchdog.start()
@@ -145,7 +149,7 @@ class LoadRunner:
             for kind, values in states.items():
                 if values:
                     initialize(conn, values)
-                    self._log.append("init", workload=kind, values=values)
+                    self._log.write(InitRecord(t=self._log.now(), kind="init", workload=kind, values=values))
         finally:
             conn.close()
 
@@ -175,7 +179,7 @@ class LoadRunner:
         if self._flusher.is_alive():
             self._flusher.join(timeout=2)
         self._flush()
-        self._log.append("load", phase="stop")
+        self._log.write(LoadRecord(t=self._log.now(), kind="load", phase="stop"))
 
     def _flush_loop(self) -> None:
         while not self._stop.wait(STATS_INTERVAL_S):
@@ -183,9 +187,9 @@ class LoadRunner:
 
     def _flush(self) -> None:
         if self._workers is None:  # with workers, they count and write the load's stats themselves
-            records = [
-                self._log.append("stats", workload=kind, **s.drain()) for kind, s in self._stats.items()
-            ]
+            records = [s.drain(self._log.now(), kind) for kind, s in self._stats.items()]
+            for record in records:
+                self._log.write(record)
             _, errors = merge_intervals(records)
             self.last_interval = (sum(r["ok"] for r in records) / STATS_INTERVAL_S, errors)
         self._log.flush()

@@ -6,7 +6,8 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+
+from harness.log_records import StatsRecord
 
 # Latencies are also kept as a mergeable log-scale histogram: bucket b holds values near 2**(b/16) µs (~4 %).
 BUCKETS_PER_OCTAVE = 16
@@ -33,23 +34,23 @@ def histogram_percentile(histogram: dict[int, int], q: float) -> int:
     return bucket_value(max(histogram))
 
 
-def merge_intervals(stats: Iterable[dict[str, Any]]) -> tuple[dict[int, int], dict[str, int]]:
+def merge_intervals(stats: Iterable[StatsRecord]) -> tuple[dict[int, int], dict[str, int]]:
     """The latency histogram and error counts of several stats records (intervals or workloads) together."""
     histogram: dict[int, int] = {}
     errors: dict[str, int] = {}
     for record in stats:
-        for bucket, n in record.get("hist", {}).items():  # JSON made the bucket keys strings
+        for bucket, n in record["hist"].items():  # JSON keys are strings
             histogram[int(bucket)] = histogram.get(int(bucket), 0) + n
-        for name, n in record.get("errors", {}).items():
+        for name, n in record["errors"].items():
             errors[name] = errors.get(name, 0) + n
     return histogram, errors
 
 
-def merge_retried(stats: Iterable[dict[str, Any]]) -> dict[str, int]:
+def merge_retried(stats: Iterable[StatsRecord]) -> dict[str, int]:
     """The error classes of retried attempts, summed over stats records."""
     total: Counter[str] = Counter()
     for record in stats:
-        total.update(record.get("retried_errors", {}))
+        total.update(record["retried_errors"])
     return dict(total)
 
 
@@ -89,21 +90,26 @@ class IntervalStats:
         self.retries += len(retried)
         self.retried.update(retried)
 
-    def drain(self) -> dict[str, Any]:
-        """The interval's summary; resets the counters."""
+    def drain(self, t: float, workload: str, worker: int | None = None) -> StatsRecord:
+        """The interval's summary as the log's `stats` record at time `t`; resets the counters."""
         lat = sorted(self.latencies_us)
-        summary = {
-            "ok": self.ok,
-            "fail": self.fail,
-            "info": self.info,
-            "retries": self.retries,
-            "errors": dict(self.errors),
-            "retried_errors": dict(self.retried),
-            "p50_us": percentile(lat, 0.50),
-            "p99_us": percentile(lat, 0.99),
-            "max_us": lat[-1] if lat else 0,
-            "hist": dict(Counter(bucket_of(v) for v in lat)),
-        }
+        summary = StatsRecord(
+            t=t,
+            kind="stats",
+            workload=workload,
+            ok=self.ok,
+            fail=self.fail,
+            info=self.info,
+            retries=self.retries,
+            errors=dict(self.errors),
+            retried_errors=dict(self.retried),
+            p50_us=percentile(lat, 0.50),
+            p99_us=percentile(lat, 0.99),
+            max_us=lat[-1] if lat else 0,
+            hist={str(bucket): n for bucket, n in Counter(bucket_of(v) for v in lat).items()},
+        )
+        if worker is not None:
+            summary["worker"] = worker
         self.ok = self.fail = self.info = self.retries = 0
         self.errors = Counter()
         self.retried = Counter()

@@ -15,6 +15,7 @@ from locust.env import Environment
 
 from harness.load.users import WORKLOADS
 from harness.load.workloads.base import LoadContext
+from harness.log_records import SurgeRecord
 from harness.scenario.model import WorkloadSpec
 
 MESSAGE = "surge"
@@ -48,7 +49,15 @@ def listen(
     def on_surge(environment: Environment, msg: Any, **_: Any) -> None:
         users = int(msg.data["users"][index - 1])
         until = time.monotonic() + float(msg.data["seconds"])
-        context.log.append(MESSAGE, worker=index, users=users, seconds=msg.data["seconds"])
+        context.log.write(
+            SurgeRecord(
+                t=context.log.now(),
+                kind="surge",
+                worker=index,
+                users=users,
+                seconds=float(msg.data["seconds"]),
+            )
+        )
         workloads = context.spec.workloads
         for spec, count in zip(workloads, shares(users, [w.users for w in workloads]), strict=True):
             spawned.extend(

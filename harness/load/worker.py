@@ -99,7 +99,7 @@ def run_worker(config: WorkerConfig) -> int:
 
     def flush() -> None:
         for kind, interval in stats.items():
-            log.append("stats", workload=kind, worker=config.index, **interval.drain())
+            log.write(interval.drain(log.now(), kind, worker=config.index))
         log.flush()
 
     def flush_loop() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import redis
 
 from harness.clients.probe import parse_replica_lines, probe_client
+from harness.log_records import InfoRecord
 from harness.observation_log import INFO_INTERVAL_S, ObservationLog
 from harness.topology import Node, Topology
 
@@ -63,10 +64,13 @@ METRICS = (
 def sample_info(topology: Topology, log: ObservationLog, stop: threading.Event) -> None:
     clients: dict[str, redis.Redis] = {}
     while not stop.wait(INFO_INTERVAL_S):
-        log.append(
-            "info",
-            nodes={node.name: _sample(node, topology, clients) for node in topology.data_nodes},
-            sentinels={node.name: _view(node, topology, clients) for node in topology.sentinels},
+        log.write(
+            InfoRecord(
+                t=log.now(),
+                kind="info",
+                nodes={node.name: _sample(node, topology, clients) for node in topology.data_nodes},
+                sentinels={node.name: _view(node, topology, clients) for node in topology.sentinels},
+            )
         )
     for client in clients.values():
         client.close()

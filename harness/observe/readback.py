@@ -8,6 +8,7 @@ from harness.clients.primary import current_primary
 from harness.clients.probe import probe_client
 from harness.clients.waiting import wait_for
 from harness.errors import BackendError, FaultError
+from harness.log_records import ReadbackRecord
 from harness.observation_log import ObservationLog, Record
 from harness.topology import Topology
 
@@ -45,7 +46,9 @@ def read_back(topology: Topology, log: ObservationLog, keys: list[str], timeout:
             not_yet=(FaultError, redis.RedisError),
         )
     except BackendError as exc:
-        log.append("readback", error=str(exc).splitlines()[0], keys=len(keys))
+        log.write(
+            ReadbackRecord(t=log.now(), kind="readback", error=str(exc).splitlines()[0], keys=len(keys))
+        )
         return
     node = topology.node(primary_name[0])
     try:
@@ -53,8 +56,16 @@ def read_back(topology: Topology, log: ObservationLog, keys: list[str], timeout:
             for start in range(0, len(keys), CHUNK):
                 chunk = keys[start : start + CHUNK]
                 values = client.mget(chunk)
-                log.append("readback", node=node.name, values=dict(zip(chunk, values, strict=True)))
+                log.write(
+                    ReadbackRecord(
+                        t=log.now(),
+                        kind="readback",
+                        node=node.name,
+                        values=dict(zip(chunk, values, strict=True)),
+                    )
+                )
     except redis.RedisError as exc:
-        log.append("readback", node=node.name, error=f"{type(exc).__name__}: {exc}", keys=len(keys))
+        error = f"{type(exc).__name__}: {exc}"
+        log.write(ReadbackRecord(t=log.now(), kind="readback", node=node.name, error=error, keys=len(keys)))
         return
-    log.append("readback", node=node.name, done=True, keys=len(keys))
+    log.write(ReadbackRecord(t=log.now(), kind="readback", node=node.name, done=True, keys=len(keys)))

@@ -12,6 +12,7 @@ import redis
 from harness.access import Credentials
 from harness.clients.probe import probe_client
 from harness.clients.replies import reply_code
+from harness.log_records import SecurityRecord
 from harness.observation_log import ObservationLog
 from harness.topology import Node, Topology
 
@@ -54,4 +55,14 @@ def _probe(
         answer, refused = f"{type(exc).__name__}: {exc}"[:120], check == "plaintext"
     except redis.RedisError as exc:
         answer, refused = f"{type(exc).__name__}: {exc}"[:120], False
-    log.append("security", check=check, node=node.name, command=command[0], refused=refused, answer=answer)
+    log.write(
+        SecurityRecord(
+            t=log.now(),
+            kind="security",
+            check=check,
+            node=node.name,
+            command=command[0],
+            refused=refused,
+            answer=answer,
+        )
+    )

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from harness.load.stats import histogram_percentile, merge_intervals, merge_retried
-from harness.observation_log import Record
+from harness.log_records import AlertingRecord, TopologyRecord
 from harness.runbooks.evaluate import Evaluation
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
@@ -92,7 +92,7 @@ class RunReport:
 
 def summarize_load(history: History, workload: str | None = None) -> LoadSummary:
     """Totals over the whole load, or over one workload's intervals."""
-    stats = [s for s in history.of("stats") if workload is None or s.get("workload") == workload]
+    stats = [s for s in history.stats if workload is None or s.get("workload") == workload]
     window = history.load_window()
     duration = (window[1] - window[0]) if window else 0.0
     histogram, errors = merge_intervals(stats)
@@ -115,7 +115,7 @@ def summarize_load(history: History, workload: str | None = None) -> LoadSummary
 
 
 def _workloads(history: History) -> list[str]:
-    return sorted({str(s["workload"]) for s in history.of("stats") if s.get("workload")})
+    return sorted({str(s["workload"]) for s in history.stats if s.get("workload")})
 
 
 def build_report(
@@ -148,14 +148,14 @@ def build_report(
         lost_writes=len(lost.lost),
         checks=evaluation.verdicts,
         notes=(
-            *(_security_note(r) for r in history.of("topology")[:1] if _security_note(r)),
-            *(_alerting_note(r) for r in history.of("alerting")),
+            *(_security_note(r) for r in history.topologies[:1] if _security_note(r)),
+            *(_alerting_note(r) for r in history.alerting),
         ),
     )
 
 
-def _security_note(record: Record) -> str:
-    security = record.get("security") or {}
+def _security_note(record: TopologyRecord) -> str:
+    security = record["security"]
     parts = []
     if security.get("acl"):
         parts.append("ACL users per role, default user off")
@@ -164,7 +164,7 @@ def _security_note(record: Record) -> str:
     return f"secured topology: {'; '.join(parts)}" if parts else ""
 
 
-def _alerting_note(record: Record) -> str:
+def _alerting_note(record: AlertingRecord) -> str:
     durations = ", ".join(f"{name} {format_seconds(s)}" for name, s in record["for_s"].items())
     return (
         f"alert rules ({record['rules']}) time-scaled: every for: divided by {record['time_scale']:g} "

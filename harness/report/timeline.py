@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.load.stats import histogram_percentile, merge_intervals
+from harness.log_records import StatsRecord
 from harness.observation_log import Record
 from harness.runbooks.history import History
 from harness.runbooks.lost_writes import lost_writes
@@ -51,17 +52,17 @@ def build_timeline(records: list[Record], mttd: float | None, mttr: float | None
     origin, end = history.load_window() or (0.0, history.end)
     return Timeline(
         duration=max(end - origin, BUCKET_S),
-        points=_points(records, origin),
+        points=_points(history.stats, origin),
         bands=_bands(records, origin, end),
         markers=_markers(records, origin, mttd, mttr),
         lost=tuple(round(t - origin, 3) for _, t in lost_writes(history).lost),
     )
 
 
-def _points(records: list[Record], origin: float) -> tuple[Point, ...]:
-    buckets: dict[int, list[Record]] = {}
-    for record in records:
-        if record["kind"] == "stats" and record["t"] >= origin:
+def _points(stats_records: list[StatsRecord], origin: float) -> tuple[Point, ...]:
+    buckets: dict[int, list[StatsRecord]] = {}
+    for record in stats_records:
+        if record["t"] >= origin:
             buckets.setdefault(int((record["t"] - origin) // BUCKET_S), []).append(record)
     points = []
     for index in sorted(buckets):

@@ -8,6 +8,7 @@ import threading
 
 from harness.backends.base import Backend
 from harness.faults.injector import FaultInjector
+from harness.log_records import ProgramProbeRecord
 from harness.observation_log import ObservationLog
 from harness.respond.commands import StepSetting, program_environment, run_program
 from harness.scenario.model import Runbook, Step
@@ -61,11 +62,14 @@ class ProgramProbes:
         env = program_environment(self._topology, self._backend, node, self._setting)
         command = (str(program_path(step.params.command[0], runbook.file.parent)), *step.params.command[1:])
         ran = run_program(command, env, step.params.timeout, self._topology.access.secrets())
-        self._log.append(
-            "program_probe",
-            runbook=runbook.name,
-            command=list(step.params.command),
-            node=node_name,
-            ok=ran.ok,
-            evidence=ran.evidence,
+        self._log.write(
+            ProgramProbeRecord(
+                t=self._log.now(),
+                kind="program_probe",
+                runbook=runbook.name,
+                command=list(step.params.command),
+                node=node_name,
+                ok=ran.ok,
+                evidence=ran.evidence,
+            )
         )

@@ -15,10 +15,21 @@ from harness.clients.probe import probe_client
 from harness.errors import BackendError, FaultError
 from harness.faults.injector import FaultInjector
 from harness.load.classify import classify
+from harness.log_records import ProbeReplyRecord, ProbeTargetRecord, RespondRecord, RunbookStepRecord
 from harness.observation_log import ObservationLog
 from harness.respond.actions import ACTIONS, ActionContext
 from harness.respond.commands import StepSetting, program_environment, run_program
-from harness.scenario.model import Action, Response, Runbook
+from harness.scenario.model import Action, Runbook
+from harness.scenario.procedure_kinds import (
+    AfterTrigger,
+    AlertTrigger,
+    ClientsTrigger,
+    LatencyTrigger,
+    MemoryTrigger,
+    ReplyTrigger,
+    Trigger,
+    UnreachableTrigger,
+)
 from harness.topology import Node, Topology
 
 PROBE_INTERVAL_S = 0.1
@@ -65,11 +76,26 @@ class Responder:
             respond = runbook.respond
             assert respond is not None
             self._read = respond.probe == "read"
-            if not self._wait_for_trigger(node, respond, incident_t + respond.within, stop):
-                self._log.append("respond", runbook=runbook.name, phase="no-trigger", trigger=respond.trigger)
+            if not self._wait_for_trigger(node, respond.trigger, incident_t + respond.trigger.within, stop):
+                self._log.write(
+                    RespondRecord(
+                        t=self._log.now(),
+                        kind="respond",
+                        runbook=runbook.name,
+                        phase="no-trigger",
+                        trigger=respond.trigger.shown,
+                    )
+                )
                 continue
-            self._log.append(
-                "respond", runbook=runbook.name, phase="triggered", trigger=respond.trigger, node=node.name
+            self._log.write(
+                RespondRecord(
+                    t=self._log.now(),
+                    kind="respond",
+                    runbook=runbook.name,
+                    phase="triggered",
+                    trigger=respond.trigger.shown,
+                    node=node.name,
+                )
             )
             for index, action in enumerate(respond.steps):
                 self._step(runbook, index, action, node, stop)
@@ -79,50 +105,51 @@ class Responder:
     def _reroute(self, name: str) -> None:
         """The pinned client (the probe) now talks to another node: what route-to-primary does."""
         self._pinned = self._topology.node(name)
-        self._log.append("probe_target", node=name)
+        self._log.write(ProbeTargetRecord(t=self._log.now(), kind="probe_target", node=name))
 
-    def _wait_for_trigger(
-        self, node: Node, respond: Response, deadline: float, stop: threading.Event
-    ) -> bool:
-        """True once the trigger has held for respond.hold; False at the deadline or the drill's end."""
+    def _wait_for_trigger(self, node: Node, trigger: Trigger, deadline: float, stop: threading.Event) -> bool:
+        """True once the trigger has held for its for:; False at the deadline or the drill's end."""
         since: float | None = None  # when the condition started to hold
         while True:
-            if not self._triggered(node, respond):
+            if not self._triggered(node, trigger):
                 since = None
             elif since is None:
                 since = self._log.now()
-            if since is not None and self._log.now() - since >= respond.hold:
+            if since is not None and self._log.now() - since >= trigger.hold:
                 return True
             if self._log.now() > deadline or stop.wait(PROBE_INTERVAL_S):
                 return False
 
-    def _triggered(self, node: Node, respond: Response) -> bool:
-        if respond.kind == "reply":
-            return self.probe(node) == respond.reply
-        if respond.kind == "unreachable":
-            return self.probe(node) in UNREACHABLE
-        if respond.kind == "after":
-            return self._log.now() - self._incident_t >= respond.threshold
-        if respond.kind == "alert":
-            pager = self._pager
-            return pager is not None and pager.paged(
-                respond.reply, respond.state, node.name, self._incident_t
-            )
-        if respond.kind == "latency_above":
-            started = time.monotonic()
-            return self.probe(node) == "ok" and time.monotonic() - started > respond.threshold
-        section, used_field, limit_field = (
-            ("memory", "used_memory", "maxmemory")
-            if respond.kind == "memory_above"
-            else ("clients", "connected_clients", "maxclients")
-        )
+    def _triggered(self, node: Node, trigger: Trigger) -> bool:
+        """Whether the trigger's condition holds now (one probe, INFO section or page lookup)."""
+        match trigger:
+            case ReplyTrigger():
+                return self.probe(node) == trigger.reply
+            case UnreachableTrigger():
+                return self.probe(node) in UNREACHABLE
+            case AfterTrigger():
+                return self._log.now() - self._incident_t >= trigger.after
+            case AlertTrigger():
+                pager = self._pager
+                return pager is not None and pager.paged(
+                    trigger.alert, trigger.state, node.name, self._incident_t
+                )
+            case LatencyTrigger():
+                started = time.monotonic()
+                return self.probe(node) == "ok" and time.monotonic() - started > trigger.latency_above
+            case MemoryTrigger():
+                return self._above(node, "memory", "used_memory", "maxmemory", trigger.memory_above)
+            case ClientsTrigger():
+                return self._above(node, "clients", "connected_clients", "maxclients", trigger.clients_above)
+
+    def _above(self, node: Node, section: str, used_field: str, limit_field: str, ratio: float) -> bool:
         try:
             with probe_client(node, PROBE_TIMEOUT_S, self._topology.credentials("monitor", node)) as client:
                 info = client.info(section)
         except redis.RedisError:
             return False
         used, limit = int(info.get(used_field, 0)), int(info.get(limit_field, 0))
-        return limit > 0 and used / limit > respond.threshold
+        return limit > 0 and used / limit > ratio
 
     def probe(self, node: Node) -> str:
         """One write to the node; its answer class ("ok", "BUSY", "OOM", "timeout", ...) is logged when it
@@ -138,7 +165,9 @@ class Responder:
             reply = classify(exc).error
         if reply != self._last_reply:
             self._last_reply = reply
-            self._log.append("probe_reply", node=node.name, reply=reply)
+            self._log.write(
+                ProbeReplyRecord(t=self._log.now(), kind="probe_reply", node=node.name, reply=reply)
+            )
         return reply
 
     def _step(self, runbook: Runbook, index: int, action: Action, node: Node, stop: threading.Event) -> None:
@@ -178,15 +207,18 @@ class Responder:
         evidence: str,
         output: str | None = None,
     ) -> None:
-        self._log.append(
-            "runbook_step",
-            runbook=runbook.name,
-            index=index,
-            step=f"{action.kind} {action.name}" + (f" {action.argument}" if action.argument else ""),
-            node=node.name,
-            ok=ok,
-            evidence=evidence,
-            started=started,
-            output=output,  # a program step's stdout and stderr (capped, secrets blanked); else None
+        self._log.write(
+            RunbookStepRecord(
+                t=self._log.now(),
+                kind="runbook_step",
+                runbook=runbook.name,
+                index=index,
+                step=f"{action.kind} {action.name}" + (f" {action.argument}" if action.argument else ""),
+                node=node.name,
+                ok=ok,
+                evidence=evidence,
+                started=started,
+                output=output,  # a program step's stdout and stderr (capped, secrets blanked); else None
+            ),
+            flush=True,
         )
-        self._log.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from harness.log_records import OpRecord
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
 
@@ -16,25 +17,23 @@ def _verdict(name: str, problems: list[str], evidence: str) -> Verdict:
 
 def _final_values(history: History) -> dict[str, str | None]:
     values: dict[str, str | None] = {}
-    for record in history.of("readback"):
+    for record in history.readbacks:
         values.update(record.get("values", {}))
     return values
 
 
 def _initial(history: History, workload: str) -> dict[str, int] | None:
-    for record in history.of("init"):
+    for record in history.inits:
         if record.get("workload") == workload:
             return {k: int(v) for k, v in record["values"].items()}
     return None
 
 
-def _ops(history: History, workload: str) -> list[dict[str, object]]:
-    return [r for r in history.of("op") if r.get("w") == workload]
+def _ops(history: History, workload: str) -> list[OpRecord]:
+    return [r for r in history.ops if r.get("w") == workload]
 
 
-def _increments(
-    history: History, workload: str, name: str, applied: Callable[[dict[str, object]], bool]
-) -> Verdict:
+def _increments(history: History, workload: str, name: str, applied: Callable[[OpRecord], bool]) -> Verdict:
     """Registers that only go up by one per applied operation: final - initial must lie in [ok, ok + info]."""
     initial = _initial(history, workload)
     assert initial is not None
@@ -108,5 +107,5 @@ CHECKERS: dict[str, Callable[[History], Verdict]] = {"counter": counter, "lua-ca
 
 def run_checkers(history: History) -> list[Verdict]:
     """Every checker whose workload ran (it logged its initial state)."""
-    present = {r.get("workload") for r in history.of("init")}
+    present = {r.get("workload") for r in history.inits}
     return [check(history) for workload, check in CHECKERS.items() if workload in present]

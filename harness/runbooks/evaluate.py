@@ -152,7 +152,7 @@ def _expectations(
 def _ride_out(scenario: Scenario, history: History) -> Verdict:
     """The client retry policy's promise (SEED-FACTS "Client retry policy"): under it, the load's clients
     ride out the fault, i.e. no operation failed or ended uncertain once its retries were spent."""
-    stats = history.of("stats")
+    stats = history.stats
     ops = sum(int(s.get("ok", 0)) + int(s.get("fail", 0)) + int(s.get("info", 0)) for s in stats)
     failed = sum(int(s.get("fail", 0)) + int(s.get("info", 0)) for s in stats)
     retries = sum(int(s.get("retries", 0)) for s in stats)

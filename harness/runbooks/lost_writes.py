@@ -17,12 +17,12 @@ class LostWrites:
 
 
 def lost_writes(history: History) -> LostWrites:
-    acked = [r for r in history.of("op") if r.get("f") == "write" and r["type"] == "ok"]
-    uncertain = sum(1 for r in history.of("op") if r.get("f") == "write" and r["type"] == "info")
+    acked = [r for r in history.ops if r.get("f") == "write" and r["type"] == "ok"]
+    uncertain = sum(1 for r in history.ops if r.get("f") == "write" and r["type"] == "info")
     values: dict[str, str | None] = {}
     error: str | None = None
     done = False
-    for record in history.of("readback"):
+    for record in history.readbacks:
         values.update(record.get("values", {}))
         error = record.get("error", error)
         done = done or bool(record.get("done"))

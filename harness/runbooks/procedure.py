@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.observation_log import Record
+from harness.log_records import RespondRecord, RunbookStepRecord
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
 from harness.scenario.model import Runbook
@@ -14,23 +14,23 @@ def procedure_verdicts(runbook: Runbook, history: History) -> list[Verdict]:
         return []
     incident = history.incident
     t0 = float(incident["t"]) if incident is not None else 0.0
-    start = next((r for r in history.of("respond") if r["runbook"] == runbook.name), None)
+    start = next((r for r in history.responds if r["runbook"] == runbook.name), None)
     triggered = start is not None and start["phase"] == "triggered"
     trigger = Verdict(
-        f"respond: when {respond.trigger}",
+        f"respond: when {respond.trigger.shown}",
         runbook.name,
         "respond",
         triggered,
         _since(start, t0) if triggered else None,
-        respond.within,
+        respond.trigger.within,
         "s",
-        f"{start['node']}: {respond.trigger}; the procedure starts"
+        f"{start['node']}: {respond.trigger.shown}; the procedure starts"
         if triggered and start is not None
-        else f"the incident's node never showed {respond.trigger} within {respond.within:g}s",
+        else f"the incident's node never showed {respond.trigger.shown} within {respond.trigger.within:g}s",
         float(start["t"]) if triggered and start is not None else None,
     )
     out = [trigger]
-    done = {int(r["index"]): r for r in history.of("runbook_step") if r["runbook"] == runbook.name}
+    done = {int(r["index"]): r for r in history.runbook_steps if r["runbook"] == runbook.name}
     for index, action in enumerate(respond.steps):
         name = f"respond: {action.kind} {action.name}" + (f" {action.argument}" if action.argument else "")
         record = done.get(index)
@@ -64,5 +64,5 @@ def procedure_verdicts(runbook: Runbook, history: History) -> list[Verdict]:
     return out
 
 
-def _since(record: Record | None, t0: float) -> float | None:
+def _since(record: RespondRecord | RunbookStepRecord | None, t0: float) -> float | None:
     return None if record is None else round(float(record["t"]) - t0, 6)

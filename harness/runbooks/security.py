@@ -15,7 +15,7 @@ CHECKS = {
 def security_verdicts(history: History) -> list[Verdict]:
     verdicts = []
     for check, title in CHECKS.items():
-        probes = [r for r in history.of("security") if r.get("check") == check]
+        probes = [r for r in history.security if r.get("check") == check]
         if not probes:
             continue
         accepted = [r for r in probes if not r["refused"]]

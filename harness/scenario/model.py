@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from harness.scenario.durations import Bound
+from harness.scenario.procedure_kinds import Probing, Trigger
 from harness.secrets import SecretSource
 
 ConfigValue = str | int | float | bool
@@ -230,43 +231,18 @@ class Action:
     timeout: float = 30.0  # run: its whole process group is killed after this long
 
 
-TriggerKind = Literal[
-    "reply", "memory_above", "clients_above", "latency_above", "unreachable", "after", "alert"
-]
-
-
 @dataclass(frozen=True, slots=True)
 class Response:
-    """When the procedure starts, and its steps in order. The trigger is watched on the incident's node:
-    reply (a probe write gets this error reply), memory_above / clients_above (used_memory / maxmemory,
-    connected_clients / maxclients cross a ratio), latency_above (a probe write takes longer, seconds),
-    unreachable (the node does not answer at all), after (this many seconds after the incident: an on-call
-    engineer starting on an alert), alert (Alertmanager pages about this alert for the node: `reply` holds
-    the alert's name, `state` firing or resolved)."""
+    """When the procedure starts (a trigger, watched on the incident's node: see procedure_kinds.TRIGGERS),
+    and its steps in order."""
 
-    kind: TriggerKind
-    within: float  # give up waiting for the trigger after this long from the incident
+    trigger: Trigger
     steps: tuple[Action, ...]
-    reply: str = ""
-    threshold: float = 0.0
-    hold: float = 0.0  # the trigger must hold this long (like an alert's for:) before the procedure starts
-    probe: Literal["write", "read"] = "write"  # what the probe sends: a replica answers writes with READONLY
-    state: str = "firing"  # alert: the page's state
 
     @property
-    def trigger(self) -> str:
-        if self.kind == "reply":
-            return self.reply
-        if self.kind == "alert":
-            return f"a page: {self.reply} {self.state}"
-        if self.kind == "latency_above":
-            return f"a write slower than {self.threshold * 1000:g}ms"
-        if self.kind == "unreachable":
-            return "not answering"
-        if self.kind == "after":
-            return f"{self.threshold:g}s after the incident"
-        what = "memory" if self.kind == "memory_above" else "clients"
-        return f"{what} above {self.threshold:.0%}"
+    def probe(self) -> str:
+        """What the responder's probe sends: a replica answers writes with READONLY."""
+        return self.trigger.probe if isinstance(self.trigger, Probing) else "write"
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from harness.errors import Problem
 from harness.runbooks.checks.registry import all_checks
 from harness.scenario.durations import parse_bound, parse_duration
-from harness.scenario.fields import Cursor, Invalid, choice, number, text
+from harness.scenario.fields import Cursor, choice, text
 from harness.scenario.files import parse_file
 from harness.scenario.model import (
     Action,
@@ -20,7 +18,7 @@ from harness.scenario.model import (
     Step,
 )
 from harness.scenario.params import parse_argv, parse_reply_class, read_params
-from harness.scenario.procedures import GATHERERS, NEEDS_ARGUMENT, REMEDIATIONS, TRIGGER_OPTIONS, TRIGGERS
+from harness.scenario.procedure_kinds import GATHERERS, REMEDIATIONS, STEP_OPTION, TRIGGERS
 
 
 def runbook_file(path: Path, problems: list[Problem]) -> Runbook | None:
@@ -75,94 +73,58 @@ def _step(cur: Cursor) -> Step | None:
     return Step(check=name, line=line, params=parsed, within=within)
 
 
-def _true(value: Any) -> float:
-    if value is not True:
-        raise Invalid(f"expected true, got {value!r}")
-    return 1.0
-
-
 def _response(cur: Cursor) -> Response | None:
     """respond: {when: {reply: BUSY, within: 15s}, steps: [{gather: slowlog}, {remediate: script-kill}]}"""
     if not cur.mapping(("when", "steps"), "respond settings"):
         return None
+    for field in ("when", "steps"):
+        if field not in cur.value:
+            cur.error("required field is missing", field)
+            return None
     when = cur.child("when")
-    if "when" not in cur.value:
-        cur.error("required field is missing", "when")
-        return None
-    kinds = tuple(TRIGGERS)
-    if not when.mapping((*kinds, *TRIGGER_OPTIONS), "respond.when settings"):
-        return None
-    given = [k for k in kinds if k in when.value]
+    given = [k for k in TRIGGERS if isinstance(when.value, dict) and k in when.value]
     if len(given) != 1:
-        when.error(f"give exactly one of {', '.join(kinds)}")
+        when.error(f"give exactly one trigger: {', '.join(TRIGGERS)}")
         return None
-    kind = given[0]
-    parse: Callable[[Any], Any] = {
-        "reply": parse_reply_class,
-        "alert": text,
-        "latency_above": parse_duration,
-        "after": parse_duration,
-        "unreachable": _true,
-    }.get(kind, number(0.0, 1.0))
-    value = when.get(kind, parse)
-    hold = when.get("for", parse_duration, 0.0)
-    probe = when.get("probe", choice("write", "read"), "write")
-    within = when.get("within", parse_duration, 15.0)
-    state = when.get("state", choice("firing", "resolved"), "firing")
-    if "state" in when.value and kind != "alert":
-        when.error("state goes with alert only", "state")
-        return None
-    if "steps" not in cur.value:
-        cur.error("required field is missing", "steps")
-        return None
+    trigger = read_params(when, TRIGGERS[given[0]][0], what=f"respond.when ({given[0]}) settings")
     steps = [_action(c) for c in cur.child("steps").items()]
-    if value is None or hold is None or probe is None or within is None or state is None or None in steps:
+    if trigger is None or None in steps:
         return None
-    chosen = tuple(s for s in steps if s is not None)
-    if kind == "alert":
-        return Response("alert", float(within), chosen, reply=str(value), hold=float(hold), state=state)
-    if kind == "reply":
-        return Response("reply", float(within), chosen, reply=str(value), hold=float(hold), probe=probe)  # type: ignore[arg-type]
-    return Response(kind, float(within), chosen, threshold=float(value), hold=float(hold), probe=probe)  # type: ignore[arg-type]
+    return Response(trigger, tuple(s for s in steps if s is not None))
 
 
 def _action(cur: Cursor) -> Action | None:
     value = cur.value
     kinds = [k for k in ("gather", "remediate", "run") if isinstance(value, dict) and k in value]
     if len(kinds) != 1:
-        cur.error(
-            "a respond step has exactly one of gather, remediate, run (and optionally if_still, argument)"
-        )
+        cur.error(f"a respond step has exactly one of gather, remediate, run (and optionally {STEP_OPTION})")
         return None
     kind = kinds[0]
     if kind == "run":
         return _run_step(cur)
-    if not cur.mapping((kind, "if_still", "argument"), f"{kind} step"):
-        return None
     catalogue = GATHERERS if kind == "gather" else REMEDIATIONS
-    name = cur.get(kind, choice(*catalogue))
-    if_still = cur.get("if_still", parse_reply_class, "")
-    argument = cur.get("argument", text, "")
-    if name is None or if_still is None or argument is None:
+    step = cur.get(kind, choice(*catalogue))
+    if step is None:
         return None
-    if name in NEEDS_ARGUMENT and not argument:
-        cur.error(f"{name} needs an argument ({NEEDS_ARGUMENT[name]})", kind)
+    arguments = read_params(cur, catalogue[step][0], extra=(kind, STEP_OPTION), what=f"{step} step")
+    if_still = cur.get(STEP_OPTION, parse_reply_class, "")
+    if arguments is None or if_still is None:
         return None
     line = cur.source.line((*cur.path, kind))
-    return Action(kind, str(name), line, str(if_still), str(argument))  # type: ignore[arg-type]
+    return Action(kind, str(step), line, str(if_still), str(getattr(arguments, "argument", "")))
 
 
 def _run_step(cur: Cursor) -> Action | None:
     """run: {command: [scripts/restart-node.sh, ARG...], timeout: 30s}: the team's own program. A command
     naming a path is resolved against the runbook's directory; a bare name is looked up on PATH."""
-    if not cur.mapping(("run", "if_still"), "run step"):
+    if not cur.mapping(("run", STEP_OPTION), "run step"):
         return None
     sub = cur.child("run")
     if not sub.mapping(("command", "timeout"), "run settings"):
         return None
     argv = sub.get("command", parse_argv)
     timeout = sub.get("timeout", parse_duration, 30.0)
-    if_still = cur.get("if_still", parse_reply_class, "")
+    if_still = cur.get(STEP_OPTION, parse_reply_class, "")
     if argv is None or timeout is None or if_still is None:
         return None
     path = program_path(argv[0], Path(cur.source.file).parent)

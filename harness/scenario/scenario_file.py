@@ -24,6 +24,7 @@ from harness.scenario.model import (
     WorkloadSpec,
 )
 from harness.scenario.params import read_params
+from harness.scenario.procedure_kinds import AlertTrigger
 from harness.scenario.runbook_file import runbook_file
 from harness.scenario.workload_kinds import WORKLOAD_KINDS
 from harness.scenario.yamlsource import Source
@@ -68,7 +69,7 @@ def scenario_file(path: Path, problems: list[Problem]) -> Scenario | None:
                 runbooks.append(runbook)
     expect = _expect(cur.child("expect")) if "expect" in cur.value else Expectation(None, None, None)
     alerts = _alerts(cur.child("alerts")) if "alerts" in cur.value else None
-    paged = [r for r in runbooks if r.respond is not None and r.respond.kind == "alert"]
+    paged = [r for r in runbooks if r.respond is not None and isinstance(r.respond.trigger, AlertTrigger)]
     if paged and (alerts is None or not alerts.page):
         cur.error(f"{paged[0].name} starts on a page; add alerts: {{time_scale: N, page: true}}", "runbooks")
     steps = [s for r in runbooks for s in (*r.detect, *r.verify)]

@@ -13,6 +13,7 @@ from harness.backends.links import LinkControl
 from harness.bench.processes import redis_benchmark
 from harness.errors import BackendError
 from harness.faults.network import NetworkFaults
+from harness.log_records import FaultRecord, SweepRecord
 from harness.run_context import RunContext
 from harness.scenario.model import NetworkSpec, Sweep
 from harness.sweep.model import BoundedCell, Cell, requests_for, with_bounds
@@ -45,11 +46,25 @@ def run_sweep(sweep: Sweep, runs_dir: Path, progress: Progress, backend_name: st
         host, port = topology.link(link).host, topology.link(link).port
         links = LinkControl(topology.proxy_api)
         spec = sweep.sweep
-        for rtt in spec.rtts:
+        for index, rtt in enumerate(spec.rtts):
+            invoked = log.now()
             links.heal(link)
             if rtt:
                 links.apply(link, NetworkSpec("latency", "both", latency=rtt))
-            log.append("fault", action="network", link=link, effect="latency", rtt=rtt)
+            log.write(
+                FaultRecord(
+                    t=invoked,
+                    kind="fault",
+                    completed=log.now(),
+                    index=index,
+                    action="network",
+                    target=spec.link,
+                    node=topology.link(link).node,
+                    link=link,
+                    effect="latency",
+                    rtt=rtt,
+                )
+            )
             for connections in spec.connections:
                 for batch in spec.batches:
                     requests = requests_for(rtt, batch, connections, spec.cell_duration)
@@ -60,13 +75,16 @@ def run_sweep(sweep: Sweep, runs_dir: Path, progress: Progress, backend_name: st
                     )
                     cell = Cell(rtt, batch, connections, requests, result.rps)
                     cells.append(cell)
-                    log.append(
-                        "sweep",
-                        rtt=rtt,
-                        batch=batch,
-                        connections=connections,
-                        requests=requests,
-                        ops_per_s=result.rps,
+                    log.write(
+                        SweepRecord(
+                            t=log.now(),
+                            kind="sweep",
+                            rtt=rtt,
+                            batch=batch,
+                            connections=connections,
+                            requests=requests,
+                            ops_per_s=result.rps,
+                        )
                     )
                     progress(
                         f"rtt {rtt * 1000:g} ms, {connections} conn, batch {batch}: {result.rps:,.0f} ops/s"

@@ -19,6 +19,7 @@ from tests.conftest import (
     drill,
     has_record,
     live_redis_processes,
+    log_problems,
     only_run_dir,
     run_ports,
     start_drill,
@@ -36,6 +37,7 @@ def run_and_read(scenario: Path, runs: Path) -> tuple[int, dict[str, Any], Path,
     report = json.loads((run_dir / "report.json").read_text())
     assert live_redis_processes(run_ports(run_dir)) == [], "the drill left processes running"
     assert_evaluate_reproduces(run_dir, report, result.returncode)
+    assert log_problems(run_dir) == []  # every record as its kind's definition says
     return result.returncode, report, run_dir, result.stdout
 
 

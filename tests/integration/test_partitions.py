@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from harness.backends.netfilter import table_name
-from tests.conftest import ROOT, live_redis_processes, only_run_dir, run_id_of, run_ports
+from tests.conftest import ROOT, live_redis_processes, log_problems, only_run_dir, run_id_of, run_ports
 
 pytestmark = pytest.mark.integration
 
@@ -35,6 +35,7 @@ def run_drill(name: str, runs: Path) -> tuple[int, dict[str, Any], Path, str]:
     run_dir = only_run_dir(runs)
     assert live_redis_processes(run_ports(run_dir)) == [], "the drill left processes running"
     assert table_name(run_id_of(run_dir)) not in nft_tables(), "the drill left its nftables table"
+    assert log_problems(run_dir) == []
     return result.returncode, json.loads((run_dir / "report.json").read_text()), run_dir, result.stdout
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.log_records import StatsRecord
 from harness.report.model import RunReport, build_report
 from harness.runbooks.evaluate import evaluate
 from harness.runbooks.history import History
@@ -41,18 +42,22 @@ def failover_log(
     for i in range(3, 24):
         t = i / 2
         bad = KILL_AT <= t <= errors_until + 0.4
-        log.append(
-            {
-                "t": t,
-                "kind": "stats",
-                "ok": 0 if bad else 50,
-                "fail": 5 if bad else 0,
-                "info": 0,
-                "errors": {"connection-refused": 5} if bad else {},
-                "hist": {"80": 50},
-                "max_us": 900,
-            }
+        stats = StatsRecord(
+            t=t,
+            kind="stats",
+            workload="acked-writes",
+            ok=0 if bad else 50,
+            fail=5 if bad else 0,
+            info=0,
+            retries=0,
+            errors={"connection-refused": 5} if bad else {},
+            retried_errors={},
+            p50_us=80,
+            p99_us=80,
+            max_us=900,
+            hist={"80": 50},
         )
+        log.append(dict(stats))
     log.append({"t": KILL_AT, "kind": "fault", "action": "kill", "target": "primary", "node": "redis-1"})
     events = [(6.02, "+sdown", "redis-1"), (6.1, "+odown", "redis-1"), (6.3, "+elected-leader", "redis-1")]
     if not odown:

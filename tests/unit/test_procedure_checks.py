@@ -12,6 +12,7 @@ from harness.runbooks.history import History
 from harness.runbooks.procedure import procedure_verdicts
 from harness.scenario.durations import Bound
 from harness.scenario.model import Action, Response, Runbook, Step
+from harness.scenario.procedure_kinds import ReplyTrigger
 
 Record = dict[str, Any]
 FAULT_AT = 3.0
@@ -87,7 +88,9 @@ def test_evictions_need_evicted_keys_to_grow_after_the_incident() -> None:
 
 def test_procedure_verdicts_follow_the_logged_steps() -> None:
     steps = (Action("remediate", "script-kill", 5), Action("gather", "slowlog", 6))
-    runbook = Runbook(Path("rb.yaml"), "BUSY", (), (), Response("reply", 10.0, steps, reply="BUSY"))
+    runbook = Runbook(
+        Path("rb.yaml"), "BUSY", (), (), Response(ReplyTrigger(reply="BUSY", within=10.0), steps)
+    )
     log = [
         *busy_log(8.4),
         {"t": 8.03, "kind": "respond", "runbook": "BUSY", "phase": "triggered", "node": "redis-1"},
@@ -115,7 +118,7 @@ def test_procedure_without_its_trigger_fails_every_step() -> None:
         "OOM",
         (),
         (),
-        Response("reply", 10.0, (Action("gather", "info-memory", 3),), reply="OOM"),
+        Response(ReplyTrigger(reply="OOM", within=10.0), (Action("gather", "info-memory", 3),)),
     )
     log = [
         *busy_log(8.4),

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from locust.env import Environment
 
 from harness.load.resp import encode
 from harness.load.workloads.base import LoadContext, Workload
+from harness.log_records import OpFields
 from harness.scenario.model import WorkloadSpec
 
 
@@ -32,6 +31,6 @@ class AckedWrites(Workload):
         key = self.key(self.user_id, self.seq)
         value = f"{self.user_id}:{self.seq}"
         payload = encode("SET", key, value)
-        record: dict[str, Any] = {"f": "write", "key": key, "value": value}
+        record = OpFields(f="write", key=key, value=value)
         if self.op("SET", lambda: self.session.one(payload), record=record).outcome == "ok":
             self.acked.append(key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from harness.load.resp import ReplyError, RespError, encode
 from harness.load.workloads.base import Workload
+from harness.log_records import OpFields
 from harness.scenario.model import WorkloadSpec
 
 INITIAL_BALANCE = 100
@@ -18,7 +19,7 @@ class Bank(Workload):
         a, b = self.rng.sample(range(self.spec.accounts), 2)
         amount = self.rng.randint(1, 10)
         source, target = self.key(a), self.key(b)
-        record = {"f": "transfer", "from": source, "to": target, "amount": amount}
+        record: OpFields = {"f": "transfer", "from": source, "to": target, "amount": amount}
         self.op(
             "transfer", lambda: self._transfer(source, target, amount), record=record, value_field="result"
         )

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import count
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar, Literal, TypeVar, cast
 
 from locust.env import Environment
 
@@ -17,10 +17,12 @@ from harness.load.retrying import Attempted, call_with_policy
 from harness.load.session import PrimarySession
 from harness.load.stats import IntervalStats
 from harness.load.watchdog import CallWatchdog
+from harness.log_records import OpFields, OpRecord, OpType
 from harness.observation_log import ObservationLog
 from harness.scenario.model import LoadSpec, WorkloadSpec
 
 T = TypeVar("T")
+ValueField = Literal["value", "result", "applied"]  # where an op record carries the call's value
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +77,13 @@ class Workload:
         name: str,
         call: Callable[[], T],
         ops: int = 1,
-        record: dict[str, Any] | None = None,
-        value_field: str | None = None,
+        record: OpFields | None = None,
+        value_field: ValueField | None = None,
     ) -> Attempted[T]:
         """Run one operation under the retry policy; account for it; log it when `record` is given
         (with the call's value under `value_field` when it succeeded)."""
-        t0 = self.context.log.now()
+        log = self.context.log
+        t0 = log.now()
         start = time.perf_counter()
         try:
             result = call_with_policy(self.context.spec.retry, call)
@@ -88,23 +91,23 @@ class Workload:
             # Stopped mid-call (the load ending kills the greenlet): the command may have been applied, so a
             # tracked operation is recorded as info rather than vanishing from the history.
             if record is not None:
-                self.context.log.append(
-                    "op", **record, w=self.kind, type="info", t0=round(t0, 6), error="interrupted"
-                )
+                interrupted = self._op_record(record, "info", t0)
+                interrupted["error"] = "interrupted"
+                log.write(interrupted)
             raise
         latency_us = int((time.perf_counter() - start) * 1e6)
         error = result.error.error if result.error else None
         self.context.stats[self.kind].record(result.outcome, latency_us, error, result.retried, ops)
         if record is not None:
-            fields = {**record, "w": self.kind, "type": result.outcome, "t0": round(t0, 6)}
+            done = self._op_record(record, result.outcome, t0)
             if value_field is not None and result.outcome == "ok":
-                fields[value_field] = result.value
+                done[value_field] = result.value
             if error:
-                fields["error"] = error
+                done["error"] = error
             if result.retries:
-                fields["retries"] = result.retries
-                fields["retried"] = list(result.retried)
-            self.context.log.append("op", **fields)
+                done["retries"] = result.retries
+                done["retried"] = list(result.retried)
+            log.write(done)
         # Locust's own stats (ms; failures grouped by error class) stay usable for its UI and CSV.
         self.environment.events.request.fire(
             request_type=self.kind,
@@ -115,6 +118,12 @@ class Workload:
             context={},
         )
         return result
+
+    def _op_record(self, fields: OpFields, outcome: OpType, t0: float) -> OpRecord:
+        record = cast(OpRecord, fields)  # the workload's fields, completed just below with OpRecord's others
+        record["t"], record["kind"], record["w"] = self.context.log.now(), "op", self.kind
+        record["type"], record["t0"] = outcome, round(t0, 6)
+        return record
 
     # --- state the checkers need: set before the load, read back after it ---------------------------------
 

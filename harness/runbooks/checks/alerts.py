@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.observation_log import Record
+from harness.log_records import FaultRecord
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
@@ -20,7 +20,7 @@ def _whose() -> Any:
     )
 
 
-def _node(choice: str, history: History, incident: Record) -> str | None:
+def _node(choice: str, history: History, incident: FaultRecord) -> str | None:
     """The node an alert or page must concern (None: any)."""
     if choice == "incident":
         return str(incident.get("node"))
@@ -49,12 +49,12 @@ def _label(p: Alert | Page) -> str:
 
 
 @check(Alert, label=_label)
-def alert(p: Alert, history: History, incident: Record, judge: Judge) -> Verdict:
+def alert(p: Alert, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """The Prometheus alert reaches `state` (pending, firing, or resolved after it fired)."""
     node = _node(p.node, history, incident)
     changes = [
         r
-        for r in history.of("alert")
+        for r in history.alerts
         if r["t"] >= incident["t"] and r["name"] == p.name and (node is None or r["node"] == node)
     ]
     who = f" for {node}" if node else ""
@@ -70,10 +70,10 @@ def alert(p: Alert, history: History, incident: Record, judge: Judge) -> Verdict
 
 
 @check(Page, label=_label)
-def page(p: Page, history: History, incident: Record, judge: Judge) -> Verdict:
+def page(p: Page, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """Alertmanager delivers a notification (firing, or resolved) about the alert to the drill's receiver."""
     node = _node(p.node, history, incident)
-    for record in history.of("page"):
+    for record in history.pages:
         if (
             record["t"] >= incident["t"]
             and record["name"] == p.name

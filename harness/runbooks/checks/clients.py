@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.observation_log import Record
+from harness.log_records import FaultRecord
 from harness.runbooks.checks.common import clear_from
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
@@ -14,7 +14,7 @@ from harness.scenario.params import param, ratio
 
 def _client_ratios(history: History, since: float) -> list[tuple[float, str, float]]:
     out = []
-    for round_ in history.of("info"):
+    for round_ in history.infos:
         if round_["t"] < since:
             continue
         for name, node in round_["nodes"].items():
@@ -30,7 +30,7 @@ class ClientsAbove:
 
 
 @check(ClientsAbove)
-def clients_above(p: ClientsAbove, history: History, incident: Record, judge: Judge) -> Verdict:
+def clients_above(p: ClientsAbove, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """connected_clients / maxclients of a node crosses `above`."""
     for t, name, share in _client_ratios(history, float(incident["t"])):
         if share > p.above:
@@ -44,7 +44,7 @@ class ClientsBelow:
 
 
 @check(ClientsBelow)
-def clients_below(p: ClientsBelow, history: History, incident: Record, judge: Judge) -> Verdict:
+def clients_below(p: ClientsBelow, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """Every node's connected_clients / maxclients is back under `below` and stays there to the end."""
     points = [(t, share > p.below) for t, _, share in _client_ratios(history, float(incident["t"]))]
     since = clear_from(points, float(incident["t"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.load.stats import histogram_percentile, merge_intervals
-from harness.observation_log import Record
+from harness.log_records import FaultRecord
 from harness.runbooks.checks.common import clear_from
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
@@ -18,7 +18,7 @@ LATENCY_WINDOW_S = 2.0  # latency_below judges the p99 of this trailing window, 
 def _slowest(history: History, since: float, window_s: float | None) -> list[tuple[float, int]]:
     """(time, p99 µs of the slowest workload over the trailing `window_s`) at each load interval after
     `since`; None: each interval on its own."""
-    stats = [s for s in history.of("stats") if s.get("ok", 0) > 0]
+    stats = [s for s in history.stats if s.get("ok", 0) > 0]
     window_s = window_s if window_s is not None else history.stats_interval / 2
     out = []
     for t in sorted({float(s["t"]) for s in stats if s["t"] >= since}):
@@ -38,7 +38,7 @@ class LatencyAbove:
 
 
 @check(LatencyAbove)
-def latency_above(p: LatencyAbove, history: History, incident: Record, judge: Judge) -> Verdict:
+def latency_above(p: LatencyAbove, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """The load's p99 (slowest workload) crosses `above` in some stats interval: a short burst counts."""
     for t, p99 in _slowest(history, float(incident["t"]), None):
         if p99 > p.above * 1e6:
@@ -53,7 +53,7 @@ class LatencyBelow:
 
 
 @check(LatencyBelow)
-def latency_below(p: LatencyBelow, history: History, incident: Record, judge: Judge) -> Verdict:
+def latency_below(p: LatencyBelow, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """The load's p99 is back under `below` over trailing 2 s windows, to the end.
 
     One interval's p99 is its ~5th slowest call, so a single hiccup of the busy host would otherwise

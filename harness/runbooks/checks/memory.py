@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.observation_log import Record
+from harness.log_records import FaultRecord
 from harness.runbooks.checks.common import NoParams, clear_from
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
@@ -15,7 +15,7 @@ from harness.scenario.params import param, ratio
 def _memory(history: History, since: float) -> list[tuple[float, str, int, int]]:
     """(time, node, used_memory, maxmemory) of every sampled data node with a maxmemory, after `since`."""
     out = []
-    for round_ in history.of("info"):
+    for round_ in history.infos:
         if round_["t"] < since:
             continue
         for name, node in round_["nodes"].items():
@@ -31,7 +31,7 @@ class MemoryAbove:
 
 
 @check(MemoryAbove)
-def memory_above(p: MemoryAbove, history: History, incident: Record, judge: Judge) -> Verdict:
+def memory_above(p: MemoryAbove, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """used_memory / maxmemory of a data node crosses `above`."""
     for t, name, used, limit in _memory(history, float(incident["t"])):
         if used / limit > p.above:
@@ -46,7 +46,7 @@ class MemoryBelow:
 
 
 @check(MemoryBelow)
-def memory_below(p: MemoryBelow, history: History, incident: Record, judge: Judge) -> Verdict:
+def memory_below(p: MemoryBelow, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """Every data node's used_memory / maxmemory is back under `below` and stays there to the end."""
     samples = _memory(history, float(incident["t"]))
     if not samples:
@@ -58,9 +58,9 @@ def memory_below(p: MemoryBelow, history: History, incident: Record, judge: Judg
 
 
 @check(NoParams)
-def evictions(p: NoParams, history: History, incident: Record, judge: Judge) -> Verdict:
+def evictions(p: NoParams, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """evicted_keys of a node grows after the incident (counted from the last sample before it)."""
-    samples = history.of("info")
+    samples = history.infos
     before = [r for r in samples if r["t"] < incident["t"]][-1:]
     start: dict[str, int] = {
         name: int(node["evicted_keys"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.observation_log import Record
+from harness.log_records import FaultRecord, InfoRecord
 from harness.runbooks.checks.common import NoParams
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.checks.writes import WRITE_KINDS, Reply, reply_label
@@ -22,7 +22,7 @@ class Window:
 
 
 @check(Window)
-def no_failover(p: Window, history: History, incident: Record, judge: Judge) -> Verdict:
+def no_failover(p: Window, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """No Sentinel reports +switch-master in the window: for drills where not failing over is right."""
     start = float(incident["t"])
     end = start + p.window if p.window else history.end
@@ -36,10 +36,10 @@ def no_failover(p: Window, history: History, incident: Record, judge: Judge) -> 
 
 
 @check(Reply, label=reply_label)
-def writes_refused(p: Reply, history: History, incident: Record, judge: Judge) -> Verdict:
+def writes_refused(p: Reply, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """A write is refused with this error class (NOREPLICAS: the primary lost its replicas)."""
     since = float(incident["t"])
-    for record in history.of("op"):
+    for record in history.ops:
         if (
             record["t"] >= since
             and record["type"] == "fail"
@@ -47,7 +47,7 @@ def writes_refused(p: Reply, history: History, incident: Record, judge: Judge) -
             and record.get("f") in WRITE_KINDS
         ):
             return judge(float(record["t"]), f"{record['f']} {record.get('key', '')} refused with {p.reply}")
-    for stats in history.of("stats"):
+    for stats in history.stats:
         if stats["t"] >= since and p.reply in stats.get("errors", {}):
             return judge(
                 float(stats["t"]), f"{p.reply} replies in the load's interval ending {stats['t']:.2f}s"
@@ -63,7 +63,7 @@ class LostWindow:
 
 
 @check(LostWindow)
-def lost_writes_within(p: LostWindow, history: History, incident: Record, judge: Judge) -> Verdict:
+def lost_writes_within(p: LostWindow, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """Every lost acknowledged write was acknowledged within `window` of the incident (what
     min-replicas-max-lag promises: a cut-off primary stops accepting writes after that long)."""
     lost = lost_writes(history)
@@ -81,17 +81,17 @@ def lost_writes_within(p: LostWindow, history: History, incident: Record, judge:
     return judge.bounded(round(latest, 6), p.window, "s", evidence)
 
 
-def _rounds(history: History, since: float) -> list[Record]:
-    return [r for r in history.of("info") if r["t"] >= since]
+def _rounds(history: History, since: float) -> list[InfoRecord]:
+    return [r for r in history.infos if r["t"] >= since]
 
 
-def _primaries(round_: Record) -> list[str]:
+def _primaries(round_: InfoRecord) -> list[str]:
     nodes: dict[str, dict[str, Any]] = round_["nodes"]
     return sorted(name for name, n in nodes.items() if "error" not in n and n.get("role") == "master")
 
 
 @check(NoParams)
-def single_primary(p: NoParams, history: History, incident: Record, judge: Judge) -> Verdict:
+def single_primary(p: NoParams, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """From some sample to the end, exactly one node answers as primary; says how long two did."""
     rounds = _rounds(history, float(incident["t"]))
     if not rounds:
@@ -117,7 +117,7 @@ def single_primary(p: NoParams, history: History, incident: Record, judge: Judge
     )
 
 
-def _agreement(round_: Record, old: str | None) -> str | None:
+def _agreement(round_: InfoRecord, old: str | None) -> str | None:
     """The primary every Sentinel names in this sample, if they agree and the old primary replicates from
     it; else None."""
     views = set(round_.get("sentinels", {}).values())
@@ -132,7 +132,7 @@ def _agreement(round_: Record, old: str | None) -> str | None:
 
 
 @check(NoParams)
-def sentinels_agree(p: NoParams, history: History, incident: Record, judge: Judge) -> Verdict:
+def sentinels_agree(p: NoParams, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """At the end every Sentinel names the same primary, and the incident's node replicates from it."""
     rounds = [r for r in _rounds(history, float(incident["t"])) if "sentinels" in r]
     if not rounds:

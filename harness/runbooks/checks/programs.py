@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.observation_log import Record
+from harness.log_records import FaultRecord
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
@@ -24,10 +24,10 @@ def _label(p: Program) -> str:
 
 
 @check(Program, label=_label)
-def program(p: Program, history: History, incident: Record, judge: Judge) -> Verdict:
+def program(p: Program, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """The team's program, run live every `every` with the run's context, exits 0 from some run to the end."""
     name, since = _label(p), float(incident["t"])
-    runs = [r for r in history.of("program_probe") if r["command"] == list(p.command) and r["t"] >= since]
+    runs = [r for r in history.program_probes if r["command"] == list(p.command) and r["t"] >= since]
     if not runs:
         return judge.unknown(f"{name} never ran after the incident")
     failed = [i for i, r in enumerate(runs) if not r["ok"]]

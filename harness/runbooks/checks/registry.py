@@ -10,7 +10,7 @@ from functools import cache
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
-from harness.observation_log import Record
+from harness.log_records import FaultRecord
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
 from harness.scenario.durations import Bound
@@ -55,17 +55,17 @@ class CheckDef(Generic[P]):
 
     name: str
     params: type[P]
-    judge: Callable[[P, History, Record, Judge], Verdict]
+    judge: Callable[[P, History, FaultRecord, Judge], Verdict]
     help: str
     label: Callable[[P], str] | None = None
 
 
 def check(
     params: type[P], label: Callable[[P], str] | None = None
-) -> Callable[[Callable[[P, History, Record, Judge], Verdict]], CheckDef[P]]:
+) -> Callable[[Callable[[P, History, FaultRecord, Judge], Verdict]], CheckDef[P]]:
     """Declare the decorated function a check named after it; its docstring's first line is its help."""
 
-    def define(judge: Callable[[P, History, Record, Judge], Verdict]) -> CheckDef[P]:
+    def define(judge: Callable[[P, History, FaultRecord, Judge], Verdict]) -> CheckDef[P]:
         help_line = (judge.__doc__ or "").strip().split("\n")[0]
         return CheckDef(judge.__name__, params, judge, help_line, label)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.observation_log import Record
+from harness.log_records import FaultRecord, InfoRecord
 from harness.runbooks.checks.common import NODE_CHOICES
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
@@ -23,9 +23,9 @@ class Attached:
 
 
 @check(Attached)
-def replicas_attached(p: Attached, history: History, incident: Record, judge: Judge) -> Verdict:
+def replicas_attached(p: Attached, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """From some sample to the end: one primary, every replica linked, online and caught up."""
-    rounds = [r for r in history.of("info") if r["t"] >= incident["t"]]
+    rounds = [r for r in history.infos if r["t"] >= incident["t"]]
     reasons = [_round_problem(i, rounds, p.lag_below, p.replicas == "all") for i in range(len(rounds))]
     if not rounds or reasons[-1] is not None:
         last = reasons[-1] if rounds else "no INFO samples after the incident"
@@ -43,7 +43,7 @@ def replicas_attached(p: Attached, history: History, incident: Record, judge: Ju
     return judge(float(rounds[start]["t"]), evidence)
 
 
-def _round_problem(index: int, rounds: list[Record], lag_below: float, every_node: bool) -> str | None:
+def _round_problem(index: int, rounds: list[InfoRecord], lag_below: float, every_node: bool) -> str | None:
     """Why round `index` does not show a healthy replication, or None when it does.
 
     every_node: a node that does not answer counts against the round (else only live nodes are judged).
@@ -68,7 +68,7 @@ def _round_problem(index: int, rounds: list[Record], lag_below: float, every_nod
     return None
 
 
-def _replication_lag(index: int, rounds: list[Record], replica: str) -> float:
+def _replication_lag(index: int, rounds: list[InfoRecord], replica: str) -> float:
     """How old the replica's data is at round `index`: the time since the primary last had only what the
     replica has now (0 when it has everything). Resolution: one sampling interval."""
     have = rounds[index]["nodes"][replica].get("offset", 0)
@@ -87,10 +87,10 @@ class LagAbove:
 
 
 @check(LagAbove)
-def replication_lag(p: LagAbove, history: History, incident: Record, judge: Judge) -> Verdict:
+def replication_lag(p: LagAbove, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """A replica falls more than `above` behind the primary (lag from sampled offsets)."""
     watched = incident.get("replica") or incident.get("node") if p.node == "incident" else None
-    rounds = [r for r in history.of("info") if r["t"] >= incident["t"]]
+    rounds = [r for r in history.infos if r["t"] >= incident["t"]]
     for index, round_ in enumerate(rounds):
         for name, node in round_["nodes"].items():
             if node.get("role") != "slave" or "error" in node or (watched and name != watched):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.observation_log import Record
+from harness.log_records import FaultRecord
 from harness.runbooks.checks.common import NoParams
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
@@ -10,7 +10,7 @@ from harness.runbooks.verdict import Verdict
 
 
 @check(NoParams)
-def restore_complete(p: NoParams, history: History, incident: Record, judge: Judge) -> Verdict:
+def restore_complete(p: NoParams, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """The node restored from the snapshot holds every write acknowledged before BGSAVE was sent."""
     # The snapshot-restore fault logs its check before its own fault record, which is the incident.
     record = history.first("restore_check", 0.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.observation_log import Record
+from harness.log_records import FaultRecord
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
@@ -46,7 +46,7 @@ def _label(p: SentinelEvent) -> str:
 
 
 @check(SentinelEvent, label=_label)
-def sentinel_event(p: SentinelEvent, history: History, incident: Record, judge: Judge) -> Verdict:
+def sentinel_event(p: SentinelEvent, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """Any Sentinel reports the event (for the incident's node, or any node) after the incident."""
     match: dict[str, Any] = {"event": p.event}
     if p.node == "incident":

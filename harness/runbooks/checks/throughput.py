@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.observation_log import Record
+from harness.log_records import FaultRecord, InfoRecord
 from harness.runbooks.checks.common import clear_from
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
@@ -12,7 +12,7 @@ from harness.runbooks.verdict import Verdict
 from harness.scenario.params import param, ratio
 
 
-def _second_apart(rounds: list[Record], history: History) -> list[tuple[Record, Record]]:
+def _second_apart(rounds: list[InfoRecord], history: History) -> list[tuple[InfoRecord, InfoRecord]]:
     """(earlier, later) INFO rounds one second apart, at every round from the first second on."""
     window = max(1, round(1.0 / history.info_interval))
     return [(rounds[i - window], rounds[i]) for i in range(window, len(rounds))]
@@ -25,7 +25,7 @@ class HitRateBelow:
 
 def _hit_rates(history: History, since: float) -> list[tuple[float, str, float]]:
     """(time, primary, hits / (hits + misses) over the second before it) after `since`."""
-    rounds = [r for r in history.of("info") if r["t"] >= since]
+    rounds = [r for r in history.infos if r["t"] >= since]
     out = []
     for earlier, later in _second_apart(rounds, history):
         for name, node in later["nodes"].items():
@@ -40,7 +40,7 @@ def _hit_rates(history: History, since: float) -> list[tuple[float, str, float]]
 
 
 @check(HitRateBelow)
-def hit_rate_below(p: HitRateBelow, history: History, incident: Record, judge: Judge) -> Verdict:
+def hit_rate_below(p: HitRateBelow, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """The primary's hit rate over a second falls under `below`."""
     for t, name, rate in _hit_rates(history, float(incident["t"])):
         if rate < p.below:
@@ -54,7 +54,7 @@ class HitRateBack:
 
 
 @check(HitRateBack)
-def hit_rate_back(p: HitRateBack, history: History, incident: Record, judge: Judge) -> Verdict:
+def hit_rate_back(p: HitRateBack, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """The primary's hit rate over each second is back above `above` and stays there to the end."""
     rates = _hit_rates(history, float(incident["t"]))
     if not rates:
@@ -68,7 +68,7 @@ def hit_rate_back(p: HitRateBack, history: History, incident: Record, judge: Jud
 def _primary_ops(history: History) -> list[tuple[float, float]]:
     """(time, commands/s of the primary over the second before it), from INFO total_commands_processed."""
     out = []
-    for earlier, later in _second_apart(history.of("info"), history):
+    for earlier, later in _second_apart(history.infos, history):
         for name, node in later["nodes"].items():
             before = earlier["nodes"].get(name, {})
             if (
@@ -81,7 +81,7 @@ def _primary_ops(history: History) -> list[tuple[float, float]]:
     return out
 
 
-def _ops_baseline(history: History, incident: Record) -> float | None:
+def _ops_baseline(history: History, incident: FaultRecord) -> float | None:
     """The primary's median commands/s while the load ran before the incident."""
     window = history.load_window()
     start = window[0] if window else 0.0
@@ -102,7 +102,7 @@ def _ops_above_label(p: OpsAbove) -> str:
 
 
 @check(OpsAbove, label=_ops_above_label)
-def ops_above(p: OpsAbove, history: History, incident: Record, judge: Judge) -> Verdict:
+def ops_above(p: OpsAbove, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """The primary's ops/s rises more than `above` over its baseline (median before the incident)."""
     baseline = _ops_baseline(history, incident)
     if not baseline:
@@ -125,7 +125,7 @@ def _ops_back_label(p: OpsBack) -> str:
 
 
 @check(OpsBack, label=_ops_back_label)
-def ops_back(p: OpsBack, history: History, incident: Record, judge: Judge) -> Verdict:
+def ops_back(p: OpsBack, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """The primary's ops/s is back within `below` of its baseline and stays there to the end of the load."""
     baseline = _ops_baseline(history, incident)
     if not baseline:

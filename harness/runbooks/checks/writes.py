@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.observation_log import Record
+from harness.log_records import FaultRecord, OpRecord, StatsRecord
 from harness.runbooks.checks.common import NoParams
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
@@ -14,7 +14,7 @@ from harness.scenario.params import param, ratio, reply_class
 WRITE_KINDS = ("write", "incr", "transfer", "cas")  # tracked operations that write when they succeed
 
 
-def wrote(record: Record) -> bool:
+def wrote(record: OpRecord) -> bool:
     """An acknowledged tracked operation that wrote: it shows the primary accepts writes."""
     if record["type"] != "ok":
         return False
@@ -27,13 +27,13 @@ def wrote(record: Record) -> bool:
 
 
 @check(NoParams)
-def writable(p: NoParams, history: History, incident: Record, judge: Judge) -> Verdict:
+def writable(p: NoParams, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """A write is acknowledged after the incident, and after +switch-master if there was one."""
     since = float(incident["t"])
     switch = history.first("sentinel", since, event="+switch-master")
     if switch is not None:
         since = float(switch["t"])
-    for record in history.of("op"):
+    for record in history.ops:
         if wrote(record) and record["t0"] >= since:
             what = record.get("key") or f"{record['from']} -> {record['to']}"
             evidence = f"{record['f']} {what} acknowledged at {record['t']:.3f}s"
@@ -49,10 +49,12 @@ class Tolerance:
 
 
 @check(Tolerance)
-def error_rate_back_to_baseline(p: Tolerance, history: History, incident: Record, judge: Judge) -> Verdict:
+def error_rate_back_to_baseline(
+    p: Tolerance, history: History, incident: FaultRecord, judge: Judge
+) -> Verdict:
     """The load's share of failed or uncertain operations returns to its pre-incident level and stays."""
     t_incident = float(incident["t"])
-    stats = history.of("stats")
+    stats = history.stats
     before = [s for s in stats if s["t"] < t_incident]
     if not any(s["ok"] + s["fail"] + s["info"] for s in before):
         return judge.unknown("no baseline: the load completed no operation before the incident")
@@ -72,7 +74,7 @@ def error_rate_back_to_baseline(p: Tolerance, history: History, incident: Record
     return judge(recovered_at, evidence)
 
 
-def _error_ratio(stats: list[Record]) -> float:
+def _error_ratio(stats: list[StatsRecord]) -> float:
     errors = sum(s["fail"] + s["info"] for s in stats)
     total = errors + sum(s["ok"] for s in stats)
     return errors / total if total else 0.0
@@ -83,10 +85,10 @@ def _reply_times(history: History, reply: str, since: float) -> list[tuple[float
     got the reply, retried or not) and each change of the responder's probe answer."""
     points = [
         (float(s["t"]), reply in s.get("errors", {}) or reply in s.get("retried_errors", {}))
-        for s in history.of("stats")
+        for s in history.stats
         if s["t"] >= since
     ]
-    points += [(float(p["t"]), p["reply"] == reply) for p in history.of("probe_reply") if p["t"] >= since]
+    points += [(float(p["t"]), p["reply"] == reply) for p in history.probe_replies if p["t"] >= since]
     return sorted(points)
 
 
@@ -100,7 +102,7 @@ def reply_label(p: Reply) -> str:
 
 
 @check(Reply, label=reply_label)
-def error_reply(p: Reply, history: History, incident: Record, judge: Judge) -> Verdict:
+def error_reply(p: Reply, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """A client (the load or the responder's probe) gets this error reply."""
     for t, seen in _reply_times(history, p.reply, float(incident["t"])):
         if seen:
@@ -109,15 +111,15 @@ def error_reply(p: Reply, history: History, incident: Record, judge: Judge) -> V
 
 
 @check(Reply, label=reply_label)
-def reply_gone(p: Reply, history: History, incident: Record, judge: Judge) -> Verdict:
+def reply_gone(p: Reply, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """After the last such reply, writes succeed to the end of the drill."""
     points = _reply_times(history, p.reply, float(incident["t"]))
     seen = [t for t, hit in points if hit]
     if not seen:
         return judge(None, f"no {p.reply} reply after the incident, so nothing to recover from")
     last = seen[-1]
-    probes_after = [r for r in history.of("probe_reply") if r["t"] > last]
-    ok_after = [s for s in history.of("stats") if s["t"] > last and s["ok"] > 0]
+    probes_after = [r for r in history.probe_replies if r["t"] > last]
+    ok_after = [s for s in history.stats if s["t"] > last and s["ok"] > 0]
     if not ok_after and not any(r["reply"] == "ok" for r in probes_after):
         return judge(None, f"{p.reply} replies until the end of the drill (last at {last:.3f}s)")
     gone = min([float(r["t"]) for r in probes_after if r["reply"] == "ok"] or [last])
