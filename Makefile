@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	@echo "setting up $(VENV) (Python packages; the log goes to $(VENV)/install.log)"
 	@$(PYTHON) -m venv $(VENV)
 	@# Quiet unless it fails: setuptools' editable-install banner is not what a user asked to see.
-	@($(BIN)/pip install --quiet --upgrade pip && $(BIN)/pip install --quiet -e '.[dev]') \
+	@($(BIN)/pip install --quiet --upgrade pip && $(BIN)/pip install --quiet -e '.[dev,engines]') \
 		> $(VENV)/install.log 2>&1 || (cat $(VENV)/install.log; exit 1)
 	@rm -f $(VENV)/.installed-* && touch $@
 

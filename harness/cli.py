@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from harness.report.model import RunReport
     from harness.scenario.model import Sweep
 
+from harness.engines import ENGINE_NAMES
 from harness.errors import BackendError, ConfigError, DrillError, FaultError, Problem, UsageError
 
 
@@ -61,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run on the secured variant of the scenario's environment: ACL users per role with the "
         "default user off, and TLS on every link, with passwords and certificates made for the run",
+    )
+    run.add_argument(
+        "--engine",
+        choices=ENGINE_NAMES,
+        default=None,
+        help="run the nodes on this engine instead of the environment's (see drill engines)",
     )
     run.add_argument(
         "--ui",
@@ -148,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
         "cleanup", help="remove processes and scratch dirs that killed runs left behind"
     )
     cleanup.add_argument("--run-id", help="only this run (even if its harness still runs)")
+    commands.add_parser("engines", help="the engines installed here, with versions and what each lacks")
     image = commands.add_parser("image", help="the Docker backend's Redis image")
     image.add_argument("action", choices=["build"], help="build: from this machine's Redis, offline")
     image.add_argument("--rebuild", action="store_true", help="build again even if the tag exists")
@@ -187,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
             return _proxy(args.listen, args.allow_any_upstream, args.seed)
         if args.command == "image":
             return _image(args.rebuild)
+        if args.command == "engines":
+            return _engines()
         return _run(args, _ui_address(args.ui))
     except ConfigError as exc:
         print(f"drill: bad input ({len(exc.problems)} problem(s)):\n{exc}", file=sys.stderr)
@@ -394,9 +404,14 @@ def _run(args: argparse.Namespace, ui: tuple[str, int] | None) -> int:
     from harness.scenario.loader import load_drill
     from harness.scenario.model import Sweep, secured
 
-    scenario = load_drill(args.scenario)
+    scenario = load_drill(args.scenario, args.engine)
     if args.secure:
         scenario = secured(scenario)
+    if args.engine is not None and scenario.environment.external_compose_project is not None:
+        raise UsageError(
+            f"drill run: --engine does not apply to {scenario.environment.file}: its nodes are Compose "
+            f"project {scenario.environment.external_compose_project}'s containers, already running"
+        )
     env = scenario.environment
     chosen = args.backend or env.backend
     if env.external_compose_project is not None:
@@ -431,6 +446,22 @@ def _run(args: argparse.Namespace, ui: tuple[str, int] | None) -> int:
         console.close()
     print(render_table(report))
     return exit_code(report)
+
+
+def _engines() -> int:
+    """Every engine: found (version, binaries, what it lacks) or not (what to install)."""
+    from tabulate import tabulate
+
+    from harness.engines import Engine, installed_engines
+
+    rows = []
+    for name, found in installed_engines():
+        if isinstance(found, Engine):
+            rows.append([name, found.version, found.source, str(found.server), ", ".join(found.lacks) or "-"])
+        else:
+            rows.append([name, "-", "not installed", found, "-"])
+    print(tabulate(rows, headers=["engine", "version", "from", "server (or why missing)", "lacks"]))
+    return ExitCode.PASSED
 
 
 def exit_code(report: RunReport) -> ExitCode:

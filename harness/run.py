@@ -13,6 +13,7 @@ from harness.alerting.rules import RULES_FILE
 from harness.alerting.stack import AlertStack
 from harness.backends.base import Backend
 from harness.backends.choose import make_backend, require_partitions
+from harness.engines import Engine, EngineMissing, find_engine, installed_engines
 from harness.faults.injector import FaultInjector
 from harness.faults.timeline import due, schedule
 from harness.log_records import AlertingRecord, TopologyRecord
@@ -30,7 +31,7 @@ from harness.respond.responder import Responder
 from harness.run_context import RunContext
 from harness.runbooks.evaluate import evaluate
 from harness.runbooks.history import History
-from harness.scenario.model import Scenario
+from harness.scenario.model import Environment, Scenario
 from harness.topology import Node, Topology
 
 TICK_S = 0.02
@@ -63,8 +64,16 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
             source.resolve()  # a missing secret is bad input: say so before starting anything
     if any(f.partition is not None for f in scenario.faults):
         require_partitions(options.backend)
+    engine = None if options.backend == "external" else required_engine(env)  # before anything starts
     run = RunContext.create(options.runs_dir, scenario.name)
-    log = run.open_log(scenario.name, scenario.seed, options.backend, scenario.file)
+    log = run.open_log(
+        scenario.name,
+        scenario.seed,
+        options.backend,
+        scenario.file,
+        engine.label if engine else None,
+        engine.adapted(env.config)[1] if engine else (),
+    )
     backend = make_backend(
         options.backend,
         scenario.environment,
@@ -142,6 +151,18 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
     )
     write_reports(run.run_dir, report, records)
     return report
+
+
+def required_engine(env: Environment) -> Engine:
+    """The environment's engine, installed and able to run it; else EngineMissing (exit 3), saying why."""
+    engine = find_engine(env.engine)
+    if env.security is not None and env.security.tls and not engine.tls:
+        with_tls = [e.name for _, e in installed_engines() if isinstance(e, Engine) and e.tls]
+        raise EngineMissing(
+            f"{engine.label} was built without TLS, which the secured topology of {env.file} needs "
+            f"(engines here with TLS: {', '.join(with_tls) or 'none'})"
+        )
+    return engine
 
 
 def _node_record(node: Node) -> dict[str, str]:

@@ -39,25 +39,34 @@ class RunContext:
         return RunContext(run_id, run_dir, work_dir)
 
     def open_log(
-        self, scenario: str, seed: int, backend: str, scenario_file: Path | None = None
+        self,
+        scenario: str,
+        seed: int,
+        backend: str,
+        scenario_file: Path | None = None,
+        engine: str | None = None,
+        engine_notes: tuple[str, ...] = (),
     ) -> ObservationLog:
         """The run's observation log, opened with its first record: which run this is."""
         log = ObservationLog(self.run_dir / "observations.jsonl")
-        log.write(
-            RunRecord(
-                t=log.now(),
-                kind="run",
-                schema=SCHEMA_VERSION,
-                scenario=scenario,
-                scenario_file=str(scenario_file.resolve()) if scenario_file else None,  # for drill evaluate
-                run_id=self.run_id,
-                seed=seed,
-                backend=backend,
-                wall_clock=time.time(),
-                stats_interval=STATS_INTERVAL_S,
-                info_interval=INFO_INTERVAL_S,
-            )
+        record = RunRecord(
+            t=log.now(),
+            kind="run",
+            schema=SCHEMA_VERSION,
+            scenario=scenario,
+            scenario_file=str(scenario_file.resolve()) if scenario_file else None,  # for drill evaluate
+            run_id=self.run_id,
+            seed=seed,
+            backend=backend,
+            wall_clock=time.time(),
+            stats_interval=STATS_INTERVAL_S,
+            info_interval=INFO_INTERVAL_S,
         )
+        if engine is not None:
+            record["engine"] = engine
+        if engine_notes:
+            record["engine_notes"] = list(engine_notes)
+        log.write(record)
         return log
 
     def process_env(self) -> dict[str, str]:

@@ -62,6 +62,7 @@ class Topology:
     links: tuple[Link, ...] = ()
     proxy_api: tuple[str, int] | None = None  # the Toxiproxy-compatible API controlling the links
     access: Access = field(default_factory=Access)  # who connects how (harness/access.py)
+    engine: str = ""  # the engine the nodes run (harness/engines.py); empty: not ours to know (external)
 
     def credentials(self, role: Role, node: Node) -> Credentials:
         return self.access.credentials(role, node.kind)

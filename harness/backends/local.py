@@ -28,6 +28,7 @@ from harness.backends.reaper import kill_and_wait, register_pid, registered_pid,
 from harness.backends.secured import NodeSecurity, secure
 from harness.backends.topology_ready import start_in_order
 from harness.clients.waiting import tail, wait_for
+from harness.engines import find_engine
 from harness.errors import BackendError
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
@@ -78,13 +79,6 @@ def node_block(run_id: str) -> str:
     return f"127.{chooser.randrange(100, 255)}.{chooser.randrange(0, 256)}"
 
 
-def find_binary(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise BackendError(f"{name} not found on PATH. Hint: {INSTALL_HINT}")
-    return path
-
-
 @dataclass(frozen=True, slots=True)
 class _Spec:
     node: Node
@@ -109,8 +103,9 @@ class LocalBackend(Backend):
         self._paused: set[str] = set()
 
     def up(self) -> Topology:
-        server, sentinel = find_binary("redis-server"), find_binary("redis-sentinel")
-        topology = self._plan()
+        engine = find_engine(self._env.engine)
+        server = str(engine.server)
+        topology = dataclasses.replace(self._plan(), engine=engine.name)
         if topology.links:
             api = self._env.proxy.server if self._env.proxy else None
             if api is None:
@@ -126,7 +121,14 @@ class LocalBackend(Backend):
         access, security = secure(self._env, self._run.run_id, self._run.work_dir, addresses)
         self._node_security = security
         topology = dataclasses.replace(topology, access=access)
-        configs = render_node_configs(self._env, topology, self._run, self._data_dir, security)
+        configs = render_node_configs(
+            dataclasses.replace(self._env, config=engine.adapted(self._env.config)[0]),
+            topology,
+            self._run,
+            self._data_dir,
+            security,
+            source_addr=engine.knows("bind-source-addr"),
+        )
         # With secrets the live configurations stay in the scratch dir (Redis and Sentinel rewrite their
         # files, and would write them back); the run dir has the copies with every secret blanked.
         conf_dir = self._run.work_dir / "config" if security.secrets() else self._run.run_dir / "config"
@@ -135,7 +137,8 @@ class LocalBackend(Backend):
             Path(self._data_dir(node)).mkdir()
             conf = conf_dir / f"{node.name}.conf"
             conf.write_text(configs[node.name])
-            command = (server if node.kind == "redis" else sentinel, str(conf.resolve()))
+            # Sentinel is the same binary in sentinel mode, on every engine.
+            command = (server, str(conf.resolve()), *(("--sentinel",) if node.kind == "sentinel" else ()))
             self._specs[node.name] = _Spec(node, command, self._run.run_dir / "logs" / f"{node.name}.log")
         # What `drill node` (a runbook program's systemctl) needs to start a node of this run again.
         nodes = {name: {"command": list(s.command), "log": str(s.log)} for name, s in self._specs.items()}
@@ -296,7 +299,7 @@ class LocalBackend(Backend):
         conf_dir.mkdir(exist_ok=True)
         conf = conf_dir / f"{name}.conf"
         conf.write_text(extra_node_conf(self._env, host, node.port, str(data_dir), self._node_security))
-        command = (find_binary("redis-server"), str(conf.resolve()))
+        command = (str(find_engine(self._env.engine).server), str(conf.resolve()))
         self._specs[name] = _Spec(node, command, self._run.run_dir / "logs" / f"{name}.log")
         self._start(name)
         return node

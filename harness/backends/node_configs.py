@@ -28,9 +28,11 @@ def render_node_configs(
     data_dir: Callable[[Node], str],
     security: NodeSecurity,
     bind: str | None = None,
+    source_addr: bool = True,
 ) -> dict[str, str]:
     """redis.conf / sentinel.conf text per node (bound to `bind`, else the node's own address, which its
-    outgoing connections then come from too).
+    outgoing connections then come from too: by bind-source-addr where the engine knows it (7.0+), and
+    before that by its first bind address, which is the same).
 
     The run directory's config/ gets a copy of each, with every password replaced by `<secret>`.
     """
@@ -48,7 +50,7 @@ def render_node_configs(
                 # Announced always: behind a replication link the primary would see the proxy's address.
                 node.client_address,
                 security,
-                source=bind is None,
+                source=bind is None and source_addr,
             )
         else:
             identity = SentinelIdentity(
@@ -67,7 +69,7 @@ def render_node_configs(
                 primary.client_address,
                 security,
                 identity,
-                source=bind is None,
+                source=bind is None and source_addr,
             )
         texts[node.name] = text
         (run.run_dir / "config" / f"{node.name}.conf").write_text(blank_secrets(text, security))

@@ -9,6 +9,7 @@ from typing import Any
 import redis
 
 from harness.clients.probe import parse_replica_lines, probe_client
+from harness.engines import EngineMissing, find_engine
 from harness.log_records import InfoRecord
 from harness.observation_log import INFO_INTERVAL_S, ObservationLog
 from harness.topology import Node, Topology
@@ -61,14 +62,19 @@ METRICS = (
 )
 
 
+SECTIONS = ("replication", "errorstats", "memory", "stats", "clients")
+
+
 def sample_info(topology: Topology, log: ObservationLog, stop: threading.Event) -> None:
     clients: dict[str, redis.Redis] = {}
+    # Several sections in one INFO came with 7.0; before that, the default INFO holds them all.
+    sections = SECTIONS if info_sections_at_once(topology.engine) else ()
     while not stop.wait(INFO_INTERVAL_S):
         log.write(
             InfoRecord(
                 t=log.now(),
                 kind="info",
-                nodes={node.name: _sample(node, topology, clients) for node in topology.data_nodes},
+                nodes={node.name: _sample(node, topology, clients, sections) for node in topology.data_nodes},
                 sentinels={node.name: _view(node, topology, clients) for node in topology.sentinels},
             )
         )
@@ -95,13 +101,23 @@ def _view(sentinel: Node, topology: Topology, clients: dict[str, redis.Redis]) -
     return node.name if node else None
 
 
-def _sample(node: Node, topology: Topology, clients: dict[str, redis.Redis]) -> dict[str, Any]:
+def info_sections_at_once(engine: str) -> bool:
+    """Whether the engine takes INFO with several sections (7.0+); an unknown engine is asked for all."""
+    try:
+        return find_engine(engine).version_at_least(7, 0) if engine else True
+    except EngineMissing:
+        return True
+
+
+def _sample(
+    node: Node, topology: Topology, clients: dict[str, redis.Redis], sections: tuple[str, ...]
+) -> dict[str, Any]:
     """One node's INFO summary, or the error that stopped us reading it. Never raises a Redis error."""
     try:
         client = clients.get(node.name)
         if client is None:
             client = clients[node.name] = probe_client(node, 0.2, topology.credentials("monitor", node))
-        info = client.execute_command("INFO", "replication", "errorstats", "memory", "stats", "clients")
+        info = client.execute_command("INFO", *sections)
         return summarize(info, topology)
     except redis.RedisError as exc:
         dropped = clients.pop(node.name, None)

@@ -47,7 +47,9 @@ def render_html(report: dict[str, Any], timeline: Timeline) -> str:
         f"<title>{escape(report['scenario'])}: {verdict}</title><style>{STYLE}</style></head><body>",
         f"<h1>{escape(report['scenario'])} <span class='verdict {'passed' if passed else 'failed'}'>{verdict}"
         "</span></h1>",
-        f"<div class='muted'>run {escape(report['run_id'])} · backend {escape(report['backend'])} · seed "
+        f"<div class='muted'>run {escape(report['run_id'])} · backend {escape(report['backend'])}"
+        + (f" · engine {escape(report['engine'])}" if report.get("engine") else "")
+        + " · seed "
         f"{report['seed']} · retry policy {escape(report['retry_policy'])} · wall time "
         f"{report['wall_time_s']:.1f}s</div>",
         _summary(report),

@@ -50,6 +50,7 @@ class RunReport:
     lost_writes: int
     checks: tuple[Verdict, ...]
     notes: tuple[str, ...] = ()  # how the run differed from production, e.g. time-scaled alert rules
+    engine: str = ""  # name and version, as the log's run record says (empty: an external topology's)
 
     @property
     def passed(self) -> bool:
@@ -136,6 +137,7 @@ def build_report(
         run_id=run_id,
         run_dir=run_dir,
         backend=backend,
+        engine=history.run.get("engine", "") if history.run else "",
         retry_policy=retry_policy,
         seed=seed,
         wall_time_s=round(wall_time_s, 3),
@@ -150,6 +152,7 @@ def build_report(
         notes=(
             *(_security_note(r) for r in history.topologies[:1] if _security_note(r)),
             *(_alerting_note(r) for r in history.alerting),
+            *(history.run.get("engine_notes", []) if history.run else []),
         ),
     )
 

@@ -24,7 +24,9 @@ def render_table(report: RunReport) -> str:
     summary = [
         (
             "scenario",
-            f"{report.scenario} (run {report.run_id}, backend {report.backend}, seed {report.seed})",
+            f"{report.scenario} (run {report.run_id}, backend {report.backend}"
+            + (f", engine {report.engine}" if report.engine else "")
+            + f", seed {report.seed})",
         ),
         ("MTTD", _seconds(report.mttd_s)),
         ("MTTR", _seconds(report.mttr_s)),

@@ -6,7 +6,6 @@ Each returns (ok, evidence). Clients are the probes' own: short timeouts, no ret
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -22,6 +21,7 @@ from harness.backends.base import Backend
 from harness.clients.primary import current_primary
 from harness.clients.probe import probe_client
 from harness.clients.waiting import tail, wait_for
+from harness.engines import SYSTEM_ENGINE, EngineMissing, find_engine
 from harness.errors import BackendError, FaultError
 from harness.faults.server import AOF_DIR, ServerFaults
 from harness.topology import Node, Topology
@@ -267,11 +267,13 @@ def _restart_if_down(ctx: ActionContext) -> Outcome:
 
 
 def _repair_aof(ctx: ActionContext) -> Outcome:
-    """The host's redis-check-aof (the Docker image is built from the same binary) on a copy of the node's
-    AOF directory, answering its "Continue?" with y; the repaired files go back and the node starts."""
-    tool = shutil.which("redis-check-aof")
-    if tool is None:
-        return False, "redis-check-aof not found on PATH (Debian: redis-tools)"
+    """The engine's AOF checker (its server binary called redis-check-aof; the Docker image holds the same
+    binary) on a copy of the node's AOF directory, answering its "Continue?" with y; the repaired files go
+    back and the node starts."""
+    try:
+        server = str(find_engine(ctx.topology.engine or SYSTEM_ENGINE).server)
+    except EngineMissing as exc:
+        return False, str(exc)
     name = ctx.node.name
     if ctx.backend.is_running(name):
         return True, f"{name} is running: its AOF loaded, nothing to repair"
@@ -282,7 +284,8 @@ def _repair_aof(ctx: ActionContext) -> Outcome:
         if manifest is None:
             return False, f"no AOF manifest in {name}'s {AOF_DIR}"
         fixed = subprocess.run(
-            [tool, "--fix", str(manifest)],
+            ["redis-check-aof", "--fix", str(manifest)],
+            executable=server,  # a multi-call binary: the name it is called by picks the checker
             input="y\n",
             capture_output=True,
             text=True,

@@ -8,11 +8,11 @@ server ever listening, persisting or loading anything."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import tempfile
 from functools import lru_cache
 
+from harness.engines import WITHOUT_LOSS, EngineMissing, find_engine
 from harness.scenario.conf_values import render_value
 from harness.scenario.model import ConfigValue
 
@@ -20,13 +20,19 @@ _AT_LINE = re.compile(r"at line (\d+)")
 
 
 @lru_cache(maxsize=256)  # the fuzz tests and every scenario naming one environment ask the same question
-def config_verdict(directives: tuple[tuple[str, ConfigValue], ...]) -> tuple[int, str] | None:
-    """(index of the directive Redis rejects, Redis's words), or None when it accepts them all or no
-    redis-server is installed here (start-up then reports it)."""
-    binary = shutil.which("redis-server")
-    if binary is None or not directives:
+def config_verdict(directives: tuple[tuple[str, ConfigValue], ...], engine: str) -> tuple[int, str] | None:
+    """(index of the directive the engine rejects, its words), or None when it accepts them all or the
+    engine is not installed here (start-up then says what to install)."""
+    try:
+        found = find_engine(engine)
+    except EngineMissing:
         return None
-    text = "port 0\n" + "".join(f"{key} {render_value(value)}\n" for key, value in directives)
+    binary = str(found.server)
+    # What the engine leaves out without loss (engines.WITHOUT_LOSS) is not asked about.
+    asked = [i for i, (key, _) in enumerate(directives) if key not in WITHOUT_LOSS or found.knows(key)]
+    if not asked:
+        return None
+    text = "port 0\n" + "".join(f"{directives[i][0]} {render_value(directives[i][1])}\n" for i in asked)
     with tempfile.TemporaryDirectory(prefix="redis-drill-verdict-") as scratch:
         try:
             done = subprocess.run(
@@ -45,4 +51,4 @@ def config_verdict(directives: tuple[tuple[str, ConfigValue], ...]) -> tuple[int
     match = _AT_LINE.search(done.stderr)
     words = [line for line in done.stderr.strip().splitlines() if line.strip()]
     index = int(match.group(1)) - 2 if match else 0  # line 1 is our port 0
-    return max(0, min(index, len(directives) - 1)), words[-1] if words else "rejected"
+    return asked[max(0, min(index, len(asked) - 1))], words[-1] if words else "rejected"

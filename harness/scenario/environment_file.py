@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from harness.engines import ENGINE_NAMES, SYSTEM_ENGINE
 from harness.errors import Problem
 from harness.loopback import loopback_address
 from harness.scenario.conf_values import render_value
@@ -50,7 +51,11 @@ PERSISTENCE: dict[str, dict[str, ConfigValue]] = {
 }
 
 
-def environment_file(path: Path, problems: list[Problem]) -> Environment | None:
+def environment_file(
+    path: Path, problems: list[Problem], engine_override: str | None = None
+) -> Environment | None:
+    """engine_override: the engine it will run on instead of its own (`drill run --engine`): its config
+    is checked against that one."""
     cur = parse_file(path, problems)
     if cur is None:
         return None
@@ -76,7 +81,7 @@ def environment_file(path: Path, problems: list[Problem]) -> Environment | None:
     if "external" in cur.value and external is None:
         return None
     name = cur.get("name", text)
-    engine = cur.get("engine", choice("redis"), "redis")
+    engine = engine_override or cur.get("engine", choice(SYSTEM_ENGINE, *ENGINE_NAMES), SYSTEM_ENGINE)
     backend = cur.get("backend", choice("local", "docker"), "local")
     image = cur.get("image", text, None)
     master_name = cur.get("master_name", _master_name, "mymaster")
@@ -84,7 +89,7 @@ def environment_file(path: Path, problems: list[Problem]) -> Environment | None:
     sentinels = _sentinels(cur.child("sentinels")) if "sentinels" in cur.value else None
     if sentinels is None and "sentinels" not in cur.value:
         cur.error("required field is missing", "sentinels")
-    config = _config(cur.child("config")) if "config" in cur.value else ()
+    config = _config(cur.child("config"), str(engine or SYSTEM_ENGINE)) if "config" in cur.value else ()
     readiness = cur.get("readiness_timeout", parse_duration, 20.0)
     proxy = _proxy(cur.child("proxy")) if "proxy" in cur.value else None
     persistence = cur.get("persistence", choice(*PERSISTENCE), "none")
@@ -113,7 +118,7 @@ def environment_file(path: Path, problems: list[Problem]) -> Environment | None:
     return Environment(
         file=path,
         name=str(name),
-        engine="redis",
+        engine=str(engine),
         backend="docker" if backend == "docker" else "local",
         master_name=str(master_name),
         replicas=int(replicas or 0),
@@ -240,7 +245,7 @@ def _sentinels(cur: Cursor) -> SentinelSpec | None:
     )
 
 
-def _config(cur: Cursor) -> tuple[tuple[str, ConfigValue], ...] | None:
+def _config(cur: Cursor, engine: str) -> tuple[tuple[str, ConfigValue], ...] | None:
     value = cur.value
     if not isinstance(value, dict):
         cur.error("expected a mapping of redis.conf directives")
@@ -256,19 +261,17 @@ def _config(cur: Cursor) -> tuple[tuple[str, ConfigValue], ...] | None:
             ok = False
         else:
             out.append((str(key), item))
-    if ok and (verdict := config_verdict(tuple(out))) is not None:
+    if ok and (verdict := config_verdict(tuple(out), engine)) is not None:
         index, words = verdict
-        cur.error(
-            f"redis-server refuses {out[index][0]} {render_value(out[index][1])}: {words}", out[index][0]
-        )
+        cur.error(f"{engine} refuses {out[index][0]} {render_value(out[index][1])}: {words}", out[index][0])
         return None
     return tuple(out) if ok else None
 
 
-def environment_of(cur: Cursor, problems: list[Problem]) -> Environment | None:
+def environment_of(cur: Cursor, problems: list[Problem], engine: str | None = None) -> Environment | None:
     """The environment file a scenario or sweep names, loaded (its problems go to `problems`)."""
     if "environment" not in cur.value:
         cur.error("required field is missing", "environment")
         return None
     path = referenced(cur.child("environment"))
-    return environment_file(path, problems) if path else None
+    return environment_file(path, problems, engine) if path else None

@@ -6,6 +6,7 @@ this one is their entry point."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -34,8 +35,9 @@ def _checked(parse: Callable[[Path, list[Problem]], T | None], path: Path) -> T:
     return result
 
 
-def load_scenario(path: Path) -> Scenario:
-    return _checked(scenario_file, path)
+def load_scenario(path: Path, engine: str | None = None) -> Scenario:
+    """engine: check the environment's config against this engine instead of its own (`--engine`)."""
+    return _checked(partial(scenario_file, engine=engine), path)
 
 
 def load_environment(path: Path) -> Environment:
@@ -46,16 +48,17 @@ def load_runbook(path: Path) -> Runbook:
     return _checked(runbook_file, path)
 
 
-def load_sweep(path: Path) -> Sweep:
-    return _checked(sweep_file, path)
+def load_sweep(path: Path, engine: str | None = None) -> Sweep:
+    return _checked(partial(sweep_file, engine=engine), path)
 
 
-def load_drill(path: Path) -> Scenario | Sweep:
-    """What `drill run` takes: a scenario, or a sweep (a file with a `sweep:` section)."""
+def load_drill(path: Path, engine: str | None = None) -> Scenario | Sweep:
+    """What `drill run` takes: a scenario, or a sweep (a file with a `sweep:` section); engine: run it on
+    this engine instead of its environment's, checked against it like the environment's own."""
     data = load_yaml(path).data
     if isinstance(data, dict) and "sweep" in data:
-        return load_sweep(path)
-    return load_scenario(path)
+        return load_sweep(path, engine)
+    return load_scenario(path, engine)
 
 
 def load_any(path: Path) -> object:

@@ -49,7 +49,7 @@ class Environment:
 
     file: Path
     name: str
-    engine: Literal["redis"]
+    engine: str  # an engines.ENGINE_NAMES name, or "redis": the system's redis-server, whatever its version
     backend: Literal["local", "docker"]
     master_name: str
     replicas: int
@@ -304,6 +304,11 @@ class Sweep:
     environment: Environment
     seed: int
     sweep: SweepSpec
+
+
+def with_engine(drill: Scenario | Sweep, engine: str) -> Scenario | Sweep:
+    """The same drill on another engine (`drill run --engine`, `drill matrix`)."""
+    return dataclasses.replace(drill, environment=dataclasses.replace(drill.environment, engine=engine))
 
 
 def secured(drill: Scenario | Sweep) -> Scenario | Sweep:

@@ -43,7 +43,7 @@ RETRYABLE_CLASSES = ("timeout", "connection", "BUSY", "LOADING", "READONLY", "MA
 DETECTION_SLACK_S = 1.0
 
 
-def scenario_file(path: Path, problems: list[Problem]) -> Scenario | None:
+def scenario_file(path: Path, problems: list[Problem], engine: str | None = None) -> Scenario | None:
     cur = parse_file(path, problems)
     if cur is None:
         return None
@@ -52,7 +52,7 @@ def scenario_file(path: Path, problems: list[Problem]) -> Scenario | None:
         return None
     name = cur.get("name", text)
     description = cur.get("description", text, "")
-    environment = environment_of(cur, problems)
+    environment = environment_of(cur, problems, engine)
     seed = cur.get("seed", integer(0), 0)
     load = _load(cur.child("load")) if "load" in cur.value else cur.get("load", text)
     faults = (

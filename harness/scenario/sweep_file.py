@@ -17,7 +17,7 @@ from harness.scenario.model import (
 )
 
 
-def sweep_file(path: Path, problems: list[Problem]) -> Sweep | None:
+def sweep_file(path: Path, problems: list[Problem], engine: str | None = None) -> Sweep | None:
     cur = parse_file(path, problems)
     if cur is None:
         return None
@@ -25,7 +25,7 @@ def sweep_file(path: Path, problems: list[Problem]) -> Sweep | None:
         return None
     name = cur.get("name", text)
     description = cur.get("description", text, "")
-    environment = environment_of(cur, problems)
+    environment = environment_of(cur, problems, engine)
     seed = cur.get("seed", integer(0), 0)
     spec = _sweep(cur.child("sweep"))
     if environment is not None and spec is not None and spec.link not in link_names(environment):
