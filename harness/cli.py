@@ -156,6 +156,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     cleanup.add_argument("--run-id", help="only this run (even if its harness still runs)")
     commands.add_parser("engines", help="the engines installed here, with versions and what each lacks")
+    matrix = commands.add_parser(
+        "matrix", help="run one drill on several engines and compare them side by side"
+    )
+    matrix.add_argument("scenario", type=Path)
+    matrix.add_argument(
+        "--engines",
+        type=_engine_list,
+        required=True,
+        help=f"comma-separated, in the order to run: {','.join(ENGINE_NAMES)}",
+    )
+    matrix.add_argument("--backend", choices=["local", "docker"], default=None)
+    matrix.add_argument("--repeat", type=int, default=1, help="runs per engine (min/median/max when > 1)")
+    matrix.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    matrix.add_argument("--secure", action="store_true", help="on the secured variant (needs TLS builds)")
+    matrix.add_argument("--quiet", action="store_true", help="print only the comparison")
     image = commands.add_parser("image", help="the Docker backend's Redis image")
     image.add_argument("action", choices=["build"], help="build: from this machine's Redis, offline")
     image.add_argument("--rebuild", action="store_true", help="build again even if the tag exists")
@@ -197,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
             return _image(args.rebuild)
         if args.command == "engines":
             return _engines()
+        if args.command == "matrix":
+            return _matrix(args)
         return _run(args, _ui_address(args.ui))
     except ConfigError as exc:
         print(f"drill: bad input ({len(exc.problems)} problem(s)):\n{exc}", file=sys.stderr)
@@ -446,6 +463,39 @@ def _run(args: argparse.Namespace, ui: tuple[str, int] | None) -> int:
         console.close()
     print(render_table(report))
     return exit_code(report)
+
+
+def _engine_list(value: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in value.split(",") if n.strip())
+    unknown = [n for n in names if n not in ENGINE_NAMES]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown engine(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(ENGINE_NAMES)}"
+        )
+    if len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError("an engine is named twice")
+    return names
+
+
+def _matrix(args: argparse.Namespace) -> int:
+    from harness.matrix import MatrixOptions, run_matrix
+    from harness.progress import make_console
+    from harness.report.matrix_report import render_matrix_table
+
+    if args.repeat < 1:
+        raise UsageError("drill matrix: --repeat must be at least 1")
+    options = MatrixOptions(args.engines, args.backend, args.repeat, args.runs_dir, args.secure)
+    console = make_console(args.quiet)
+    try:
+        directory, runs = run_matrix(args.scenario, options, console)
+    finally:
+        console.close()
+    print(render_matrix_table(runs[0].report.scenario, runs))
+    print(f"\nmatrix: {directory}/matrix.json, matrix.html")
+    outcomes = {run.report.outcome for run in runs}
+    if "failed" in outcomes:
+        return ExitCode.CHECK_FAILED
+    return ExitCode.ENVIRONMENT_ERROR if "unknown" in outcomes else ExitCode.PASSED
 
 
 def _engines() -> int:

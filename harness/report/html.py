@@ -54,7 +54,7 @@ def render_html(report: dict[str, Any], timeline: Timeline) -> str:
         f"{report['wall_time_s']:.1f}s</div>",
         _summary(report),
         "<h2>Throughput (acknowledged ops/s)</h2>",
-        _chart(timeline, [("ops/s", "#1f77b4", [p.ops_per_s for p in timeline.points])], log_scale=False),
+        throughput_chart(timeline),
         "<h2>Latency (µs, log scale)</h2>",
         _chart(
             timeline,
@@ -65,7 +65,7 @@ def render_html(report: dict[str, Any], timeline: Timeline) -> str:
             log_scale=True,
         ),
         "<h2>Errors per 0.5 s by class</h2>",
-        _error_chart(timeline),
+        error_chart(timeline),
         *(
             ("<h2>Lost acknowledged writes (a tick at each one's acknowledgement)</h2>", _lost_lane(timeline))
             if timeline.lost
@@ -78,6 +78,10 @@ def render_html(report: dict[str, Any], timeline: Timeline) -> str:
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def throughput_chart(timeline: Timeline) -> str:
+    return _chart(timeline, [("ops/s", "#1f77b4", [p.ops_per_s for p in timeline.points])], log_scale=False)
 
 
 def _summary(report: dict[str, Any]) -> str:
@@ -227,7 +231,7 @@ def _lost_lane(timeline: Timeline) -> str:
     return "".join(out) + _legend([(caption, "#d62728")])
 
 
-def _error_chart(timeline: Timeline) -> str:
+def error_chart(timeline: Timeline) -> str:
     classes = sorted({name for p in timeline.points for name in p.errors})
     totals = [sum(p.errors.values()) for p in timeline.points]
     top = max(totals, default=0) or 1

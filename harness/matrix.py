@@ -1,0 +1,61 @@
+"""`drill matrix`: the same drill on several engines, one after the other, compared side by side.
+
+Every engine's drill is loaded (its environment's config checked against that engine) and every engine
+found before the first one starts, so a missing engine or a directive one engine refuses stops the matrix
+before anything runs. Each run is an ordinary run directory inside the matrix's own."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import UsageError
+from harness.observation_log import read_log
+from harness.progress import Console
+from harness.report.matrix_report import MatrixRun, write_matrix
+from harness.report.model import RunReport
+from harness.run import RunOptions, required_engine, run_drill
+from harness.scenario.loader import load_drill
+from harness.scenario.model import Scenario, secured
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixOptions:
+    engines: tuple[str, ...]
+    backend: str | None  # None: the environment's
+    repeat: int
+    runs_dir: Path
+    secure: bool = False
+
+
+def run_matrix(path: Path, options: MatrixOptions, console: Console) -> tuple[Path, tuple[MatrixRun, ...]]:
+    """Run the drill on every engine `repeat` times; returns the matrix directory and every run."""
+    drills: list[Scenario] = []
+    for name in options.engines:
+        drill = load_drill(path, name)
+        if not isinstance(drill, Scenario):
+            raise UsageError(f"drill matrix: {path} is a sweep; the matrix compares drills (scenarios)")
+        if drill.environment.external_compose_project is not None:
+            raise UsageError(
+                f"drill matrix: {drill.environment.file} is an external environment: its engine is its "
+                "owner's"
+            )
+        chosen = secured(drill) if options.secure else drill
+        assert isinstance(chosen, Scenario)
+        drills.append(chosen)
+    engines = {d.environment.engine: required_engine(d.environment) for d in drills}  # before any run
+    matrix = options.runs_dir / f"matrix-{drills[0].name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    matrix.mkdir(parents=True)
+    runs: list[MatrixRun] = []
+    started = time.monotonic()
+    for drill in drills:
+        engine = engines[drill.environment.engine]
+        for attempt in range(1, options.repeat + 1):
+            console.line(f"matrix: {engine.label}, run {attempt} of {options.repeat}")
+            backend = options.backend or drill.environment.backend
+            report: RunReport = run_drill(drill, RunOptions(runs_dir=matrix, backend=backend), console)
+            records = read_log(Path(report.run_dir) / "observations.jsonl")
+            runs.append(MatrixRun(engine.name, engine.version, attempt, report, tuple(records)))
+    write_matrix(matrix, drills[0].name, tuple(runs), time.monotonic() - started)
+    return matrix, tuple(runs)

@@ -1,0 +1,174 @@
+"""The engine matrix's comparison: one column per engine, one row per measure and per check, as a terminal
+table, matrix.json and matrix.html (each engine's throughput and errors on one shared time axis). With
+repeated runs a measure shows min / median / max. Pure: reports and logs in, text out."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from tabulate import tabulate
+
+from harness.observation_log import Record
+from harness.report.html import STYLE, error_chart, throughput_chart
+from harness.report.model import RunReport
+from harness.report.timeline import build_timeline
+
+MATRIX_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixRun:
+    engine: str
+    version: str
+    attempt: int
+    report: RunReport
+    records: tuple[Record, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    name: str
+    unit: str
+    get: Callable[[RunReport], float | None]
+
+
+MEASURES = (
+    Measure("MTTD", "s", lambda r: r.mttd_s),
+    Measure("MTTR", "s", lambda r: r.mttr_s),
+    Measure("acknowledged writes lost", "", lambda r: float(r.lost_writes)),
+    Measure("throughput", "ops/s", lambda r: r.load.ops_per_s),
+    Measure("p99 latency", "µs", lambda r: float(r.load.p99_us)),
+)
+
+
+def engines_of(runs: Sequence[MatrixRun]) -> list[str]:
+    return list(dict.fromkeys(run.engine for run in runs))
+
+
+def summary(runs: Sequence[MatrixRun]) -> dict[str, Any]:
+    """matrix.json's content: per engine, each measure's values and min/median/max, each check's statuses."""
+    out: dict[str, Any] = {}
+    for engine in engines_of(runs):
+        mine = [r for r in runs if r.engine == engine]
+        measures = {}
+        for measure in MEASURES:
+            values = [measure.get(r.report) for r in mine]
+            known = [v for v in values if v is not None]
+            measures[measure.name] = {
+                "unit": measure.unit,
+                "values": values,
+                **(
+                    {"min": min(known), "median": statistics.median(known), "max": max(known)}
+                    if known
+                    else {}
+                ),
+            }
+        checks: dict[str, list[str]] = {}
+        for run in mine:
+            for check in run.report.checks:
+                checks.setdefault(check.name, []).append(check.status)
+        out[engine] = {
+            "version": mine[0].version,
+            "runs": [
+                {"run_dir": r.report.run_dir, "outcome": r.report.outcome, "notes": list(r.report.notes)}
+                for r in mine
+            ],
+            "measures": measures,
+            "checks": checks,
+        }
+    return out
+
+
+def render_matrix_table(scenario: str, runs: Sequence[MatrixRun]) -> str:
+    data = summary(runs)
+    engines = list(data)
+    headers = ["", *(f"{e} ({data[e]['version']})" for e in engines)]
+    rows: list[list[str]] = [["outcome", *(_outcomes(data[e]["runs"]) for e in engines)]]
+    for measure in MEASURES:
+        rows.append(
+            [
+                measure.name + (f" ({measure.unit})" if measure.unit else ""),
+                *(_spread(data[e]["measures"][measure.name]) for e in engines),
+            ]
+        )
+    names = list(dict.fromkeys(name for e in engines for name in data[e]["checks"]))
+    for name in names:
+        rows.append([name, *(_statuses(data[e]["checks"].get(name, [])) for e in engines)])
+    notes = sorted({note for e in engines for run in data[e]["runs"] for note in run["notes"]})
+    text = f"matrix: {scenario} on {', '.join(engines)}\n\n" + tabulate(rows, headers=headers)
+    return text + "".join(f"\nnote: {note}" for note in notes)
+
+
+def write_matrix(out_dir: Path, scenario: str, runs: Sequence[MatrixRun], wall_time_s: float) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    document = {
+        "matrix_version": MATRIX_VERSION,
+        "scenario": scenario,
+        "wall_time_s": round(wall_time_s, 3),
+        "engines": summary(runs),
+    }
+    (out_dir / "matrix.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    (out_dir / "matrix.txt").write_text(render_matrix_table(scenario, runs) + "\n", encoding="utf-8")
+    (out_dir / "matrix.html").write_text(render_matrix_html(scenario, runs), encoding="utf-8")
+
+
+def render_matrix_html(scenario: str, runs: Sequence[MatrixRun]) -> str:
+    """Every run's throughput and errors, stacked, on the time axis of the longest run."""
+    timelines = [build_timeline(list(r.records), r.report.mttd_s, r.report.mttr_s) for r in runs]
+    longest = max((t.duration for t in timelines), default=1.0)
+    table = render_matrix_table(scenario, runs)
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>matrix: {escape(scenario)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>matrix: {escape(scenario)}</h1>",
+        f"<pre>{escape(table)}</pre>",
+    ]
+    for run, timeline in zip(runs, timelines, strict=True):
+        shared = dataclasses.replace(timeline, duration=longest)
+        report = run.report
+        mttd = "-" if report.mttd_s is None else f"{report.mttd_s:.3f}s"
+        mttr = "-" if report.mttr_s is None else f"{report.mttr_s:.3f}s"
+        parts += [
+            f"<h2>{escape(run.engine)} {escape(run.version)}, run {run.attempt}: {escape(report.outcome)}"
+            f" · MTTD {mttd} · MTTR {mttr} · {report.lost_writes} lost</h2>",
+            throughput_chart(shared),
+            error_chart(shared),
+        ]
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _outcomes(runs: list[dict[str, Any]]) -> str:
+    outcomes = [r["outcome"] for r in runs]
+    return (
+        ", ".join(f"{outcomes.count(o)} {o}" for o in dict.fromkeys(outcomes))
+        if len(runs) > 1
+        else outcomes[0]
+    )
+
+
+def _spread(measure: dict[str, Any]) -> str:
+    if "median" not in measure:
+        return "-"
+    if len(measure["values"]) == 1:
+        return _number(measure["median"])
+    return f"{_number(measure['min'])} / {_number(measure['median'])} / {_number(measure['max'])}"
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3f}".rstrip("0").rstrip(".") or "0"
+
+
+def _statuses(statuses: list[str]) -> str:
+    if not statuses:
+        return "-"
+    if len(set(statuses)) == 1:
+        return statuses[0].lower() if len(statuses) == 1 else f"{statuses[0].lower()} ×{len(statuses)}"
+    return ", ".join(f"{statuses.count(s)} {s.lower()}" for s in dict.fromkeys(statuses))
