@@ -174,6 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     image = commands.add_parser("image", help="the Docker backend's Redis image")
     image.add_argument("action", choices=["build"], help="build: from this machine's Redis, offline")
     image.add_argument("--rebuild", action="store_true", help="build again even if the tag exists")
+    image.add_argument("--engine", choices=ENGINE_NAMES, default=None, help="from this engine's binaries")
     return parser
 
 
@@ -209,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "proxy":
             return _proxy(args.listen, args.allow_any_upstream, args.seed)
         if args.command == "image":
-            return _image(args.rebuild)
+            return _image(args.rebuild, args.engine)
         if args.command == "engines":
             return _engines()
         if args.command == "matrix":
@@ -288,13 +289,15 @@ def _proxy(listen: str, allow_any: bool, seed: int | None) -> int:
     return ExitCode.ENVIRONMENT_ERROR  # not reached
 
 
-def _image(rebuild: bool) -> int:
+def _image(rebuild: bool, engine_name: str | None) -> int:
     from harness.backends.image import MONITORING, connect, ensure_built, ensure_image, plan_image
+    from harness.engines import find_engine
     from harness.errors import BackendError
 
+    engine = find_engine(engine_name) if engine_name else None
     client = connect()
     started = time.monotonic()
-    tag = ensure_image(client, rebuild=rebuild)
+    tag = ensure_image(client, rebuild=rebuild, engine=engine)
     print(f"drill image: {tag} ready ({time.monotonic() - started:.1f}s)")
     # The compose lab's exporter and Prometheus (`--profile monitoring`), when they are installed here.
     started = time.monotonic()
@@ -487,12 +490,12 @@ def _matrix(args: argparse.Namespace) -> int:
     options = MatrixOptions(args.engines, args.backend, args.repeat, args.runs_dir, args.secure)
     console = make_console(args.quiet)
     try:
-        directory, runs = run_matrix(args.scenario, options, console)
+        result = run_matrix(args.scenario, options, console)
     finally:
         console.close()
-    print(render_matrix_table(runs[0].report.scenario, runs))
-    print(f"\nmatrix: {directory}/matrix.json, matrix.html")
-    outcomes = {run.report.outcome for run in runs}
+    print(render_matrix_table(result.runs[0].report.scenario, result.runs, result.skipped))
+    print(f"\nmatrix: {result.directory}/matrix.json, matrix.html")
+    outcomes = {run.report.outcome for run in result.runs}
     if "failed" in outcomes:
         return ExitCode.CHECK_FAILED
     return ExitCode.ENVIRONMENT_ERROR if "unknown" in outcomes else ExitCode.PASSED

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.engines import EngineMissing, find_engine
 from harness.errors import UsageError
 from harness.observation_log import read_log
 from harness.progress import Console
@@ -29,8 +30,17 @@ class MatrixOptions:
     secure: bool = False
 
 
-def run_matrix(path: Path, options: MatrixOptions, console: Console) -> tuple[Path, tuple[MatrixRun, ...]]:
-    """Run the drill on every engine `repeat` times; returns the matrix directory and every run."""
+@dataclass(frozen=True, slots=True)
+class MatrixResult:
+    directory: Path
+    runs: tuple[MatrixRun, ...]
+    skipped: tuple[tuple[str, str], ...]  # (engine, why): engines that cannot run this drill at all
+
+
+def run_matrix(path: Path, options: MatrixOptions, console: Console) -> MatrixResult:
+    """Run the drill on every engine `repeat` times. An engine that is missing stops the matrix before
+    anything runs; one that cannot run the drill (a secured drill on an engine without TLS) is skipped,
+    and the comparison says why."""
     drills: list[Scenario] = []
     for name in options.engines:
         drill = load_drill(path, name)
@@ -44,7 +54,16 @@ def run_matrix(path: Path, options: MatrixOptions, console: Console) -> tuple[Pa
         chosen = secured(drill) if options.secure else drill
         assert isinstance(chosen, Scenario)
         drills.append(chosen)
-    engines = {d.environment.engine: required_engine(d.environment) for d in drills}  # before any run
+    engines, skipped = {}, []
+    for drill in drills:  # every engine found before any run
+        engine = find_engine(drill.environment.engine)
+        try:
+            engines[drill.environment.engine] = required_engine(drill.environment)
+        except EngineMissing as exc:
+            skipped.append((engine.label, str(exc)))
+    drills = [d for d in drills if d.environment.engine in engines]
+    if not drills:
+        raise EngineMissing("drill matrix: no engine can run this drill: " + "; ".join(w for _, w in skipped))
     matrix = options.runs_dir / f"matrix-{drills[0].name}-{time.strftime('%Y%m%d-%H%M%S')}"
     matrix.mkdir(parents=True)
     runs: list[MatrixRun] = []
@@ -57,5 +76,5 @@ def run_matrix(path: Path, options: MatrixOptions, console: Console) -> tuple[Pa
             report: RunReport = run_drill(drill, RunOptions(runs_dir=matrix, backend=backend), console)
             records = read_log(Path(report.run_dir) / "observations.jsonl")
             runs.append(MatrixRun(engine.name, engine.version, attempt, report, tuple(records)))
-    write_matrix(matrix, drills[0].name, tuple(runs), time.monotonic() - started)
-    return matrix, tuple(runs)
+    write_matrix(matrix, drills[0].name, tuple(runs), time.monotonic() - started, tuple(skipped))
+    return MatrixResult(matrix, tuple(runs), tuple(skipped))

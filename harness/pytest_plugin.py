@@ -2,7 +2,8 @@
 runs it through the drill CLI, and fails the item with the failed checks as its message.
 
 Markers: `drill` on every item, `backend_<name>` for its backend, `sweep` for sweeps.
-`--drill-backend docker` runs every drill on that backend instead of its environment's.
+`--drill-backend docker` runs every drill on that backend instead of its environment's; `--engines a,b`
+runs each drill once per engine (items named `drill[engine]`) instead of on its environment's.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="run every redis-drill scenario on this backend (default: each environment's own)",
     )
+    parser.addoption(
+        "--engines",
+        default=None,
+        help="comma-separated engines (see `drill engines`): run every scenario on each (default: its own)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -46,18 +52,21 @@ class DrillFile(pytest.File):
         from harness.scenario.loader import load_drill
         from harness.scenario.model import Sweep
 
-        try:
-            drill = load_drill(self.path)
-        except ConfigError as exc:
-            yield BadDrillFile.from_parent(self, name=self.path.stem, problems=str(exc))
-            return
-        backend = self.config.getoption("--drill-backend") or drill.environment.backend
-        item = DrillItem.from_parent(self, name=drill.name, backend=backend)
-        item.add_marker(pytest.mark.drill)
-        item.add_marker(getattr(pytest.mark, f"backend_{backend}"))
-        if isinstance(drill, Sweep):
-            item.add_marker(pytest.mark.sweep)
-        yield item
+        engines = self.config.getoption("--engines")
+        for engine in [e.strip() for e in engines.split(",") if e.strip()] if engines else [None]:
+            suffix = f"[{engine}]" if engine else ""
+            try:
+                drill = load_drill(self.path, engine)
+            except ConfigError as exc:
+                yield BadDrillFile.from_parent(self, name=self.path.stem + suffix, problems=str(exc))
+                continue
+            backend = self.config.getoption("--drill-backend") or drill.environment.backend
+            item = DrillItem.from_parent(self, name=drill.name + suffix, backend=backend, engine=engine)
+            item.add_marker(pytest.mark.drill)
+            item.add_marker(getattr(pytest.mark, f"backend_{backend}"))
+            if isinstance(drill, Sweep):
+                item.add_marker(pytest.mark.sweep)
+            yield item
 
 
 class DrillFailed(Exception):
@@ -73,14 +82,16 @@ def _report_path(stdout: str) -> Path | None:
 
 
 class DrillItem(pytest.Item):
-    def __init__(self, *, backend: str, **kwargs: Any) -> None:
+    def __init__(self, *, backend: str, engine: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.backend = backend
+        self.engine = engine
 
     def runtest(self) -> None:
         # Run directories go where `drill run` puts them by default, so people find the reports.
         runs = self.config.rootpath / "runs"
         command = ["run", str(self.path), "--backend", self.backend, "--runs-dir", str(runs), "--quiet"]
+        command += ["--engine", self.engine] if self.engine else []
         result = subprocess.run(
             [sys.executable, "-m", "harness", *command],
             capture_output=True,

@@ -45,6 +45,7 @@ from harness.backends.node_configs import extra_node_conf, render_node_configs
 from harness.backends.reaper import kill_and_wait
 from harness.backends.secured import NodeSecurity, secure
 from harness.backends.topology_ready import start_in_order
+from harness.engines import find_engine
 from harness.errors import BackendError
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
@@ -106,13 +107,16 @@ class DockerBackend(Backend):
 
     def up(self) -> Topology:
         client = self._client = connect()
-        image = self._image = ensure_image(client, self._env.image or os.environ.get(IMAGE_ENV))
+        engine = find_engine(self._env.engine)
+        image = self._image = ensure_image(
+            client, self._env.image or os.environ.get(IMAGE_ENV), engine=engine
+        )
         self._network, subnet = create_run_network(
             client, self._run.run_id, self._scenario, random.Random(self._seed)
         )
         self._subnet = subnet
         gateway = self._gateway = host_address(subnet, 1)
-        topology = self._plan(subnet, gateway)
+        topology = dataclasses.replace(self._plan(subnet, gateway), engine=engine.name)
         if topology.links:
             proxy, port = start_proxy(
                 self._run, self._run.run_dir / "logs" / "proxy.log", self._seed, allow_upstream=str(subnet)
@@ -133,9 +137,8 @@ class DockerBackend(Backend):
             }
         topology = dataclasses.replace(topology, access=access)
         # Bound to every address inside the container: it keeps listening across a disconnect/connect.
-        configs = render_node_configs(
-            self._env, topology, self._run, lambda _: DATA_DIR, security, bind="0.0.0.0"
-        )
+        env = dataclasses.replace(self._env, config=engine.adapted(self._env.config)[0])
+        configs = render_node_configs(env, topology, self._run, lambda _: DATA_DIR, security, bind="0.0.0.0")
         for node in topology.nodes:
             self._create(client, image, node, configs[node.name])
         start_in_order(topology, self._env, self._start, self.log_path, self._exited)
@@ -304,9 +307,13 @@ class DockerBackend(Backend):
             raise BackendError(f"cannot copy {relative} out of {name}: {exc}") from None
 
     def import_data(self, name: str, src: Path, relative: str) -> None:
-        parent = str(Path(DATA_DIR, relative).parent)
+        # "." is the whole data dir: src's contents go into it; else src replaces that entry of it.
+        whole = Path(relative) == Path(".")
+        parent = DATA_DIR if whole else str(Path(DATA_DIR, relative).parent)
         try:
-            self._containers[name].put_archive(parent, _paths_archive([(src, Path(relative).name)]))
+            self._containers[name].put_archive(
+                parent, _paths_archive([(src, "." if whole else Path(relative).name)])
+            )
         except DockerException as exc:
             raise BackendError(f"cannot copy {relative} into {name}: {exc}") from None
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import docker
 from docker.errors import BuildError, DockerException, ImageNotFound
 
+from harness.engines import SYSTEM_ENGINE, Engine, find_engine
 from harness.errors import BackendError
 
 STABLE_TAG = "local"  # also given to the built images: docker-compose.yml refers to them by this name
@@ -71,11 +72,21 @@ class ImagePlan:
     kind: ImageKind
     files: tuple[tuple[Path, str], ...]
     tag: str
+    engine: str = ""  # Redis images: the engine whose binaries they hold
 
 
-def plan_image(kind: ImageKind = REDIS) -> ImagePlan:
-    binaries = {}
-    for name in kind.binaries:
+def plan_image(kind: ImageKind = REDIS, engine: Engine | None = None) -> ImagePlan:
+    """The image of the host's binaries of `kind`; for Redis nodes, the engine's (default: the system's):
+    its server under the names redis-server and redis-check-aof (one multi-call binary: the name picks the
+    tool, and --sentinel its sentinel mode), and its client (own or borrowed) as redis-cli."""
+    binaries: dict[str, Path] = {}
+    if kind is REDIS:
+        engine = engine or find_engine(SYSTEM_ENGINE)
+        binaries = {"redis-server": engine.server, "redis-check-aof": engine.server}
+        if engine.cli is not None:
+            binaries["redis-cli"] = engine.cli
+        binaries = {name: path.resolve() for name, path in binaries.items()}
+    for name in kind.binaries if kind is not REDIS else ():
         found = shutil.which(name)
         if found is None:
             raise BackendError(
@@ -90,12 +101,12 @@ def plan_image(kind: ImageKind = REDIS) -> ImagePlan:
     for inside, host in sorted(files.items()):
         digest.update(inside.encode())
         digest.update(host.read_bytes())
-    # redis-server by name: it is a multi-call binary
-    version = redis_version(shutil.which("redis-server") or "redis-server") if kind is REDIS else "host"
+    version = f"{engine.name}-{engine.version}" if engine is not None else "host"
     return ImagePlan(
         kind,
         tuple((host, inside) for inside, host in sorted(files.items())),
         f"{kind.repository}:{version}-{digest.hexdigest()[:12]}",
+        engine.name if engine is not None else "",
     )
 
 
@@ -113,12 +124,6 @@ def shared_libraries(binaries: tuple[Path, ...]) -> list[Path]:
     return sorted(found)
 
 
-def redis_version(server: str) -> str:
-    out = subprocess.run([server, "--version"], capture_output=True, text=True, check=False).stdout
-    match = re.search(r"v=(\d+\.\d+\.\d+)", out)
-    return match.group(1) if match else "unknown"
-
-
 def connect() -> docker.DockerClient:
     try:
         client = docker.from_env()
@@ -131,8 +136,15 @@ def connect() -> docker.DockerClient:
     return client
 
 
-def ensure_image(client: docker.DockerClient, named: str | None = None, *, rebuild: bool = False) -> str:
-    """The image to run nodes from: `named` if given (it must be present locally), else the built one."""
+def ensure_image(
+    client: docker.DockerClient,
+    named: str | None = None,
+    *,
+    rebuild: bool = False,
+    engine: Engine | None = None,
+) -> str:
+    """The image to run nodes from: `named` if given (it must be present locally), else the one built
+    from the engine's binaries (default: the system's redis-server)."""
     if named:
         try:
             client.images.get(named)
@@ -143,11 +155,12 @@ def ensure_image(client: docker.DockerClient, named: str | None = None, *, rebui
                 "(`drill image build`)"
             ) from None
         return named
-    return ensure_built(client, plan_image(REDIS), rebuild)
+    return ensure_built(client, plan_image(REDIS, engine), rebuild)
 
 
 def ensure_built(client: docker.DockerClient, plan: ImagePlan, rebuild: bool = False) -> str:
-    """The planned image, built unless its tag exists; also tagged `<repository>:local`."""
+    """The planned image, built unless its tag exists; also tagged `<repository>:<engine>`, and the system
+    engine's `<repository>:local` too (docker-compose.yml's default)."""
     try:
         if rebuild:
             raise ImageNotFound(plan.tag)
@@ -155,7 +168,10 @@ def ensure_built(client: docker.DockerClient, plan: ImagePlan, rebuild: bool = F
     except ImageNotFound:
         build_image(client, plan)
         image = client.images.get(plan.tag)
-    image.tag(plan.kind.repository, STABLE_TAG)
+    if plan.engine:
+        image.tag(plan.kind.repository, plan.engine)
+    if plan.kind is not REDIS or plan.engine == find_engine(SYSTEM_ENGINE).name:
+        image.tag(plan.kind.repository, STABLE_TAG)
     return plan.tag
 
 

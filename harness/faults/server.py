@@ -58,6 +58,7 @@ end
 return 'finished'
 """
 AOF_DIR = "appendonlydir"  # Redis 7's default appenddirname, inside dir
+SINGLE_AOF = "appendonly.aof"  # before 7.0: one file, the default appendfilename
 RDB_FILE = "dump.rdb"  # the default dbfilename
 RESTORE_NODE = "restore-1"
 UNWRITABLE_DIR = "/proc"  # exists on every Linux host and container; nothing can create a file in it
@@ -265,12 +266,12 @@ class ServerFaults:
             raise FaultError(f"truncate-aof on {name}: the node is running; kill it first")
         with tempfile.TemporaryDirectory(prefix="redis-drill-aof-") as tmp:
             directory = Path(tmp)
-            self._backend.export_data(name, AOF_DIR, directory)
-            newest = newest_incr_file(directory)
+            self._backend.export_data(name, ".", directory)  # the whole data dir: AOFs of every engine
+            newest = aof_appended_to(directory)
             size = newest.stat().st_size
             with newest.open("r+b") as handle:
                 handle.truncate(max(0, size - cut))
-            self._backend.import_data(name, directory, AOF_DIR)
+            self._backend.import_data(name, directory, ".")
         return {"file": newest.name, "bytes_cut": min(cut, size), "size_before": size}
 
     def _snapshot_restore(self, node: Node) -> dict[str, Any]:
@@ -407,19 +408,34 @@ class ServerFaults:
         return original
 
 
-def newest_incr_file(directory: Path) -> Path:
-    """The AOF file Redis appends to: the last `type i` entry of the manifest."""
-    manifest = next(directory.glob("*.manifest"), None)
-    if manifest is None:
-        raise FaultError(f"no AOF manifest in {AOF_DIR}: is appendonly yes set for this node?")
+def aof_to_check(data_dir: Path) -> Path | None:
+    """What redis-check-aof takes in a node's data dir: the manifest of a multi-part AOF (7.0+), else the
+    single appendonly.aof of older engines; None when there is no AOF."""
+    manifest = next((data_dir / AOF_DIR).glob("*.manifest"), None)
+    if manifest is not None:
+        return manifest
+    single = data_dir / SINGLE_AOF
+    return single if single.is_file() else None
+
+
+def aof_appended_to(data_dir: Path) -> Path:
+    """The AOF file the node appends to: the last `type i` entry of the manifest (7.0+), or the single
+    appendonly.aof of older engines."""
+    found = aof_to_check(data_dir)
+    if found is None:
+        raise FaultError(
+            f"no AOF in the node's data dir (neither {AOF_DIR}/ nor {SINGLE_AOF}): is appendonly yes?"
+        )
+    if found.name == SINGLE_AOF:
+        return found
     incr = [
         line.split()[1]
-        for line in manifest.read_text().splitlines()
+        for line in found.read_text().splitlines()
         if line.startswith("file ") and line.split()[-1] == "i"
     ]
     if not incr:
-        raise FaultError(f"{manifest.name} lists no incremental AOF file")
-    return directory / incr[-1]
+        raise FaultError(f"{found.name} lists no incremental AOF file")
+    return found.parent / incr[-1]
 
 
 def _wait(

@@ -86,7 +86,9 @@ def summary(runs: Sequence[MatrixRun]) -> dict[str, Any]:
     return out
 
 
-def render_matrix_table(scenario: str, runs: Sequence[MatrixRun]) -> str:
+def render_matrix_table(
+    scenario: str, runs: Sequence[MatrixRun], skipped: Sequence[tuple[str, str]] = ()
+) -> str:
     data = summary(runs)
     engines = list(data)
     headers = ["", *(f"{e} ({data[e]['version']})" for e in engines)]
@@ -103,27 +105,36 @@ def render_matrix_table(scenario: str, runs: Sequence[MatrixRun]) -> str:
         rows.append([name, *(_statuses(data[e]["checks"].get(name, [])) for e in engines)])
     notes = sorted({note for e in engines for run in data[e]["runs"] for note in run["notes"]})
     text = f"matrix: {scenario} on {', '.join(engines)}\n\n" + tabulate(rows, headers=headers)
-    return text + "".join(f"\nnote: {note}" for note in notes)
+    text += "".join(f"\nnote: {note}" for note in notes)
+    return text + "".join(f"\nnot run on {engine}: {why}" for engine, why in skipped)
 
 
-def write_matrix(out_dir: Path, scenario: str, runs: Sequence[MatrixRun], wall_time_s: float) -> None:
+def write_matrix(
+    out_dir: Path,
+    scenario: str,
+    runs: Sequence[MatrixRun],
+    wall_time_s: float,
+    skipped: Sequence[tuple[str, str]] = (),
+) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     document = {
         "matrix_version": MATRIX_VERSION,
         "scenario": scenario,
         "wall_time_s": round(wall_time_s, 3),
         "engines": summary(runs),
+        "not_run": [{"engine": engine, "why": why} for engine, why in skipped],
     }
+    table = render_matrix_table(scenario, runs, skipped)
     (out_dir / "matrix.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    (out_dir / "matrix.txt").write_text(render_matrix_table(scenario, runs) + "\n", encoding="utf-8")
-    (out_dir / "matrix.html").write_text(render_matrix_html(scenario, runs), encoding="utf-8")
+    (out_dir / "matrix.txt").write_text(table + "\n", encoding="utf-8")
+    (out_dir / "matrix.html").write_text(render_matrix_html(scenario, runs, table), encoding="utf-8")
 
 
-def render_matrix_html(scenario: str, runs: Sequence[MatrixRun]) -> str:
-    """Every run's throughput and errors, stacked, on the time axis of the longest run."""
+def render_matrix_html(scenario: str, runs: Sequence[MatrixRun], table: str = "") -> str:
+    """The comparison, then every run's throughput and errors, stacked, on the time axis of the longest."""
     timelines = [build_timeline(list(r.records), r.report.mttd_s, r.report.mttr_s) for r in runs]
     longest = max((t.duration for t in timelines), default=1.0)
-    table = render_matrix_table(scenario, runs)
+    table = table or render_matrix_table(scenario, runs)
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>matrix: {escape(scenario)}</title><style>{STYLE}</style></head><body>",

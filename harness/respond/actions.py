@@ -23,7 +23,7 @@ from harness.clients.probe import probe_client
 from harness.clients.waiting import tail, wait_for
 from harness.engines import SYSTEM_ENGINE, EngineMissing, find_engine
 from harness.errors import BackendError, FaultError
-from harness.faults.server import AOF_DIR, ServerFaults
+from harness.faults.server import ServerFaults, aof_to_check
 from harness.topology import Node, Topology
 
 EVIDENCE_CHARS = 400
@@ -279,12 +279,12 @@ def _repair_aof(ctx: ActionContext) -> Outcome:
         return True, f"{name} is running: its AOF loaded, nothing to repair"
     with tempfile.TemporaryDirectory(prefix="redis-drill-aof-") as tmp:
         directory = Path(tmp)
-        ctx.backend.export_data(name, AOF_DIR, directory)
-        manifest = next(directory.glob("*.manifest"), None)
-        if manifest is None:
-            return False, f"no AOF manifest in {name}'s {AOF_DIR}"
+        ctx.backend.export_data(name, ".", directory)  # the whole data dir: AOFs of every engine
+        aof = aof_to_check(directory)
+        if aof is None:
+            return False, f"no AOF in {name}'s data dir"
         fixed = subprocess.run(
-            ["redis-check-aof", "--fix", str(manifest)],
+            ["redis-check-aof", "--fix", str(aof)],
             executable=server,  # a multi-call binary: the name it is called by picks the checker
             input="y\n",
             capture_output=True,
@@ -295,7 +295,7 @@ def _repair_aof(ctx: ActionContext) -> Outcome:
         said = " | ".join(line.strip() for line in fixed.stdout.splitlines() if line.strip())[-300:]
         if fixed.returncode != 0:
             return False, f"redis-check-aof --fix exited {fixed.returncode}: {said}"
-        ctx.backend.import_data(name, directory, AOF_DIR)
+        ctx.backend.import_data(name, directory, ".")
     ok, evidence = _restart_node(ctx)
     return ok, f"redis-check-aof --fix: {said}; {evidence}"
 

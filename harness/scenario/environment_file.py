@@ -263,7 +263,8 @@ def _config(cur: Cursor, engine: str) -> tuple[tuple[str, ConfigValue], ...] | N
             out.append((str(key), item))
     if ok and (verdict := config_verdict(tuple(out), engine)) is not None:
         index, words = verdict
-        cur.error(f"{engine} refuses {out[index][0]} {render_value(out[index][1])}: {words}", out[index][0])
+        who = "redis-server" if engine == SYSTEM_ENGINE else engine
+        cur.error(f"{who} refuses {out[index][0]} {render_value(out[index][1])}: {words}", out[index][0])
         return None
     return tuple(out) if ok else None
 

