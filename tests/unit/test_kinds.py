@@ -63,6 +63,28 @@ def test_memory_below_holds_from_the_first_sample_under_the_ratio_to_the_end() -
     assert not still.passed and not still.unknown and "until the end" in still.evidence
 
 
+def lag_log(replica_offsets: list[int]) -> list[dict[str, object]]:
+    """The primary writes 100 bytes per 0.25 s sample; the replica reports the offsets given."""
+    log: list[dict[str, object]] = [{"t": 0.0, "kind": "run"}, {"t": 3.0, "kind": "fault", "node": "redis-2"}]
+    for i, have in enumerate(replica_offsets):
+        nodes = {
+            "redis-1": {"role": "master", "offset": 100 * (i + 1)},
+            "redis-2": {"role": "slave", "offset": have, "link": "up", "primary": "redis-1"},
+        }
+        log.append({"t": 3.0 + 0.25 * (i + 1), "kind": "info", "nodes": nodes})
+    return log
+
+
+def test_replication_lag_below_holds_once_every_replica_has_caught_up_to_the_end() -> None:
+    step = make_step("replication_lag_below", Bound(5.0), below=0.5)
+    caught_up = [100, 100, 100, 100, 500, 600, 700]  # 0.75 s behind at 1.0 s, then current
+    back = run_check(step, History(tuple(lag_log(caught_up))), {}, "rb", "verify")
+    assert back.passed and back.measured == 1.25, back.evidence
+    behind = [100, 100, 100, 100, 100, 100, 100]
+    still = run_check(step, History(tuple(lag_log(behind))), {}, "rb", "verify")
+    assert not still.passed and not still.unknown and "until the end" in still.evidence
+
+
 def test_log_without_a_baseline_is_unknown_not_failed() -> None:
     no_baseline = [r for r in failover_log() if not (r["kind"] == "stats" and r["t"] < KILL_AT)]
     step = make_step("error_rate_back_to_baseline", Bound(10.0))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.log_records import FaultRecord, InfoRecord
-from harness.runbooks.checks.common import NODE_CHOICES
+from harness.runbooks.checks.common import NODE_CHOICES, clear_from
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
@@ -102,3 +102,26 @@ def replication_lag(p: LagAbove, history: History, incident: FaultRecord, judge:
                 return judge(float(round_["t"]), evidence)
     who = watched or "any replica"
     return judge(None, f"{who} never lagged more than {format_seconds(p.above)} after the incident")
+
+
+@dataclass(frozen=True, slots=True)
+class LagBelow:
+    below: float = param("the lag every replica must be back under", duration())
+
+
+@check(LagBelow)
+def replication_lag_below(p: LagBelow, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
+    """Every replica's lag behind the primary is back under `below` and stays there to the end."""
+    rounds = [r for r in history.infos if r["t"] >= incident["t"]]
+    points = [
+        (float(round_["t"]), _replication_lag(index, rounds, name) >= p.below)
+        for index, round_ in enumerate(rounds)
+        for name, node in round_["nodes"].items()
+        if node.get("role") == "slave" and "error" not in node
+    ]
+    if not points:
+        return judge.unknown("no replica was sampled after the incident")
+    since = clear_from(points, float(incident["t"]))
+    if since is None:
+        return judge(None, f"a replica {format_seconds(p.below)} or more behind until the end")
+    return judge(since, f"every replica under {format_seconds(p.below)} behind from {since:.2f}s to the end")
