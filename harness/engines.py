@@ -267,7 +267,7 @@ def engine_version(server: str) -> str:
 def _speaks_tls(server: str) -> bool:
     """Start it with a TLS port and no certificate: a TLS build gets as far as the certificate and gives up
     there; a build without TLS says so (or, 6.2, does not know the directive)."""
-    said = _try_config(server, "port 0\nbind 127.0.0.1\ntls-port 1\n")
+    said = engine_says(server, "port 0\nbind 127.0.0.1\ntls-port 1\n")
     return "tls-cert-file" in said or "Failed to configure TLS" in said
 
 
@@ -275,13 +275,14 @@ def _speaks_tls(server: str) -> bool:
 def _known_directives(server: str) -> frozenset[str]:
     known = set()
     for directive in OPTIONAL_DIRECTIVES:
-        if "Bad directive" not in _try_config(server, f"port 0\n{directive}\n"):
+        if "Bad directive" not in engine_says(server, f"port 0\n{directive}\n"):
             known.add(directive.split()[0])
     return frozenset(known)
 
 
-def _try_config(server: str, text: str) -> str:
-    """What the engine says about a configuration read from stdin (port 0: it never listens)."""
+def engine_says(server: str, text: str) -> str:
+    """What the engine says about a configuration read from stdin (told port 0, it never listens and exits
+    right after reading it)."""
     with tempfile.TemporaryDirectory(prefix="redis-drill-engine-") as scratch:
         try:
             done = subprocess.run(

@@ -120,7 +120,25 @@ class InitRecord(TypedDict):
     values: Annotated[dict[str, Any], "{key: value} as set before the load"]
 
 
-class FaultRecord(TypedDict):
+class FaultDetails(TypedDict, total=False):
+    """What a fault record says beyond every fault's fields, by kind (ObservationLog.fault takes them)."""
+
+    role: Annotated[str | None, "the node's role just before: primary, replica, sentinel, down"]
+    incident: Annotated[bool, "marked as the runbooks' incident"]
+    link: Annotated[str, "network: the proxied link"]
+    replica: Annotated[str | None, "network: a replication link's replica"]
+    effect: Annotated[str, "network: latency, partition, bandwidth ..."]
+    toxics: Annotated[list[str], "network: the proxy toxics added"]
+    mechanism: Annotated[str, "how a cut was made: proxy, nftables, network disconnect"]
+    groups: Annotated[dict[str, list[str]], "partition: {between, and}"]
+    one_way: Annotated[bool, "partition: only the between side's traffic is dropped"]
+    users: Annotated[int, "surge: extra users"]
+    seconds: Annotated[float, "surge, pause, long-script: how long"]
+    rtt: Annotated[float, "sweep: the round trip added, s"]
+    details: Annotated[dict[str, Any], "server faults: what the fault did: bytes, keys, dir ..."]
+
+
+class FaultRecord(FaultDetails):
     """Each fault of the timeline, as an interval: t is when its action was invoked."""
 
     t: Seconds
@@ -130,33 +148,25 @@ class FaultRecord(TypedDict):
     action: Annotated[str, "kill, restart, network, heal, partition, pause, surge or a server fault"]
     target: Annotated[str, "the target as written"]
     node: Annotated[str | None, "the node it resolved to"]
-    role: NotRequired[Annotated[str | None, "the node's role just before: primary, replica, sentinel, down"]]
-    incident: NotRequired[Annotated[bool, "marked as the runbooks' incident"]]
-    link: NotRequired[Annotated[str, "network: the proxied link"]]
-    replica: NotRequired[Annotated[str | None, "network: a replication link's replica"]]
-    effect: NotRequired[Annotated[str, "network: latency, partition, bandwidth ..."]]
-    toxics: NotRequired[Annotated[list[str], "network: the proxy toxics added"]]
-    mechanism: NotRequired[Annotated[str, "how a cut was made: proxy, nftables, network disconnect"]]
-    groups: NotRequired[Annotated[dict[str, list[str]], "partition: {between, and}"]]
-    one_way: NotRequired[Annotated[bool, "partition: only the between side's traffic is dropped"]]
-    users: NotRequired[Annotated[int, "surge: extra users"]]
-    seconds: NotRequired[Annotated[float, "surge, pause, long-script: how long"]]
-    rtt: NotRequired[Annotated[float, "sweep: the round trip added, s"]]
-    details: NotRequired[Annotated[dict[str, Any], "server faults: what the fault did: bytes, keys, dir ..."]]
 
 
-class FaultEndRecord(TypedDict):
+class FaultEndDetails(TypedDict, total=False):
+    """What a fault_end record says beyond the fault it ends (ObservationLog.fault_end takes them)."""
+
+    node: Annotated[str, "the node"]
+    outcome: Annotated[str, "how it ended"]
+    users: Annotated[int, "surge: the users that leave"]
+    bytes: Annotated[int, "oom: bytes written"]
+    runs: Annotated[int, "slow-command: commands sent"]
+
+
+class FaultEndRecord(FaultEndDetails):
     """A fault that ends by itself (a script, a filler, a surge, a pause)."""
 
     t: Seconds
     kind: Literal["fault_end"]
     index: Annotated[int, "the fault's place in the timeline"]
     action: Annotated[str, "the fault's action"]
-    node: NotRequired[Annotated[str, "the node"]]
-    outcome: NotRequired[Annotated[str, "how it ended"]]
-    users: NotRequired[Annotated[int, "surge: the users that leave"]]
-    bytes: NotRequired[Annotated[int, "oom: bytes written"]]
-    runs: NotRequired[Annotated[int, "slow-command: commands sent"]]
 
 
 class SentinelRecord(TypedDict):
@@ -407,9 +417,10 @@ def describe_kinds() -> str:
     rows = ["| kind | when | fields |", "|---|---|---|"]
     for kind, cls in record_kinds().items():
         hints = get_type_hints(cls, include_extras=True)
+        ordered = sorted(hints.items(), key=lambda item: _optional(cls, *item))  # required first, stable
         fields = [
             f"`{name}`{'*' if _optional(cls, name, hint) else ''}: {_help(hint)}"
-            for name, hint in hints.items()
+            for name, hint in ordered
             if name not in ("t", "kind")
         ]
         rows.append(f"| `{kind}` | {(cls.__doc__ or '').strip()} | {'; '.join(fields)} |")

@@ -6,9 +6,11 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from harness.log_records import LogRecord
+from typing_extensions import Unpack
+
+from harness.log_records import FaultDetails, FaultEndDetails, FaultEndRecord, FaultRecord, LogRecord
 
 Record = dict[str, Any]  # a record as read back, before a reader narrows it to its kind's definition
 
@@ -55,6 +57,31 @@ class ObservationLog:
             self._pending_bytes += len(line)
             if flush or self._pending_bytes >= self.FLUSH_BYTES:
                 self.flush()
+
+    def fault(
+        self,
+        invoked: float,
+        index: int,
+        action: str,
+        target: str,
+        node: str | None,
+        **details: Unpack[FaultDetails],
+    ) -> None:
+        """A fault as an interval (Jepsen's invoke/complete): stamped with when its action was invoked, which
+        MTTD and MTTR count from, and carrying when it completed (now). Written at once."""
+        record = cast(FaultRecord, details)  # a fresh dict: completed just below with every other field
+        record["t"], record["kind"], record["completed"] = invoked, "fault", self.now()
+        record["index"], record["action"], record["target"], record["node"] = index, action, target, node
+        self.write(record, flush=True)
+
+    def fault_end(
+        self, index: int, action: str, t: float | None = None, **details: Unpack[FaultEndDetails]
+    ) -> None:
+        """A fault that ended by itself (at `t`, default now)."""
+        record = cast(FaultEndRecord, details)  # a fresh dict: completed just below
+        record["t"], record["kind"] = self.now() if t is None else t, "fault_end"
+        record["index"], record["action"] = index, action
+        self.write(record)
 
     def flush(self) -> None:
         if self._fd is not None and self._pending:

@@ -9,7 +9,6 @@ from harness.backends.links import LinkControl
 from harness.clients.primary import current_primary
 from harness.errors import FaultError
 from harness.faults.timeline import ScheduledFault
-from harness.log_records import FaultRecord
 from harness.observation_log import ObservationLog
 from harness.scenario.plan import link_name
 from harness.topology import Topology
@@ -33,19 +32,7 @@ class NetworkFaults:
             for node in self._backend.disconnected():
                 self._backend.reconnect(node)
             self._links.heal(None)
-            self._log.write(
-                FaultRecord(
-                    t=invoked,
-                    kind="fault",
-                    completed=self._log.now(),
-                    index=fault.index,
-                    action="heal",
-                    target="all",
-                    node=None,
-                    link="all",
-                ),
-                flush=True,
-            )
+            self._log.fault(invoked, fault.index, "heal", "all", None, link="all")
             return None
         name = self.resolve(spec.target, fault.choice_seed)
         link = self._topology.link(name)
@@ -66,23 +53,18 @@ class NetworkFaults:
             assert spec.network is not None
             toxics = self._links.apply(name, spec.network)
         effect = spec.network.effect if spec.network else "heal"
-        self._log.write(
-            FaultRecord(
-                t=invoked,
-                kind="fault",
-                completed=self._log.now(),
-                index=fault.index,
-                action=spec.action,
-                target=spec.target,
-                link=name,
-                node=link.node,
-                replica=link.replica or None,
-                effect=effect,
-                toxics=toxics,
-                mechanism=mechanism,
-                incident=spec.incident,
-            ),
-            flush=True,
+        self._log.fault(
+            invoked,
+            fault.index,
+            spec.action,
+            spec.target,
+            link.node,
+            link=name,
+            replica=link.replica or None,
+            effect=effect,
+            toxics=toxics,
+            mechanism=mechanism,
+            incident=spec.incident,
         )
         return link.replica or link.node  # a replication link's incident is its replica
 

@@ -9,7 +9,6 @@ from harness.backends.base import Backend
 from harness.clients.primary import current_primary
 from harness.errors import FaultError
 from harness.faults.timeline import ScheduledFault
-from harness.log_records import FaultRecord
 from harness.observation_log import ObservationLog
 from harness.topology import CLIENTS, Topology
 
@@ -37,41 +36,24 @@ class PartitionFaults:
             self._backend.cut(others, between)
         data = sorted(n for n in between if n != CLIENTS and self._topology.node(n).kind == "redis")
         node = data[0] if data else None
-        self._log.write(
-            FaultRecord(
-                t=invoked,
-                kind="fault",
-                completed=self._log.now(),
-                index=fault.index,
-                action="partition",
-                target=fault.spec.target,
-                node=node,
-                role="primary" if node == primary else None,
-                groups={"between": sorted(between), "and": sorted(others)},
-                one_way=spec.one_way,
-                mechanism=mechanism,
-                incident=fault.spec.incident,
-            ),
-            flush=True,
+        self._log.fault(
+            invoked,
+            fault.index,
+            "partition",
+            fault.spec.target,
+            node,
+            role="primary" if node == primary else None,
+            groups={"between": sorted(between), "and": sorted(others)},
+            one_way=spec.one_way,
+            mechanism=mechanism,
+            incident=fault.spec.incident,
         )
         return node
 
     def heal(self, fault: ScheduledFault) -> None:
         invoked = self._log.now()
         self._backend.heal_cuts()
-        self._log.write(
-            FaultRecord(
-                t=invoked,
-                kind="fault",
-                completed=self._log.now(),
-                index=fault.index,
-                action="heal",
-                target=fault.spec.target,
-                node=None,
-                link="partition",
-            ),
-            flush=True,
-        )
+        self._log.fault(invoked, fault.index, "heal", fault.spec.target, None, link="partition")
 
     def _resolve(self, groups: tuple[str, ...], primary: str, seed: int) -> frozenset[str]:
         replicas = running_replicas(self._topology, self._backend, primary)

@@ -12,7 +12,6 @@ from harness.clients.primary import current_primary
 from harness.errors import BackendError, FaultError
 from harness.faults.partition import running_replicas
 from harness.faults.timeline import ScheduledFault
-from harness.log_records import FaultEndRecord, FaultRecord
 from harness.observation_log import ObservationLog
 from harness.topology import Topology
 
@@ -38,20 +37,15 @@ class PauseFaults:
             name = random.Random(fault.choice_seed).choice(replicas)
         role = "primary" if name == primary else "sentinel" if name.startswith("sentinel") else "replica"
         invoked = self._backend.pause(name) - self._log.start
-        self._log.write(
-            FaultRecord(
-                t=invoked,
-                kind="fault",
-                completed=self._log.now(),
-                index=fault.index,
-                action="pause",
-                target=target,
-                node=name,
-                role=role,
-                seconds=spec.seconds,
-                incident=fault.spec.incident,
-            ),
-            flush=True,
+        self._log.fault(
+            invoked,
+            fault.index,
+            "pause",
+            target,
+            name,
+            role=role,
+            seconds=spec.seconds,
+            incident=fault.spec.incident,
         )
         timer = threading.Timer(spec.seconds, self._resume, args=(fault.index, name))
         timer.daemon = True
@@ -64,22 +58,9 @@ class PauseFaults:
             resumed = self._backend.resume(name) - self._log.start
         except BackendError as exc:  # the node is gone (killed by a later fault): nothing to thaw
             outcome = f"not resumed: {exc}"
-            self._log.write(
-                FaultEndRecord(
-                    t=self._log.now(),
-                    kind="fault_end",
-                    index=index,
-                    action="pause",
-                    node=name,
-                    outcome=outcome,
-                )
-            )
+            self._log.fault_end(index, "pause", node=name, outcome=outcome)
             return
-        self._log.write(
-            FaultEndRecord(
-                t=resumed, kind="fault_end", index=index, action="pause", node=name, outcome="resumed"
-            )
-        )
+        self._log.fault_end(index, "pause", t=resumed, node=name, outcome="resumed")
         self._log.flush()
 
     def stop(self) -> None:

@@ -8,7 +8,6 @@ from harness.backends.base import Backend
 from harness.clients.primary import current_primary
 from harness.errors import FaultError
 from harness.faults.timeline import ScheduledFault
-from harness.log_records import FaultRecord
 from harness.observation_log import ObservationLog
 from harness.topology import Topology
 
@@ -30,19 +29,14 @@ class ProcessFaults:
             self._last_killed = target
         else:
             self._backend.restart(target)
-        self._log.write(
-            FaultRecord(
-                t=invoked,
-                kind="fault",
-                completed=self._log.now(),
-                index=fault.index,
-                action=fault.spec.action,
-                target=fault.spec.target,
-                node=target,
-                role=role,
-                incident=fault.spec.incident,
-            ),
-            flush=True,
+        self._log.fault(
+            invoked,
+            fault.index,
+            fault.spec.action,
+            fault.spec.target,
+            target,
+            role=role,
+            incident=fault.spec.incident,
         )
         return target
 

@@ -42,7 +42,7 @@ from harness.clients.waiting import wait_for
 from harness.errors import BackendError, FaultError
 from harness.faults.timeline import ScheduledFault
 from harness.load.resp import encode
-from harness.log_records import FaultEndRecord, FaultRecord, RestoreCheckRecord
+from harness.log_records import RestoreCheckRecord
 from harness.observation_log import ObservationLog, read_log
 from harness.scenario.model import ServerFaultSpec
 from harness.topology import Node, Topology
@@ -86,20 +86,15 @@ class ServerFaults:
         name = current_primary(self._topology) if fault.spec.target == "primary" else fault.spec.target
         node = self._topology.node(name)
         invoked, details = self._starter(spec.kind)(node, spec, fault.index)
-        self._log.write(
-            FaultRecord(
-                t=invoked,
-                kind="fault",
-                completed=self._log.now(),
-                index=fault.index,
-                action=spec.kind,
-                target=fault.spec.target,
-                node=name,
-                role="primary" if fault.spec.target == "primary" else None,
-                incident=fault.spec.incident,
-                details=details,
-            ),
-            flush=True,
+        self._log.fault(
+            invoked,
+            fault.index,
+            spec.kind,
+            fault.spec.target,
+            name,
+            role="primary" if fault.spec.target == "primary" else None,
+            incident=fault.spec.incident,
+            details=details,
         )
         return name
 
@@ -197,16 +192,7 @@ class ServerFaults:
             outcome = str(reply)
         except redis.RedisError as exc:
             outcome = f"{type(exc).__name__}: {str(exc)[:120]}"
-        self._log.write(
-            FaultEndRecord(
-                t=self._log.now(),
-                kind="fault_end",
-                index=index,
-                action="long-script",
-                node=node.name,
-                outcome=outcome,
-            )
-        )
+        self._log.fault_end(index, "long-script", node=node.name, outcome=outcome)
 
     def _fill(self, node: Node, spec: ServerFaultSpec, index: int) -> None:
         value = b"x" * spec.value_bytes
@@ -227,17 +213,7 @@ class ServerFaults:
             outcome = f"{str(exc).split(' ', 1)[0]} reply after {written} bytes"
         except (redis.RedisError, FaultError) as exc:
             outcome = f"{type(exc).__name__}: {str(exc)[:120]}"
-        self._log.write(
-            FaultEndRecord(
-                t=self._log.now(),
-                kind="fault_end",
-                index=index,
-                action="oom",
-                node=node.name,
-                outcome=outcome,
-                bytes=written,
-            )
-        )
+        self._log.fault_end(index, "oom", node=node.name, outcome=outcome, bytes=written)
 
     def _slow_commands(self, node: Node, spec: ServerFaultSpec, index: int) -> None:
         runs, outcome = 0, "drill ended"
@@ -249,17 +225,7 @@ class ServerFaults:
                     runs += 1
         except redis.RedisError as exc:
             outcome = f"{type(exc).__name__}: {str(exc)[:120]}"
-        self._log.write(
-            FaultEndRecord(
-                t=self._log.now(),
-                kind="fault_end",
-                index=index,
-                action="slow-command",
-                node=node.name,
-                outcome=outcome,
-                runs=runs,
-            )
-        )
+        self._log.fault_end(index, "slow-command", node=node.name, outcome=outcome, runs=runs)
 
     def _truncate_aof(self, name: str, cut: int) -> dict[str, Any]:
         if self._backend.is_running(name):

@@ -8,7 +8,6 @@ import threading
 from collections.abc import Callable
 
 from harness.faults.timeline import ScheduledFault
-from harness.log_records import FaultEndRecord, FaultRecord
 from harness.observation_log import ObservationLog
 
 Surge = Callable[[int, float], None]  # (extra users, seconds): LoadRunner.surge
@@ -25,19 +24,8 @@ class SurgeFaults:
             raise RuntimeError("surge fault without a surge spec or a load to grow")
         invoked = self._log.now()
         self._surge(spec.users, spec.seconds)
-        self._log.write(
-            FaultRecord(
-                t=invoked,
-                kind="fault",
-                completed=self._log.now(),
-                index=fault.index,
-                action="surge",
-                target="primary",
-                node=None,
-                users=spec.users,
-                seconds=spec.seconds,
-            ),
-            flush=True,
+        self._log.fault(
+            invoked, fault.index, "surge", "primary", None, users=spec.users, seconds=spec.seconds
         )
         timer = threading.Timer(spec.seconds, self._ended, args=(fault.index, spec.users))
         timer.daemon = True
@@ -45,6 +33,4 @@ class SurgeFaults:
         return "primary"
 
     def _ended(self, index: int, users: int) -> None:
-        self._log.write(
-            FaultEndRecord(t=self._log.now(), kind="fault_end", index=index, action="surge", users=users)
-        )
+        self._log.fault_end(index, "surge", users=users)

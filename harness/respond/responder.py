@@ -76,27 +76,19 @@ class Responder:
             respond = runbook.respond
             assert respond is not None
             self._read = respond.probe == "read"
-            if not self._wait_for_trigger(node, respond.trigger, incident_t + respond.trigger.within, stop):
-                self._log.write(
-                    RespondRecord(
-                        t=self._log.now(),
-                        kind="respond",
-                        runbook=runbook.name,
-                        phase="no-trigger",
-                        trigger=respond.trigger.shown,
-                    )
-                )
-                continue
-            self._log.write(
-                RespondRecord(
-                    t=self._log.now(),
-                    kind="respond",
-                    runbook=runbook.name,
-                    phase="triggered",
-                    trigger=respond.trigger.shown,
-                    node=node.name,
-                )
+            record = RespondRecord(
+                t=0.0, kind="respond", runbook=runbook.name, phase="triggered", trigger=respond.trigger.shown
             )
+            triggered = self._wait_for_trigger(
+                node, respond.trigger, incident_t + respond.trigger.within, stop
+            )
+            record["t"] = self._log.now()
+            if not triggered:
+                record["phase"] = "no-trigger"
+                self._log.write(record)
+                continue
+            record["node"] = node.name
+            self._log.write(record)
             for index, action in enumerate(respond.steps):
                 self._step(runbook, index, action, node, stop)
         while not stop.wait(PROBE_INTERVAL_S):

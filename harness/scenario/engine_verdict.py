@@ -8,11 +8,9 @@ server ever listening, persisting or loading anything."""
 from __future__ import annotations
 
 import re
-import subprocess
-import tempfile
 from functools import lru_cache
 
-from harness.engines import WITHOUT_LOSS, EngineMissing, find_engine
+from harness.engines import WITHOUT_LOSS, EngineMissing, engine_says, find_engine
 from harness.scenario.conf_values import render_value
 from harness.scenario.model import ConfigValue
 
@@ -33,22 +31,10 @@ def config_verdict(directives: tuple[tuple[str, ConfigValue], ...], engine: str)
     if not asked:
         return None
     text = "port 0\n" + "".join(f"{directives[i][0]} {render_value(directives[i][1])}\n" for i in asked)
-    with tempfile.TemporaryDirectory(prefix="redis-drill-verdict-") as scratch:
-        try:
-            done = subprocess.run(
-                [binary, "-"],
-                input=text,
-                cwd=scratch,
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-    if "FATAL CONFIG FILE ERROR" not in done.stderr:
+    said = engine_says(binary, text)
+    if "FATAL CONFIG FILE ERROR" not in said:
         return None
-    match = _AT_LINE.search(done.stderr)
-    words = [line for line in done.stderr.strip().splitlines() if line.strip()]
+    match = _AT_LINE.search(said)
+    words = [line for line in said.strip().splitlines() if line.strip()]
     index = int(match.group(1)) - 2 if match else 0  # line 1 is our port 0
     return asked[max(0, min(index, len(asked) - 1))], words[-1] if words else "rejected"

@@ -306,11 +306,6 @@ class Sweep:
     sweep: SweepSpec
 
 
-def with_engine(drill: Scenario | Sweep, engine: str) -> Scenario | Sweep:
-    """The same drill on another engine (`drill run --engine`, `drill matrix`)."""
-    return dataclasses.replace(drill, environment=dataclasses.replace(drill.environment, engine=engine))
-
-
 def secured(drill: Scenario | Sweep) -> Scenario | Sweep:
     """The same drill on the secured variant of its environment (`drill run --secure`): ACL users replace
     an `auth:` password (the default user is off), and TLS covers every link."""

@@ -13,7 +13,7 @@ from harness.backends.links import LinkControl
 from harness.bench.processes import redis_benchmark
 from harness.errors import BackendError
 from harness.faults.network import NetworkFaults
-from harness.log_records import FaultRecord, SweepRecord
+from harness.log_records import SweepRecord
 from harness.run_context import RunContext
 from harness.scenario.model import NetworkSpec, Sweep
 from harness.sweep.model import BoundedCell, Cell, requests_for, with_bounds
@@ -51,19 +51,15 @@ def run_sweep(sweep: Sweep, runs_dir: Path, progress: Progress, backend_name: st
             links.heal(link)
             if rtt:
                 links.apply(link, NetworkSpec("latency", "both", latency=rtt))
-            log.write(
-                FaultRecord(
-                    t=invoked,
-                    kind="fault",
-                    completed=log.now(),
-                    index=index,
-                    action="network",
-                    target=spec.link,
-                    node=topology.link(link).node,
-                    link=link,
-                    effect="latency",
-                    rtt=rtt,
-                )
+            log.fault(
+                invoked,
+                index,
+                "network",
+                spec.link,
+                topology.link(link).node,
+                link=link,
+                effect="latency",
+                rtt=rtt,
             )
             for connections in spec.connections:
                 for batch in spec.batches:
