@@ -11,7 +11,7 @@ from typing import Any
 from harness.proxy.errors import ApiError
 from harness.proxy.server import ProxyServer
 
-VERSION = "2.9.0"
+VERSION = "2.12.0"  # the Toxiproxy whose documented API this one follows
 MAX_BODY = 1 << 20
 _REASONS = {
     200: "OK",
@@ -45,7 +45,7 @@ async def _reset(s: ProxyServer, p: dict[str, str], body: Any) -> tuple[int, Any
 
 
 async def _version(s: ProxyServer, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    return 200, VERSION
+    return 200, {"version": VERSION}  # JSON since Toxiproxy 2.7 (plain text before)
 
 
 async def _get(s: ProxyServer, p: dict[str, str], body: Any) -> tuple[int, Any]:
@@ -152,8 +152,6 @@ async def serve_client(
 async def _respond(writer: asyncio.StreamWriter, status: int, payload: Any, close: bool) -> None:
     if payload is None:
         body, kind = b"", "application/json"
-    elif isinstance(payload, str):
-        body, kind = payload.encode(), "text/plain; charset=utf-8"
     else:
         body, kind = json.dumps(payload).encode(), "application/json"
     head = (
