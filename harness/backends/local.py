@@ -24,7 +24,13 @@ from harness.backends.base import Backend
 from harness.backends.links import LinkControl, placed_links, start_proxy
 from harness.backends.netfilter import Member, Partitions, check_rights
 from harness.backends.node_configs import extra_node_conf, render_node_configs
-from harness.backends.reaper import kill_and_wait, register_pid, registered_pid, registered_pids
+from harness.backends.reaper import (
+    kill_and_wait,
+    register_pid,
+    registered_pid,
+    registered_pids,
+    tagged_processes,
+)
 from harness.backends.secured import NodeSecurity, secure
 from harness.backends.topology_ready import start_in_order
 from harness.clients.waiting import tail, wait_for
@@ -208,9 +214,13 @@ class LocalBackend(Backend):
         procs: list[subprocess.Popen[bytes] | subprocess.Popen[str]] = [*self._procs.values()]
         if self._proxy is not None:
             procs.append(self._proxy)
-        # Nodes `drill node` started again are not our children: the registry knows them.
+        # Nodes `drill node` started again are not our children: the registry knows them. A Ctrl-C that
+        # lands between a fork and its Popen returning leaves a child no list knows: its run-id tag does.
+        tagged = {t.pid for t in tagged_processes() if t.run_id == self._run.run_id}
         kill_and_wait(
-            sorted({p.pid for p in procs if p.poll() is None} | set(registered_pids(self._run.work_dir)))
+            sorted(
+                {p.pid for p in procs if p.poll() is None} | set(registered_pids(self._run.work_dir)) | tagged
+            )
         )
         for proc in procs:
             proc.wait()

@@ -160,12 +160,15 @@ def test_cleanup_reaps_a_killed_docker_run(runs: Path) -> None:
 
 def test_split_brain_bounded_on_docker(runs: Path) -> None:
     """Per-peer partitions inside the containers' own network namespaces: the cut-off primary refuses writes
-    with NOREPLICAS and loses only what it acknowledged within min-replicas-max-lag + 1 s."""
+    with NOREPLICAS and loses only what it acknowledged within min-replicas-max-lag + 2 s. (The suite runs
+    this drill here only: the local backend's partitions are the same nftables rules, in the harness's own
+    namespace, and split-brain runs there.)"""
     code, report, run_dir, output = run_on_docker("split-brain-bounded.yaml", runs)
     assert code == 0, output
     checks = {c["name"]: c for c in report["checks"]}
     assert checks["detect: writes_refused NOREPLICAS"]["status"] == "pass"
-    assert checks["verify: lost_writes_within"]["measured"] <= 6.5  # max-lag 5 + 1 s acks + rounding
+    assert checks["verify: lost_writes_within"]["measured"] <= 7.0  # max-lag 5 + 2 s: see the runbook
+    assert report["load"]["errors"].get("NOREPLICAS", 0) > 0
     fault = next(
         json.loads(line)
         for line in (run_dir / "observations.jsonl").open()

@@ -214,15 +214,6 @@ def test_failover_with_one_sentinel_dead_and_observers_riding_it_out(runs: Path)
     assert report["mttr_s"] < 8
 
 
-def test_aof_crash_restart_keeps_every_acknowledged_write(runs: Path) -> None:
-    code, report, _, stdout = run_and_read(ROOT / "scenarios" / "aof-crash.yaml", runs)
-    assert code == 0, stdout
-    # appendfsync everysec loses at most the last second on an OS crash; a process crash loses nothing,
-    # because Redis writes the AOF (without fsync) before it replies.
-    assert report["lost_writes"] == 0 and report["acknowledged_writes"] > 1000
-    assert "connection-refused" in report["load"]["errors"]
-
-
 def test_password_protected_failover_keeps_the_secret_out_of_every_artifact(runs: Path) -> None:
     secret = "drill-Secret-7f3a!"
     result = drill(
