@@ -86,8 +86,9 @@ class ProxyServer:
         if not isinstance(body, dict):
             raise ApiError(400, "bad request body")
         name, upstream = body.get("name"), body.get("upstream")
-        if not name or not upstream:
-            raise ApiError(400, "missing required field")
+        for key, value in (("name", name), ("upstream", upstream)):
+            if not value:
+                raise ApiError(400, f"missing required field: {key}")  # Toxiproxy 2.12 names it
         if not isinstance(name, str):
             raise ApiError(400, "bad request body")
         if name in self._proxies:

@@ -76,6 +76,8 @@ def test_api_errors_match_toxiproxy_codes(
     assert again.status_code == 409
     assert requests.get(f"{api}/proxies/redis/toxics/ghost").status_code == 404
     assert requests.post(f"{api}/proxies", data=b"{not json").status_code == 400
+    unnamed = requests.post(f"{api}/proxies", json={"upstream": f"127.0.0.1:{redis_port}"})
+    assert unnamed.json() == {"error": "missing required field: name", "status": 400}
     foreign = requests.post(f"{api}/proxies", json={"name": "far", "upstream": "192.0.2.1:6379"})
     assert foreign.status_code == 400 and "loopback" in foreign.json()["error"]
 
