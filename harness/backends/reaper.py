@@ -21,21 +21,32 @@ class Tagged:
 
 
 def tagged_processes(proc: Path = Path("/proc")) -> list[Tagged]:
-    """Processes whose environment carries a run id."""
+    """Processes of runs: those whose environment carries a run id, and those working in a run's scratch
+    dir. Redis and Sentinel write their process title over the memory that held their environment, so
+    /proc shows theirs empty; but they chdir to their `dir`, which is under the run's scratch dir (kept in
+    /proc even once that dir is deleted)."""
     found: list[Tagged] = []
     marker = f"{RUN_ID_ENV}=".encode()
+    scratch = f"{work_root()}{os.sep}"
     for entry in proc.iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
             environ = (entry / "environ").read_bytes()
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            cwd = os.readlink(entry / "cwd")
         except OSError:
             continue  # gone, or not ours to read
-        for var in environ.split(b"\0"):
-            if var.startswith(marker):
-                found.append(Tagged(int(entry.name), var[len(marker) :].decode(errors="replace"), cmdline))
-                break
+        run_id = next(
+            (
+                var[len(marker) :].decode(errors="replace")
+                for var in environ.split(b"\0")
+                if var.startswith(marker)
+            ),
+            cwd[len(scratch) :].split(os.sep, 1)[0] if cwd.startswith(scratch) else None,
+        )
+        if run_id:
+            found.append(Tagged(int(entry.name), run_id, cmdline))
     return found
 
 
