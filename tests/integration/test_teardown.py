@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.backends.local import free_port
 from harness.run_context import work_root
 from tests.conftest import (
     ROOT,
@@ -60,6 +61,24 @@ def test_cleanup_reaps_a_killed_harness(runs: Path) -> None:
     result = drill("cleanup", "--run-id", run_id)
     assert result.returncode == 0, result.stderr
     assert live_redis_processes(ports) == []
+    assert not (work_root() / run_id).exists()
+
+
+def test_cleanup_finds_a_node_no_registry_knows_by_its_scratch_dir(tmp_path: Path) -> None:
+    """What a Ctrl-C between fork and registration leaves: a node in a run's scratch dir, no pid file, its
+    run-id tag unreadable (Redis writes its title over its environment). Its working directory names it."""
+    run_id = "19990101-000000-c0ffee"
+    scratch = work_root() / run_id / "redis-1"
+    scratch.mkdir(parents=True)
+    port = free_port("127.0.0.1")
+    node = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(scratch)],
+        cwd=scratch, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    wait_until(lambda: bool(live_redis_processes({port})), 10, "the node to listen")
+    result = drill("cleanup")
+    assert result.returncode == 0, result.stderr
+    assert node.wait(timeout=10) is not None and live_redis_processes({port}) == []
     assert not (work_root() / run_id).exists()
 
 
