@@ -10,6 +10,7 @@ field that only some records of a kind carry is `NotRequired`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal, NotRequired, TypedDict, get_args, get_origin, get_type_hints
 
 # Field types that recur, with their units.
@@ -398,18 +399,28 @@ def record_kinds() -> dict[str, type]:
     return {get_args(get_type_hints(cls)["kind"])[0]: cls for cls in get_args(LogRecord)}
 
 
-def record_problems(record: dict[str, Any]) -> list[str]:
-    """What is wrong with one record against its kind's definition: an unknown kind, a missing required
-    field, a field the definition does not name (types are mypy's business, at the writers)."""
-    kind = record.get("kind")
-    definition = record_kinds().get(str(kind))
-    if definition is None:
-        return [f"unknown record kind {kind!r}"]
-    hints = get_type_hints(definition, include_extras=True)
-    required = {name for name, hint in hints.items() if not _optional(definition, name, hint)}
-    problems = [f"{kind}: missing {name}" for name in sorted(required - set(record))]
-    problems += [f"{kind}: undefined field {name}" for name in sorted(set(record) - set(hints))]
-    return problems
+def record_problems(records: Iterable[dict[str, Any]]) -> list[str]:
+    """What is wrong with records against their kinds' definitions (each problem once): an unknown kind, a
+    missing required field, a field the definition does not name (types are mypy's business, at the
+    writers). The definitions are read once per call: a log holds tens of thousands of records."""
+    fields: dict[str, tuple[frozenset[str], frozenset[str]]] = {}  # kind: (required, all)
+    for kind, cls in record_kinds().items():
+        hints = get_type_hints(cls, include_extras=True)
+        required = frozenset(name for name, hint in hints.items() if not _optional(cls, name, hint))
+        fields[kind] = (required, frozenset(hints))
+    problems: dict[str, None] = {}
+    for record in records:
+        kind = str(record.get("kind"))
+        if kind not in fields:
+            problems[f"unknown record kind {kind!r}"] = None
+            continue
+        required, named = fields[kind]
+        keys = record.keys()
+        for name in sorted(required - keys):
+            problems[f"{kind}: missing {name}"] = None
+        for name in sorted(keys - named):
+            problems[f"{kind}: undefined field {name}"] = None
+    return list(problems)
 
 
 def describe_kinds() -> str:

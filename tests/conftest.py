@@ -117,7 +117,7 @@ def log_problems(run_dir: Path) -> list[str]:
     from harness.log_records import record_problems
     from harness.observation_log import read_log
 
-    return sorted({p for record in read_log(run_dir / "observations.jsonl") for p in record_problems(record)})
+    return sorted(record_problems(read_log(run_dir / "observations.jsonl")))
 
 
 def run_id_of(run_dir: Path) -> str:

@@ -106,13 +106,11 @@ def test_replica_kill_on_docker_secured(runs: Path) -> None:
     assert "tls-cert-file /tls/node.crt" in conf and "masterauth <secret>" in conf
 
 
-@pytest.mark.parametrize("scenario", ["mixed-failover.yaml", "aof-truncated.yaml"])
-def test_more_shipped_drills_pass_on_docker(runs: Path, scenario: str) -> None:
-    """Every workload's checker through a failover; an AOF repaired by copying it out of the container."""
-    code, report, _, output = run_on_docker(scenario, runs)
+def test_aof_truncated_on_docker(runs: Path) -> None:
+    """An AOF truncated and repaired by copying the data dir out of the container and back (every
+    workload's checker through a failover runs locally: the backend does not change them)."""
+    code, _, _, output = run_on_docker("aof-truncated.yaml", runs)
     assert code == 0, output
-    if scenario == "mixed-failover.yaml":
-        assert report["lost_writes"] == 0
 
 
 def test_partition_on_docker_is_a_network_disconnect(runs: Path) -> None:

@@ -179,11 +179,13 @@ def test_record_problems_names_missing_and_undefined_fields() -> None:
     fault = FaultRecord(
         t=1.0, kind="fault", completed=1.1, index=0, action="kill", target="primary", node="redis-1"
     )
-    assert record_problems(dict(fault)) == []
-    assert record_problems({**fault, "index": None} | {"colour": "red"}) == ["fault: undefined field colour"]
+    assert record_problems([dict(fault)]) == []
+    assert record_problems([{**fault, "index": None} | {"colour": "red"}]) == [
+        "fault: undefined field colour"
+    ]
     incomplete = {k: v for k, v in fault.items() if k != "completed"}
-    assert record_problems(incomplete) == ["fault: missing completed"]
-    assert record_problems({"t": 0.0, "kind": "gossip"}) == ["unknown record kind 'gossip'"]
+    assert record_problems([incomplete, incomplete]) == ["fault: missing completed"]  # each problem once
+    assert record_problems([{"t": 0.0, "kind": "gossip"}]) == ["unknown record kind 'gossip'"]
 
 
 def test_trigger_options_are_read_from_each_triggers_parameters(
