@@ -146,7 +146,7 @@ class FaultRecord(FaultDetails):
     kind: Literal["fault"]
     completed: Annotated[float, "s since the run started: when the action returned"]
     index: Annotated[int, "the fault's place in the timeline"]
-    action: Annotated[str, "kill, restart, network, heal, partition, pause, surge or a server fault"]
+    action: Annotated[str, "kill, terminate, restart, network, heal, partition, pause, surge, a server fault"]
     target: Annotated[str, "the target as written"]
     node: Annotated[str | None, "the node it resolved to"]
 
@@ -162,7 +162,7 @@ class FaultEndDetails(TypedDict, total=False):
 
 
 class FaultEndRecord(FaultEndDetails):
-    """A fault that ends by itself (a script, a filler, a surge, a pause)."""
+    """A fault that ends by itself (a script, a filler, a surge, a pause, a terminated node's exit)."""
 
     t: Seconds
     kind: Literal["fault_end"]

@@ -25,6 +25,11 @@ class Backend(ABC):
         """SIGKILL a node; returns time.monotonic() when the signal was sent (the fault's invoke time:
         on Docker the API call takes 40-120 ms here, so its start would misdate the death)."""
 
+    def terminate(self, name: str) -> float:
+        """SIGTERM a node (what systemd or a pod eviction sends: the engine's own shutdown, which may wait
+        for its replicas); returns time.monotonic() when the signal was sent, without waiting for the end."""
+        raise BackendError(f"this backend cannot terminate {name}")
+
     def container_name(self, name: str) -> str | None:
         """The node's container, where there is one (runbook programs get it to act on the node)."""
         return None

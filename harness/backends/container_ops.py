@@ -30,8 +30,9 @@ def exit_reason(container: Container | None) -> str | None:
     return f"container {container.status} (exit code {container.attrs['State'].get('ExitCode')})"
 
 
-def kill(name: str, container: Container) -> float:
-    """SIGKILL the container's main process; returns time.monotonic() when the signal went out.
+def kill(name: str, container: Container, sig: signal.Signals = signal.SIGKILL) -> float:
+    """SIGKILL (or `sig`) the container's main process; returns time.monotonic() when the signal went out.
+    With SIGKILL it waits for the container to stop; another signal leaves the process to its own end.
 
     The signal goes straight to the process (its host pid, fresh from the daemon): Docker's kill API takes
     40-120 ms here before the process dies, which would blur when the fault happened. Without the right to
@@ -43,13 +44,14 @@ def kill(name: str, container: Container) -> float:
     try:
         if pid > 0:
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, sig)
             except (PermissionError, ProcessLookupError):
                 sent = time.monotonic()
-                container.kill()
+                container.kill(signal=sig.name)
         else:
-            container.kill()
-        container.wait(timeout=10)
+            container.kill(signal=sig.name)
+        if sig == signal.SIGKILL:
+            container.wait(timeout=10)
     except DockerException as exc:
         raise BackendError(f"cannot kill {name}: {exc}") from None
     return sent

@@ -15,6 +15,7 @@ import io
 import ipaddress
 import os
 import random
+import signal
 import tarfile
 import threading
 import time
@@ -233,6 +234,9 @@ class DockerBackend(Backend):
 
     def kill(self, name: str) -> float:
         return container_ops.kill(name, self._containers[name])
+
+    def terminate(self, name: str) -> float:
+        return container_ops.kill(name, self._containers[name], signal.SIGTERM)
 
     def restart(self, name: str) -> None:
         container_ops.stop_if_running(name, self._containers[name])

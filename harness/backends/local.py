@@ -234,13 +234,21 @@ class LocalBackend(Backend):
             self._links.remove(self._link_names)  # an external Toxiproxy outlives the run: leave it clean
 
     def kill(self, name: str) -> float:
-        pid = self._pid(name)
-        if pid is None:
-            raise BackendError(f"cannot kill {name}: it is not running")
-        sent = time.monotonic()
-        os.kill(pid, signal.SIGKILL)
+        sent, pid = self._send(name, signal.SIGKILL, "kill")
         self._reap(name, pid)
         return sent
+
+    def terminate(self, name: str) -> float:
+        return self._send(name, signal.SIGTERM, "terminate")[0]  # the engine ends in its own time
+
+    def _send(self, name: str, sig: signal.Signals, what: str) -> tuple[float, int]:
+        """Signal the node's process: (time.monotonic() when the signal went out, its pid)."""
+        pid = self._pid(name)
+        if pid is None:
+            raise BackendError(f"cannot {what} {name}: it is not running")
+        sent = time.monotonic()
+        os.kill(pid, sig)
+        return sent, pid
 
     def _pid(self, name: str) -> int | None:
         """The node's live process: the one this backend started, or one `drill node` started since."""

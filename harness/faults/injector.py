@@ -50,7 +50,7 @@ class FaultInjector:
             node = self.server.apply(fault)
         elif fault.spec.surge is not None:
             node = self._surge.apply(fault)
-        elif fault.spec.action in ("kill", "restart"):
+        elif fault.spec.action in ("kill", "terminate", "restart"):
             node = self._process.apply(fault)
         elif self._network is None:  # validation refuses such scenarios; this guards programmatic use
             raise RuntimeError("network fault in an environment without proxied links")

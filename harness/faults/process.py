@@ -1,8 +1,11 @@
-"""Process faults: kill the current primary, a replica or a named node; restart a node."""
+"""Process faults: kill (SIGKILL) or terminate (SIGTERM) the current primary, a replica or a named node;
+restart a node."""
 
 from __future__ import annotations
 
 import random
+import threading
+import time
 
 from harness.backends.base import Backend
 from harness.clients.primary import current_primary
@@ -10,6 +13,8 @@ from harness.errors import FaultError
 from harness.faults.timeline import ScheduledFault
 from harness.observation_log import ObservationLog
 from harness.topology import Topology
+
+EXIT_WAIT_S = 60.0  # a terminated node's own shutdown is watched this long
 
 
 class ProcessFaults:
@@ -27,6 +32,16 @@ class ProcessFaults:
         if fault.spec.action == "kill":
             invoked = self._backend.kill(target) - self._log.start  # the moment the signal went out
             self._last_killed = target
+        elif fault.spec.action == "terminate":
+            invoked = self._backend.terminate(target) - self._log.start
+            self._last_killed = target
+            # The engine ends in its own time (7.0+ waits up to shutdown-timeout for its replicas).
+            threading.Thread(
+                target=self._await_exit,
+                args=(fault.index, target, invoked),
+                daemon=True,
+                name=f"exit-{target}",
+            ).start()
         else:
             self._backend.restart(target)
         self._log.fault(
@@ -39,6 +54,19 @@ class ProcessFaults:
             incident=fault.spec.incident,
         )
         return target
+
+    def _await_exit(self, index: int, name: str, invoked: float) -> None:
+        deadline = time.monotonic() + EXIT_WAIT_S
+        while self._backend.is_running(name):
+            if time.monotonic() > deadline:
+                self._log.fault_end(
+                    index, "terminate", node=name, outcome=f"still running after {EXIT_WAIT_S:g}s"
+                )
+                return
+            time.sleep(0.02)
+        self._log.fault_end(
+            index, "terminate", node=name, outcome=f"exited {self._log.now() - invoked:.3f}s after SIGTERM"
+        )
 
     def _role(self, name: str) -> str:
         """The node's role just before the fault, for the log."""

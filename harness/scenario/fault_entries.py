@@ -248,7 +248,7 @@ def check_targets(cur: Cursor, faults: tuple[FaultSpec, ...], env: Environment) 
                     f"unknown node {fault.target!r} (expected one of: primary, {', '.join(data)})", "node"
                 )
             continue
-        roles = ("primary", "replica") if fault.action == "kill" else ("last-killed",)
+        roles = ("primary", "replica") if fault.action in ("kill", "terminate") else ("last-killed",)
         if fault.target not in roles + names:
             where.error(
                 f"unknown target {fault.target!r} (expected one of: {', '.join(roles + names)})", fault.action

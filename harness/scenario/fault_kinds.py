@@ -83,6 +83,10 @@ SERVER_FAULT_KINDS: dict[str, tuple[type, str]] = {
 # the grammar shown).
 OTHER_FAULTS: dict[str, str] = {
     "kill": "kill: primary | replica | NODE: SIGKILL (the container's process on Docker)",
+    "terminate": (
+        "terminate: primary | replica | NODE: SIGTERM, as systemd or a pod eviction sends: the engine's own"
+        " shutdown (shutdown-on-sigterm), which on 7.0+ waits for replicas to catch up first"
+    ),
     "restart": "restart: last-killed | NODE: start the node again with its own configuration and data",
     "network": (
         "network: {link: L, EFFECT, stream: upstream|downstream|both}: one toxic on a proxied link; EFFECT "

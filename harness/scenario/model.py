@@ -126,7 +126,9 @@ ServerFaultKind = Literal[
     "truncate-aof",
     "snapshot-restore",
 ]
-FaultAction = Literal["kill", "restart", "network", "heal", "surge", "partition", "pause", ServerFaultKind]
+FaultAction = Literal[
+    "kill", "terminate", "restart", "network", "heal", "surge", "partition", "pause", ServerFaultKind
+]
 
 # Who a per-peer partition separates: roles resolved when it fires, node names, or the clients (the load
 # users and the harness's probes and observers).
@@ -195,7 +197,7 @@ class FaultSpec:
     at: float
     jitter: float
     action: FaultAction
-    # kill/restart: "primary", "replica", "last-killed" or a node name.
+    # kill/terminate/restart: "primary", "replica", "last-killed" or a node name.
     # network/heal: a link: "primary", "replica", a data node name, "replication:<replica>" or
     # "replication:replica"; heal also takes "all".
     target: str

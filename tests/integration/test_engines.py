@@ -71,6 +71,23 @@ def test_aof_crash_restart_keeps_every_acknowledged_write_on_every_engine(tmp_pa
         assert report["acknowledged_writes"] > 1000 and "connection-refused" in report["load"]["errors"]
 
 
+def test_sigterm_waits_for_the_replicas_from_7_0_and_not_on_6_2(tmp_path: Path) -> None:
+    """shutdown-on-sigterm default: 7.0 pauses writes and waits for its replicas before it exits; 6.2 exits
+    at once. Both fail over without losing an acknowledged write here (the replicas were current)."""
+    result, matrix, _ = run_matrix("primary-sigterm.yaml", tmp_path, ("redis-7.0", "redis-6.2"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    exits = {}
+    for name, found in matrix["engines"].items():
+        assert found["measures"]["acknowledged writes lost"]["values"] == [0.0]
+        run_dir = Path(found["runs"][0]["run_dir"])
+        waited = "Waiting for replicas before shutting down" in (run_dir / "logs" / "redis-1.log").read_text()
+        assert waited == (name == "redis-7.0"), name
+        records = [json.loads(line) for line in (run_dir / "observations.jsonl").open()]
+        (ended,) = [r for r in records if r["kind"] == "fault_end" and r["action"] == "terminate"]
+        exits[name] = float(ended["outcome"].split()[1].rstrip("s"))  # "exited 0.882s after SIGTERM"
+    assert exits["redis-6.2"] < exits["redis-7.0"], exits
+
+
 def test_engine_override_checks_the_config_against_that_engine(tmp_path: Path) -> None:
     """latency-tracking came with 7.0: on redis-6.2 it is bad input, with the environment's line and
     Redis 6.2's own words, before anything starts."""
