@@ -483,7 +483,6 @@ def _engine_list(value: str) -> tuple[str, ...]:
 def _matrix(args: argparse.Namespace) -> int:
     from harness.matrix import MatrixOptions, run_matrix
     from harness.progress import make_console
-    from harness.report.matrix_report import render_matrix_table
 
     if args.repeat < 1:
         raise UsageError("drill matrix: --repeat must be at least 1")
@@ -493,7 +492,7 @@ def _matrix(args: argparse.Namespace) -> int:
         result = run_matrix(args.scenario, options, console)
     finally:
         console.close()
-    print(render_matrix_table(result.runs[0].report.scenario, result.runs, result.skipped))
+    print(result.table)
     print(f"\nmatrix: {result.directory}/matrix.json, matrix.html")
     outcomes = {run.report.outcome for run in result.runs}
     if "failed" in outcomes:

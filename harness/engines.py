@@ -166,7 +166,7 @@ def find_engine(name: str) -> Engine:
             f"engine {name}: {server} is version {version}, not {source.series}. "
             f"Hint: install {source.install}"
         )
-    cli, note = _cli_of(source, server)
+    cli, note = _cli_of(source)
     return Engine(
         name,
         source.family,
@@ -238,20 +238,23 @@ def _wheel_file(distribution: str, name: str) -> Path | None:
     return None
 
 
-def _cli_of(source: EngineSource, server: Path) -> tuple[Path | None, str]:
+def _cli_of(source: EngineSource) -> tuple[Path | None, str]:
     """The engine's own client, else another engine's (every client here speaks the same protocol)."""
-    if source.cli is not None:
-        own = _wheel_file(source.distribution, source.cli) if source.distribution else None
-        own = own or system_binary(source.cli)
-        if own is not None:
-            return own, ""
+    own = _installed_cli(source)
+    if own is not None:
+        return own, ""
     for other in SOURCES:
-        if other is source or other.cli is None:
-            continue
-        found = _wheel_file(other.distribution, other.cli) if other.distribution else system_binary(other.cli)
+        found = _installed_cli(other) if other is not source else None
         if found is not None:
             return found, f"{other.name}'s {other.cli}"
     return None, "no client installed"
+
+
+def _installed_cli(source: EngineSource) -> Path | None:
+    """The client the source ships, where it is installed (from the same package as its server)."""
+    if source.cli is None:
+        return None
+    return _wheel_file(source.distribution, source.cli) if source.distribution else system_binary(source.cli)
 
 
 @lru_cache(maxsize=16)  # one answer per binary for the life of the process

@@ -16,7 +16,7 @@ from harness.observation_log import read_log
 from harness.progress import Console
 from harness.report.matrix_report import MatrixRun, write_matrix
 from harness.report.model import RunReport
-from harness.run import RunOptions, required_engine, run_drill
+from harness.run import RunOptions, engine_problem, run_drill
 from harness.scenario.loader import load_drill
 from harness.scenario.model import Scenario, secured
 
@@ -35,6 +35,7 @@ class MatrixResult:
     directory: Path
     runs: tuple[MatrixRun, ...]
     skipped: tuple[tuple[str, str], ...]  # (engine, why): engines that cannot run this drill at all
+    table: str  # the comparison, as printed and in matrix.txt
 
 
 def run_matrix(path: Path, options: MatrixOptions, console: Console) -> MatrixResult:
@@ -55,12 +56,13 @@ def run_matrix(path: Path, options: MatrixOptions, console: Console) -> MatrixRe
         assert isinstance(chosen, Scenario)
         drills.append(chosen)
     engines, skipped = {}, []
-    for drill in drills:  # every engine found before any run
+    for drill in drills:  # every engine found before any run: a missing one stops the matrix here
         engine = find_engine(drill.environment.engine)
-        try:
-            engines[drill.environment.engine] = required_engine(drill.environment)
-        except EngineMissing as exc:
-            skipped.append((engine.label, str(exc)))
+        why = engine_problem(drill.environment, engine)
+        if why is None:
+            engines[drill.environment.engine] = engine
+        else:
+            skipped.append((engine.label, why))
     drills = [d for d in drills if d.environment.engine in engines]
     if not drills:
         raise EngineMissing("drill matrix: no engine can run this drill: " + "; ".join(w for _, w in skipped))
@@ -76,5 +78,5 @@ def run_matrix(path: Path, options: MatrixOptions, console: Console) -> MatrixRe
             report: RunReport = run_drill(drill, RunOptions(runs_dir=matrix, backend=backend), console)
             records = read_log(Path(report.run_dir) / "observations.jsonl")
             runs.append(MatrixRun(engine.name, engine.version, attempt, report, tuple(records)))
-    write_matrix(matrix, drills[0].name, tuple(runs), time.monotonic() - started, tuple(skipped))
-    return MatrixResult(matrix, tuple(runs), tuple(skipped))
+    table = write_matrix(matrix, drills[0].name, tuple(runs), time.monotonic() - started, tuple(skipped))
+    return MatrixResult(matrix, tuple(runs), tuple(skipped), table)

@@ -156,13 +156,21 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
 def required_engine(env: Environment) -> Engine:
     """The environment's engine, installed and able to run it; else EngineMissing (exit 3), saying why."""
     engine = find_engine(env.engine)
-    if env.security is not None and env.security.tls and not engine.tls:
-        with_tls = [e.name for _, e in installed_engines() if isinstance(e, Engine) and e.tls]
-        raise EngineMissing(
-            f"{engine.label} was built without TLS, which the secured topology of {env.file} needs "
-            f"(engines here with TLS: {', '.join(with_tls) or 'none'})"
-        )
+    why = engine_problem(env, engine)
+    if why is not None:
+        raise EngineMissing(why)
     return engine
+
+
+def engine_problem(env: Environment, engine: Engine) -> str | None:
+    """Why this installed engine cannot run the environment (a secured topology on a build without TLS)."""
+    if env.security is None or not env.security.tls or engine.tls:
+        return None
+    with_tls = [e.name for _, e in installed_engines() if isinstance(e, Engine) and e.tls]
+    return (
+        f"{engine.label} was built without TLS, which the secured topology of {env.file} needs "
+        f"(engines here with TLS: {', '.join(with_tls) or 'none'})"
+    )
 
 
 def _node_record(node: Node) -> dict[str, str]:

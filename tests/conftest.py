@@ -112,6 +112,25 @@ def live_redis_processes(ports: set[int]) -> list[str]:
     return found
 
 
+MAXMEMORY_LINE = "  maxmemory: 64mb"  # a line of environments/sentinel-3.yaml that tests edit around
+
+
+def failover_on_edited_environment(tmp_path: Path, replacement: str) -> tuple[Path, Path, int]:
+    """primary-failover on a copy of sentinel-3.yaml whose maxmemory line is replaced by `replacement`
+    (one or more lines): (environment file, scenario file, the replacement's first line number)."""
+    original = (ROOT / "environments" / "sentinel-3.yaml").read_text()
+    env = tmp_path / "env.yaml"
+    env.write_text(original.replace(f"{MAXMEMORY_LINE}\n", f"{replacement}\n"))
+    scenario = tmp_path / "drill.yaml"
+    scenario.write_text(
+        (ROOT / "scenarios" / "primary-failover.yaml")
+        .read_text()
+        .replace("../environments/sentinel-3.yaml", str(env))
+        .replace("../", f"{ROOT}/")
+    )
+    return env, scenario, original.splitlines().index(MAXMEMORY_LINE) + 1
+
+
 def log_problems(run_dir: Path) -> list[str]:
     """Records of a run's log that do not match their kind's definition (harness/log_records.py)."""
     from harness.log_records import record_problems

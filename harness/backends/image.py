@@ -33,7 +33,7 @@ class ImageKind:
 
     name: str  # what it is, for messages and the image label
     repository: str
-    binaries: tuple[str, ...]
+    binaries: tuple[str, ...]  # looked up on PATH
     workdir: str  # created empty (with /tmp), and the working directory
     install_hint: str
     entrypoint: str | None = None
@@ -42,7 +42,7 @@ class ImageKind:
 REDIS = ImageKind(
     "redis",
     "redis-drill/redis",
-    ("redis-server", "redis-cli", "redis-check-aof"),
+    (),  # an engine's binaries, found by harness/engines.py (plan_image)
     "/data",
     "install Redis on this machine first (`make setup`, or apt-get install redis-server redis-tools)",
     "redis-server",
@@ -79,21 +79,18 @@ def plan_image(kind: ImageKind = REDIS, engine: Engine | None = None) -> ImagePl
     """The image of the host's binaries of `kind`; for Redis nodes, the engine's (default: the system's):
     its server under the names redis-server and redis-check-aof (one multi-call binary: the name picks the
     tool, and --sentinel its sentinel mode), and its client (own or borrowed) as redis-cli."""
-    binaries: dict[str, Path] = {}
     if kind is REDIS:
         engine = engine or find_engine(SYSTEM_ENGINE)
-        binaries = {"redis-server": engine.server, "redis-check-aof": engine.server}
-        if engine.cli is not None:
-            binaries["redis-cli"] = engine.cli
-        binaries = {name: path.resolve() for name, path in binaries.items()}
-    for name in kind.binaries if kind is not REDIS else ():
-        found = shutil.which(name)
-        if found is None:
+        found = {"redis-server": engine.server, "redis-check-aof": engine.server, "redis-cli": engine.cli}
+    else:
+        found = {name: Path(p) if (p := shutil.which(name)) else None for name in kind.binaries}
+        missing = [name for name, path in found.items() if path is None]
+        if missing:
             raise BackendError(
-                f"{name} not found on PATH, so the {kind.name} image cannot be built. "
+                f"{missing[0]} not found on PATH, so the {kind.name} image cannot be built. "
                 f"Hint: {kind.install_hint}"
             )
-        binaries[name] = Path(found).resolve()
+    binaries = {name: path.resolve() for name, path in found.items() if path is not None}
     files: dict[str, Path] = {f"/usr/local/bin/{name}": path for name, path in binaries.items()}
     for library in shared_libraries(tuple(binaries.values())):
         files[str(library)] = library.resolve()

@@ -115,7 +115,8 @@ def write_matrix(
     runs: Sequence[MatrixRun],
     wall_time_s: float,
     skipped: Sequence[tuple[str, str]] = (),
-) -> None:
+) -> str:
+    """matrix.json, matrix.txt and matrix.html into out_dir; returns the table (matrix.txt's text)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     document = {
         "matrix_version": MATRIX_VERSION,
@@ -128,6 +129,7 @@ def write_matrix(
     (out_dir / "matrix.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     (out_dir / "matrix.txt").write_text(table + "\n", encoding="utf-8")
     (out_dir / "matrix.html").write_text(render_matrix_html(scenario, runs, table), encoding="utf-8")
+    return table
 
 
 def render_matrix_html(scenario: str, runs: Sequence[MatrixRun], table: str = "") -> str:

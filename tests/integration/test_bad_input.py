@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.run_context import work_root
-from tests.conftest import ROOT, configured_ports, drill, live_redis_processes
+from tests.conftest import (
+    ROOT,
+    configured_ports,
+    drill,
+    failover_on_edited_environment,
+    live_redis_processes,
+)
 
 
 def scratch_dirs_of(runs: Path) -> list[Path]:
@@ -97,16 +103,7 @@ def test_node_that_cannot_start_gives_exit_3_with_its_log_and_leaves_nothing(tmp
 def test_config_directive_redis_refuses_is_bad_input_before_anything_starts(tmp_path: Path) -> None:
     """Redis's own verdict on the config: section (it reads the file and exits, told port 0): path:line
     and Redis's words, exit 2, where it used to fail at start-up with exit 3."""
-    env = tmp_path / "env.yaml"
-    original = (ROOT / "environments" / "sentinel-3.yaml").read_text()
-    env.write_text(original.replace("  maxmemory: 64mb\n", "  maxmemory: lots\n"))
-    scenario = tmp_path / "drill.yaml"
-    scenario.write_text(
-        (ROOT / "scenarios" / "primary-failover.yaml")
-        .read_text()
-        .replace("../environments/sentinel-3.yaml", str(env))
-    )
-    line = original.splitlines().index("  maxmemory: 64mb") + 1
+    env, scenario, line = failover_on_edited_environment(tmp_path, "  maxmemory: lots")
     result = drill("run", str(scenario), "--runs-dir", str(tmp_path / "runs"))
     assert result.returncode == 2, result.stderr
     refused = "config.maxmemory: redis-server refuses maxmemory lots: argument must be a memory value"

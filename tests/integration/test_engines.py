@@ -14,7 +14,15 @@ import pytest
 
 from harness.cli import ExitCode, main
 from harness.engines import find_engine
-from tests.conftest import ROOT, drill, live_redis_processes, log_problems, run_ports
+from tests.conftest import (
+    MAXMEMORY_LINE,
+    ROOT,
+    drill,
+    failover_on_edited_environment,
+    live_redis_processes,
+    log_problems,
+    run_ports,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -91,17 +99,10 @@ def test_sigterm_waits_for_the_replicas_from_7_0_and_not_on_6_2(tmp_path: Path) 
 def test_engine_override_checks_the_config_against_that_engine(tmp_path: Path) -> None:
     """latency-tracking came with 7.0: on redis-6.2 it is bad input, with the environment's line and
     Redis 6.2's own words, before anything starts."""
-    env = tmp_path / "env.yaml"
-    original = (ROOT / "environments" / "sentinel-3.yaml").read_text()
-    env.write_text(original.replace("  maxmemory: 64mb\n", "  maxmemory: 64mb\n  latency-tracking: yes\n"))
-    scenario = tmp_path / "drill.yaml"
-    scenario.write_text(
-        (ROOT / "scenarios" / "primary-failover.yaml")
-        .read_text()
-        .replace("../environments/sentinel-3.yaml", str(env))
-        .replace("../", f"{ROOT}/")
+    env, scenario, line = failover_on_edited_environment(
+        tmp_path, f"{MAXMEMORY_LINE}\n  latency-tracking: yes"
     )
-    line = original.splitlines().index("  maxmemory: 64mb") + 2
+    line += 1  # the directive after maxmemory
     result = drill("run", str(scenario), "--engine", "redis-6.2", "--runs-dir", str(tmp_path / "runs"))
     assert result.returncode == 2, result.stderr
     assert (
