@@ -109,6 +109,8 @@ class DockerBackend(Backend):
     def up(self) -> Topology:
         client = self._client = connect()
         engine = find_engine(self._env.engine)
+        # From here on the environment is what this engine takes (extra nodes are configured from it too).
+        self._env = dataclasses.replace(self._env, config=engine.adapted(self._env.config)[0])
         image = self._image = ensure_image(
             client, self._env.image or os.environ.get(IMAGE_ENV), engine=engine
         )
@@ -138,8 +140,9 @@ class DockerBackend(Backend):
             }
         topology = dataclasses.replace(topology, access=access)
         # Bound to every address inside the container: it keeps listening across a disconnect/connect.
-        env = dataclasses.replace(self._env, config=engine.adapted(self._env.config)[0])
-        configs = render_node_configs(env, topology, self._run, lambda _: DATA_DIR, security, bind="0.0.0.0")
+        configs = render_node_configs(
+            self._env, topology, self._run, lambda _: DATA_DIR, security, bind="0.0.0.0"
+        )
         for node in topology.nodes:
             self._create(client, image, node, configs[node.name])
         start_in_order(topology, self._env, self._start, self.log_path, self._exited)

@@ -34,7 +34,7 @@ from harness.backends.reaper import (
 from harness.backends.secured import NodeSecurity, secure
 from harness.backends.topology_ready import start_in_order
 from harness.clients.waiting import tail, wait_for
-from harness.engines import find_engine
+from harness.engines import Engine, find_engine
 from harness.errors import BackendError
 from harness.run_context import RunContext
 from harness.scenario.model import Environment
@@ -97,6 +97,7 @@ class LocalBackend(Backend):
         self._env = env
         self._run = run
         self._seed = seed
+        self._engine: Engine | None = None  # found by up()
         self._proxy: subprocess.Popen[str] | None = None
         self._links: LinkControl | None = None  # set when the topology has proxied links
         self._link_names: tuple[str, ...] = ()
@@ -109,7 +110,9 @@ class LocalBackend(Backend):
         self._paused: set[str] = set()
 
     def up(self) -> Topology:
-        engine = find_engine(self._env.engine)
+        engine = self._engine = find_engine(self._env.engine)
+        # From here on the environment is what this engine takes (extra nodes are configured from it too).
+        self._env = dataclasses.replace(self._env, config=engine.adapted(self._env.config)[0])
         server = str(engine.server)
         topology = dataclasses.replace(self._plan(), engine=engine.name)
         if topology.links:
@@ -128,7 +131,7 @@ class LocalBackend(Backend):
         self._node_security = security
         topology = dataclasses.replace(topology, access=access)
         configs = render_node_configs(
-            dataclasses.replace(self._env, config=engine.adapted(self._env.config)[0]),
+            self._env,
             topology,
             self._run,
             self._data_dir,
@@ -215,7 +218,8 @@ class LocalBackend(Backend):
         if self._proxy is not None:
             procs.append(self._proxy)
         # Nodes `drill node` started again are not our children: the registry knows them. A Ctrl-C that
-        # lands between a fork and its Popen returning leaves a child no list knows: its run-id tag does.
+        # lands between a fork and its Popen returning leaves a child no list knows: its run-id tag or its
+        # working directory (the run's scratch dir) still name it.
         tagged = {t.pid for t in tagged_processes() if t.run_id == self._run.run_id}
         kill_and_wait(
             sorted(
@@ -317,7 +321,8 @@ class LocalBackend(Backend):
         conf_dir.mkdir(exist_ok=True)
         conf = conf_dir / f"{name}.conf"
         conf.write_text(extra_node_conf(self._env, host, node.port, str(data_dir), self._node_security))
-        command = (str(find_engine(self._env.engine).server), str(conf.resolve()))
+        assert self._engine is not None  # set by up(), which started the nodes this one is restored beside
+        command = (str(self._engine.server), str(conf.resolve()))
         self._specs[name] = _Spec(node, command, self._run.run_dir / "logs" / f"{name}.log")
         self._start(name)
         return node

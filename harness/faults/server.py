@@ -278,13 +278,13 @@ class ServerFaults:
         the snapshot. Waits for the save to finish."""
         try:
             with self._client(node, 5.0) as client:
-                saves = int(client.info("persistence").get("rdb_saves", 0))
+                before = _save_count(client.info("persistence"))
                 point = self._log.now()
                 client.bgsave()
 
                 def saved() -> str | None:
                     info = client.info("persistence")
-                    if int(info.get("rdb_saves", 0)) <= saves or info.get("rdb_bgsave_in_progress"):
+                    if _save_count(info) <= before or info.get("rdb_bgsave_in_progress"):
                         return "BGSAVE in progress"
                     if info.get("rdb_last_bgsave_status") != "ok":
                         raise FaultError(f"snapshot-restore: BGSAVE on {node.name} failed")
@@ -372,6 +372,12 @@ class ServerFaults:
             raise FaultError(f"misconf on {node.name}: {type(exc).__name__}: {exc}") from None
         self._original_dirs[node.name] = original
         return original
+
+
+def _save_count(persistence: dict[str, Any]) -> int:
+    """What grows with each finished RDB save: rdb_saves (7.0+), else the time of the last one (6.2 has no
+    rdb_saves; its rdb_last_save_time is in seconds, and a save seconds after the previous one moves it)."""
+    return int(persistence.get("rdb_saves", persistence.get("rdb_last_save_time", 0)))
 
 
 def aof_to_check(data_dir: Path) -> Path | None:
