@@ -193,7 +193,7 @@ class InfoRecord(TypedDict):
         dict[str, dict[str, Any]],
         "{name: {role, offset, replicas: [{node, state, offset, lag}], primary, link,"
         " errors ({class: count}), used_memory, maxmemory, evicted_keys, connected_clients, maxclients,"
-        " keyspace_hits, keyspace_misses, total_commands_processed}}"
+        " keyspace_hits, keyspace_misses, total_commands_processed, mem_clients_slaves, sync_full}}"
         " or {error, message} for a node that did not answer",
     ]
     sentinels: Annotated[dict[str, str | None], "{sentinel: the primary it names}"]

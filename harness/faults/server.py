@@ -16,6 +16,9 @@
   with aof-load-truncated no, Redis then refuses to start until redis-check-aof repairs the file.
 - snapshot-restore: BGSAVE under the load, copy the snapshot out, start a fresh node from it and read back
   every write acknowledged before BGSAVE was sent: all must be there (a tested restore, SEED-FACTS R5).
+- full-sync: write a dataset to the primary, then make a replica copy all of it: REPLICAOF NO ONE and back in
+  one MULTI gives the replica a replication ID the primary does not know, so its PSYNC gets FULLRESYNC (as a
+  replica restarted without its data does). Ends when the replica's link is up and the sync done.
 - switchover: SENTINEL FAILOVER, a planned switch of primary. Redis keeps the old primary's client
   connections open when it is demoted, so a client pinned to it gets READONLY.
 Threads and sockets of these faults end when their connection is killed or at stop().
@@ -24,6 +27,7 @@ Threads and sockets of these faults end when their connection is killed or at st
 from __future__ import annotations
 
 import contextlib
+import random
 import shutil
 import socket
 import tempfile
@@ -40,6 +44,7 @@ from harness.clients.primary import current_primary
 from harness.clients.probe import probe_client
 from harness.clients.waiting import wait_for
 from harness.errors import BackendError, FaultError
+from harness.faults.partition import running_replicas
 from harness.faults.timeline import ScheduledFault
 from harness.load.resp import encode
 from harness.log_records import RestoreCheckRecord
@@ -83,7 +88,14 @@ class ServerFaults:
     def apply(self, fault: ScheduledFault) -> str:
         spec = fault.spec.server
         assert spec is not None
-        name = current_primary(self._topology) if fault.spec.target == "primary" else fault.spec.target
+        name = fault.spec.target
+        if name == "primary":
+            name = current_primary(self._topology)
+        elif name == "replica":
+            replicas = running_replicas(self._topology, self._backend, current_primary(self._topology))
+            if not replicas:
+                raise FaultError(f"{spec.kind}: no running replica")
+            name = random.Random(fault.choice_seed).choice(replicas)
         node = self._topology.node(name)
         invoked, details = self._starter(spec.kind)(node, spec, fault.index)
         self._log.fault(
@@ -110,6 +122,7 @@ class ServerFaults:
             "switchover": "_planned_switch",
             "truncate-aof": "_truncate_fault",
             "snapshot-restore": "_restore_fault",
+            "full-sync": "_full_sync",
         }
     )
 
@@ -160,6 +173,66 @@ class ServerFaults:
     def _restore_fault(self, node: Node, spec: ServerFaultSpec, index: int) -> Started:
         invoked = self._log.now()
         return invoked, self._snapshot_restore(node)
+
+    def _full_sync(self, node: Node, spec: ServerFaultSpec, index: int) -> Started:
+        primary = self._topology.node(current_primary(self._topology))
+        if primary.name == node.name:
+            raise FaultError(f"full-sync: {node.name} is the primary, not a replica")
+        self._write_dataset(primary, spec)  # before the incident: the dataset is not the incident
+        try:
+            with self._client(primary, 5.0) as client:
+                syncs = int(client.info("stats").get("sync_full", 0))
+            with self._client(node, 5.0) as client:
+                # The primary's address as this replica reaches it (through a proxy, inside Docker's network).
+                replication = client.info("replication")
+                host, port = replication.get("master_host"), replication.get("master_port")
+                if replication.get("role") != "slave" or not host:
+                    raise FaultError(f"full-sync: {node.name} is not a replica ({replication.get('role')})")
+                invoked = self._log.now()
+                pipe = client.pipeline(transaction=True)
+                pipe.execute_command("REPLICAOF", "NO", "ONE")
+                pipe.execute_command("REPLICAOF", str(host), str(port))
+                pipe.execute()
+        except redis.RedisError as exc:
+            raise FaultError(f"full-sync on {node.name}: {type(exc).__name__}: {exc}") from None
+        thread = threading.Thread(
+            target=self._synced, args=(node, primary, syncs, index), daemon=True, name=f"fault-{index}"
+        )
+        thread.start()
+        self._threads.append(thread)
+        details = {"primary": primary.name, "keys": spec.keys, "value_bytes": spec.value_bytes}
+        return invoked, details
+
+    def _synced(self, node: Node, primary: Node, syncs_before: int, index: int) -> None:
+        """The fault ends when the replica's link is up with no sync in progress, after a full sync."""
+        outcome = "the replica did not finish its sync before the drill ended"
+        started = self._log.now()
+        while not self._stop.wait(0.1):
+            try:
+                with self._client(node, 2.0) as client:
+                    replication = client.info("replication")
+                with self._client(primary, 2.0) as client:
+                    syncs = int(client.info("stats").get("sync_full", 0))
+            except redis.RedisError:
+                continue
+            up = replication.get("master_link_status") == "up"
+            if up and not int(replication.get("master_sync_in_progress", 0)):
+                full = "a full sync" if syncs > syncs_before else "no full sync (a partial resync?)"
+                took = self._log.now() - started
+                outcome = f"{node.name} back in sync with {primary.name} after {full}, {took:.2f}s"
+                break
+        self._log.fault_end(index, "full-sync", node=node.name, outcome=outcome)
+
+    def _write_dataset(self, node: Node, spec: ServerFaultSpec) -> None:
+        value = b"d" * spec.value_bytes
+        per_call = max(1, min(1000, (1 << 20) // spec.value_bytes))  # about 1 MB a command
+        try:
+            with self._client(node, 30.0) as client:
+                for start in range(0, spec.keys, per_call):
+                    end = min(start + per_call, spec.keys)
+                    client.mset({f"{self._prefix}:dataset:{i}": value for i in range(start, end)})
+        except redis.RedisError as exc:
+            raise FaultError(f"{spec.kind} on {node.name}: writing the dataset failed: {exc}") from None
 
     def stop(self) -> None:
         """End what the faults still do (KEYS loops, held connections): the drill is over."""

@@ -59,6 +59,8 @@ METRICS = (
     "keyspace_hits",
     "keyspace_misses",
     "total_commands_processed",  # ops/s against its baseline (SEED-FACTS: +50 % warning, +100 % critical)
+    "mem_clients_slaves",  # output buffers to replicas: the write stream held during a full sync
+    "sync_full",  # full syncs served: a replica copying the whole dataset
 )
 
 

@@ -37,8 +37,9 @@ def evaluate(scenario: Scenario, records: list[Record]) -> Evaluation:
         steps += [run_check(step, history, settings, runbook.name, "detect") for step in runbook.detect]
         steps += procedure_verdicts(runbook, history)
         steps += [run_check(step, history, settings, runbook.name, "verify") for step in runbook.verify]
-    detected = [v.measured for v in steps if v.section == "detect" and v.measured is not None]
-    verify = [v for v in steps if v.section == "verify"]
+    timed = [v for v in steps if not v.quantity]  # MTTD and MTTR are times since the incident
+    detected = [v.measured for v in timed if v.section == "detect" and v.measured is not None]
+    verify = [v for v in timed if v.section == "verify"]
     mttd = min(detected) if detected else None
     mttr = (
         max(v.measured for v in verify if v.measured is not None)

@@ -17,6 +17,8 @@ class Verdict:
     evidence: str
     at: float | None = None  # log time at which the condition was met
     unknown: bool = False  # the check could not judge (evidence says why): neither a pass nor a fail
+    quantity: bool = False  # measured is a quantity against the check's own bound, not a time since the
+    # incident: it takes no part in MTTD or MTTR
 
     @property
     def status(self) -> str:

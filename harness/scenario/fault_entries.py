@@ -243,10 +243,13 @@ def check_targets(cur: Cursor, faults: tuple[FaultSpec, ...], env: Environment) 
             continue  # it lands on whichever node is primary
         if fault.server is not None:
             data = tuple(n for n in names if n.startswith("redis-"))
-            if fault.target not in ("primary", *data):
+            role = "replica" if fault.action == "full-sync" else "primary"
+            if fault.target not in (role, *data):
                 where.child(fault.action).error(
-                    f"unknown node {fault.target!r} (expected one of: primary, {', '.join(data)})", "node"
+                    f"unknown node {fault.target!r} (expected one of: {', '.join((role, *data))})", "node"
                 )
+            elif fault.action == "full-sync" and env.replicas == 0:
+                where.child(fault.action).error("the environment has no replica to sync", "node")
             continue
         roles = ("primary", "replica") if fault.action in ("kill", "terminate") else ("last-killed",)
         if fault.target not in roles + names:

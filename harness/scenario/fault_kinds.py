@@ -45,6 +45,15 @@ class Loading(OnNode):
 
 
 @dataclass(frozen=True, slots=True)
+class FullSync:
+    node: str = param("replica (a seeded choice) or a replica's name", name(), "replica")
+    keys: int = param(
+        "keys written to the primary first: the dataset the sync copies", whole(0, 10_000_000), 100_000
+    )
+    value_bytes: int = param("size of each of those keys' values", whole(1, 16 * 1024 * 1024), 1024)
+
+
+@dataclass(frozen=True, slots=True)
 class NoNode:
     """Acts on the topology, not one node."""
 
@@ -77,6 +86,7 @@ SERVER_FAULT_KINDS: dict[str, tuple[type, str]] = {
     "switchover": (NoNode, "SENTINEL FAILOVER: a planned switch of primary"),
     "truncate-aof": (TruncateAof, "cut the tail of a stopped node's newest AOF file"),
     "snapshot-restore": (OnNode, "BGSAVE, copy dump.rdb out, start a fresh node from it, read writes back"),
+    "full-sync": (FullSync, "a dataset on the primary, then a replica made to copy all of it (a full sync)"),
 }
 
 # Every fault a scenario may name, with its help, for `drill kinds` (parameters: the classes above, or

@@ -125,6 +125,7 @@ ServerFaultKind = Literal[
     "switchover",
     "truncate-aof",
     "snapshot-restore",
+    "full-sync",
 ]
 FaultAction = Literal[
     "kill", "terminate", "restart", "network", "heal", "surge", "partition", "pause", ServerFaultKind
@@ -171,8 +172,8 @@ class ServerFaultSpec:
     kind: ServerFaultKind
     seconds: float = 30.0  # long-script: how long the Lua loop runs unless it is killed
     writes: bool = False  # long-script: write before looping, so SCRIPT KILL answers UNKILLABLE
-    value_bytes: int = 65536  # oom: size of each filler value
-    keys: int = 200_000  # slow-command, loading: keys created first (KEYS * walks them; a restart loads them)
+    value_bytes: int = 65536  # oom, full-sync: size of each filler value
+    keys: int = 200_000  # slow-command, loading, full-sync: keys created first (the dataset they act on)
     every: float = 0.2  # slow-command: seconds between two KEYS *
     connections: int = 1100  # client-flood: idle connections opened and held
     cut_bytes: int = 64  # truncate-aof: bytes cut off the end of the newest AOF file (the node must be down)

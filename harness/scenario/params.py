@@ -54,6 +54,25 @@ def whole(low: int, high: int) -> ParamType:
     return ParamType(f"integer {low}-{high}", integer(low, high))
 
 
+def size() -> ParamType:
+    return ParamType("size (4mb, 512kb, 1048576)", parse_size, lambda n: f"{n}")
+
+
+SIZE_UNITS = {"": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
+
+
+def parse_size(value: Any) -> int:
+    """Bytes, written as redis.conf writes memory sizes (1mb = 1024 * 1024, 1m = 1000 * 1000)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    word = str(value).strip().lower()
+    digits = word.rstrip("kmgb")
+    unit = word[len(digits) :]
+    if not digits.isdigit() or unit not in SIZE_UNITS:
+        raise Invalid(f"expected a size such as 4mb, 512kb or 1048576, got {value!r}")
+    return int(digits) * SIZE_UNITS[unit]
+
+
 def one_of(*options: str) -> ParamType:
     return ParamType(" | ".join(options), choice(*options))
 

@@ -158,3 +158,26 @@ def test_pytest_runs_each_drill_on_each_engine(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     for engine in ("redis-6.2", "valkey-9.1"):
         assert f"primary-failover.yaml::primary-failover[{engine}]" in result.stdout
+
+
+def test_dual_channel_full_sync_reaches_the_engine_and_is_measured(tmp_path: Path) -> None:
+    """Valkey 8.1 with dual-channel-replication-enabled: the option is in every node's config, the replica
+    really copies everything (the primary's sync_full grows), and the primary's buffer peak is judged as a
+    quantity in MB that MTTR does not take for a time."""
+    result = drill("run", str(ROOT / "scenarios" / "replica-dual-channel.yaml"), "--runs-dir", str(tmp_path))
+    assert "Traceback" not in result.stderr, result.stderr
+    (run_dir,) = tmp_path.iterdir()
+    assert live_redis_processes(run_ports(run_dir)) == [] and log_problems(run_dir) == []
+    report = json.loads((run_dir / "report.json").read_text())
+    assert result.returncode == 0, result.stdout
+    assert report["engine"].startswith("valkey-8.1 8.1.")
+    for conf in (run_dir / "config").glob("redis-*.conf"):
+        assert "dual-channel-replication-enabled yes" in conf.read_text(), conf
+    records = [json.loads(line) for line in (run_dir / "observations.jsonl").open()]
+    (ended,) = [r for r in records if r["kind"] == "fault_end" and r["action"] == "full-sync"]
+    assert "after a full sync" in ended["outcome"], ended
+    checks = {c["name"]: c for c in report["checks"]}
+    buffers = checks["verify: replica_buffers_within"]
+    assert buffers["unit"] == "MB" and 0 < buffers["measured"] <= 32, buffers
+    timed = [c["measured"] for c in report["checks"] if c["section"] == "verify" and c["unit"] == "s"]
+    assert report["mttr_s"] == max(timed) and report["lost_writes"] == 0

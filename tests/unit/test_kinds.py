@@ -19,7 +19,9 @@ from harness.runbooks.checks.registry import all_checks, make_step, run_check
 from harness.runbooks.history import History
 from harness.scenario.durations import Bound
 from harness.scenario.fault_kinds import OTHER_FAULTS, SERVER_FAULT_KINDS
+from harness.scenario.fields import Invalid
 from harness.scenario.model import ServerFaultKind, WorkloadKind
+from harness.scenario.params import parse_size
 from harness.scenario.procedure_kinds import GATHERERS, REMEDIATIONS, TRIGGERS
 from harness.scenario.workload_kinds import WORKLOAD_KINDS
 from tests.unit.history_builder import KILL_AT, ROOT, failover_log, failover_report
@@ -83,6 +85,44 @@ def test_replication_lag_below_holds_once_every_replica_has_caught_up_to_the_end
     behind = [100, 100, 100, 100, 100, 100, 100]
     still = run_check(step, History(tuple(lag_log(behind))), {}, "rb", "verify")
     assert not still.passed and not still.unknown and "until the end" in still.evidence
+
+
+def sync_log(syncs: list[int], buffers: list[int]) -> list[dict[str, object]]:
+    log: list[dict[str, object]] = [{"t": 0.0, "kind": "run"}]
+    for i, (count, held) in enumerate(zip(syncs, buffers, strict=True)):
+        node = {"role": "master", "sync_full": count, "mem_clients_slaves": held}
+        log.append({"t": 2.5 + 0.25 * i, "kind": "info", "nodes": {"redis-1": node}})
+    log.insert(3, {"t": 3.0, "kind": "fault", "node": "redis-2"})
+    return log
+
+
+def test_full_sync_is_seen_when_the_primary_serves_one_after_the_incident() -> None:
+    step = make_step("full_sync", Bound(2.0))
+    seen = run_check(step, History(tuple(sync_log([1, 1, 1, 1, 2, 2], [0] * 6))), {}, "rb", "detect")
+    assert seen.passed and seen.measured == 0.5 and "sync_full 1 -> 2" in seen.evidence, seen.evidence
+    none = run_check(step, History(tuple(sync_log([1] * 6, [0] * 6))), {}, "rb", "detect")
+    assert not none.passed and not none.unknown
+
+
+def test_replica_buffers_within_judges_the_peak_in_megabytes_and_is_no_recovery_time() -> None:
+    mb = 1024 * 1024
+    step = make_step("replica_buffers_within", None, bytes=8 * mb)
+    small = run_check(step, History(tuple(sync_log([1] * 6, [0, 0, mb, 6 * mb, mb, 0]))), {}, "rb", "verify")
+    assert small.passed and small.measured == 6.0 and small.unit == "MB" and small.quantity
+    # before the incident (the first two samples) does not count; after it, 9 MB is over the bound
+    big = run_check(
+        step, History(tuple(sync_log([1] * 6, [50 * mb, 0, 9 * mb, 0, 0, 0]))), {}, "rb", "verify"
+    )
+    assert not big.passed and big.measured == 9.0, big.evidence
+
+
+def test_sizes_read_as_redis_conf_writes_them() -> None:
+    assert [parse_size(v) for v in ("4mb", "512kb", "1m", "1GB", 1048576, "100")] == [
+        4 * 1024 * 1024, 512 * 1024, 1_000_000, 1024**3, 1048576, 100,
+    ]  # fmt: skip
+    for bad in ("4 megabytes", "-1", "mb", True):
+        with pytest.raises(Invalid):
+            parse_size(bad)
 
 
 def test_log_without_a_baseline_is_unknown_not_failed() -> None:

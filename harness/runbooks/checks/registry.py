@@ -39,7 +39,9 @@ class Judge:
     def bounded(self, measured: float, bound: float, unit: str, evidence: str) -> Verdict:
         """A verdict on a measured quantity against a bound of the check's own (not the step's `within`)."""
         name = step_name(self.section, self.step)
-        return Verdict(name, self.source, self.section, measured <= bound, measured, bound, unit, evidence)
+        passed = measured <= bound
+        section = self.section
+        return Verdict(name, self.source, section, passed, measured, bound, unit, evidence, quantity=True)
 
     def unknown(self, reason: str) -> Verdict:
         """The check cannot judge: what it needs is not in the log. Never a pass, never a fail."""
