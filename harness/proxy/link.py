@@ -16,11 +16,13 @@ import struct
 import time
 from collections.abc import Callable
 
+from harness.proxy.resp_rewrite import RESP_TOXICS, RespRewriter
 from harness.proxy.toxics import Toxic
 
 QUEUE_CHUNKS = 256  # per direction; beyond this the reader stops reading and TCP pushes back
 READ_SIZE = 65536
 DRAIN_ABOVE = 256 * 1024
+HELD_FOR_S = 0.2  # a reply tail held as a possible marker start goes on after this, if nothing followed
 
 ToxicsOf = Callable[[str], tuple[Toxic, ...]]
 
@@ -35,15 +37,18 @@ class Connection:
         toxics: ToxicsOf,
         changed: Callable[[], asyncio.Event],
         rng: random.Random,
+        resp_toxics: Callable[[], tuple[Toxic, ...]],
     ) -> None:
         self._client = client
         self._upstream = upstream
         self._toxics = toxics
         self._changed = changed
         self._rng = rng
+        self._resp_toxics = resp_toxics  # the Redis-aware toxics of the proxy, whichever stream they name
         self._active: dict[tuple[str, str], bool] = {}  # (stream, toxic name) -> rolled toxicity
         self._tasks: list[asyncio.Task[None]] = []
         self._busy = {"upstream": False, "downstream": False}  # a writer holds a dequeued chunk
+        self._resp: RespRewriter | None = None  # while Redis-aware toxics act (or their replies are due)
         self.closed = asyncio.Event()
 
     def start(self) -> None:
@@ -62,7 +67,25 @@ class Connection:
         return self._active[key]
 
     def current(self, stream: str) -> tuple[Toxic, ...]:
-        return tuple(t for t in self._toxics(stream) if self.applies(t))
+        """The byte-level toxics acting on this connection's stream (the Redis-aware ones act apart)."""
+        return tuple(t for t in self._toxics(stream) if t.type not in RESP_TOXICS and self.applies(t))
+
+    def _plain(self, stream: str) -> bool:
+        return not any(t.type not in RESP_TOXICS for t in self._toxics(stream))
+
+    def _rewritten(self, stream: str, chunk: bytes) -> list[tuple[float, bytes]]:
+        """A chunk as the Redis-aware toxics leave it: (delay, bytes) pieces in order."""
+        if stream == "downstream":
+            return [(0.0, chunk if self._resp is None else self._resp.downstream(chunk))]
+        toxics = self._resp_toxics()
+        if toxics and self._resp is None:
+            self._resp = RespRewriter(self._rng)
+        if self._resp is None:
+            return [(0.0, chunk)]
+        pieces = self._resp.upstream(chunk, toxics, drained=len(chunk) < READ_SIZE)
+        if not toxics and self._resp.idle:
+            self._resp = None  # every marker answered: plain forwarding again
+        return pieces
 
     async def _direction(
         self, stream: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -86,16 +109,34 @@ class Connection:
     ) -> None:
         try:
             while chunk := await reader.read(READ_SIZE):
-                if not self._toxics(stream) and queue.empty() and not self._busy[stream]:
-                    # Fast path: no toxic and nothing queued or in flight, so order holds without the queue.
-                    writer.write(chunk)
-                    if writer.transport.get_write_buffer_size() > DRAIN_ABOVE:
-                        await writer.drain()  # only when the peer is slow: drain() per chunk costs throughput
-                    continue
-                await queue.put((time.monotonic(), chunk))
+                for delay, piece in self._rewritten(stream, chunk) if self._toxics_any() else ((0.0, chunk),):
+                    if not piece:
+                        continue
+                    if not delay and self._plain(stream) and queue.empty() and not self._busy[stream]:
+                        # Fast path: no toxic, nothing queued or in flight: order holds without the queue.
+                        writer.write(piece)
+                        if writer.transport.get_write_buffer_size() > DRAIN_ABOVE:
+                            await writer.drain()  # only when the peer is slow: drain() per chunk costs
+                        continue
+                    await queue.put((time.monotonic() + delay, piece))
+                if stream == "downstream" and self._resp is not None and self._resp.held:
+                    self._release_later(self._resp.held, queue)
         except (ConnectionError, OSError):
             pass
         await queue.put((time.monotonic(), b""))  # end of stream
+
+    def _toxics_any(self) -> bool:
+        return self._resp is not None or bool(self._resp_toxics())
+
+    def _release_later(self, held: bytes, queue: asyncio.Queue[tuple[float, bytes]]) -> None:
+        """Send a held reply tail on if nothing completes it soon: it was a reply, not a marker."""
+
+        async def release() -> None:
+            await asyncio.sleep(HELD_FOR_S)
+            if self._resp is not None and self._resp.held is held:
+                await queue.put((time.monotonic(), self._resp.release_held()))
+
+        self._tasks.append(asyncio.create_task(release()))
 
     async def _write(
         self, stream: str, queue: asyncio.Queue[tuple[float, bytes]], writer: asyncio.StreamWriter

@@ -12,6 +12,7 @@ from typing import Any
 from harness.loopback import is_loopback
 from harness.proxy.errors import ApiError
 from harness.proxy.link import Connection
+from harness.proxy.resp_rewrite import RESP_TOXICS
 from harness.proxy.toxics import Toxic, parse_toxic, updated
 
 UPSTREAM_CONNECT_TIMEOUT_S = 2.0
@@ -38,6 +39,7 @@ class Proxy:
     connections: set[Connection] = field(default_factory=set)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     generation: int = 0  # bumped whenever the proxy goes down, so connections accepted before are dropped
+    resp: tuple[Toxic, ...] = ()  # the Redis-aware toxics, kept apart: every chunk asks for them
 
     def to_json(self, with_toxics: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -55,6 +57,7 @@ class Proxy:
 
     def notify(self) -> None:
         """Wake every connection waiting on a toxic change."""
+        self.resp = tuple(t for t in self.toxics.values() if t.type in RESP_TOXICS)
         old, self.changed = self.changed, asyncio.Event()
         old.set()
 
@@ -238,7 +241,9 @@ class ProxyServer:
             sock = w.get_extra_info("socket")
             if sock is not None:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        connection = Connection((reader, writer), upstream, proxy.toxics_of, lambda: proxy.changed, self._rng)
+        connection = Connection(
+            (reader, writer), upstream, proxy.toxics_of, lambda: proxy.changed, self._rng, lambda: proxy.resp
+        )
         proxy.connections.add(connection)
         connection.start()
         await connection.closed.wait()

@@ -7,9 +7,12 @@ from typing import Any
 
 from harness.proxy.errors import ApiError
 
-# Attribute names and defaults per toxic type. Times are milliseconds except slicer.delay (microseconds),
-# bandwidth.rate is KB/s, limit_data.bytes is bytes: as in Toxiproxy.
-TOXIC_TYPES: dict[str, dict[str, int]] = {
+# Attribute names and defaults per toxic type (a default's type is the attribute's). Times are milliseconds
+# except slicer.delay (microseconds), bandwidth.rate is KB/s, limit_data.bytes is bytes: as in Toxiproxy.
+# The redis_* toxics are ours (harness/proxy/resp_rewrite.py): `commands` is a comma-separated list of
+# command names or "*", `key_pattern` a glob one of the command's keys must match ("" for any key).
+MATCH: dict[str, int | str] = {"commands": "*", "key_pattern": ""}
+TOXIC_TYPES: dict[str, dict[str, int | str]] = {
     "latency": {"latency": 0, "jitter": 0},
     "bandwidth": {"rate": 0},
     "slow_close": {"delay": 0},
@@ -17,6 +20,9 @@ TOXIC_TYPES: dict[str, dict[str, int]] = {
     "reset_peer": {"timeout": 0},
     "slicer": {"average_size": 0, "size_variation": 0, "delay": 0},
     "limit_data": {"bytes": 0},
+    "redis_error": {**MATCH, "error": "READONLY", "first": 0},
+    "redis_delay": {**MATCH, "latency": 0},
+    "redis_drop": {**MATCH, "first": 0},
 }
 STREAMS = ("upstream", "downstream")
 
@@ -27,7 +33,7 @@ class Toxic:
     type: str
     stream: str
     toxicity: float
-    attributes: dict[str, int] = field(default_factory=dict)
+    attributes: dict[str, int | str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -39,7 +45,12 @@ class Toxic:
         }
 
     def attr(self, name: str) -> int:
-        return self.attributes.get(name, TOXIC_TYPES[self.type][name])
+        value = self.attributes.get(name, TOXIC_TYPES[self.type][name])
+        assert isinstance(value, int), name
+        return value
+
+    def text(self, name: str) -> str:
+        return str(self.attributes.get(name, TOXIC_TYPES[self.type][name]))
 
 
 def parse_toxic(body: Any) -> Toxic:
@@ -61,7 +72,7 @@ def parse_toxic(body: Any) -> Toxic:
     return Toxic(name, kind, stream, float(toxicity), parse_attributes(kind, body.get("attributes") or {}))
 
 
-def parse_attributes(kind: str, attributes: Any) -> dict[str, int]:
+def parse_attributes(kind: str, attributes: Any) -> dict[str, int | str]:
     if not isinstance(attributes, dict):
         raise ApiError(400, "bad request body")
     known = TOXIC_TYPES[kind]
@@ -69,6 +80,13 @@ def parse_attributes(kind: str, attributes: Any) -> dict[str, int]:
     for key, value in attributes.items():
         if key not in known:
             continue  # Toxiproxy ignores unknown attributes
+        if isinstance(known[key], str):
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                value = ",".join(value)  # commands as a JSON list
+            if not isinstance(value, str):
+                raise ApiError(400, f"attribute {key} must be a string")
+            out[key] = value
+            continue
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise ApiError(400, f"attribute {key} must be a non-negative number")
         out[key] = int(value)
