@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from harness.log_records import describe_kinds
 from harness.runbooks.checks.registry import all_checks
-from harness.scenario.fault_kinds import OTHER_FAULTS, SERVER_FAULT_KINDS, Pause, Surge
+from harness.scenario.fault_kinds import OTHER_FAULTS, REDIS_EFFECTS, SERVER_FAULT_KINDS, Pause, Surge
 from harness.scenario.params import describe
 from harness.scenario.procedure_kinds import GATHERERS, REMEDIATIONS, STEP_OPTION, TRIGGERS
 from harness.scenario.workload_kinds import WORKLOAD_KINDS
@@ -27,6 +27,9 @@ def render_kinds(only: str | None = None) -> str:
             grammar: dict[str, type] = {"pause": Pause, "surge": Surge}
             lines += _entry(name, doc, grammar[name]) if name in grammar else [f"  {name:<28} {doc}"]
         for name, (params, doc) in SERVER_FAULT_KINDS.items():
+            lines += _entry(name, doc, params)
+        lines.append("  network's Redis-aware effects (network: {link: L, EFFECT: {...}}):")
+        for name, (params, doc) in REDIS_EFFECTS.items():
             lines += _entry(name, doc, params)
         parts.append("\n".join(lines))
     if only in (None, "checks"):

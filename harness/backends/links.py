@@ -78,6 +78,16 @@ class LinkControl:
             if spec.effect == "partition":
                 proxy.disable()
                 return []
+            if spec.effect in _REDIS_TOXICS:
+                name = f"drill_{spec.effect}"
+                proxy.add_toxic(
+                    name=name,
+                    type=_REDIS_TOXICS[spec.effect],
+                    stream="upstream",
+                    toxicity=spec.rate,
+                    attributes=_redis_attributes(spec),
+                )
+                return [name]
             streams = ("upstream", "downstream") if spec.stream == "both" else (spec.stream,)
             names = []
             for stream in streams:
@@ -128,6 +138,19 @@ class LinkControl:
 
 
 _TOXIC_TYPES = {"latency": "latency", "bandwidth": "bandwidth", "timeout": "timeout", "reset": "reset_peer"}
+_REDIS_TOXICS = {"redis-error": "redis_error", "redis-delay": "redis_delay", "redis-drop": "redis_drop"}
+
+
+def _redis_attributes(spec: NetworkSpec) -> dict[str, int | str]:
+    """The embedded proxy's Redis-aware toxic attributes (harness/proxy/toxics.py)."""
+    attributes: dict[str, int | str] = {"commands": ",".join(spec.commands), "key_pattern": spec.key_pattern}
+    if spec.effect == "redis-delay":
+        attributes["latency"] = round(spec.latency * 1000)
+    else:
+        attributes["first"] = spec.first
+    if spec.effect == "redis-error":
+        attributes["error"] = spec.error
+    return attributes
 
 
 def _attributes(spec: NetworkSpec, split_for: str | None) -> dict[str, int]:

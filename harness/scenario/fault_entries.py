@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any, get_args
 
 from harness.scenario.durations import parse_duration
-from harness.scenario.fault_kinds import SERVER_FAULT_KINDS, Pause, Surge
+from harness.scenario.fault_kinds import REDIS_EFFECTS, SERVER_FAULT_KINDS, Pause, Surge
 from harness.scenario.fields import Cursor, Invalid, boolean, choice, text
 from harness.scenario.model import (
     PARTITION_GROUPS,
@@ -140,7 +140,7 @@ def _server_fault(cur: Cursor, kind: str) -> tuple[str, ServerFaultSpec] | None:
     return node, ServerFaultSpec(kind, **fields)
 
 
-NETWORK_EFFECTS = ("latency", "bandwidth", "timeout", "reset", "partition")
+NETWORK_EFFECTS = ("latency", "bandwidth", "timeout", "reset", "partition", *REDIS_EFFECTS)
 
 
 def _network(cur: Cursor) -> tuple[str, NetworkSpec] | None:
@@ -154,7 +154,12 @@ def _network(cur: Cursor) -> tuple[str, NetworkSpec] | None:
         return None
     effect = effects[0]
     spec: NetworkSpec | None = None
-    if effect == "latency":
+    if effect in REDIS_EFFECTS:
+        if "stream" in cur.value:
+            cur.error(f"{effect} acts on commands and their replies: it takes no stream", "stream")
+            return None
+        spec = _redis_effect(cur.child(effect), effect)
+    elif effect == "latency":
         latency = cur.get("latency", parse_duration)
         jitter = cur.get("jitter", parse_duration, 0.0)
         if latency is not None and jitter is not None:
@@ -179,6 +184,24 @@ def _network(cur: Cursor) -> tuple[str, NetworkSpec] | None:
     if link is None or stream is None or spec is None:
         return None
     return link, spec
+
+
+def _redis_effect(cur: Cursor, effect: str) -> NetworkSpec | None:
+    """redis-error: {commands: [SET], keys: "user:*", rate: 0.3, error: READONLY, first: 0}, ..."""
+    params = read_params(cur, REDIS_EFFECTS[effect][0], what=f"{effect} settings")
+    if params is None:
+        return None
+    fields = dataclasses.asdict(params)
+    return NetworkSpec(
+        effect,
+        "upstream",
+        latency=fields.get("latency", 0.0),
+        commands=fields["commands"],
+        key_pattern=fields["keys"],
+        rate=fields["rate"],
+        error=fields.get("error", ""),
+        first=fields.get("first", 0),
+    )
 
 
 def _rate(value: Any) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.scenario.params import duration, flag, name, param, whole
+from harness.scenario.params import command_names, duration, flag, name, param, ratio, whole
 
 NODE_HELP = "primary (whoever is primary when it fires) or a data node's name"
 
@@ -75,6 +75,52 @@ class Surge:
     seconds: float = param("how long the surge lasts", duration(), key="duration")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RedisMatch:
+    """Which commands a Redis-aware network effect acts on (the proxy parses the link's commands)."""
+
+    commands: tuple[str, ...] = param(
+        'command names, or ["*"] for every data command', command_names(), ("*",)
+    )
+    keys: str = param("a glob one of the command's keys must match (default: any key)", name(), "")
+    rate: float = param("share of the matching commands it acts on, rolled per command", ratio(), 1.0)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RedisError(RedisMatch):
+    error: str = param(
+        "the reply: an error class (READONLY, LOADING, BUSY, OOM, MASTERDOWN, TRYAGAIN, NOREPLICAS, MISCONF,"
+        " CLUSTERDOWN: sent in Redis's words) or a whole error text (MOVED 3999 127.0.0.1:6381)",
+        name(),
+        "READONLY",
+    )
+    first: int = param(
+        "only the first N matching commands of each connection (0: every one)", whole(0, 1 << 30), 0
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RedisDelay(RedisMatch):
+    latency: float = param(
+        "added before each matching command (and what follows it on the connection)", duration()
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RedisDrop(RedisMatch):
+    first: int = param(
+        "only the first N matching commands of each connection (0: every one)", whole(0, 1 << 30), 0
+    )
+
+
+# The Redis-aware effects of `network:`, done by the drill's proxy (harness/proxy/resp_rewrite.py).
+REDIS_EFFECTS: dict[str, tuple[type, str]] = {
+    "redis-error": (RedisError, "answer matching commands with an error reply, without sending them on"),
+    "redis-delay": (RedisDelay, "delay matching commands only (writes slow, reads fast)"),
+    "redis-drop": (RedisDrop, "swallow the reply of matching commands: they ran, the client times out"),
+}
+
+
 # The server faults: driven into through Redis's own commands, no process or network touched.
 SERVER_FAULT_KINDS: dict[str, tuple[type, str]] = {
     "long-script": (LongScript, "a Lua loop past lua-time-limit: BUSY for every other client"),
@@ -100,7 +146,8 @@ OTHER_FAULTS: dict[str, str] = {
     "restart": "restart: last-killed | NODE: start the node again with its own configuration and data",
     "network": (
         "network: {link: L, EFFECT, stream: upstream|downstream|both}: one toxic on a proxied link; EFFECT "
-        "is latency (+ jitter), bandwidth: 100KB/s, timeout: true|D, reset: true|D or partition: true"
+        "is latency (+ jitter), bandwidth: 100KB/s, timeout: true|D, reset: true|D or partition: true, or a "
+        "Redis-aware one: redis-error, redis-delay, redis-drop: {commands, keys, rate, ...} (below)"
     ),
     "partition": (
         "partition: {between: [GROUPS], and: [GROUPS], one-way: false}: packets dropped between groups "

@@ -183,12 +183,19 @@ class ServerFaultSpec:
 class NetworkSpec:
     """One network effect on a proxied link, as a Toxiproxy toxic (or the proxy disabled, for a partition)."""
 
-    effect: Literal["latency", "bandwidth", "timeout", "reset", "partition"]
+    effect: Literal[
+        "latency", "bandwidth", "timeout", "reset", "partition", "redis-error", "redis-delay", "redis-drop"
+    ]
     stream: Literal["upstream", "downstream", "both"] = "both"
-    latency: float = 0.0  # seconds
+    latency: float = 0.0  # seconds (redis-delay: per matching command)
     jitter: float = 0.0  # seconds
     rate_kbs: int = 0  # bandwidth, KB/s
     timeout: float = 0.0  # seconds; for "timeout" 0 holds data until healed, for "reset" the delay
+    commands: tuple[str, ...] = ()  # redis-*: the command names matched ("*": every data command)
+    key_pattern: str = ""  # redis-*: a glob one of the command's keys must match
+    rate: float = 1.0  # redis-*: share of the matching commands acted on
+    error: str = ""  # redis-error: the error class or text
+    first: int = 0  # redis-error, redis-drop: only the first N matching commands per connection
 
 
 @dataclass(frozen=True, slots=True)

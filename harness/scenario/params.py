@@ -73,6 +73,23 @@ def parse_size(value: Any) -> int:
     return int(digits) * SIZE_UNITS[unit]
 
 
+def command_names() -> ParamType:
+    return ParamType('[NAME, ...] or ["*"]', parse_command_names, lambda names: ",".join(names))
+
+
+def parse_command_names(value: Any) -> tuple[str, ...]:
+    """Redis command names (upper case), or "*" for every command that uses the data."""
+    items = value if isinstance(value, list) else [value]
+    names = tuple(str(i).strip().upper() for i in items if isinstance(i, str))
+    if (
+        not names
+        or len(names) != len(items)
+        or not all(n == "*" or n.replace("_", "").isalnum() for n in names)
+    ):
+        raise Invalid(f'expected command names such as [SET, INCR] or ["*"], got {value!r}')
+    return names
+
+
 def one_of(*options: str) -> ParamType:
     return ParamType(" | ".join(options), choice(*options))
 
