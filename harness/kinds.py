@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from harness.log_records import describe_kinds
 from harness.runbooks.checks.registry import all_checks
-from harness.scenario.fault_kinds import OTHER_FAULTS, REDIS_EFFECTS, SERVER_FAULT_KINDS, Pause, Surge
+from harness.scenario.fault_kinds import (
+    OTHER_FAULTS,
+    PACKET_LOSS_HELP,
+    REDIS_EFFECTS,
+    SERVER_FAULT_KINDS,
+    PacketLoss,
+    Pause,
+    Surge,
+)
 from harness.scenario.params import describe
 from harness.scenario.procedure_kinds import GATHERERS, REMEDIATIONS, STEP_OPTION, TRIGGERS
 from harness.scenario.workload_kinds import WORKLOAD_KINDS
@@ -28,8 +36,8 @@ def render_kinds(only: str | None = None) -> str:
             lines += _entry(name, doc, grammar[name]) if name in grammar else [f"  {name:<28} {doc}"]
         for name, (params, doc) in SERVER_FAULT_KINDS.items():
             lines += _entry(name, doc, params)
-        lines.append("  network's Redis-aware effects (network: {link: L, EFFECT: {...}}):")
-        for name, (params, doc) in REDIS_EFFECTS.items():
+        lines.append("  network effects with settings (network: {link: L, EFFECT: {...}}):")
+        for name, (params, doc) in {"packet-loss": (PacketLoss, PACKET_LOSS_HELP), **REDIS_EFFECTS}.items():
             lines += _entry(name, doc, params)
         parts.append("\n".join(lines))
     if only in (None, "checks"):

@@ -137,7 +137,13 @@ class LinkControl:
         return proxy
 
 
-_TOXIC_TYPES = {"latency": "latency", "bandwidth": "bandwidth", "timeout": "timeout", "reset": "reset_peer"}
+_TOXIC_TYPES = {
+    "latency": "latency",
+    "bandwidth": "bandwidth",
+    "timeout": "timeout",
+    "reset": "reset_peer",
+    "packet-loss": "packet_loss",
+}
 _REDIS_TOXICS = {"redis-error": "redis_error", "redis-delay": "redis_delay", "redis-drop": "redis_drop"}
 
 
@@ -153,7 +159,10 @@ def _redis_attributes(spec: NetworkSpec) -> dict[str, int | str]:
     return attributes
 
 
-def _attributes(spec: NetworkSpec, split_for: str | None) -> dict[str, int]:
+def _attributes(spec: NetworkSpec, split_for: str | None) -> dict[str, int | float]:
+    if spec.effect == "packet-loss":
+        rto = round(spec.timeout * 1000)
+        return {"loss_rate": spec.loss_rate, "correlation": spec.correlation, "rto": rto}
     if spec.effect == "latency":
         latency, jitter = round(spec.latency * 1000), round(spec.jitter * 1000)
         if split_for is not None:

@@ -22,6 +22,7 @@ from harness.proxy.toxics import Toxic
 QUEUE_CHUNKS = 256  # per direction; beyond this the reader stops reading and TCP pushes back
 READ_SIZE = 65536
 DRAIN_ABOVE = 256 * 1024
+TCP_RETRIES = 15  # Linux's tcp_retries2
 HELD_FOR_S = 0.2  # a reply tail held as a possible marker start goes on after this, if nothing followed
 
 ToxicsOf = Callable[[str], tuple[Toxic, ...]]
@@ -49,6 +50,7 @@ class Connection:
         self._tasks: list[asyncio.Task[None]] = []
         self._busy = {"upstream": False, "downstream": False}  # a writer holds a dequeued chunk
         self._resp: RespRewriter | None = None  # while Redis-aware toxics act (or their replies are due)
+        self._losses = {"upstream": 0, "downstream": 0}  # packet_loss: chunks lost in a row per direction
         self.closed = asyncio.Event()
 
     def start(self) -> None:
@@ -157,7 +159,7 @@ class Connection:
                     delay += (
                         toxic.attr("latency") + (self._rng.uniform(-jitter, jitter) if jitter else 0)
                     ) / 1000
-            wait = arrived + delay - time.monotonic()
+            wait = arrived + delay - time.monotonic() + self._loss_stall(stream, toxics)
             if wait > 0:
                 await asyncio.sleep(wait)
             for toxic in toxics:
@@ -167,6 +169,25 @@ class Connection:
                     return
             sent += len(chunk)
             await self._send(chunk, toxics, writer)
+
+    def _loss_stall(self, stream: str, toxics: tuple[Toxic, ...]) -> float:
+        """packet_loss as TCP presents it: a lost chunk waits for its retransmission (rto, doubled for each
+        loss in a row) and then arrives whole; correlation adds to the chance of losing the next one too."""
+        loss = next((t for t in toxics if t.type == "packet_loss"), None)
+        if loss is None:
+            self._losses[stream] = 0
+            return 0.0
+        stall = 0.0
+        for _ in range(TCP_RETRIES):
+            chance = loss.fraction("loss_rate") + (
+                loss.fraction("correlation") if self._losses[stream] else 0
+            )
+            if self._rng.random() >= min(chance, 1.0):
+                self._losses[stream] = 0
+                return stall
+            stall += loss.attr("rto") / 1000 * 2 ** min(self._losses[stream], 6)
+            self._losses[stream] += 1
+        return stall  # a kernel gives up about here (tcp_retries2); this chunk still arrives, late
 
     async def _send(self, chunk: bytes, toxics: tuple[Toxic, ...], writer: asyncio.StreamWriter) -> None:
         slicer = next((t for t in toxics if t.type == "slicer" and t.attr("average_size") > 0), None)

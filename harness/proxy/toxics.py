@@ -11,8 +11,8 @@ from harness.proxy.errors import ApiError
 # except slicer.delay (microseconds), bandwidth.rate is KB/s, limit_data.bytes is bytes: as in Toxiproxy.
 # The redis_* toxics are ours (harness/proxy/resp_rewrite.py): `commands` is a comma-separated list of
 # command names or "*", `key_pattern` a glob one of the command's keys must match ("" for any key).
-MATCH: dict[str, int | str] = {"commands": "*", "key_pattern": ""}
-TOXIC_TYPES: dict[str, dict[str, int | str]] = {
+MATCH: dict[str, int | float | str] = {"commands": "*", "key_pattern": ""}
+TOXIC_TYPES: dict[str, dict[str, int | float | str]] = {
     "latency": {"latency": 0, "jitter": 0},
     "bandwidth": {"rate": 0},
     "slow_close": {"delay": 0},
@@ -20,6 +20,10 @@ TOXIC_TYPES: dict[str, dict[str, int | str]] = {
     "reset_peer": {"timeout": 0},
     "slicer": {"average_size": 0, "size_variation": 0, "delay": 0},
     "limit_data": {"bytes": 0},
+    # Toxiproxy's packet_loss (loss_rate, correlation: probabilities), done as TCP shows loss to programs: a
+    # lost chunk is delivered after a retransmission timeout (rto, ms; Linux's minimum is 200), doubled for
+    # each loss in a row. Toxiproxy's own drops the chunk, which no kernel does and which breaks RESP.
+    "packet_loss": {"loss_rate": 0.1, "correlation": 0.0, "rto": 200},
     "redis_error": {**MATCH, "error": "READONLY", "first": 0},
     "redis_delay": {**MATCH, "latency": 0},
     "redis_drop": {**MATCH, "first": 0},
@@ -33,7 +37,7 @@ class Toxic:
     type: str
     stream: str
     toxicity: float
-    attributes: dict[str, int | str] = field(default_factory=dict)
+    attributes: dict[str, int | float | str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -48,6 +52,11 @@ class Toxic:
         value = self.attributes.get(name, TOXIC_TYPES[self.type][name])
         assert isinstance(value, int), name
         return value
+
+    def fraction(self, name: str) -> float:
+        value = self.attributes.get(name, TOXIC_TYPES[self.type][name])
+        assert isinstance(value, int | float), name
+        return float(value)
 
     def text(self, name: str) -> str:
         return str(self.attributes.get(name, TOXIC_TYPES[self.type][name]))
@@ -72,7 +81,7 @@ def parse_toxic(body: Any) -> Toxic:
     return Toxic(name, kind, stream, float(toxicity), parse_attributes(kind, body.get("attributes") or {}))
 
 
-def parse_attributes(kind: str, attributes: Any) -> dict[str, int | str]:
+def parse_attributes(kind: str, attributes: Any) -> dict[str, int | float | str]:
     if not isinstance(attributes, dict):
         raise ApiError(400, "bad request body")
     known = TOXIC_TYPES[kind]
@@ -89,6 +98,11 @@ def parse_attributes(kind: str, attributes: Any) -> dict[str, int | str]:
             continue
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise ApiError(400, f"attribute {key} must be a non-negative number")
+        if isinstance(known[key], float):
+            if value > 1:
+                raise ApiError(400, f"attribute {key} must be a probability between 0 and 1")
+            out[key] = float(value)
+            continue
         out[key] = int(value)
     return out
 

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any, get_args
 
 from harness.scenario.durations import parse_duration
-from harness.scenario.fault_kinds import REDIS_EFFECTS, SERVER_FAULT_KINDS, Pause, Surge
+from harness.scenario.fault_kinds import REDIS_EFFECTS, SERVER_FAULT_KINDS, PacketLoss, Pause, Surge
 from harness.scenario.fields import Cursor, Invalid, boolean, choice, text
 from harness.scenario.model import (
     PARTITION_GROUPS,
@@ -140,7 +140,7 @@ def _server_fault(cur: Cursor, kind: str) -> tuple[str, ServerFaultSpec] | None:
     return node, ServerFaultSpec(kind, **fields)
 
 
-NETWORK_EFFECTS = ("latency", "bandwidth", "timeout", "reset", "partition", *REDIS_EFFECTS)
+NETWORK_EFFECTS = ("latency", "bandwidth", "timeout", "reset", "partition", "packet-loss", *REDIS_EFFECTS)
 
 
 def _network(cur: Cursor) -> tuple[str, NetworkSpec] | None:
@@ -159,6 +159,16 @@ def _network(cur: Cursor) -> tuple[str, NetworkSpec] | None:
             cur.error(f"{effect} acts on commands and their replies: it takes no stream", "stream")
             return None
         spec = _redis_effect(cur.child(effect), effect)
+    elif effect == "packet-loss":
+        loss = read_params(cur.child(effect), PacketLoss, what="packet-loss settings")
+        if loss is not None:
+            spec = NetworkSpec(
+                "packet-loss",
+                stream,  # type: ignore[arg-type]
+                loss_rate=loss.rate,
+                correlation=loss.correlation,
+                timeout=loss.rto,
+            )
     elif effect == "latency":
         latency = cur.get("latency", parse_duration)
         jitter = cur.get("jitter", parse_duration, 0.0)

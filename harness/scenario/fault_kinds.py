@@ -113,6 +113,21 @@ class RedisDrop(RedisMatch):
     )
 
 
+PACKET_LOSS_HELP = (
+    "loss as TCP shows it to a program: a lost chunk arrives whole after a retransmission timeout,"
+    " doubled for each loss in a row (never dropped bytes, which would break RESP)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PacketLoss:
+    rate: float = param("chance that a chunk of the stream is lost (and retransmitted)", ratio())
+    correlation: float = param("added chance of losing the next chunk after a loss (bursts)", ratio(), 0.0)
+    rto: float = param(
+        "retransmission timeout of a first loss, doubled for each loss in a row", duration(), 0.2
+    )
+
+
 # The Redis-aware effects of `network:`, done by the drill's proxy (harness/proxy/resp_rewrite.py).
 REDIS_EFFECTS: dict[str, tuple[type, str]] = {
     "redis-error": (RedisError, "answer matching commands with an error reply, without sending them on"),
@@ -146,7 +161,8 @@ OTHER_FAULTS: dict[str, str] = {
     "restart": "restart: last-killed | NODE: start the node again with its own configuration and data",
     "network": (
         "network: {link: L, EFFECT, stream: upstream|downstream|both}: one toxic on a proxied link; EFFECT "
-        "is latency (+ jitter), bandwidth: 100KB/s, timeout: true|D, reset: true|D or partition: true, or a "
+        "is latency (+ jitter), bandwidth: 100KB/s, timeout: true|D, reset: true|D, partition: true, "
+        "packet-loss: {rate, correlation, rto} (below), or a "
         "Redis-aware one: redis-error, redis-delay, redis-drop: {commands, keys, rate, ...} (below)"
     ),
     "partition": (

@@ -184,13 +184,23 @@ class NetworkSpec:
     """One network effect on a proxied link, as a Toxiproxy toxic (or the proxy disabled, for a partition)."""
 
     effect: Literal[
-        "latency", "bandwidth", "timeout", "reset", "partition", "redis-error", "redis-delay", "redis-drop"
+        "latency",
+        "bandwidth",
+        "timeout",
+        "reset",
+        "partition",
+        "packet-loss",
+        "redis-error",
+        "redis-delay",
+        "redis-drop",
     ]
     stream: Literal["upstream", "downstream", "both"] = "both"
     latency: float = 0.0  # seconds (redis-delay: per matching command)
     jitter: float = 0.0  # seconds
     rate_kbs: int = 0  # bandwidth, KB/s
     timeout: float = 0.0  # seconds; for "timeout" 0 holds data until healed, for "reset" the delay
+    loss_rate: float = 0.0  # packet-loss: chance a chunk is lost (then retransmitted after `timeout`)
+    correlation: float = 0.0  # packet-loss: added chance after a loss
     commands: tuple[str, ...] = ()  # redis-*: the command names matched ("*": every data command)
     key_pattern: str = ""  # redis-*: a glob one of the command's keys must match
     rate: float = 1.0  # redis-*: share of the matching commands acted on

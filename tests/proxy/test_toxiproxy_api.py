@@ -214,3 +214,28 @@ def test_populate_creates_and_replaces(toxiproxy: Toxiproxy, redis_port: int) ->
     assert sorted(p.name for p in created) == ["a", "b"]
     assert set(toxiproxy.proxies()) == {"a", "b"}
     assert all(through(p).ping() for p in toxiproxy.proxies().values())
+
+
+def test_packet_loss_stalls_for_retransmission_and_never_drops_bytes(
+    toxiproxy: Toxiproxy, redis_port: int
+) -> None:
+    """As TCP shows loss to a program: some replies come an RTO late (doubled in a row), none is lost."""
+    value = bytes(range(256)) * 256
+    redis.Redis(port=redis_port).set("lossy", value)
+    proxy = toxiproxy.create(upstream=f"127.0.0.1:{redis_port}", name="redis")
+    proxy.add_toxic(
+        name="loss",
+        type="packet_loss",
+        stream="downstream",
+        attributes={"loss_rate": 0.2, "correlation": 0.0, "rto": 20},
+    )
+    client = through(proxy, timeout=15)
+    late = 0
+    for _ in range(100):  # a reply is one chunk: late by 20 ms, or 20 + 40 ms for two losses in a row, ...
+        start = time.perf_counter()
+        assert client.ping()
+        late += time.perf_counter() - start >= 0.02
+    assert 8 <= late <= 35, late
+    assert client.get("lossy") == value  # bytes delayed, never dropped: RESP stays whole
+    listed = toxiproxy.get_proxy("redis").toxics()["loss"]
+    assert listed.attributes == {"loss_rate": 0.2, "correlation": 0.0, "rto": 20}
