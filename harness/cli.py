@@ -12,7 +12,7 @@ import traceback
 from enum import IntEnum
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import gevent
 
@@ -68,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
         choices=ENGINE_NAMES,
         default=None,
         help="run the nodes on this engine instead of the environment's (see drill engines)",
+    )
+    run.add_argument(
+        "--toxiproxy",
+        default=None,
+        metavar="HOST:PORT",
+        help="create the drill's proxy links on this running Toxiproxy server (loopback) instead of "
+        "starting the embedded proxy; Redis-aware effects need the embedded one (or drill proxy)",
     )
     run.add_argument(
         "--ui",
@@ -261,7 +268,10 @@ def _sweep(sweep: Sweep, runs_dir: Path, progress: Callable[[str], None], backen
 
     result = run_sweep(sweep, runs_dir, progress, backend)
     print(render_tables(result.cells))
-    print(f"\n{len(result.cells)} measurements in {result.wall_time_s:.1f}s; CSV: {result.run_dir}/sweep.csv")
+    print(
+        f"\n{len(result.cells)} measurements in {result.wall_time_s:.1f}s; CSV: {result.run_dir}/sweep.csv, "
+        "chart: report.html"
+    )
     return ExitCode.PASSED
 
 
@@ -432,6 +442,8 @@ def _run(args: argparse.Namespace, ui: tuple[str, int] | None) -> int:
             f"drill run: --engine does not apply to {scenario.environment.file}: its nodes are Compose "
             f"project {scenario.environment.external_compose_project}'s containers, already running"
         )
+    if args.toxiproxy is not None:
+        scenario = _on_toxiproxy(scenario, args.toxiproxy, args.backend)
     env = scenario.environment
     chosen = args.backend or env.backend
     if env.external_compose_project is not None:
@@ -466,6 +478,28 @@ def _run(args: argparse.Namespace, ui: tuple[str, int] | None) -> int:
         console.close()
     print(render_table(report))
     return exit_code(report)
+
+
+def _on_toxiproxy(scenario: Any, address: str, backend: str | None) -> Any:
+    """The scenario with its environment's links on a running Toxiproxy server (proxy.server)."""
+    import dataclasses
+
+    from harness.loopback import loopback_address
+
+    env = scenario.environment
+    try:
+        server = loopback_address(address)
+    except ValueError as exc:
+        raise UsageError(f"drill run: --toxiproxy {address}: {exc}") from None
+    if env.proxy is None:
+        raise UsageError(
+            f"drill run: --toxiproxy needs an environment with proxy links (proxy: in {env.file}), and "
+            f"{env.file} has none"
+        )
+    if (backend or env.backend) != "local":
+        raise UsageError("drill run: --toxiproxy works with the local backend (Docker runs its own proxy)")
+    proxy = dataclasses.replace(env.proxy, server=server)
+    return dataclasses.replace(scenario, environment=dataclasses.replace(env, proxy=proxy))
 
 
 def _engine_list(value: str) -> tuple[str, ...]:

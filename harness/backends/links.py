@@ -80,13 +80,21 @@ class LinkControl:
                 return []
             if spec.effect in _REDIS_TOXICS:
                 name = f"drill_{spec.effect}"
-                proxy.add_toxic(
-                    name=name,
-                    type=_REDIS_TOXICS[spec.effect],
-                    stream="upstream",
-                    toxicity=spec.rate,
-                    attributes=_redis_attributes(spec),
-                )
+                try:
+                    proxy.add_toxic(
+                        name=name,
+                        type=_REDIS_TOXICS[spec.effect],
+                        stream="upstream",
+                        toxicity=spec.rate,
+                        attributes=_redis_attributes(spec),
+                    )
+                except InvalidToxic:
+                    raise FaultError(
+                        f"{spec.effect} on {link}: the Toxiproxy server at {self._api[0]}:{self._api[1]} "
+                        f"refused the toxic type {_REDIS_TOXICS[spec.effect]}. Redis-aware effects need the "
+                        "drill's own proxy (Toxiproxy has none): run without proxy.server / --toxiproxy, or "
+                        "point them at `drill proxy`"
+                    ) from None
                 return [name]
             streams = ("upstream", "downstream") if spec.stream == "both" else (spec.stream,)
             names = []

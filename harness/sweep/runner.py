@@ -16,6 +16,7 @@ from harness.faults.network import NetworkFaults
 from harness.log_records import SweepRecord
 from harness.run_context import RunContext
 from harness.scenario.model import NetworkSpec, Sweep
+from harness.sweep.chart import render_sweep_html
 from harness.sweep.model import BoundedCell, Cell, requests_for, with_bounds
 from harness.sweep.report import render_csv
 
@@ -90,4 +91,6 @@ def run_sweep(sweep: Sweep, runs_dir: Path, progress: Progress, backend_name: st
         log.close()
     bounded = with_bounds(cells)
     (run.run_dir / "sweep.csv").write_text(render_csv(bounded), encoding="utf-8")
+    page = render_sweep_html(tuple(bounded), sweep.name, run.run_id)
+    (run.run_dir / "report.html").write_text(page, encoding="utf-8")
     return SweepResult(sweep.name, run.run_id, run.run_dir, tuple(bounded), time.monotonic() - started)

@@ -30,8 +30,8 @@ from tests.integration.independent_mttd import first_sdown_wall, killed_wall
 pytestmark = pytest.mark.integration
 
 
-def run_and_read(scenario: Path, runs: Path) -> tuple[int, dict[str, Any], Path, str]:
-    result = drill("run", str(scenario), "--runs-dir", str(runs), "--quiet")
+def run_and_read(scenario: Path, runs: Path, *extra: str) -> tuple[int, dict[str, Any], Path, str]:
+    result = drill("run", str(scenario), "--runs-dir", str(runs), "--quiet", *extra)
     assert "Traceback" not in result.stderr, result.stderr
     run_dir = only_run_dir(runs)
     report = json.loads((run_dir / "report.json").read_text())
@@ -121,6 +121,8 @@ def test_small_wan_sweep_matches_the_latency_bound(tmp_path: Path, runs: Path) -
     assert 0.7 <= latency_bound[("20", "1")] <= 1.02
     assert 0.7 <= latency_bound[("20", "50")] <= 1.02
     assert "batch 50" in result.stdout
+    chart = (only_run_dir(runs) / "report.html").read_text()
+    assert chart.count("<polyline") == 3 and "+20 ms RTT, 1 conn" in chart  # two lines, one dashed bound
 
 
 def test_every_workload_through_a_failover_keeps_its_invariants(runs: Path) -> None:

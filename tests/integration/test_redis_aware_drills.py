@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from toxiproxy import Toxiproxy
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, drill
 from tests.integration.test_drills import run_and_read
 
 pytestmark = pytest.mark.integration
@@ -20,9 +24,35 @@ def test_readonly_on_30_percent_of_writes_is_ridden_out_by_a_retrying_client(run
     assert report["lost_writes"] == 0 and report["acknowledged_writes"] > 1000
 
 
-def test_loading_injected_on_every_command_then_gone_leaves_the_node_untouched(runs: Path) -> None:
-    code, report, run_dir, stdout = run_and_read(ROOT / "scenarios" / "loading-injected.yaml", runs)
+@pytest.fixture
+def external_proxy() -> Iterator[tuple[str, int]]:
+    """`drill proxy` started on its own, standing in for a team's running Toxiproxy server."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness", "proxy", "--listen", "127.0.0.1:0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line.startswith("listening on "), line
+    yield "127.0.0.1", int(line.rsplit(":", 1)[1])
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_loading_injected_on_every_command_then_gone_leaves_the_node_untouched(
+    runs: Path, external_proxy: tuple[str, int]
+) -> None:
+    """On a Toxiproxy server the run does not own (--toxiproxy): its links are made there and removed."""
+    host, port = external_proxy
+    scenario = ROOT / "scenarios" / "loading-injected.yaml"
+    code, report, run_dir, stdout = run_and_read(scenario, runs, "--toxiproxy", f"{host}:{port}")
     assert code == 0, stdout
+    assert not (run_dir / "logs" / "proxy.log").exists()  # no proxy of its own
+    server = Toxiproxy()
+    server.update_api_consumer(host, port)
+    assert server.proxies() == {}  # the run's links are gone from the server it borrowed
     errors = report["load"]["errors"]
     assert set(errors) == {"LOADING"} and errors["LOADING"] > 100, errors
     # The node never loaded: no LOADING in its own error counts, only in what the clients were told.
@@ -30,3 +60,12 @@ def test_loading_injected_on_every_command_then_gone_leaves_the_node_untouched(r
     records = [line for line in lines if '"kind":"info"' in line]
     assert records and not any('"LOADING"' in line for line in records)
     assert report["lost_writes"] == 0
+
+
+def test_toxiproxy_flag_is_checked_before_anything_starts(runs: Path) -> None:
+    scenario = str(ROOT / "scenarios" / "loading-injected.yaml")
+    remote = drill("run", scenario, "--toxiproxy", "10.1.2.3:8474", "--runs-dir", str(runs))
+    assert remote.returncode == 2 and "not a loopback address" in remote.stderr, remote.stderr
+    plain = drill("run", str(ROOT / "scenarios" / "primary-failover.yaml"), "--toxiproxy", "127.0.0.1:8474")
+    assert plain.returncode == 2 and "needs an environment with proxy links" in plain.stderr, plain.stderr
+    assert not runs.exists() or not any(runs.iterdir())

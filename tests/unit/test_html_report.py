@@ -17,6 +17,8 @@ from PIL import Image
 from harness.report.html import render_html
 from harness.report.rerender import rerender
 from harness.report.timeline import Band, Marker, build_timeline
+from harness.sweep.chart import render_sweep_html
+from harness.sweep.model import Cell, with_bounds
 from tests.unit.history_builder import failover_report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,3 +154,23 @@ def test_event_labels_never_overlap_however_close_the_events(tmp_path: Path) -> 
     match = re.search(r'data-overlaps="([^"]*)"', dom)
     assert match is not None, "the probe did not run"
     assert json.loads(html.unescape(match.group(1))) == []
+
+
+def test_sweep_chart_draws_each_line_and_its_dashed_bound(tmp_path: Path) -> None:
+    """The sweep's report.html as people see it: a measured line per RTT, its bound dashed in its colour."""
+    cells = with_bounds(
+        [
+            Cell(rtt, batch, 1, 1000, rate)
+            for rtt, rates in ((0.0, (20_000, 200_000, 900_000)), (0.02, (45, 4_400, 40_000)))
+            for batch, rate in zip((1, 100, 1000), rates, strict=True)
+        ]
+    )
+    page = tmp_path / "report.html"
+    page.write_text(render_sweep_html(tuple(cells), "tiny", "run-1"))
+    text = page.read_text()
+    assert text.count("<polyline") == 3  # two measured lines, one bound (at 0 ms the bound is the line)
+    assert 'stroke-dasharray="6 4"' in text and "+20 ms RTT, 1 conn" in text
+    image = screenshot(page, tmp_path / "sweep.png")
+    plot = (80, 100, 670, 560)  # the plot area below the heading
+    assert count(image, BLUE_LINE, plot) > 300  # the local line
+    assert count(image, (255, 127, 14), plot) > 300  # the 20 ms line and its bound

@@ -13,6 +13,7 @@ import pytest
 from harness.cli import ExitCode, exit_code, main
 from harness.faults.server import ServerFaults
 from harness.kinds import render_kinds
+from harness.load.stats import bucket_of
 from harness.log_records import FaultRecord, describe_kinds, record_problems
 from harness.respond.actions import ACTIONS
 from harness.runbooks.checks.registry import all_checks, make_step, run_check
@@ -114,6 +115,36 @@ def test_replica_buffers_within_judges_the_peak_in_megabytes_and_is_no_recovery_
         step, History(tuple(sync_log([1] * 6, [50 * mb, 0, 9 * mb, 0, 0, 0]))), {}, "rb", "verify"
     )
     assert not big.passed and big.measured == 9.0, big.evidence
+
+
+def two_workloads_log(writer_ms: list[int], reader_ms: int = 1) -> list[dict[str, object]]:
+    """Writers (acked-writes) at the latencies given per 0.5 s interval, readers (kv) steady."""
+    log: list[dict[str, object]] = [{"t": 0.0, "kind": "run", "stats_interval": 0.5}]
+    log.append({"t": 3.0, "kind": "fault", "node": "redis-1"})
+    for i, ms in enumerate(writer_ms):
+        for workload, latency in (("acked-writes", ms), ("kv", reader_ms)):
+            hist = {str(bucket_of(latency * 1000)): 100}
+            stats = {"workload": workload, "ok": 100, "fail": 0, "info": 0, "errors": {}, "hist": hist}
+            log.append({"t": 3.0 + 0.5 * (i + 1), "kind": "stats", **stats})
+    return log
+
+
+def test_latency_checks_name_the_slow_workload_and_can_judge_one_alone() -> None:
+    log = History(tuple(two_workloads_log([1, 50, 50, 1, 1, 1, 1, 1, 1])))
+    seen = run_check(make_step("latency_above", Bound(2.0), above=0.02), log, {}, "rb", "detect")
+    assert seen.passed and seen.evidence.startswith("acked-writes p99 49.5 ms"), seen.evidence
+    readers = run_check(
+        make_step("latency_above", Bound(2.0), above=0.02, workload="kv"), log, {}, "rb", "detect"
+    )
+    assert not readers.passed and "kv's p99 never exceeded 20 ms" in readers.evidence
+    calm = run_check(
+        make_step("latency_below", Bound(0.0), below=0.02, workload="kv"), log, {}, "rb", "verify"
+    )
+    assert calm.passed and calm.measured == 0.0, calm.evidence
+    ghost = run_check(
+        make_step("latency_below", Bound(5.0), below=0.02, workload="nope"), log, {}, "rb", "verify"
+    )
+    assert ghost.unknown and "no load intervals of nope" in ghost.evidence
 
 
 def test_sizes_read_as_redis_conf_writes_them() -> None:
