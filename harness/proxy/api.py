@@ -18,6 +18,7 @@ _REASONS = {
     201: "Created",
     204: "No Content",
     400: "Bad Request",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
     409: "Conflict",
@@ -135,6 +136,10 @@ async def serve_client(
                 await _respond(writer, 400, {"error": "bad request", "status": 400}, close=True)
                 return
             raw = await reader.readexactly(length) if length else b""
+            if headers.get("user-agent", "").startswith("Mozilla/"):
+                # As Toxiproxy: a web page must not drive the API through a visitor's browser.
+                await _respond(writer, 403, None, close=False, text="User agent not allowed\n")
+                continue
             try:
                 status, payload = await dispatch(server, parts[0].upper(), parts[1], raw)
             except ApiError as exc:
@@ -149,8 +154,12 @@ async def serve_client(
         writer.close()
 
 
-async def _respond(writer: asyncio.StreamWriter, status: int, payload: Any, close: bool) -> None:
-    if payload is None:
+async def _respond(
+    writer: asyncio.StreamWriter, status: int, payload: Any, close: bool, text: str | None = None
+) -> None:
+    if text is not None:
+        body, kind = text.encode(), "text/plain; charset=utf-8"
+    elif payload is None:
         body, kind = b"", "application/json"
     else:
         body, kind = json.dumps(payload).encode(), "application/json"

@@ -138,10 +138,14 @@ class ProxyServer:
     async def populate(self, body: Any) -> list[Proxy]:
         if not isinstance(body, list):
             raise ApiError(400, "bad request body")
-        out = []
-        for item in body:
+        for number, item in enumerate(body, 1):  # every entry checked before any proxy is made
             if not isinstance(item, dict):
                 raise ApiError(400, "bad request body")
+            for field_name in ("name", "upstream"):
+                if not item.get(field_name):
+                    raise ApiError(400, f"missing required field: {field_name} at proxy {number}")
+        out = []
+        for item in body:
             existing = self._proxies.get(item.get("name", ""))
             if existing is not None and (
                 existing.upstream != item.get("upstream")

@@ -66,12 +66,12 @@ def parse_toxic(body: Any) -> Toxic:
     """A toxic from a create request; ApiError(400) for anything Toxiproxy would refuse."""
     if not isinstance(body, dict):
         raise ApiError(400, "bad request body")
+    stream = body.get("stream") or "downstream"  # checked before the type, as Toxiproxy does
+    if stream not in STREAMS:
+        raise ApiError(400, "stream was invalid, can be either upstream or downstream")
     kind = body.get("type")
     if kind not in TOXIC_TYPES:
         raise ApiError(400, "invalid toxic type")
-    stream = body.get("stream") or "downstream"
-    if stream not in STREAMS:
-        raise ApiError(400, "stream was invalid, can be either upstream or downstream")
     toxicity = body.get("toxicity", 1.0)
     if isinstance(toxicity, bool) or not isinstance(toxicity, int | float) or not 0 <= toxicity <= 1:
         raise ApiError(400, "toxicity must be a number between 0 and 1")

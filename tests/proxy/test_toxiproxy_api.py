@@ -80,6 +80,14 @@ def test_api_errors_match_toxiproxy_codes(
     assert unnamed.json() == {"error": "missing required field: name", "status": 400}
     foreign = requests.post(f"{api}/proxies", json={"name": "far", "upstream": "192.0.2.1:6379"})
     assert foreign.status_code == 400 and "loopback" in foreign.json()["error"]
+    both_wrong = requests.post(f"{api}/proxies/redis/toxics", json={"type": "teleport", "stream": "sideways"})
+    assert both_wrong.json()["error"].startswith("stream was invalid")  # Toxiproxy checks the stream first
+    half = [{"name": "a", "upstream": f"127.0.0.1:{redis_port}"}, {"name": "b"}]
+    refused = requests.post(f"{api}/populate", json=half)
+    assert refused.json() == {"error": "missing required field: upstream at proxy 2", "status": 400}
+    assert "a" not in toxiproxy.proxies()  # checked whole before anything was made
+    browser = requests.get(f"{api}/proxies", headers={"User-Agent": "Mozilla/5.0"})
+    assert (browser.status_code, browser.text) == (403, "User agent not allowed\n")
 
 
 def test_latency_toxic_delays_and_removal_restores(toxiproxy: Toxiproxy, redis_port: int) -> None:
