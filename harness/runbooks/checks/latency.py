@@ -44,7 +44,11 @@ class LatencyAbove:
     workload: str = param(WORKLOAD_HELP, name(), "")
 
 
-@check(LatencyAbove)
+def workload_label(p: LatencyAbove | LatencyBelow) -> str:
+    return p.workload
+
+
+@check(LatencyAbove, label=workload_label)
 def latency_above(p: LatencyAbove, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """The load's p99 (slowest workload, or `workload`) crosses `above` in some stats interval: a short
     burst counts. The evidence names the workload, so a drill can tell slow writes from slow reads."""
@@ -62,7 +66,7 @@ class LatencyBelow:
     workload: str = param(WORKLOAD_HELP, name(), "")
 
 
-@check(LatencyBelow)
+@check(LatencyBelow, label=workload_label)
 def latency_below(p: LatencyBelow, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """The load's p99 is back under `below` over trailing 2 s windows, to the end.
 
