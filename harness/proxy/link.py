@@ -22,10 +22,22 @@ from harness.proxy.toxics import Toxic
 QUEUE_CHUNKS = 256  # per direction; beyond this the reader stops reading and TCP pushes back
 READ_SIZE = 65536
 DRAIN_ABOVE = 256 * 1024
+SPIN_S = 0.0015  # the last stretch of a delay waited turn by turn rather than by the loop's coarse timer
 TCP_RETRIES = 15  # Linux's tcp_retries2
 HELD_FOR_S = 0.2  # a reply tail held as a possible marker start goes on after this, if nothing followed
 
 ToxicsOf = Callable[[str], tuple[Toxic, ...]]
+
+
+async def precise_sleep(seconds: float) -> None:
+    """Sleep `seconds` to within tens of microseconds. The event loop's own timers wake up to a millisecond
+    late (epoll counts whole milliseconds, rounded up), as much as a LAN round trip the proxy adds: so it
+    sleeps coarsely to SPIN_S before the deadline, then yields turn by turn (other connections run) to it."""
+    deadline = time.monotonic() + seconds
+    if seconds > SPIN_S:
+        await asyncio.sleep(seconds - SPIN_S)
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0)
 
 
 class Connection:
@@ -161,7 +173,7 @@ class Connection:
                     ) / 1000
             wait = arrived + delay - time.monotonic() + self._loss_stall(stream, toxics)
             if wait > 0:
-                await asyncio.sleep(wait)
+                await precise_sleep(wait)
             for toxic in toxics:
                 if toxic.type == "limit_data" and sent + len(chunk) >= toxic.attr("bytes"):
                     writer.write(chunk[: max(0, toxic.attr("bytes") - sent)])

@@ -32,8 +32,9 @@ def render_sweep_html(cells: tuple[BoundedCell, ...], name: str, run_id: str) ->
 <html><head><meta charset="utf-8"><title>{html.escape(name)} sweep</title>
 <style>body{{font-family:sans-serif;margin:20px;color:#222}} svg text{{font-size:12px}}</style></head>
 <body><h1>{html.escape(name)}: pipelined SET throughput by batch size</h1>
-<p>Run {html.escape(run_id)}. Solid: measured ops/s; dashed, same colour: its bound min(local, connections
-&times; batch / RTT). Both axes logarithmic. The table and every cell are in sweep.csv.</p>
+<p>Run {html.escape(run_id)}. Solid: measured ops/s; dashed, same colour: its bound connections
+&times; batch / (RTT + the same round trip measured locally). Both axes logarithmic. The table and every
+cell are in sweep.csv.</p>
 {body}
 <h2>What our operations documents expect</h2><ul>{notes}</ul>
 </body></html>

@@ -17,7 +17,7 @@ class Cell:
 @dataclass(frozen=True, slots=True)
 class BoundedCell:
     cell: Cell
-    bound: float | None  # min(local limit, connections x batch / RTT); None when nothing bounds it
+    bound: float | None  # c x b / (RTT + c x b / local rate): see with_bounds; None when nothing bounds it
 
     @property
     def ratio(self) -> float | None:
@@ -25,16 +25,18 @@ class BoundedCell:
 
 
 def with_bounds(cells: list[Cell]) -> list[BoundedCell]:
-    """Each cell with its bound: the RTT 0 measurement of the same batch and connections caps c x b / RTT."""
+    """Each cell with its bound: with the added RTT, a round trip of `connections x batch` commands takes the
+    RTT plus what the same round trip takes locally (the RTT 0 measurement of that batch and connections),
+    so the bound is c x b / (RTT + c x b / local). Without a local measurement: c x b / RTT."""
     local = {(c.batch, c.connections): c.ops_per_s for c in cells if c.rtt == 0}
     out = []
     for cell in cells:
-        cap = local.get((cell.batch, cell.connections))
+        rate = local.get((cell.batch, cell.connections))
         if cell.rtt == 0:
-            bound = cap
+            bound = rate
         else:
-            latency_bound = cell.connections * cell.batch / cell.rtt
-            bound = min(latency_bound, cap) if cap is not None else latency_bound
+            in_flight = cell.connections * cell.batch
+            bound = in_flight / (cell.rtt + (in_flight / rate if rate else 0.0))
         out.append(BoundedCell(cell, bound))
     return out
 

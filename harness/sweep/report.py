@@ -71,7 +71,7 @@ def render_tables(cells: tuple[BoundedCell, ...]) -> str:
             rows.append(row)
         headers = ["added RTT", *(f"batch {b}" for b in batches), "best batch", "documented"]
         blocks.append(
-            f"{connections} connection(s): measured ops/s / bound min(local, c x b / RTT)\n"
+            f"{connections} connection(s): measured ops/s / bound c x b / (RTT + local round trip)\n"
             + tabulate(rows, headers=headers, tablefmt="simple")
         )
     return "\n\n".join(blocks)

@@ -117,7 +117,7 @@ def test_small_wan_sweep_matches_the_latency_bound(tmp_path: Path, runs: Path) -
     rows = list(csv.DictReader((only_run_dir(runs) / "sweep.csv").open()))
     assert len(rows) == 4
     latency_bound = {(r["rtt_ms"], r["batch"]): float(r["ratio"]) for r in rows if r["rtt_ms"] == "20"}
-    # 20 ms per round trip: 1 connection x batch / 0.02 s; the proxy and scheduling cost a little on top.
+    # 20 ms per round trip plus the local one; the proxy and scheduling cost a little on top.
     assert 0.7 <= latency_bound[("20", "1")] <= 1.02
     assert 0.7 <= latency_bound[("20", "50")] <= 1.02
     assert "batch 50" in result.stdout

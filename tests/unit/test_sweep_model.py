@@ -1,7 +1,7 @@
 from harness.sweep.model import Cell, requests_for, with_bounds
 
 
-def test_bound_is_local_limit_capped_latency_bound() -> None:
+def test_bound_adds_the_rtt_to_the_local_round_trip() -> None:
     cells = [
         Cell(0.0, 100, 1, 1000, 500_000.0),
         Cell(0.05, 100, 1, 100, 1_900.0),
@@ -9,8 +9,9 @@ def test_bound_is_local_limit_capped_latency_bound() -> None:
         Cell(0.05, 10, 2, 100, 390.0),
     ]
     bounded = with_bounds(cells)
-    assert [b.bound for b in bounded] == [500_000.0, 2_000.0, 100_000.0, 400.0]
-    assert bounded[1].ratio == 0.95
+    # 100 commands take 0.2 ms locally: with 50 ms added, 100 / 0.0502 s; with 1 ms, 100 / 0.0012 s.
+    assert [round(b.bound or 0, 1) for b in bounded] == [500_000.0, 1_992.0, 83_333.3, 400.0]
+    assert round(bounded[1].ratio or 0, 3) == 0.954
 
 
 def test_requests_scale_with_the_expected_rate() -> None:
