@@ -17,6 +17,15 @@ import hiredis
 from harness.access import Credentials
 
 ReplyError = hiredis.ReplyError
+
+
+def first_error(replies: list[Any]) -> Any:
+    """The first error reply among `replies`, or None: the scan runs in C unless there is one."""
+    if ReplyError not in map(type, replies):
+        return None
+    return next(r for r in replies if isinstance(r, ReplyError))
+
+
 READ_SIZE = 65536
 
 
@@ -58,6 +67,14 @@ class RespConnection:
         except OSError as exc:
             raise ConnectError(f"cannot connect to {host}:{port}: {exc}") from exc
         self._sock = sock
+        # Under gevent (Locust), a recv right after a send nearly always finds nothing yet: it fails with
+        # EAGAIN (a syscall and an exception) before waiting. Waiting for readability first saves both.
+        # Not for TLS, whose buffered bytes readability does not show.
+        wait = getattr(sock, "_wait", None)
+        event = getattr(sock, "_read_event", None)
+        tls = hasattr(sock, "pending")  # an SSL socket: bytes may wait in its buffer, unseen by readability
+        self._await_reply = None if wait is None or event is None or tls else wait
+        self._read_event = event
         if watched:
             self._sock.settimeout(None)
         auth = credentials.auth_args() if credentials is not None else ()
@@ -74,16 +91,22 @@ class RespConnection:
     def read(self, count: int) -> list[Any]:
         """The next `count` replies, in order; error replies are ReplyError values."""
         replies: list[Any] = []
-        while len(replies) < count:
-            reply = self._reader.gets()
-            if reply is False:
-                data = self._sock.recv(READ_SIZE)
-                if not data:
-                    raise ConnectionResetError("Connection closed by server")
-                self._reader.feed(data)
-                continue
-            replies.append(reply)
-        return replies
+        gets, append = self._reader.gets, replies.append
+        waited = False
+        while True:
+            reply = gets()
+            while reply is not False:  # every complete reply already read, without a syscall each
+                append(reply)
+                if len(replies) == count:
+                    return replies
+                reply = gets()
+            if not waited and self._await_reply is not None:
+                self._await_reply(self._read_event)
+            waited = True
+            data = self._sock.recv(READ_SIZE)
+            if not data:
+                raise ConnectionResetError("Connection closed by server")
+            self._reader.feed(data)
 
     def call(self, payload: bytes, count: int = 1) -> list[Any]:
         self.send(payload)

@@ -28,6 +28,12 @@ class Attempted(Generic[T]):
 
 
 def call_with_policy(policy: RetryPolicy, call: Callable[[], T]) -> Attempted[T]:
+    if not policy.retries:  # the measurement load's case: one attempt, nothing to set up per call
+        try:
+            return Attempted(call(), None, "ok", 0)
+        except Exception as exc:  # classified: every Redis failure is data here
+            error = classify(exc)
+            return Attempted(None, error, "info" if error.outcome == "info" else "fail", 0)
     backoff = ExponentialBackoff(cap=policy.cap, base=policy.base)
     retries = 0
     retried: list[str] = []

@@ -17,6 +17,7 @@ from harness.access import LOAD_CREDENTIALS_VAR, credentials_to_json
 from harness.backends.local import free_port
 from harness.clients.waiting import wait_for
 from harness.errors import BackendError
+from harness.load.locust_feed import feed_locust
 from harness.load.resp import RespConnection, discover_primary
 from harness.load.stats import IntervalStats, merge_intervals
 from harness.load.surge_users import MESSAGE, listen, surge_message
@@ -187,7 +188,10 @@ class LoadRunner:
 
     def _flush(self) -> None:
         if self._workers is None:  # with workers, they count and write the load's stats themselves
-            records = [s.drain(self._log.now(), kind) for kind, s in self._stats.items()]
+            now = self._log.now()
+            for kind, interval in self._stats.items():
+                feed_locust(self._env.stats, kind, interval)
+            records = [s.drain(now, kind) for kind, s in self._stats.items()]
             for record in records:
                 self._log.write(record)
             _, errors = merge_intervals(records)

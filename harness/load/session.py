@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from harness.access import Credentials
-from harness.load.resp import ReplyError, RespConnection, RespError, discover_primary
+from harness.load.resp import ReplyError, RespConnection, RespError, discover_primary, first_error
 from harness.load.watchdog import CallWatchdog
 
 
@@ -52,7 +52,9 @@ class PrimarySession:
         self._since = time.monotonic()
         try:
             replies = conn.call(payload, count)
-            if any(isinstance(r, ReplyError) and str(r).startswith("READONLY") for r in replies):
+            if first_error(replies) is not None and any(
+                isinstance(r, ReplyError) and str(r).startswith("READONLY") for r in replies
+            ):
                 # This node was demoted under us (a switchover keeps client connections open): route the
                 # next call to the current primary, as the error's prescribed recovery says. Not a retry.
                 self.drop()

@@ -71,24 +71,41 @@ class IntervalStats:
     retries: int = 0
     errors: Counter[str] = field(default_factory=Counter)
     retried: Counter[str] = field(default_factory=Counter)  # error classes of attempts that were retried
-    latencies_us: list[int] = field(default_factory=list)
+    by_name: dict[str, list[int]] = field(default_factory=dict)  # call name -> latencies of ok calls
+    failed: Counter[tuple[str, str]] = field(default_factory=Counter)  # (call name, error class) -> calls
+
+    @property
+    def latencies_us(self) -> list[int]:
+        return [v for values in self.by_name.values() for v in values]
 
     def record(
-        self, outcome: str, latency_us: int, error: str | None, retried: tuple[str, ...] = (), ops: int = 1
+        self,
+        outcome: str,
+        latency_us: int,
+        error: str | None,
+        retried: tuple[str, ...] = (),
+        ops: int = 1,
+        name: str = "",
     ) -> None:
-        """One call, which carried `ops` commands (a pipeline carries many); latency is per call. `error`
-        is how it ended (None: ok); `retried` the error of each earlier attempt the retry policy repeated."""
+        """One call named `name` (SET, pipeline 16, ...), which carried `ops` commands (a pipeline carries
+        many); latency is per call. `error` is how it ended (None: ok); `retried` the error of each earlier
+        attempt the retry policy repeated."""
         if outcome == "ok":
             self.ok += ops
-            self.latencies_us.append(latency_us)
+            latencies = self.by_name.get(name)
+            if latencies is None:
+                latencies = self.by_name[name] = []
+            latencies.append(latency_us)
         elif outcome == "fail":
             self.fail += ops
         else:
             self.info += ops
         if error:
             self.errors[error] += 1
-        self.retries += len(retried)
-        self.retried.update(retried)
+            self.failed[(name, error)] += 1
+        if retried:
+            self.retries += len(retried)
+            self.retried.update(retried)
 
     def drain(self, t: float, workload: str, worker: int | None = None) -> StatsRecord:
         """The interval's summary as the log's `stats` record at time `t`; resets the counters."""
@@ -113,5 +130,6 @@ class IntervalStats:
         self.ok = self.fail = self.info = self.retries = 0
         self.errors = Counter()
         self.retried = Counter()
-        self.latencies_us = []
+        self.by_name = {}
+        self.failed = Counter()
         return summary

@@ -14,6 +14,7 @@ from harness.load.workloads.lua_cas import LuaCas
 from harness.load.workloads.pipeline import Pipeline
 from harness.scenario.model import WorkloadSpec
 
+STEPS_PER_TASK = 8
 WORKLOADS: dict[str, type[Workload]] = {
     w.kind: w for w in (AckedWrites, KeyValue, Pipeline, Bank, LuaCas, Keyspace, Counter)
 }
@@ -33,7 +34,10 @@ class DrillUser(User):
 
     @task
     def step(self) -> None:
-        self.workload.step()
+        # Without a wait between steps, several steps make one Locust task: its scheduling per task costs
+        # as much as a step's own bookkeeping. Each step still blocks on its socket, where others run.
+        for _ in range(STEPS_PER_TASK if not self.workload_spec.wait else 1):
+            self.workload.step()
 
 
 def make_user_classes(context: LoadContext) -> list[type[User]]:

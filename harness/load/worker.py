@@ -67,6 +67,7 @@ def run_worker(config: WorkerConfig) -> int:
     from locust.event import Events
 
     from harness.access import LOAD_CREDENTIALS_VAR, credentials_from_json
+    from harness.load.locust_feed import feed_locust
     from harness.load.stats import IntervalStats
     from harness.load.surge_users import listen
     from harness.load.users import make_user_classes
@@ -99,6 +100,7 @@ def run_worker(config: WorkerConfig) -> int:
 
     def flush() -> None:
         for kind, interval in stats.items():
+            feed_locust(environment.stats, kind, interval)  # reported to the master's UI by Locust
             log.write(interval.drain(log.now(), kind, worker=config.index))
         log.flush()
 

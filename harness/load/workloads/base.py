@@ -83,7 +83,7 @@ class Workload:
         """Run one operation under the retry policy; account for it; log it when `record` is given
         (with the call's value under `value_field` when it succeeded)."""
         log = self.context.log
-        t0 = log.now()
+        t0 = log.now() if record is not None else 0.0
         start = time.perf_counter()
         try:
             result = call_with_policy(self.context.spec.retry, call)
@@ -97,7 +97,8 @@ class Workload:
             raise
         latency_us = int((time.perf_counter() - start) * 1e6)
         error = result.error.error if result.error else None
-        self.context.stats[self.kind].record(result.outcome, latency_us, error, result.retried, ops)
+        # Locust's own statistics get these per interval, from here (harness.load.stats.feed_locust).
+        self.context.stats[self.kind].record(result.outcome, latency_us, error, result.retried, ops, name)
         if record is not None:
             done = self._op_record(record, result.outcome, t0)
             if value_field is not None and result.outcome == "ok":
@@ -108,15 +109,6 @@ class Workload:
                 done["retries"] = result.retries
                 done["retried"] = list(result.retried)
             log.write(done)
-        # Locust's own stats (ms; failures grouped by error class) stay usable for its UI and CSV.
-        self.environment.events.request.fire(
-            request_type=self.kind,
-            name=name,
-            response_time=latency_us / 1000,
-            response_length=0,
-            exception=RuntimeError(error) if error else None,
-            context={},
-        )
         return result
 
     def _op_record(self, fields: OpFields, outcome: OpType, t0: float) -> OpRecord:

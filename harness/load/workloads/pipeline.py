@@ -6,7 +6,7 @@ from typing import Any
 
 from locust.env import Environment
 
-from harness.load.resp import ReplyError, RespError, encode
+from harness.load.resp import RespError, encode, first_error
 from harness.load.workloads.base import LoadContext, Workload
 from harness.scenario.model import WorkloadSpec
 
@@ -23,7 +23,7 @@ class Pipeline(Workload):
 
     def _send(self) -> list[Any]:
         replies = self.session.call(self.payload, self.spec.batch)
-        for reply in replies:
-            if isinstance(reply, ReplyError):  # e.g. OOM part-way through the batch
-                raise RespError(reply)
+        error = first_error(replies)
+        if error is not None:  # e.g. OOM part-way through the batch
+            raise RespError(error)
         return replies
