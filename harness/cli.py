@@ -158,6 +158,12 @@ def _parser() -> argparse.ArgumentParser:
         help="proxy: proxied vs direct throughput and toxic latency; load: harness users vs redis-benchmark",
     )
     bench.add_argument("--requests", type=int, default=3_000_000, help="requests per throughput measurement")
+    bench.add_argument(
+        "--connections",
+        type=_positive,
+        default=10,
+        help="load: connections (users) on each side (default 10; redis-benchmark's own default is 50)",
+    )
     cleanup = commands.add_parser(
         "cleanup", help="remove processes and scratch dirs that killed runs left behind"
     )
@@ -213,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "evaluate":
             return _evaluate(args)
         if args.command == "bench":
-            return _bench(args.target, args.requests)
+            return _bench(args.target, args.requests, args.connections)
         if args.command == "proxy":
             return _proxy(args.listen, args.allow_any_upstream, args.seed)
         if args.command == "image":
@@ -387,12 +393,12 @@ def _report(run_dir: Path) -> int:
     return ExitCode.PASSED
 
 
-def _bench(target: str, requests: int) -> int:
+def _bench(target: str, requests: int, connections: int) -> int:
     if target == "load":
         from harness.bench.load_bench import render as render_load
         from harness.bench.load_bench import run_load_bench
 
-        print(render_load(run_load_bench()))
+        print(render_load(run_load_bench(connections=connections), connections))
         return ExitCode.PASSED
     from harness.bench.proxy_bench import render, run_proxy_bench
 
@@ -500,6 +506,12 @@ def _on_toxiproxy(scenario: Any, address: str, backend: str | None) -> Any:
         raise UsageError("drill run: --toxiproxy works with the local backend (Docker runs its own proxy)")
     proxy = dataclasses.replace(env.proxy, server=server)
     return dataclasses.replace(scenario, environment=dataclasses.replace(env, proxy=proxy))
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
+    return int(value)
 
 
 def _engine_list(value: str) -> tuple[str, ...]:

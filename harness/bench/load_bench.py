@@ -1,5 +1,6 @@
-"""`drill bench load`: redis-benchmark and the harness's own Locust users against the same fresh server, with
-the same number of connections, in one run: SET unpipelined, pipeline 16 and pipeline 100."""
+"""`drill bench load`: redis-benchmark, the harness's own Locust users and a bare Locust user (a socket,
+pre-encoded commands and a hiredis reader, no bookkeeping: the floor of Locust and gevent here) against the
+same fresh server, with the same number of connections, in one run: SET unpipelined, pipeline 16 and 100."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
 
+from locust import User, constant, task
 from locust.env import Environment
 from locust.event import Events
 from tabulate import tabulate
 
 from harness.bench.processes import redis_benchmark, scratch_redis
+from harness.load.resp import RespConnection, encode
 from harness.load.stats import IntervalStats
 from harness.load.users import make_user_classes
 from harness.load.watchdog import CallWatchdog
@@ -34,32 +37,72 @@ class LoadBenchRow:
     batch: int
     benchmark_rps: float
     harness_rps: float
+    bare_rps: float = 0.0
 
     @property
     def ratio(self) -> float:
         return self.harness_rps / self.benchmark_rps if self.benchmark_rps else 0.0
 
+    @property
+    def bookkeeping(self) -> float:
+        """The harness users' rate as a share of the bare user's: what the bookkeeping leaves."""
+        return self.harness_rps / self.bare_rps if self.bare_rps else 0.0
 
-def run_load_bench(seconds: float = 4.5) -> list[LoadBenchRow]:
+
+def run_load_bench(seconds: float = 4.5, connections: int = CONNECTIONS) -> list[LoadBenchRow]:
     rows = []
     with scratch_redis() as port, tempfile.TemporaryDirectory(prefix="redis-drill-bench-") as scratch:
         for batch in PIPELINES:
             requests = int(70_000 * seconds / ROUNDS * (1 if batch == 1 else 12))
-            # Alternate the two and take medians: on two cores single runs vary by a third.
-            reference, harness = [], []
+            # Alternate the three and take medians: on two cores single runs vary by a third.
+            reference, harness, bare = [], [], []
             for round_ in range(ROUNDS):
-                args = ("-t", "set", "-c", str(CONNECTIONS), "-P", str(batch), "-n", str(requests))
+                args = ("-t", "set", "-c", str(connections), "-P", str(batch), "-n", str(requests))
                 reference.append(redis_benchmark(port, *args).rps)
                 log = Path(scratch) / f"bench-{batch}-{round_}.jsonl"
-                harness.append(_harness_rps(port, batch, seconds / ROUNDS, log))
-            rows.append(LoadBenchRow(batch, statistics.median(reference), statistics.median(harness)))
+                harness.append(_harness_rps(port, batch, seconds / ROUNDS, log, connections))
+                bare.append(_bare_rps(port, batch, seconds / ROUNDS, connections))
+            medians = (statistics.median(reference), statistics.median(harness), statistics.median(bare))
+            rows.append(LoadBenchRow(batch, *medians))
     return rows
 
 
-def _harness_rps(port: int, batch: int, seconds: float, log_path: Path) -> float:
-    """ops/s of the pipeline workload (batch 1: plain SET) with CONNECTIONS users, after a warm-up."""
+def _bare_rps(port: int, batch: int, seconds: float, connections: int) -> float:
+    """ops/s of bare Locust users: the same pre-encoded SETs on a RespConnection, counted and nothing else."""
+    payload = b"".join(encode("SET", f"bench:bare:{i}", "v") for i in range(batch))
+    done = [0]
+
+    class BareUser(User):
+        wait_time = constant(0)
+
+        def on_start(self) -> None:
+            self.conn = RespConnection("127.0.0.1", port, 2.0)
+
+        def on_stop(self) -> None:
+            self.conn.close()
+
+        @task
+        def step(self) -> None:
+            self.conn.call(payload, batch)
+            done[0] += batch
+
+    environment = Environment(user_classes=[BareUser], events=Events())
+    runner = environment.create_local_runner()
+    try:
+        runner.start(connections, spawn_rate=100)
+        time.sleep(WARMUP_S)
+        before, start = done[0], time.perf_counter()
+        time.sleep(seconds)
+        measured, elapsed = done[0] - before, time.perf_counter() - start
+    finally:
+        runner.quit()
+    return measured / elapsed
+
+
+def _harness_rps(port: int, batch: int, seconds: float, log_path: Path, connections: int) -> float:
+    """ops/s of the pipeline workload (batch 1: plain SET) with `connections` users, after a warm-up."""
     spec = LoadSpec(
-        workloads=(WorkloadSpec("pipeline", CONNECTIONS, 0.0, batch=batch),),
+        workloads=(WorkloadSpec("pipeline", connections, 0.0, batch=batch),),
         spawn_rate=1000,
         duration=seconds,
         timeout=2.0,
@@ -83,7 +126,7 @@ def _harness_rps(port: int, batch: int, seconds: float, log_path: Path) -> float
     assert context.watchdog is not None
     context.watchdog.start()
     try:
-        runner.start(CONNECTIONS, spawn_rate=100)
+        runner.start(connections, spawn_rate=100)
         time.sleep(WARMUP_S)
         stats.drain(0.0, "bench")
         start = time.perf_counter()
@@ -99,7 +142,7 @@ def _harness_rps(port: int, batch: int, seconds: float, log_path: Path) -> float
     return float(measured["ok"]) / elapsed
 
 
-def render(rows: list[LoadBenchRow]) -> str:
+def render(rows: list[LoadBenchRow], connections: int = CONNECTIONS) -> str:
     table = [
         (
             "SET" if row.batch == 1 else f"SET pipeline {row.batch}",
@@ -107,11 +150,19 @@ def render(rows: list[LoadBenchRow]) -> str:
             f"{row.harness_rps:,.0f}",
             f"{row.ratio:.2f}",
             f">= {GOALS[row.batch]:.1f}",
+            f"{row.bare_rps:,.0f}",
+            f"{row.bookkeeping:.2f}",
         )
         for row in rows
     ]
-    return f"{CONNECTIONS} connections each, same fresh redis-server, one run\n" + tabulate(
-        table,
-        headers=["command", "redis-benchmark ops/s", "harness users ops/s", "ratio", "goal"],
-        tablefmt="simple",
-    )
+    headers = [
+        "command",
+        "redis-benchmark ops/s",
+        "harness users ops/s",
+        "ratio",
+        "goal",
+        "bare user ops/s",
+        "harness / bare",
+    ]
+    title = f"{connections} connections each, same fresh redis-server, medians of {ROUNDS} alternating runs\n"
+    return title + tabulate(table, headers=headers, tablefmt="simple")
