@@ -51,6 +51,20 @@ def drill(
     )
 
 
+def start_proxy(*args: str) -> tuple[int, subprocess.Popen[str]]:
+    """The drill's proxy as its own process (`python -m harness.proxy`) on a free port: its API port."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness.proxy", "--listen", "127.0.0.1:0", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line.startswith("listening on "), line
+    return int(line.rsplit(":", 1)[1]), process
+
+
 def start_drill(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "harness", *args],

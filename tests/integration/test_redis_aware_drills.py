@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from toxiproxy import Toxiproxy
 
-from tests.conftest import ROOT, drill
+from tests.conftest import ROOT, drill, start_proxy
 from tests.integration.test_drills import run_and_read
 
 pytestmark = pytest.mark.integration
@@ -26,17 +24,9 @@ def test_readonly_on_30_percent_of_writes_is_ridden_out_by_a_retrying_client(run
 
 @pytest.fixture
 def external_proxy() -> Iterator[tuple[str, int]]:
-    """`drill proxy` started on its own, standing in for a team's running Toxiproxy server."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "harness", "proxy", "--listen", "127.0.0.1:0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    assert line.startswith("listening on "), line
-    yield "127.0.0.1", int(line.rsplit(":", 1)[1])
+    """The proxy started on its own, standing in for a team's running Toxiproxy server."""
+    port, process = start_proxy()
+    yield "127.0.0.1", port
     process.terminate()
     process.wait(timeout=10)
 

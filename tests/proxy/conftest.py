@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -12,7 +11,7 @@ import redis
 from toxiproxy import Toxiproxy
 
 from harness.backends.local import free_port
-from tests.conftest import ROOT, wait_until
+from tests.conftest import start_proxy, wait_until
 
 
 @dataclass(frozen=True)
@@ -44,16 +43,8 @@ def _pings(client: redis.Redis) -> bool:
 
 @pytest.fixture(scope="module")
 def proxy_process() -> Iterator[ProxyProcess]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "harness.proxy", "--listen", "127.0.0.1:0", "--seed", "1"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    assert line.startswith("listening on "), line
-    yield ProxyProcess(int(line.rsplit(":", 1)[1]), process)
+    port, process = start_proxy("--seed", "1")
+    yield ProxyProcess(port, process)
     process.terminate()
     assert process.wait(timeout=10) == 0
 
