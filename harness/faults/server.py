@@ -178,7 +178,8 @@ class ServerFaults:
         primary = self._topology.node(current_primary(self._topology))
         if primary.name == node.name:
             raise FaultError(f"full-sync: {node.name} is the primary, not a replica")
-        self._write_dataset(primary, spec)  # before the incident: the dataset is not the incident
+        # Before the incident: the dataset is not the incident.
+        self._fill_keyspace(primary, spec, b"d" * spec.value_bytes, per_call=1000, timeout=30.0)
         try:
             with self._client(primary, 5.0) as client:
                 syncs = int(client.info("stats").get("sync_full", 0))
@@ -222,17 +223,6 @@ class ServerFaults:
                 outcome = f"{node.name} back in sync with {primary.name} after {full}, {took:.2f}s"
                 break
         self._log.fault_end(index, "full-sync", node=node.name, outcome=outcome)
-
-    def _write_dataset(self, node: Node, spec: ServerFaultSpec) -> None:
-        value = b"d" * spec.value_bytes
-        per_call = max(1, min(1000, (1 << 20) // spec.value_bytes))  # about 1 MB a command
-        try:
-            with self._client(node, 30.0) as client:
-                for start in range(0, spec.keys, per_call):
-                    end = min(start + per_call, spec.keys)
-                    client.mset({f"{self._prefix}:dataset:{i}": value for i in range(start, end)})
-        except redis.RedisError as exc:
-            raise FaultError(f"{spec.kind} on {node.name}: writing the dataset failed: {exc}") from None
 
     def stop(self) -> None:
         """End what the faults still do (KEYS loops, held connections): the drill is over."""
@@ -397,12 +387,21 @@ class ServerFaults:
                 raise FaultError(f"SENTINEL FAILOVER on {sentinel.name}: {exc}") from None
         raise FaultError("switchover: no Sentinel answered")
 
-    def _fill_keyspace(self, node: Node, spec: ServerFaultSpec) -> None:
+    def _fill_keyspace(
+        self,
+        node: Node,
+        spec: ServerFaultSpec,
+        value: bytes = b"v",
+        per_call: int = 10_000,
+        timeout: float = 10.0,
+    ) -> None:
+        """spec.keys keys holding `value`, by MSET of up to `per_call` keys (and about 1 MB) at a time."""
+        per_call = max(1, min(per_call, (1 << 20) // len(value)))
         try:
-            with self._client(node, 10.0) as client:
-                for start in range(0, spec.keys, 10_000):
-                    end = min(start + 10_000, spec.keys)
-                    client.mset({f"{self._prefix}:keyspace:{i}": "v" for i in range(start, end)})
+            with self._client(node, timeout) as client:
+                for start in range(0, spec.keys, per_call):
+                    end = min(start + per_call, spec.keys)
+                    client.mset({f"{self._prefix}:keyspace:{i}": value for i in range(start, end)})
         except redis.RedisError as exc:
             raise FaultError(f"{spec.kind} on {node.name}: filling the keyspace failed: {exc}") from None
 
