@@ -48,6 +48,12 @@ class TopologyRecord(TypedDict):
     nodes: Annotated[dict[str, dict[str, str]], "{name: {kind, address, client_address}}"]
     links: Annotated[dict[str, dict[str, Any]], "proxied links: {name: {kind, node, port}}"]
     security: Annotated[dict[str, bool], "{acl, tls}"]
+    shards: NotRequired[
+        Annotated[
+            list[dict[str, Any]],
+            "a cluster's shards as created: [{primary, replicas: [name], slots: [first, last]}]",
+        ]
+    ]
 
 
 class LoadRecord(TypedDict):
@@ -182,6 +188,25 @@ class SentinelRecord(TypedDict):
     node: NotRequired[Annotated[str | None, "the node it concerns; the old primary on +switch-master"]]
     old: NotRequired[Annotated[str | None, "+switch-master: the old primary"]]
     new: NotRequired[Annotated[str | None, "+switch-master: the new primary"]]
+
+
+class ClusterRecord(TypedDict):
+    """A cluster node's view, each time it changes (polled every info_interval): its state and how it
+    sees every node."""
+
+    t: Seconds
+    kind: Literal["cluster"]
+    node: Annotated[str, "the node asked"]
+    state: NotRequired[Annotated[str, "its cluster_state: ok or fail"]]
+    slots_ok: NotRequired[Annotated[int, "slots it sees served (cluster_slots_ok)"]]
+    view: NotRequired[
+        Annotated[
+            dict[str, dict[str, Any]],
+            "{name: {role (primary or replica), failed (FAIL), suspected (PFAIL), primary (a replica's),"
+            " slots (how many it serves)}}",
+        ]
+    ]
+    error: NotRequired[Annotated[str, "it did not answer"]]
 
 
 class InfoRecord(TypedDict):
@@ -375,6 +400,7 @@ LogRecord = (
     | FaultRecord
     | FaultEndRecord
     | SentinelRecord
+    | ClusterRecord
     | InfoRecord
     | SurgeRecord
     | ObserverRecord

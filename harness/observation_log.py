@@ -40,7 +40,8 @@ class ObservationLog:
         self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._pending: list[str] = []
         self._pending_bytes = 0
-        self.events_seen: dict[str, None] = {}  # Sentinel events, in the order first seen (for live progress)
+        # Sentinel events and cluster nodes' flags, in the order first seen (for live progress)
+        self.events_seen: dict[str, None] = {}
 
     def now(self) -> float:
         return time.monotonic() - self.start
@@ -51,6 +52,11 @@ class ObservationLog:
         record["t"] = round(record["t"], 6)
         if record["kind"] == "sentinel":
             self.events_seen[record["event"]] = None
+        elif record["kind"] == "cluster":
+            for name, seen in record.get("view", {}).items():
+                flag = "failed" if seen.get("failed") else "suspected" if seen.get("suspected") else ""
+                if flag:
+                    self.events_seen[f"{name} {flag}"] = None
         if self._fd is not None:  # records after close (a late greenlet) are dropped, not crashed on
             line = json.dumps(record, separators=(",", ":"), default=str) + "\n"
             self._pending.append(line)

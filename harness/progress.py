@@ -23,7 +23,7 @@ class Status:
     ops_per_s: float | None  # None: the users run in worker processes
     errors: dict[str, int]  # in the last stats interval
     faults: tuple[str, ...]  # applied so far, most recent last
-    events: tuple[str, ...]  # Sentinel events seen so far
+    events: tuple[str, ...]  # Sentinel events (or cluster nodes' flags) seen so far
 
 
 class Console(Protocol):
@@ -69,7 +69,7 @@ class PlainConsole:
             return
         self._last_status = now
         ops, errors, events = _summary(status)
-        self.line(f"{status.elapsed:6.2f}s  {ops}; errors: {errors}; Sentinel events: {events}")
+        self.line(f"{status.elapsed:6.2f}s  {ops}; errors: {errors}; events: {events}")
 
     def close(self) -> None:
         pass
@@ -92,7 +92,7 @@ class LiveConsole:
         table.add_row("load", ops)
         table.add_row("errors (last 0.5 s)", errors)
         table.add_row("faults applied", ", ".join(status.faults[-3:]) or "none yet")
-        table.add_row("Sentinel events", events)
+        table.add_row("events", events)
         if self._live is None:
             self._live = Live(table, console=self._console, refresh_per_second=4, transient=True)
             self._live.start()

@@ -6,6 +6,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness.alerting.pager import Pager
 from harness.alerting.poller import watch_alerts
@@ -18,6 +19,7 @@ from harness.faults.injector import FaultInjector
 from harness.faults.timeline import due, schedule
 from harness.log_records import AlertingRecord, TopologyRecord
 from harness.observation_log import ObservationLog, read_log
+from harness.observe.cluster_view import watch_cluster
 from harness.observe.info_sampler import sample_info
 from harness.observe.readback import keys_to_read, read_back
 from harness.observe.security_probe import probe_security
@@ -89,20 +91,21 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
             f"run {run.run_id}: starting {scenario.environment.name} on the {options.backend} backend"
         )
         topology = backend.up()
-        log.write(
-            TopologyRecord(
-                t=log.now(),
-                kind="topology",
-                master_name=topology.master_name,
-                primary=topology.initial_primary,
-                nodes={n.name: _node_record(n) for n in topology.nodes},
-                links={
-                    link.name: {"kind": link.kind, "node": link.node, "port": link.port}
-                    for link in topology.links
-                },
-                security={"acl": topology.access.acl, "tls": topology.access.tls is not None},
-            )
+        ready = TopologyRecord(
+            t=log.now(),
+            kind="topology",
+            master_name=topology.master_name,
+            primary=topology.initial_primary,
+            nodes={n.name: _node_record(n) for n in topology.nodes},
+            links={
+                link.name: {"kind": link.kind, "node": link.node, "port": link.port}
+                for link in topology.links
+            },
+            security={"acl": topology.access.acl, "tls": topology.access.tls is not None},
         )
+        if topology.cluster:
+            ready["shards"] = _shards(topology)
+        log.write(ready)
         console.line(f"topology ready in {log.now():.2f}s")
         probe_security(topology, log)
         alert_api = None
@@ -173,6 +176,12 @@ def engine_problem(env: Environment, engine: Engine) -> str | None:
     )
 
 
+def _shards(topology: Topology) -> list[dict[str, Any]]:
+    return [
+        {"primary": s.primary, "replicas": list(s.replicas), "slots": list(s.slots)} for s in topology.shards
+    ]
+
+
 def _node_record(node: Node) -> dict[str, str]:
     host, port = node.client_address
     return {"kind": node.kind, "address": node.address, "client_address": f"{host}:{port}"}
@@ -203,6 +212,10 @@ def _drive(
     observers.append(
         threading.Thread(target=sample_info, args=(topology, log, stop), daemon=True, name="info")
     )
+    if topology.cluster:
+        observers.append(
+            threading.Thread(target=watch_cluster, args=(topology, log, stop), daemon=True, name="cluster")
+        )
     alert_api = paging.api
     if alert_api is not None:
         observers.append(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from harness.access import Access, Credentials, Role
+from harness.scenario.plan import Shard
 
 NodeKind = Literal["redis", "sentinel"]
 CLIENTS = "clients"  # in partitions: the harness, its load users and probes, as one party
@@ -63,6 +64,15 @@ class Topology:
     proxy_api: tuple[str, int] | None = None  # the Toxiproxy-compatible API controlling the links
     access: Access = field(default_factory=Access)  # who connects how (harness/access.py)
     engine: str = ""  # the engine the nodes run (harness/engines.py); empty: not ours to know (external)
+    shards: tuple[Shard, ...] = ()  # a cluster's shards as created; empty: a Sentinel topology
+
+    @property
+    def cluster(self) -> bool:
+        return bool(self.shards)
+
+    def shard_of(self, name: str) -> Shard | None:
+        """The shard a data node was created in (a cluster's nodes change roles, never shards)."""
+        return next((s for s in self.shards if name in s.nodes), None)
 
     def credentials(self, role: Role, node: Node) -> Credentials:
         return self.access.credentials(role, node.kind)

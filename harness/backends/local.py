@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from harness.backends.base import Backend
+from harness.backends.cluster_create import start_cluster
 from harness.backends.links import LinkControl, placed_links, start_proxy
 from harness.backends.netfilter import Member, Partitions, check_rights
 from harness.backends.node_configs import extra_node_conf, render_node_configs
@@ -152,7 +153,8 @@ class LocalBackend(Backend):
         # What `drill node` (a runbook program's systemctl) needs to start a node of this run again.
         nodes = {name: {"command": list(s.command), "log": str(s.log)} for name, s in self._specs.items()}
         (self._run.work_dir / NODES_FILE).write_text(json.dumps(nodes))
-        start_in_order(topology, self._env, self._start, self.log_path, self._exited)
+        starter = start_cluster if topology.cluster else start_in_order
+        starter(topology, self._env, self._start, self.log_path, self._exited)
         return topology
 
     def _data_dir(self, node: Node) -> str:
@@ -178,7 +180,7 @@ class LocalBackend(Backend):
                 Node(planned.name, planned.kind, host, port(host), client_port, HOST if client_port else "")
             )
         links = placed_links(layout, nodes, port, HOST)
-        return Topology(self._env.master_name, tuple(nodes), layout.primary, links)
+        return Topology(self._env.master_name, tuple(nodes), layout.primary, links, shards=layout.shards)
 
     def _start(self, name: str) -> None:
         spec = self._specs[name]

@@ -46,9 +46,10 @@ def render_node_configs(
                 bind or node.host,
                 node.port,
                 data_dir(node),
-                None if node is primary else replication_source(node, primary, topology),
+                # A cluster's replicas are attached once the nodes have met (backends/cluster_create.py).
+                None if node is primary or topology.cluster else replication_source(node, primary, topology),
                 # Announced always: behind a replication link the primary would see the proxy's address.
-                node.client_address,
+                None if topology.cluster else node.client_address,
                 security,
                 source=bind is None and source_addr,
             )

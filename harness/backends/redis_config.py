@@ -34,6 +34,12 @@ def redis_conf(
         "protected-mode no",  # bound to loopback only
     ]
     lines += [f"{key} {render_value(value)}" for key, value in env.config]
+    if env.cluster is not None:
+        lines += [
+            "cluster-enabled yes",
+            "cluster-config-file nodes.conf",  # in `dir`: the node's own, rewritten by the node
+            f"cluster-node-timeout {env.cluster.node_timeout_ms}",
+        ]
     if announce is not None:
         # Replicas report this address to the primary, and Sentinel hands it to clients after a failover:
         # announcing the node's proxy keeps clients and replication on the proxied path.

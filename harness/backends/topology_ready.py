@@ -14,7 +14,7 @@ from harness.errors import BackendError
 from harness.scenario.model import Environment
 from harness.topology import Node, Topology
 
-_NOT_YET = (redis.ConnectionError, redis.TimeoutError, redis.ResponseError)
+NOT_YET = (redis.ConnectionError, redis.TimeoutError, redis.ResponseError)
 
 
 def wait_until_ready(
@@ -34,15 +34,15 @@ def wait_until_ready(
     replicas = len(topology.data_nodes) - 1
     if sentinels:
         for sentinel in topology.sentinels:
-            _wait(
+            wait_node(
                 sentinel,
                 exited,
-                partial(_ping, topology=topology),
+                partial(ping, topology=topology),
                 timeout,
                 log_path,
                 "check the Sentinel's configuration in config/",
             )
-            _wait(
+            wait_node(
                 sentinel,
                 exited,
                 partial(_sentinel_agrees, topology=topology, env=env),
@@ -52,15 +52,15 @@ def wait_until_ready(
             )
         return
     for node in topology.data_nodes:
-        _wait(
+        wait_node(
             node,
             exited,
-            partial(_ping, topology=topology),
+            partial(ping, topology=topology),
             timeout,
             log_path,
             "check the node's configuration in the run's config/ directory",
         )
-    _wait(
+    wait_node(
         primary,
         exited,
         partial(_replicas_online, expected=replicas, topology=topology),
@@ -70,7 +70,7 @@ def wait_until_ready(
     )
 
 
-def _wait(
+def wait_node(
     node: Node,
     exited: Callable[[str], str | None],
     check: Callable[[Node], str | None],
@@ -79,7 +79,7 @@ def _wait(
     hint: str,
 ) -> None:
     def condition() -> str | None:
-        return _alive(node, exited, log_path(node.name)) or check(node)
+        return alive(node, exited, log_path(node.name)) or check(node)
 
     wait_for(
         condition,
@@ -87,11 +87,11 @@ def _wait(
         what=f"{node.name} ({node.address})",
         hint=hint,
         log=log_path(node.name),
-        not_yet=_NOT_YET,
+        not_yet=NOT_YET,
     )
 
 
-def _alive(node: Node, exited: Callable[[str], str | None], log: Path) -> str | None:
+def alive(node: Node, exited: Callable[[str], str | None], log: Path) -> str | None:
     reason = exited(node.name)
     if reason is not None:
         # Not a "not yet": a dead process will not become ready, so fail now with its log.
@@ -102,7 +102,7 @@ def _alive(node: Node, exited: Callable[[str], str | None], log: Path) -> str | 
     return None
 
 
-def _ping(node: Node, topology: Topology) -> str | None:
+def ping(node: Node, topology: Topology) -> str | None:
     with probe_client(node, 0.5, topology.credentials("operator", node)) as client:
         client.ping()
     return None

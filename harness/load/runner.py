@@ -18,14 +18,13 @@ from harness.backends.local import free_port
 from harness.clients.waiting import wait_for
 from harness.errors import BackendError
 from harness.load.locust_feed import feed_locust
-from harness.load.resp import RespConnection, discover_primary
 from harness.load.stats import IntervalStats, merge_intervals
 from harness.load.surge_users import MESSAGE, listen, surge_message
 from harness.load.users import WORKLOADS, make_user_classes
 from harness.load.watchdog import CallWatchdog
 from harness.load.worker import WorkerConfig
 from harness.load.worker_pool import WorkerPool
-from harness.load.workloads.base import LoadContext, initialize
+from harness.load.workloads.base import LoadContext, initialize, open_session
 from harness.log_records import InitRecord, LoadRecord
 from harness.observation_log import STATS_INTERVAL_S, ObservationLog
 from harness.scenario.model import LoadSpec
@@ -60,6 +59,7 @@ class LoadRunner:
             watchdog=CallWatchdog(spec.timeout),
             credentials=topology.access.credentials("load"),
             sentinel_credentials=topology.access.credentials("load", "sentinel"),
+            cluster=tuple(n.client_address for n in topology.data_nodes) if topology.cluster else (),
         )
         # stop_timeout: at the end, users finish the operation they are in instead of being killed mid-call.
         self._env = Environment(
@@ -121,6 +121,7 @@ class LoadRunner:
             master_name=context.master_name,
             key_prefix=context.key_prefix,
             index=0,
+            cluster=context.cluster,
         )
         pair = (context.credentials, context.sentinel_credentials)
         workers.start(self._spec.processes, template, {LOAD_CREDENTIALS_VAR: credentials_to_json(pair)})
@@ -143,16 +144,14 @@ class LoadRunner:
         states = {w.kind: WORKLOADS[w.kind].initial_state(w, f"{self._prefix}") for w in self._spec.workloads}
         if not any(states.values()):
             return
-        context = self._context
-        address = discover_primary(context.sentinels, context.master_name, 2.0, context.sentinel_credentials)
-        conn = RespConnection(*address, 2.0, credentials=context.credentials)
+        session = open_session(self._context)
         try:
             for kind, values in states.items():
                 if values:
-                    initialize(conn, values)
+                    initialize(session, values)
                     self._log.write(InitRecord(t=self._log.now(), kind="init", workload=kind, values=values))
         finally:
-            conn.close()
+            session.close()
 
     def surge(self, extra: int, seconds: float) -> None:
         """A traffic surge: `extra` more users, shared among the load's processes and, in each, among the

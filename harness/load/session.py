@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Protocol
 
 from harness.access import Credentials
 from harness.load.resp import ReplyError, RespConnection, RespError, discover_primary, first_error
 from harness.load.watchdog import CallWatchdog
+
+
+class Session(Protocol):
+    """What workloads call: PrimarySession, or ClusterSession (which routes by `key`)."""
+
+    def call(self, payload: bytes, count: int = 1, key: str = "") -> list[Any]: ...
+
+    def one(self, payload: bytes, key: str = "") -> Any: ...
+
+    def drop(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class PrimarySession:
@@ -46,8 +58,9 @@ class PrimarySession:
             self._conn = RespConnection(host, port, self._timeout, watched, self._credentials)
         return self._conn
 
-    def call(self, payload: bytes, count: int = 1) -> list[Any]:
-        """Send pre-encoded commands and read their replies; error replies are left in the list."""
+    def call(self, payload: bytes, count: int = 1, key: str = "") -> list[Any]:
+        """Send pre-encoded commands and read their replies; error replies are left in the list. `key`
+        routes a cluster's calls (harness/load/cluster_session.py); one primary serves every key."""
         conn = self.connection()
         self._since = time.monotonic()
         try:
@@ -75,7 +88,7 @@ class PrimarySession:
             self._expired = True
             conn.abort()
 
-    def one(self, payload: bytes) -> Any:
+    def one(self, payload: bytes, key: str = "") -> Any:
         """One command; an error reply is raised as RespError."""
         (reply,) = self.call(payload)
         if isinstance(reply, ReplyError):

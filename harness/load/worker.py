@@ -33,6 +33,7 @@ class WorkerConfig:
     master_name: str
     key_prefix: str
     index: int
+    cluster: tuple[tuple[str, int], ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -57,6 +58,7 @@ class WorkerConfig:
             master_name=data["master_name"],
             key_prefix=data["key_prefix"],
             index=int(data["index"]),
+            cluster=tuple((h, int(p)) for h, p in data.get("cluster", ())),
         )
 
 
@@ -91,6 +93,7 @@ def run_worker(config: WorkerConfig) -> int:
         watchdog=CallWatchdog(spec.timeout),
         credentials=credentials,
         sentinel_credentials=sentinel_credentials,
+        cluster=config.cluster,
     )
     environment = Environment(user_classes=make_user_classes(context), events=Events(), stop_timeout=2.0)
     runner = environment.create_worker_runner(*config.master)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 import redis
 
+from harness.clients.cluster import named, read_nodes
 from harness.clients.primary import current_primary
 from harness.clients.probe import probe_client
 from harness.clients.waiting import wait_for
 from harness.errors import BackendError, FaultError
 from harness.log_records import ReadbackRecord
 from harness.observation_log import ObservationLog, Record
+from harness.slots import SLOTS, key_slot
 from harness.topology import Topology
 
 CHUNK = 500
@@ -26,7 +30,11 @@ def keys_to_read(records: list[Record]) -> list[str]:
 
 
 def read_back(topology: Topology, log: ObservationLog, keys: list[str], timeout: float = 10.0) -> None:
-    """Append readback records holding what the current primary has for each key."""
+    """Append readback records holding what the current primary has for each key (on a cluster: the
+    primary serving the key's slot)."""
+    if topology.cluster:
+        _read_back_cluster(topology, log, keys, timeout)
+        return
     primary_name: list[str] = []
 
     def primary_answers() -> str | None:
@@ -69,3 +77,63 @@ def read_back(topology: Topology, log: ObservationLog, keys: list[str], timeout:
         log.write(ReadbackRecord(t=log.now(), kind="readback", node=node.name, error=error, keys=len(keys)))
         return
     log.write(ReadbackRecord(t=log.now(), kind="readback", node=node.name, done=True, keys=len(keys)))
+
+
+def _read_back_cluster(topology: Topology, log: ObservationLog, keys: list[str], timeout: float) -> None:
+    owners: dict[tuple[int, int], str] = {}
+
+    def every_slot_served() -> str | None:
+        owners.clear()
+        for node in topology.data_nodes:
+            try:
+                with probe_client(node, 0.5, topology.credentials("monitor", node)) as client:
+                    peers = read_nodes(client)
+            except redis.RedisError:
+                continue
+            served = [p for p in peers if p.primary and not p.failed]
+            owners.update({span: named(p, topology) for p in served for span in p.slots})
+            count = sum(last - first + 1 for first, last in owners)
+            return None if count == SLOTS else f"{count} of {SLOTS} slots served, as {node.name} sees them"
+        return "no cluster node answers"
+
+    try:
+        wait_for(
+            every_slot_served,
+            timeout=timeout,
+            what="every slot served for the read-back",
+            hint="the cluster did not recover after the faults",
+        )
+    except BackendError as exc:
+        log.write(
+            ReadbackRecord(t=log.now(), kind="readback", error=str(exc).splitlines()[0], keys=len(keys))
+        )
+        return
+    spans = sorted(owners)
+    starts = [first for first, _ in spans]
+    by_owner: dict[str, list[str]] = {}
+    for key in keys:
+        span = spans[bisect_right(starts, key_slot(key.encode())) - 1]
+        by_owner.setdefault(owners[span], []).append(key)
+    for name, owned in by_owner.items():
+        node = topology.node(name)
+        try:
+            with probe_client(node, 2.0, topology.credentials("monitor", node)) as client:
+                for start in range(0, len(owned), CHUNK):
+                    chunk = owned[start : start + CHUNK]
+                    pipe = client.pipeline(transaction=False)
+                    for key in chunk:
+                        pipe.get(key)
+                    values = pipe.execute()
+                    log.write(
+                        ReadbackRecord(
+                            t=log.now(),
+                            kind="readback",
+                            node=name,
+                            values=dict(zip(chunk, values, strict=True)),
+                        )
+                    )
+        except redis.RedisError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            log.write(ReadbackRecord(t=log.now(), kind="readback", node=name, error=error, keys=len(keys)))
+            return
+    log.write(ReadbackRecord(t=log.now(), kind="readback", node="cluster", done=True, keys=len(keys)))

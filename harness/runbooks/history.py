@@ -9,6 +9,7 @@ from typing import Any, cast
 from harness.log_records import (
     AlertingRecord,
     AlertRecord,
+    ClusterRecord,
     FaultEndRecord,
     FaultRecord,
     InfoRecord,
@@ -90,6 +91,10 @@ class History:
     @property
     def sentinel_events(self) -> list[SentinelRecord]:
         return self._of("sentinel")
+
+    @property
+    def cluster_views(self) -> list[ClusterRecord]:
+        return self._of("cluster")
 
     @property
     def infos(self) -> list[InfoRecord]:

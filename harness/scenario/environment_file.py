@@ -14,6 +14,8 @@ from harness.scenario.engine_verdict import config_verdict
 from harness.scenario.fields import Cursor, Invalid, boolean, choice, integer, text
 from harness.scenario.files import parse_file, referenced
 from harness.scenario.model import (
+    NO_SENTINELS,
+    ClusterSpec,
     ConfigValue,
     Environment,
     ProxySpec,
@@ -74,8 +76,15 @@ def environment_file(
         "security",
         "image",
         "external",
+        "topology",
+        "cluster",
     )
     if not cur.mapping(allowed, "environment settings"):
+        return None
+    if cur.get("topology", choice("sentinel", "cluster"), "sentinel") == "cluster":
+        return _cluster_environment(path, cur, engine_override)
+    if "cluster" in cur.value:
+        cur.error("cluster settings need topology: cluster", "cluster")
         return None
     external = _external(cur) if "external" in cur.value else None
     if "external" in cur.value and external is None:
@@ -131,6 +140,85 @@ def environment_file(
         image=str(image) if image else None,
         external_compose_project=external,
     )
+
+
+# Sentinel topologies only: a cluster has its own replicas (per shard) and no Sentinels.
+_SENTINEL_ONLY = ("replicas", "sentinels", "master_name")
+# Not drilled on a cluster yet: its nodes announce their own addresses (no proxied links), and its bus would
+# need TLS and ACL users of its own.
+_NOT_ON_CLUSTER = ("proxy", "auth", "security", "external")
+# Set from the cluster: section; a config: entry would contradict it.
+CLUSTER_DIRECTIVES = frozenset({"cluster-enabled", "cluster-config-file", "cluster-node-timeout"})
+
+
+def _cluster_environment(path: Path, cur: Cursor, engine_override: str | None) -> Environment | None:
+    """topology: cluster: `shards` primaries with `replicas_per_shard` replicas each, created as operators
+    do (slots assigned, nodes met, replicas attached), no Sentinels."""
+    before = len(cur.problems)
+    for key in (*_SENTINEL_ONLY, *_NOT_ON_CLUSTER):
+        if key in cur.value:
+            why = (
+                "is a Sentinel-only field (a cluster has no Sentinels; its replicas are "
+                "cluster.replicas_per_shard per shard)"
+                if key in _SENTINEL_ONLY
+                else "is not supported on topology: cluster yet"
+            )
+            cur.error(why, key)
+    if "cluster" not in cur.value:
+        cur.error("required field is missing (shards, replicas_per_shard, cluster-node-timeout)", "cluster")
+        return None
+    cluster = _cluster(cur.child("cluster"))
+    name = cur.get("name", text)
+    engine = engine_override or cur.get("engine", choice(SYSTEM_ENGINE, *ENGINE_NAMES), SYSTEM_ENGINE)
+    backend = cur.get("backend", choice("local", "docker"), "local")
+    image = cur.get("image", text, None)
+    config = _config(cur.child("config"), str(engine or SYSTEM_ENGINE)) if "config" in cur.value else ()
+    for key, _ in config or ():
+        if key in CLUSTER_DIRECTIVES:
+            cur.child("config").error("set from the cluster: section; remove it from config", key)
+            config = None
+    readiness = cur.get("readiness_timeout", parse_duration, 30.0)
+    persistence = cur.get("persistence", choice(*PERSISTENCE), "none")
+    if config is not None and persistence is not None:
+        config = (*config, *PERSISTENCE[persistence].items())
+    if len(cur.problems) > before or None in (cluster, name, engine, backend, config, readiness, persistence):
+        return None
+    assert cluster is not None and config is not None
+    return Environment(
+        file=path,
+        name=str(name),
+        engine=str(engine),
+        backend="docker" if backend == "docker" else "local",
+        master_name=str(name),
+        replicas=cluster.nodes - 1,
+        sentinels=NO_SENTINELS,
+        config=config,
+        readiness_timeout=float(readiness or 0),
+        image=str(image) if image else None,
+        cluster=cluster,
+    )
+
+
+def _cluster(cur: Cursor) -> ClusterSpec | None:
+    if not cur.mapping(("shards", "replicas_per_shard", "cluster-node-timeout"), "cluster settings"):
+        return None
+    shards = cur.get("shards", _shard_count)
+    replicas = cur.get("replicas_per_shard", integer(0, 4), 1)
+    timeout = cur.get("cluster-node-timeout", integer(100), 15000)
+    if shards is None or replicas is None or timeout is None:
+        return None
+    return ClusterSpec(int(shards), int(replicas), int(timeout))
+
+
+def _shard_count(value: Any) -> int:
+    count = integer(None, 16)(value)
+    if count < 3:
+        # Failover needs a majority of primaries to agree a node failed: with fewer than three, losing one
+        # leaves no majority, as redis-cli --cluster create refuses too.
+        raise Invalid(
+            f"a cluster needs at least 3 shards (a majority of primaries elects a failover), got {count}"
+        )
+    return count
 
 
 # Settings of nodes the harness starts itself; an external environment's nodes are configured by their owner.

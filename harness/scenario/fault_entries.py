@@ -285,7 +285,13 @@ def check_targets(cur: Cursor, faults: tuple[FaultSpec, ...], env: Environment) 
                 where.child(fault.action).error("the environment has no replica to sync", "node")
             continue
         roles = ("primary", "replica") if fault.action in ("kill", "terminate") else ("last-killed",)
-        if fault.target not in roles + names:
+        if env.cluster is not None and fault.target.startswith("sentinel"):
+            where.error(
+                f"{fault.target!r} is a Sentinel, and {env.file} is a cluster (topology: cluster): it has "
+                "none; its primaries fail each other over",
+                fault.action,
+            )
+        elif fault.target not in roles + names:
             where.error(
                 f"unknown target {fault.target!r} (expected one of: {', '.join(roles + names)})", fault.action
             )

@@ -67,7 +67,7 @@ def load_any(path: Path) -> object:
     data = source.data
     if isinstance(data, dict) and "sweep" in data:
         return load_sweep(path)
-    if isinstance(data, dict) and "sentinels" in data:
+    if isinstance(data, dict) and ("sentinels" in data or "topology" in data):
         return load_environment(path)
     if isinstance(data, dict) and ("detect" in data or "verify" in data):
         return load_runbook(path)

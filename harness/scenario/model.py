@@ -44,8 +44,25 @@ class SecuritySpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ClusterSpec:
+    """A Redis Cluster: `shards` primaries splitting the 16384 slots, each with its replicas."""
+
+    shards: int
+    replicas_per_shard: int
+    node_timeout_ms: int  # cluster-node-timeout: how long a node may be unreachable before it is failed
+
+    @property
+    def nodes(self) -> int:
+        return self.shards * (1 + self.replicas_per_shard)
+
+
+NO_SENTINELS = SentinelSpec(count=0, quorum=0, down_after_ms=0, failover_timeout_ms=0, parallel_syncs=0)
+
+
+@dataclass(frozen=True, slots=True)
 class Environment:
-    """A replicated topology: one primary, N replicas, M Sentinels."""
+    """A replicated topology: one primary, N replicas, M Sentinels; or a cluster of shards (`cluster`),
+    where `replicas` counts every data node but the first and there are no Sentinels."""
 
     file: Path
     name: str
@@ -62,9 +79,15 @@ class Environment:
     image: str | None = None  # Docker backend: run nodes from this local image instead of building one
     # Nodes the harness did not start: the containers of this Compose project (faults need a CLI flag).
     external_compose_project: str | None = None
+    cluster: ClusterSpec | None = None
 
     def bound_settings(self) -> dict[str, float]:
         """Values that time bounds in runbooks may refer to, in seconds."""
+        if self.cluster is not None:
+            # A node is failed once it has been unreachable for node-timeout: the cluster's down-after, so
+            # runbooks written against either topology and `from_config` bounds read the same.
+            timeout = self.cluster.node_timeout_ms / 1000
+            return {"node-timeout": timeout, "down-after": timeout}
         return {
             "down-after": self.sentinels.down_after_ms / 1000,
             "failover-timeout": self.sentinels.failover_timeout_ms / 1000,

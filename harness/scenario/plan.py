@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from harness.scenario.model import Environment
+from harness.slots import SLOTS
 
 PlannedKind = Literal["redis", "sentinel"]
 
@@ -31,10 +32,24 @@ class PlannedLink:
 
 
 @dataclass(frozen=True, slots=True)
+class Shard:
+    """A cluster's shard as created: its primary, its replicas and the slots it serves (first, last)."""
+
+    primary: str
+    replicas: tuple[str, ...]
+    slots: tuple[int, int]
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        return (self.primary, *self.replicas)
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     nodes: tuple[PlannedNode, ...]
     links: tuple[PlannedLink, ...]
-    primary: str  # the initial primary
+    primary: str  # the initial primary (on a cluster: the first shard's)
+    shards: tuple[Shard, ...] = ()  # a cluster's; empty for Sentinel topologies
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -61,6 +76,8 @@ def link_name(selector: str) -> str:
 
 
 def plan(env: Environment) -> Plan:
+    if env.cluster is not None:
+        return _cluster_plan(env.cluster.shards, env.cluster.replicas_per_shard)
     data = [PlannedNode(f"redis-{i + 1}", "redis", i) for i in range(env.replicas + 1)]
     sentinels = [PlannedNode(f"sentinel-{i + 1}", "sentinel", i) for i in range(env.sentinels.count)]
     proxy = env.proxy
@@ -73,3 +90,19 @@ def plan(env: Environment) -> Plan:
                 PlannedLink(link_name(f"replication:{node.name}"), "replication", "redis-1", node.name)
             )
     return Plan(tuple(data + sentinels), tuple(links), data[0].name)
+
+
+def _cluster_plan(shards: int, replicas_per_shard: int) -> Plan:
+    """redis-1..redis-S are the primaries, in slot order; the replicas follow, dealt out to the shards in
+    turn, as `redis-cli --cluster create --cluster-replicas N` pairs them."""
+    total = shards * (1 + replicas_per_shard)
+    data = tuple(PlannedNode(f"redis-{i + 1}", "redis", i) for i in range(total))
+    layout = tuple(
+        Shard(
+            data[i].name,
+            tuple(data[j].name for j in range(shards, total) if (j - shards) % shards == i),
+            (i * SLOTS // shards, (i + 1) * SLOTS // shards - 1),
+        )
+        for i in range(shards)
+    )
+    return Plan(data, (), data[0].name, layout)

@@ -15,6 +15,7 @@ from harness.scenario.files import parse_file, referenced
 from harness.scenario.model import (
     NO_RETRY,
     AlertsSpec,
+    Environment,
     Expectation,
     LoadSpec,
     RetryPolicy,
@@ -85,6 +86,7 @@ def scenario_file(path: Path, problems: list[Problem], engine: str | None = None
                 )
     if environment is not None:
         check_targets(cur, faults, environment)
+        _check_bound_names(cur, runbooks, expect, environment)
     if sum(f.incident for f in faults) > 1:
         cur.error("mark at most one fault as the incident", "faults")
     if problems or not isinstance(load, LoadSpec) or environment is None or expect is None:
@@ -212,6 +214,37 @@ def _expect(cur: Cursor) -> Expectation | None:
     if len(cur.problems) > before:
         return None
     return Expectation(detection, recovery, lost, bool(ride_out))
+
+
+def _check_bound_names(
+    cur: Cursor, runbooks: list[Runbook], expect: Expectation | None, env: Environment
+) -> None:
+    """Bounds may name only what the environment has: no failover-timeout on a cluster, no node-timeout
+    on Sentinel."""
+    known = env.bound_settings()
+    kind = "cluster" if env.cluster is not None else "Sentinel topology"
+
+    def unknown(bound: Bound | None) -> str | None:
+        names = [n for n in (bound.names if bound else ()) if n not in known]
+        if not names:
+            return None
+        return f"{names[0]} is not a setting of {env.file} (a {kind}: {', '.join(known)})"
+
+    for runbook in runbooks:
+        for step in (*runbook.detect, *runbook.verify):
+            why = unknown(step.within)
+            if why is not None:
+                section = "detect" if step in runbook.detect else "verify"
+                index = getattr(runbook, section).index(step)
+                where = f"{section}[{index}].{step.check}.within"
+                cur.problems.append(Problem(str(runbook.file), step.line, where, why))
+    for field, bound in (
+        ("detection_within", expect.detection_within if expect else None),
+        ("recovery_within", expect.recovery_within if expect else None),
+    ):
+        why = unknown(bound)
+        if why is not None:
+            cur.child("expect").error(why, field)
 
 
 def _detection_bound(value: Any) -> Bound:

@@ -20,7 +20,7 @@ def test_plain_status_line_names_load_errors_and_latest_events(capsys: pytest.Ca
     console.status(Status(5.6, 14, 10.0, {}, (), ()))  # within 2 s of the last line: not printed
     err = capsys.readouterr().err.splitlines()
     assert err == [
-        "  5.50s  0 ops/s; errors: connection-refused=394; Sentinel events: ... +odown, +new-epoch, "
+        "  5.50s  0 ops/s; errors: connection-refused=394; events: ... +odown, +new-epoch, "
         "+try-failover, +vote-for-leader, +elected-leader, +switch-master"
     ]
 

@@ -24,7 +24,7 @@ class AckedWrites(Workload):
         else:
             key = self.rng.choice(self.acked[-100:])
             payload = encode("GET", key)
-            self.op("GET", lambda: self.session.one(payload))
+            self.op("GET", lambda: self.session.one(payload, key))
 
     def _write(self) -> None:
         self.seq += 1
@@ -32,5 +32,5 @@ class AckedWrites(Workload):
         value = f"{self.user_id}:{self.seq}"
         payload = encode("SET", key, value)
         record = OpFields(f="write", key=key, value=value)
-        if self.op("SET", lambda: self.session.one(payload), record=record).outcome == "ok":
+        if self.op("SET", lambda: self.session.one(payload, key), record=record).outcome == "ok":
             self.acked.append(key)

@@ -4,7 +4,7 @@ up to 3 times, as prescribed. Feeds the bank checker: the total never changes, n
 from __future__ import annotations
 
 from harness.load.resp import ReplyError, RespError, encode
-from harness.load.workloads.base import Workload
+from harness.load.workloads.base import Workload, tagged_key
 from harness.log_records import OpFields
 from harness.scenario.model import WorkloadSpec
 
@@ -18,7 +18,7 @@ class Bank(Workload):
     def step(self) -> None:
         a, b = self.rng.sample(range(self.spec.accounts), 2)
         amount = self.rng.randint(1, 10)
-        source, target = self.key(a), self.key(b)
+        source, target = self.tagged((), a), self.tagged((), b)  # one slot: one transaction
         record: OpFields = {"f": "transfer", "from": source, "to": target, "amount": amount}
         self.op(
             "transfer", lambda: self._transfer(source, target, amount), record=record, value_field="result"
@@ -26,10 +26,10 @@ class Bank(Workload):
 
     def _transfer(self, source: str, target: str, amount: int) -> str:
         for _ in range(1 + CONFLICT_RETRIES):
-            self.session.one(encode("WATCH", source, target))
-            balance = int(self.session.one(encode("GET", source)) or 0)
+            self.session.one(encode("WATCH", source, target), source)
+            balance = int(self.session.one(encode("GET", source), source) or 0)
             if balance < amount:
-                self.session.one(encode("UNWATCH"))
+                self.session.one(encode("UNWATCH"), source)
                 return "insufficient"
             replies = self.session.call(
                 encode("MULTI")
@@ -37,6 +37,7 @@ class Bank(Workload):
                 + encode("INCRBY", target, amount)
                 + encode("EXEC"),
                 4,
+                source,
             )
             for reply in replies:
                 if isinstance(reply, ReplyError):  # EXECABORT and friends: the transaction was discarded
@@ -48,4 +49,4 @@ class Bank(Workload):
 
     @classmethod
     def initial_state(cls, spec: WorkloadSpec, prefix: str) -> dict[str, int]:
-        return {f"{prefix}:{cls.kind}:{i}": INITIAL_BALANCE for i in range(spec.accounts)}
+        return {tagged_key(prefix, cls.kind, (), i): INITIAL_BALANCE for i in range(spec.accounts)}

@@ -12,9 +12,10 @@ from typing import ClassVar, Literal, TypeVar, cast
 from locust.env import Environment
 
 from harness.access import Credentials
-from harness.load.resp import RespConnection
+from harness.load.cluster_session import ClusterSession
+from harness.load.resp import encode
 from harness.load.retrying import Attempted, call_with_policy
-from harness.load.session import PrimarySession
+from harness.load.session import PrimarySession, Session
 from harness.load.stats import IntervalStats
 from harness.load.watchdog import CallWatchdog
 from harness.log_records import OpFields, OpRecord, OpType
@@ -40,6 +41,22 @@ class LoadContext:
     watchdog: CallWatchdog | None = None  # enforces the call timeout; None: each socket does
     credentials: Credentials = field(default_factory=Credentials)  # the load's user on data nodes (and TLS)
     sentinel_credentials: Credentials = field(default_factory=Credentials)  # the load's user on Sentinels
+    cluster: tuple[tuple[str, int], ...] = ()  # a cluster's nodes, asked for its slot map; (): Sentinel
+
+
+def open_session(context: LoadContext) -> Session:
+    """A user's connection(s): to a cluster's nodes by slot, or to the primary Sentinel names."""
+    if context.cluster:
+        return ClusterSession(context.cluster, context.spec.timeout, context.watchdog, context.credentials)
+    return PrimarySession(
+        context.sentinels,
+        context.master_name,
+        context.spec.timeout,
+        context.primary,
+        context.watchdog,
+        context.credentials,
+        context.sentinel_credentials,
+    )
 
 
 class Workload:
@@ -53,18 +70,15 @@ class Workload:
         self.environment = environment
         self.user_id = next(context.user_ids)
         self.rng = random.Random(self.user_id)
-        self.session = PrimarySession(
-            context.sentinels,
-            context.master_name,
-            context.spec.timeout,
-            context.primary,
-            context.watchdog,
-            context.credentials,
-            context.sentinel_credentials,
-        )
+        self.session = open_session(context)
 
     def key(self, *parts: object) -> str:
         return ":".join((self.context.key_prefix, self.kind, *map(str, parts)))
+
+    def tagged(self, group: tuple[object, ...], *parts: object) -> str:
+        """A key whose hash tag is the prefix, the workload and `group`: keys of one group share a cluster
+        slot, so a transaction or pipeline over them is served by one node."""
+        return tagged_key(self.context.key_prefix, self.kind, group, *parts)
 
     def step(self) -> None:
         raise NotImplementedError
@@ -125,7 +139,12 @@ class Workload:
         return {}
 
 
-def initialize(conn: RespConnection, values: dict[str, int]) -> None:
-    """Set the checkers' starting state in one MSET."""
-    if values:
-        conn.command("MSET", *[x for key, value in values.items() for x in (key, value)])
+def tagged_key(prefix: str, kind: str, group: tuple[object, ...], *parts: object) -> str:
+    tag = ":".join((prefix, kind, *map(str, group)))
+    return ":".join(("{" + tag + "}", *map(str, parts)))
+
+
+def initialize(session: Session, values: dict[str, int]) -> None:
+    """Set the checkers' starting state, a SET per key (on a cluster each goes to its key's node)."""
+    for key, value in values.items():
+        session.one(encode("SET", key, value), key)

@@ -14,9 +14,12 @@ class Counter(Workload):
         key = self.key(self.rng.randrange(self.spec.keys))
         payload = encode("INCR", key)
         self.op(
-            "INCR", lambda: self.session.one(payload), record={"f": "incr", "key": key}, value_field="value"
+            "INCR",
+            lambda: self.session.one(payload, key),
+            record={"f": "incr", "key": key},
+            value_field="value",
         )
 
     @classmethod
     def initial_state(cls, spec: WorkloadSpec, prefix: str) -> dict[str, int]:
-        return {f"{prefix}:{cls.kind}:{i}": 0 for i in range(spec.keys)}
+        return {":".join((prefix, cls.kind, str(i))): 0 for i in range(spec.keys)}

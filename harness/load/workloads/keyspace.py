@@ -18,27 +18,30 @@ class Keyspace(Workload):
     def __init__(self, spec: WorkloadSpec, context: LoadContext, environment: Environment) -> None:
         super().__init__(spec, context, environment)
         self.cursor = b"0"
-        self.match = self.key(self.user_id, "*")
+        # The user's keys share a slot, so SCAN on the node serving it finds them all (a cluster's SCAN is
+        # per node).
+        self.match = self.tagged((self.user_id,), "*")
+        self.route = self.tagged((self.user_id,), 0)
 
     def step(self) -> None:
-        key = self.key(self.user_id, self.rng.randrange(KEYS_PER_USER))
+        key = self.tagged((self.user_id,), self.rng.randrange(KEYS_PER_USER))
         choice = self.rng.random()
         if choice < 0.3:
-            self.op("SET", lambda: self.session.one(encode("SET", key, "v")))
+            self.op("SET", lambda: self.session.one(encode("SET", key, "v"), key))
         elif choice < 0.5:
             self.op("SCAN", self._scan)
         elif choice < 0.6:
-            self.op("EXPIRE", lambda: self.session.one(encode("EXPIRE", key, 600)))
+            self.op("EXPIRE", lambda: self.session.one(encode("EXPIRE", key, 600), key))
         elif choice < 0.7:
-            self.op("PEXPIRE", lambda: self.session.one(encode("PEXPIRE", key, 600_000)))
+            self.op("PEXPIRE", lambda: self.session.one(encode("PEXPIRE", key, 600_000), key))
         elif choice < 0.8:
-            self.op("PERSIST", lambda: self.session.one(encode("PERSIST", key)))
+            self.op("PERSIST", lambda: self.session.one(encode("PERSIST", key), key))
         else:
-            self.op("UNLINK", lambda: self.session.one(encode("UNLINK", key)))
+            self.op("UNLINK", lambda: self.session.one(encode("UNLINK", key), key))
 
     def _scan(self) -> int:
         cursor, keys = self.session.one(
-            encode("SCAN", self.cursor, "MATCH", self.match, "COUNT", 100, "TYPE", "string")
+            encode("SCAN", self.cursor, "MATCH", self.match, "COUNT", 100, "TYPE", "string"), self.route
         )
         self.cursor = cursor
         return len(keys)

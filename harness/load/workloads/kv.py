@@ -28,4 +28,4 @@ class KeyValue(Workload):
             name, payload = "GET", encode("GET", key)
         else:
             name, payload = "GETEX", encode("GETEX", key, "EX", 300)
-        self.op(name, lambda: self.session.one(payload))
+        self.op(name, lambda: self.session.one(payload, key))

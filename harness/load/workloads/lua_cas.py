@@ -25,16 +25,16 @@ class LuaCas(Workload):
         self.op("cas", lambda: self._cas(key), record={"f": "cas", "key": key}, value_field="applied")
 
     def _cas(self, key: str) -> int:
-        current = (self.session.one(encode("GET", key)) or b"0").decode()
+        current = (self.session.one(encode("GET", key), key) or b"0").decode()
         payload = encode("EVALSHA", SHA, 1, key, current, int(current) + 1)
-        (reply,) = self.session.call(payload)
+        (reply,) = self.session.call(payload, 1, key)
         if isinstance(reply, ReplyError) and str(reply).startswith("NOSCRIPT"):
-            self.session.one(encode("SCRIPT", "LOAD", SCRIPT))
-            (reply,) = self.session.call(payload)
+            self.session.one(encode("SCRIPT", "LOAD", SCRIPT), key)  # on the node serving the key
+            (reply,) = self.session.call(payload, 1, key)
         if isinstance(reply, ReplyError):
             raise RespError(reply)
         return int(reply)
 
     @classmethod
     def initial_state(cls, spec: WorkloadSpec, prefix: str) -> dict[str, int]:
-        return {f"{prefix}:{cls.kind}:{i}": 0 for i in range(spec.keys)}
+        return {":".join((prefix, cls.kind, str(i))): 0 for i in range(spec.keys)}

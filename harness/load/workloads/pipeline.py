@@ -16,13 +16,16 @@ class Pipeline(Workload):
 
     def __init__(self, spec: WorkloadSpec, context: LoadContext, environment: Environment) -> None:
         super().__init__(spec, context, environment)
-        self.payload = b"".join(encode("SET", self.key(self.user_id, i), "v") for i in range(spec.batch))
+        # The user's keys share a slot: a cluster serves the whole batch from one node, as a pipeline must be.
+        keys = [self.tagged((self.user_id,), i) for i in range(spec.batch)]
+        self.payload = b"".join(encode("SET", key, "v") for key in keys)
+        self.route = keys[0]
 
     def step(self) -> None:
         self.op(f"pipeline {self.spec.batch}", self._send, ops=self.spec.batch)
 
     def _send(self) -> list[Any]:
-        replies = self.session.call(self.payload, self.spec.batch)
+        replies = self.session.call(self.payload, self.spec.batch, self.route)
         error = first_error(replies)
         if error is not None:  # e.g. OOM part-way through the batch
             raise RespError(error)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.log_records import FaultRecord, OpRecord, StatsRecord
+from harness.runbooks.checks.cluster import cluster_failover, shard_of
 from harness.runbooks.checks.common import NoParams
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
 from harness.scenario.params import param, ratio, reply_class
+from harness.slots import key_slot
 
 WRITE_KINDS = ("write", "incr", "transfer", "cas")  # tracked operations that write when they succeed
 
@@ -28,19 +30,37 @@ def wrote(record: OpRecord) -> bool:
 
 @check(NoParams)
 def writable(p: NoParams, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
-    """A write is acknowledged after the incident, and after +switch-master if there was one."""
+    """A write is acknowledged after the incident, and after +switch-master if there was one (on a cluster:
+    a write to the incident's shard, after its replica was promoted if one was)."""
     since = float(incident["t"])
     switch = history.first("sentinel", since, event="+switch-master")
     if switch is not None:
         since = float(switch["t"])
+    shard = shard_of(history, str(incident["node"]))
+    promoted = cluster_failover.judge(NoParams(), history, incident, judge) if shard else None
+    if promoted is not None and promoted.at is not None:
+        since = promoted.at
+    slots = tuple(shard["slots"]) if shard else None
     for record in history.ops:
-        if wrote(record) and record["t0"] >= since:
+        if wrote(record) and record["t0"] >= since and (slots is None or _in_slots(record, slots)):
             what = record.get("key") or f"{record['from']} -> {record['to']}"
             evidence = f"{record['f']} {what} acknowledged at {record['t']:.3f}s"
             if switch is not None:
                 evidence += f" (after +switch-master to {switch.get('new')})"
+            if shard is not None:
+                evidence += f" (slot {key_slot(_op_key(record))} of {shard['primary']}'s shard"
+                evidence += f", after {promoted.evidence})" if promoted and promoted.at else ")"
             return judge(float(record["t"]), evidence)
-    return judge(None, "no write was acknowledged after the incident")
+    where = f" to {shard['primary']}'s shard" if shard else ""
+    return judge(None, f"no write{where} was acknowledged after the incident")
+
+
+def _op_key(record: OpRecord) -> str:
+    return str(record.get("key") or record.get("from"))
+
+
+def _in_slots(record: OpRecord, slots: tuple[int, int]) -> bool:
+    return slots[0] <= key_slot(_op_key(record)) <= slots[1]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,19 @@
+"""A Redis Cluster's hash slots: which of the 16384 slots a key belongs to (CRC16 of its hash tag, or of
+the whole key), the same arithmetic as the server's keyHashSlot. Pure."""
+
+from __future__ import annotations
+
+from binascii import crc_hqx
+
+SLOTS = 16384
+
+
+def key_slot(key: str | bytes) -> int:
+    """The slot of a key: only the part between the first `{` and the next `}` counts, when not empty."""
+    data = key.encode() if isinstance(key, str) else key
+    start = data.find(b"{")
+    if start != -1:
+        end = data.find(b"}", start + 1)
+        if end > start + 1:
+            data = data[start + 1 : end]
+    return crc_hqx(data, 0) % SLOTS

@@ -1,0 +1,56 @@
+"""Redis Cluster drills on real nodes: a 3-shard cluster created as operators do, loaded on every shard."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.slots import key_slot
+from tests.conftest import ROOT, drill
+from tests.integration.test_drills import run_and_read
+
+pytestmark = pytest.mark.integration
+
+NODE_TIMEOUT_S = 2.0  # environments/cluster-3.yaml
+
+
+def test_cluster_primary_kill_fails_over_within_node_timeout_and_loses_nothing(runs: Path) -> None:
+    code, report, run_dir, stdout = run_and_read(ROOT / "scenarios" / "cluster-primary-kill.yaml", runs)
+    failed = [c["name"] for c in report["checks"] if c["status"] != "pass"]
+    assert code == 0, (failed, stdout)
+    # Suspected no sooner than node-timeout (nothing else can tell the node is gone), failed over after it.
+    assert NODE_TIMEOUT_S <= report["mttd_s"] < NODE_TIMEOUT_S + 1.5, report["mttd_s"]
+    assert report["mttr_s"] is not None and NODE_TIMEOUT_S < report["mttr_s"] < NODE_TIMEOUT_S + 4.5
+    assert report["lost_writes"] == 0 and report["acknowledged_writes"] > 2000
+    records = [json.loads(line) for line in (run_dir / "observations.jsonl").read_text().splitlines()]
+    # The load reached every shard, and the fault was visible to it.
+    (topology,) = [r for r in records if r["kind"] == "topology"]
+    acked = [r["key"] for r in records if r["kind"] == "op" and r["type"] == "ok" and r.get("f") == "write"]
+    for shard in topology["shards"]:
+        first, last = shard["slots"]
+        assert any(first <= key_slot(key) <= last for key in acked), shard
+    assert report["load"]["fail"] > 0, report["load"]
+    # redis-1's replica took its slots, as the surviving nodes saw it.
+    promoted = [
+        r for r in records if r["kind"] == "cluster" and r.get("view", {}).get("redis-4", {}).get("slots")
+    ]
+    assert promoted and promoted[-1]["view"]["redis-4"]["role"] == "primary"
+    assert "redis-1 failed" in stdout or "cluster_node_flagged failed" in stdout
+
+
+def test_cluster_of_two_shards_is_bad_input_before_anything_starts(tmp_path: Path) -> None:
+    env = tmp_path / "env.yaml"
+    env.write_text((ROOT / "environments" / "cluster-3.yaml").read_text().replace("shards: 3", "shards: 2"))
+    scenario = tmp_path / "s.yaml"
+    text = (ROOT / "scenarios" / "cluster-primary-kill.yaml").read_text()
+    scenario.write_text(
+        text.replace("../environments/cluster-3.yaml", str(env)).replace(
+            "../runbooks", str(ROOT / "runbooks")
+        )
+    )
+    result = drill("run", str(scenario), "--runs-dir", str(tmp_path / "runs"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"{env}:" in result.stderr and "cluster.shards: a cluster needs at least 3 shards" in result.stderr
+    assert not (tmp_path / "runs").exists()
