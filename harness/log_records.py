@@ -86,6 +86,9 @@ class StatsRecord(TypedDict):
     hist: Annotated[
         dict[str, int], "{bucket: count}: log-scale buckets ~4 % wide, mergeable across intervals"
     ]
+    redirects: NotRequired[
+        Annotated[dict[str, int], "on a cluster: {MOVED or ASK: count} of redirects followed (not errors)"]
+    ]
 
 
 # What a workload says about one tracked operation; the load adds the rest (OpRecord). Functional syntax:
@@ -165,6 +168,8 @@ class FaultEndDetails(TypedDict, total=False):
     users: Annotated[int, "surge: the users that leave"]
     bytes: Annotated[int, "oom: bytes written"]
     runs: Annotated[int, "slow-command: commands sent"]
+    slots: Annotated[int, "reshard: slots moved"]
+    keys: Annotated[int, "reshard: keys moved with them"]
 
 
 class FaultEndRecord(FaultEndDetails):

@@ -17,3 +17,19 @@ def key_slot(key: str | bytes) -> int:
         if end > start + 1:
             data = data[start + 1 : end]
     return crc_hqx(data, 0) % SLOTS
+
+
+def slot_tags(slots: tuple[int, ...]) -> dict[int, str]:
+    """A hash tag for each of `slots` (keys named `...{tag}...` land in that slot): found by trying short
+    tags in turn; about ten tries per slot of the whole range."""
+    wanted = set(slots)
+    found: dict[int, str] = {}
+    n = 0
+    while wanted:
+        tag = f"t{n}"
+        slot = crc_hqx(tag.encode(), 0) % SLOTS
+        if slot in wanted:
+            found[slot] = tag
+            wanted.discard(slot)
+        n += 1
+    return found

@@ -19,6 +19,7 @@
 - full-sync: write a dataset to the primary, then make a replica copy all of it: REPLICAOF NO ONE and back in
   one MULTI gives the replica a replication ID the primary does not know, so its PSYNC gets FULLRESYNC (as a
   replica restarted without its data does). Ends when the replica's link is up and the sync done.
+- reshard: cluster slots moved to another primary under load, as redis-cli does it (faults/reshard.py).
 - switchover: SENTINEL FAILOVER, a planned switch of primary. Redis keeps the old primary's client
   connections open when it is demoted, so a client pinned to it gets READONLY.
 Threads and sockets of these faults end when their connection is killed or at stop().
@@ -45,6 +46,7 @@ from harness.clients.probe import probe_client
 from harness.clients.waiting import wait_for
 from harness.errors import BackendError, FaultError
 from harness.faults.partition import running_replicas
+from harness.faults.reshard import Move, fill_slots, move_slots, plan_move
 from harness.faults.timeline import ScheduledFault
 from harness.load.resp import encode
 from harness.log_records import RestoreCheckRecord
@@ -123,6 +125,7 @@ class ServerFaults:
             "truncate-aof": "_truncate_fault",
             "snapshot-restore": "_restore_fault",
             "full-sync": "_full_sync",
+            "reshard": "_reshard",
         }
     )
 
@@ -203,6 +206,37 @@ class ServerFaults:
         self._threads.append(thread)
         details = {"primary": primary.name, "keys": spec.keys, "value_bytes": spec.value_bytes}
         return invoked, details
+
+    def _reshard(self, node: Node, spec: ServerFaultSpec, index: int) -> Started:
+        move = plan_move(self._topology, node, spec.to, spec.slots, spec.batch)
+        fill_slots(self._topology, move, spec.keys, spec.value_bytes, self._prefix)  # before the incident
+        invoked = self._log.now()
+        thread = threading.Thread(
+            target=self._resharded, args=(move, index), daemon=True, name=f"fault-{index}"
+        )
+        thread.start()
+        self._threads.append(thread)
+        first, last = move.slots[0], move.slots[-1]
+        return invoked, {
+            "to": move.target.name,
+            "slots": len(move.slots),
+            "first_slot": first,
+            "last_slot": last,
+        }
+
+    def _resharded(self, move: Move, index: int) -> None:
+        try:
+            moved = move_slots(self._topology, move, self._stop)
+        except FaultError as exc:
+            self._log.fault_end(index, "reshard", node=move.target.name, outcome=str(exc))
+            return
+        outcome = (
+            f"moved {moved.slots} slots ({moved.keys} keys) from {move.source.name} to {move.target.name}"
+            f" in {moved.seconds:.2f}s"
+        )
+        self._log.fault_end(
+            index, "reshard", node=move.target.name, outcome=outcome, slots=moved.slots, keys=moved.keys
+        )
 
     def _synced(self, node: Node, primary: Node, syncs_before: int, index: int) -> None:
         """The fault ends when the replica's link is up with no sync in progress, after a full sync."""

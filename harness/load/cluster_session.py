@@ -36,6 +36,7 @@ class ClusterSession:
         timeout: float,
         watchdog: CallWatchdog | None = None,
         credentials: Credentials | None = None,
+        redirects: Counter[str] | None = None,
     ) -> None:
         self._seeds = seeds
         self._timeout = timeout
@@ -48,7 +49,7 @@ class ClusterSession:
         self._since: float | None = None  # when the call in flight started
         self._inflight: RespConnection | None = None
         self._expired = False
-        self.redirects: Counter[str] = Counter()  # MOVED and ASK replies followed
+        self.redirects: Counter[str] = Counter() if redirects is None else redirects  # MOVED, ASK followed
         if watchdog is not None:
             watchdog.watch(self)
 

@@ -46,6 +46,14 @@ def merge_intervals(stats: Iterable[StatsRecord]) -> tuple[dict[int, int], dict[
     return histogram, errors
 
 
+def merge_redirects(stats: Iterable[StatsRecord]) -> dict[str, int]:
+    """A cluster's redirects followed (MOVED, ASK), summed over stats records."""
+    total: Counter[str] = Counter()
+    for record in stats:
+        total.update(record.get("redirects", {}))
+    return dict(total)
+
+
 def merge_retried(stats: Iterable[StatsRecord]) -> dict[str, int]:
     """The error classes of retried attempts, summed over stats records."""
     total: Counter[str] = Counter()
@@ -73,6 +81,8 @@ class IntervalStats:
     retried: Counter[str] = field(default_factory=Counter)  # error classes of attempts that were retried
     by_name: dict[str, list[int]] = field(default_factory=dict)  # call name -> latencies of ok calls
     failed: Counter[tuple[str, str]] = field(default_factory=Counter)  # (call name, error class) -> calls
+    # A cluster's MOVED and ASK replies followed; the sessions add to it directly, so it is cleared in place.
+    redirects: Counter[str] = field(default_factory=Counter)
 
     @property
     def latencies_us(self) -> list[int]:
@@ -127,6 +137,9 @@ class IntervalStats:
         )
         if worker is not None:
             summary["worker"] = worker
+        if self.redirects:
+            summary["redirects"] = dict(self.redirects)
+            self.redirects.clear()
         self.ok = self.fail = self.info = self.retries = 0
         self.errors = Counter()
         self.retried = Counter()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.load.stats import histogram_percentile, merge_intervals, merge_retried
+from harness.load.stats import histogram_percentile, merge_intervals, merge_redirects, merge_retried
 from harness.log_records import AlertingRecord, TopologyRecord
 from harness.runbooks.evaluate import Evaluation
 from harness.runbooks.history import History
@@ -30,6 +30,7 @@ class LoadSummary:
     max_us: int
     errors: dict[str, int]
     retried_errors: dict[str, int]  # error classes of the attempts the retry policy repeated
+    redirects: dict[str, int] = field(default_factory=dict)  # a cluster's MOVED and ASK replies followed
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,7 @@ def summarize_load(history: History, workload: str | None = None) -> LoadSummary
         max_us=max((s.get("max_us", 0) for s in stats), default=0),
         errors=dict(sorted(errors.items())),
         retried_errors=dict(sorted(merge_retried(stats).items())),
+        redirects=dict(sorted(merge_redirects(stats).items())),
     )
 
 

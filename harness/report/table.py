@@ -38,6 +38,11 @@ def render_table(report: RunReport) -> str:
         ("latency", f"p50 {load.p50_us} µs, p99 {load.p99_us} µs, max {load.max_us} µs"),
         ("operations", f"{load.ok} ok, {load.fail} failed, {load.info} uncertain"),
         ("errors", errors),
+        *(
+            [("cluster redirects", ", ".join(f"{k}={v}" for k, v in load.redirects.items()))]
+            if load.redirects
+            else []
+        ),
         (
             "lost acknowledged writes",
             f"{report.lost_writes} of {report.acknowledged_writes} acknowledged "

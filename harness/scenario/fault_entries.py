@@ -283,6 +283,8 @@ def check_targets(cur: Cursor, faults: tuple[FaultSpec, ...], env: Environment) 
                 )
             elif fault.action == "full-sync" and env.replicas == 0:
                 where.child(fault.action).error("the environment has no replica to sync", "node")
+            if fault.action == "reshard":
+                _check_reshard(where.child("reshard"), fault, env, data)
             continue
         roles = ("primary", "replica") if fault.action in ("kill", "terminate") else ("last-killed",)
         if env.cluster is not None and fault.target.startswith("sentinel"):
@@ -297,6 +299,16 @@ def check_targets(cur: Cursor, faults: tuple[FaultSpec, ...], env: Environment) 
             )
         if fault.target == "replica" and env.replicas == 0:
             where.error("the environment has no replicas to kill", fault.action)
+
+
+def _check_reshard(cur: Cursor, fault: FaultSpec, env: Environment, data: tuple[str, ...]) -> None:
+    assert fault.server is not None
+    if env.cluster is None:
+        cur.error(f"reshard moves cluster slots, and {env.file} is not a cluster (topology: cluster)")
+    elif fault.server.to and fault.server.to not in data:
+        cur.error(f"unknown node {fault.server.to!r} (expected one of: {', '.join(data)})", "to")
+    elif fault.server.to == fault.target:
+        cur.error(f"{fault.target} would move slots to itself", "to")
 
 
 def _check_partition(cur: Cursor, spec: PartitionSpec, env: Environment, names: tuple[str, ...]) -> None:

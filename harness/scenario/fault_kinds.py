@@ -54,6 +54,20 @@ class FullSync:
 
 
 @dataclass(frozen=True, slots=True)
+class Reshard:
+    node: str = param(
+        "the cluster primary the slots leave: primary (redis-1's shard's) or a node's name", name(), "primary"
+    )
+    to: str = param("the cluster primary that receives them (default: the next shard's)", name(), "")
+    slots: int = param("how many of the source's slots move (its first ones)", whole(1, 16384), 1000)
+    batch: int = param("keys moved per MIGRATE", whole(1, 10_000), 100)
+    keys: int = param(
+        "keys written into the moving slots first: the data they carry", whole(0, 10_000_000), 0
+    )
+    value_bytes: int = param("size of each of those keys' values", whole(1, 1 << 20), 256)
+
+
+@dataclass(frozen=True, slots=True)
 class NoNode:
     """Acts on the topology, not one node."""
 
@@ -148,6 +162,7 @@ SERVER_FAULT_KINDS: dict[str, tuple[type, str]] = {
     "truncate-aof": (TruncateAof, "cut the tail of a stopped node's newest AOF file"),
     "snapshot-restore": (OnNode, "BGSAVE, copy dump.rdb out, start a fresh node from it, read writes back"),
     "full-sync": (FullSync, "a dataset on the primary, then a replica made to copy all of it (a full sync)"),
+    "reshard": (Reshard, "cluster slots moved to another primary under load (MIGRATE, SETSLOT): ASK, MOVED"),
 }
 
 # Every fault a scenario may name, with its help, for `drill kinds` (parameters: the classes above, or

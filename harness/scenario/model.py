@@ -149,6 +149,7 @@ ServerFaultKind = Literal[
     "truncate-aof",
     "snapshot-restore",
     "full-sync",
+    "reshard",
 ]
 FaultAction = Literal[
     "kill", "terminate", "restart", "network", "heal", "surge", "partition", "pause", ServerFaultKind
@@ -200,6 +201,9 @@ class ServerFaultSpec:
     every: float = 0.2  # slow-command: seconds between two KEYS *
     connections: int = 1100  # client-flood: idle connections opened and held
     cut_bytes: int = 64  # truncate-aof: bytes cut off the end of the newest AOF file (the node must be down)
+    to: str = ""  # reshard: the primary receiving the slots ("": the next shard's)
+    slots: int = 1000  # reshard: how many slots move
+    batch: int = 100  # reshard: keys per MIGRATE
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,21 @@ def test_cluster_primary_kill_fails_over_within_node_timeout_and_loses_nothing(r
     assert "redis-1 failed" in stdout or "cluster_node_flagged failed" in stdout
 
 
+def test_cluster_reshard_moves_slots_under_load_and_loses_nothing(runs: Path) -> None:
+    code, report, run_dir, stdout = run_and_read(ROOT / "scenarios" / "cluster-reshard.yaml", runs)
+    failed = [c["name"] for c in report["checks"] if c["status"] != "pass"]
+    assert code == 0, (failed, stdout)
+    assert report["lost_writes"] == 0 and report["acknowledged_writes"] > 2000
+    assert report["load"]["fail"] == 0 and report["load"]["redirects"].get("MOVED", 0) > 0, report["load"]
+    records = [json.loads(line) for line in (run_dir / "observations.jsonl").read_text().splitlines()]
+    (end,) = [r for r in records if r["kind"] == "fault_end" and r["action"] == "reshard"]
+    assert end["slots"] == 1000 and end["keys"] >= 100_000, end
+    # The nodes agree that redis-2 now serves its own third plus the 1000 slots.
+    last_views = {r["node"]: r for r in records if r["kind"] == "cluster" and "view" in r}
+    assert {v["view"]["redis-2"]["slots"] for v in last_views.values()} == {5461 + 1000}
+    assert "cluster redirects" in stdout
+
+
 def test_cluster_of_two_shards_is_bad_input_before_anything_starts(tmp_path: Path) -> None:
     env = tmp_path / "env.yaml"
     env.write_text((ROOT / "environments" / "cluster-3.yaml").read_text().replace("shards: 3", "shards: 2"))

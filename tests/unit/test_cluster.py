@@ -16,7 +16,7 @@ from harness.runbooks.verdict import Verdict
 from harness.scenario.durations import Bound
 from harness.scenario.loader import load_environment, load_scenario
 from harness.scenario.plan import plan
-from harness.slots import SLOTS, key_slot
+from harness.slots import SLOTS, key_slot, slot_tags
 from tests.conftest import ROOT
 
 Record = dict[str, Any]
@@ -162,3 +162,56 @@ def test_writable_on_a_cluster_wants_a_write_to_the_incidents_shard_after_the_pr
     ).passed  # other shards' writes, or one before the promotion, prove nothing
     verdict = judge("writable", [*log, write(7.5, own_shard)])
     assert verdict.passed and verdict.measured == 4.5 and "redis-1's shard" in verdict.evidence
+
+
+def test_slot_tags_land_keys_in_the_slots_asked_for() -> None:
+    tags = slot_tags((0, 1, 5460, 16383))
+    assert {key_slot(f"drill:x:reshard:{{{tag}}}:7") for tag in tags.values()} == {0, 1, 5460, 16383}
+    assert all(key_slot(f"a{{{tag}}}") == slot for slot, tag in tags.items())
+
+
+def test_reshard_is_refused_on_a_sentinel_topology_and_to_an_unknown_node(tmp_path: Path) -> None:
+    def scenario(env: str, reshard: str) -> Path:
+        path = tmp_path / f"{env}.yaml"
+        path.write_text(
+            f"name: s\nenvironment: {ROOT / 'environments' / env}.yaml\nload:\n  duration: 5s\n"
+            "  workloads: {acked-writes: {users: 1}}\nfaults:\n  - at: 1s\n"
+            f"    reshard: {reshard}\nruns: 1\n".replace("runs: 1\n", "")
+            + f"runbooks: [{ROOT / 'runbooks' / 'cluster-reshard.yaml'}]\n"
+        )
+        return path
+
+    sentinel = scenario("sentinel-3", "{slots: 10}")
+    assert f"{sentinel}:8: faults[0].reshard: reshard moves cluster slots" in problems_of(sentinel)
+    unknown = scenario("cluster-3", "{to: redis-9}")
+    assert f"{unknown}:8: faults[0].reshard.to: unknown node 'redis-9'" in problems_of(unknown)
+
+
+def stats(t: float, ok: int, redirects: dict[str, int] | None = None) -> Record:
+    record: Record = {"t": t, "kind": "stats", "workload": "kv", "ok": ok, "fail": 0, "info": 0}
+    return record | ({"redirects": redirects} if redirects else {})
+
+
+def test_reshard_checks_read_the_fault_end_the_views_and_the_clients_counts() -> None:
+    reshard = {"t": 3.0, "kind": "fault", "action": "reshard", "index": 0, "node": "redis-1"}
+    reshard["details"] = {"to": "redis-2", "slots": 100}
+    load = [{"t": 0.0, "kind": "load", "phase": "start"}, {"t": 9.0, "kind": "load", "phase": "stop"}]
+    seconds = [stats(t / 2, 100 if not 9 <= t <= 10 else 20) for t in range(1, 19)]  # a dip in (4 s, 5 s]
+    moved = stats(3.5, 100, {"MOVED": 4})
+    ended = {"t": 5.0, "kind": "fault_end", "index": 0, "action": "reshard", "node": "redis-2", "slots": 100}
+    ended["outcome"] = "moved 100 slots"
+    agreed = [
+        view(t, node, {"redis-2": {"role": "primary", "slots": 5561}})
+        for t, node in ((5.2, "redis-2"), (5.4, "redis-3"))
+    ]
+    log = [*base()[:3], view(0.6, "redis-3"), reshard, *load, *seconds, moved, ended, *agreed]
+    redirected = judge("clients_redirected", log, reply="MOVED")
+    assert redirected.passed and redirected.measured == 0.5 and "4 in all" in redirected.evidence
+    assert not judge("clients_redirected", log, reply="ASK").passed
+    done = judge("reshard_done", log)
+    assert done.passed and done.measured == pytest.approx(2.4), done.evidence
+    short = {**ended, "slots": 60}
+    assert not judge("reshard_done", [r for r in log if r is not ended] + [short]).passed
+    dip = judge("throughput_dip", log, at_most=0.5)
+    assert not dip.passed and dip.measured == 0.8, dip.evidence  # 40 ops in a 1 s window against 200
+    assert judge("throughput_dip", log, at_most=0.9).passed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import count
@@ -44,10 +45,13 @@ class LoadContext:
     cluster: tuple[tuple[str, int], ...] = ()  # a cluster's nodes, asked for its slot map; (): Sentinel
 
 
-def open_session(context: LoadContext) -> Session:
-    """A user's connection(s): to a cluster's nodes by slot, or to the primary Sentinel names."""
+def open_session(context: LoadContext, redirects: Counter[str] | None = None) -> Session:
+    """A user's connection(s): to a cluster's nodes by slot (its redirects counted into `redirects`), or
+    to the primary Sentinel names."""
     if context.cluster:
-        return ClusterSession(context.cluster, context.spec.timeout, context.watchdog, context.credentials)
+        return ClusterSession(
+            context.cluster, context.spec.timeout, context.watchdog, context.credentials, redirects
+        )
     return PrimarySession(
         context.sentinels,
         context.master_name,
@@ -70,7 +74,8 @@ class Workload:
         self.environment = environment
         self.user_id = next(context.user_ids)
         self.rng = random.Random(self.user_id)
-        self.session = open_session(context)
+        stats = context.stats.get(self.kind)
+        self.session = open_session(context, None if stats is None else stats.redirects)
 
     def key(self, *parts: object) -> str:
         return ":".join((self.context.key_prefix, self.kind, *map(str, parts)))

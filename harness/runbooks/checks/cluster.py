@@ -102,3 +102,55 @@ def shard_of(history: History, node: str) -> dict[str, Any] | None:
         if node == shard["primary"] or node in shard["replicas"]:
             return dict(shard)
     return None
+
+
+@check(NoParams)
+def reshard_done(p: NoParams, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
+    """The incident's reshard moved every slot it planned, and every cluster node that answers then sees the
+    receiving node serve them (its slot count, as the receiver itself reports it, agreed by all)."""
+    planned = int(incident.get("details", {}).get("slots", 0))
+    end = next((e for e in history.fault_ends if e["index"] == incident["index"]), None)
+    if incident["action"] != "reshard" or end is None:
+        return judge.unknown("the incident is not a reshard that ended")
+    if end.get("slots") != planned:
+        return judge(None, f"the reshard did not move every slot: {end.get('outcome')}")
+    receiver = str(end.get("node"))
+    latest: dict[str, ClusterRecord] = {}
+    for record in history.cluster_views:
+        latest[record["node"]] = record
+        if record["t"] < end["t"] or receiver not in latest:
+            continue
+        seen = [r.get("view", {}).get(receiver, {}).get("slots") for r in latest.values() if "error" not in r]
+        own = latest[receiver].get("view", {}).get(receiver, {}).get("slots")
+        if own is not None and all(slots == own for slots in seen):
+            return judge(float(record["t"]), f"{end.get('outcome')}; every node sees {receiver} serve {own}")
+    return judge(None, f"{end.get('outcome')}, but the nodes never agreed on {receiver}'s slots")
+
+
+@dataclass(frozen=True, slots=True)
+class Redirected:
+    reply: str = param(
+        "the redirect the load's clients follow: MOVED (a slot has a new owner) or ASK (its keys are moving)",
+        one_of("MOVED", "ASK"),
+        "MOVED",
+    )
+
+
+def _reply_label(p: Redirected) -> str:
+    return p.reply
+
+
+@check(Redirected, label=_reply_label)
+def clients_redirected(p: Redirected, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
+    """The load's clients follow a MOVED (or ASK) redirect after the incident: they noticed the slot map
+    change (the `redirects` of the load's stats, counted per interval)."""
+    total = 0
+    first: float | None = None
+    for record in history.stats:
+        count = record.get("redirects", {}).get(p.reply, 0)
+        if record["t"] >= incident["t"] and count:
+            first = float(record["t"]) if first is None else first
+            total += count
+    if first is None:
+        return judge(None, f"the load's clients followed no {p.reply} after the incident")
+    return judge(first, f"{p.reply} followed from {first:.3f}s, {total} in all")

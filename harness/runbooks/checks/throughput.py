@@ -145,3 +145,39 @@ def ops_back(p: OpsBack, history: History, incident: FaultRecord, judge: Judge) 
     return judge(
         since, f"within +{p.below:.0%} of the baseline {baseline:,.0f} ops/s from {since:.2f}s to the end"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class DipAtMost:
+    at_most: float = param("largest share of the load's baseline ops/s a 1 s window may lose", ratio())
+
+
+@check(DipAtMost)
+def throughput_dip(p: DipAtMost, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
+    """The load's acknowledged ops/s (the clients' own count) in its worst 1 s window from the incident to
+    the incident fault's end (or the load's), against its median window before the incident: the dip, as a
+    share of that baseline, must stay within `at_most`."""
+    window = history.load_window()
+    if window is None:
+        return judge.unknown("the log has no load")
+    start, stop = window
+    end = next((float(e["t"]) for e in history.fault_ends if e["index"] == incident["index"]), stop)
+    # Second s holds the stats drained at about s + 0.5 and s + 1 (each covers the STATS_INTERVAL_S before
+    # it): the load's ops in (s, s + 1] after its start.
+    per_second: dict[int, int] = {}
+    for record in history.stats:
+        second = int(record["t"] - start - 0.25)
+        per_second[second] = per_second.get(second, 0) + record["ok"]
+    t0, t1, last = float(incident["t"]) - start, end - start, stop - start
+    before = sorted(n for s, n in per_second.items() if s >= 1 and s + 1 <= t0)  # the first: ramp-up
+    during = [(n, s) for s, n in per_second.items() if s + 1 > t0 and s < t1 and s + 1 <= last]
+    if not before or not during:
+        return judge.unknown("no whole second of load before the incident, or none during it")
+    baseline = before[len(before) // 2]
+    worst, second = min(during)
+    dip = max(0.0, 1 - worst / baseline) if baseline else 0.0
+    evidence = (
+        f"worst 1 s window {worst:,} ops (from {second - t0:+.1f}s of the incident) against a baseline of"
+        f" {baseline:,}: a dip of {dip:.0%}"
+    )
+    return judge.bounded(round(dip, 3), p.at_most, "share", evidence)
