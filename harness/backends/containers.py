@@ -31,6 +31,7 @@ from docker.models.networks import Network
 from harness.backends import container_ops
 from harness.backends.base import Backend
 from harness.backends.certificates import NODE_FILES
+from harness.backends.cluster_create import start_cluster
 from harness.backends.docker_network import (
     LABEL_NODE,
     LABEL_RUN,
@@ -145,7 +146,8 @@ class DockerBackend(Backend):
         )
         for node in topology.nodes:
             self._create(client, image, node, configs[node.name])
-        start_in_order(topology, self._env, self._start, self.log_path, self._exited)
+        starter = start_cluster if topology.cluster else start_in_order
+        starter(topology, self._env, self._start, self.log_path, self._exited)
         return topology
 
     def _plan(self, subnet: ipaddress.IPv4Network, gateway: str) -> Topology:
@@ -161,7 +163,7 @@ class DockerBackend(Backend):
             client_port = free_port(gateway) if planned.name in proxied else 0
             nodes.append(Node(planned.name, "redis", address, REDIS_PORT, client_port, gateway))
         links = placed_links(layout, nodes, lambda: free_port(gateway), gateway)
-        return Topology(self._env.master_name, tuple(nodes), layout.primary, links)
+        return Topology(self._env.master_name, tuple(nodes), layout.primary, links, shards=layout.shards)
 
     def _create(self, client: docker.DockerClient, image: str, node: Node, config: str) -> None:
         assert self._network is not None
