@@ -164,6 +164,11 @@ def _parser() -> argparse.ArgumentParser:
         default=10,
         help="load: connections (users) on each side (default 10; redis-benchmark's own default is 50)",
     )
+    bench.add_argument(
+        "--cluster",
+        action="store_true",
+        help="load: on a fresh 3-primary cluster, against redis-benchmark --cluster",
+    )
     cleanup = commands.add_parser(
         "cleanup", help="remove processes and scratch dirs that killed runs left behind"
     )
@@ -219,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "evaluate":
             return _evaluate(args)
         if args.command == "bench":
-            return _bench(args.target, args.requests, args.connections)
+            return _bench(args.target, args.requests, args.connections, args.cluster)
         if args.command == "proxy":
             return _proxy(args.listen, args.allow_any_upstream, args.seed)
         if args.command == "image":
@@ -393,13 +398,16 @@ def _report(run_dir: Path) -> int:
     return ExitCode.PASSED
 
 
-def _bench(target: str, requests: int, connections: int) -> int:
+def _bench(target: str, requests: int, connections: int, cluster: bool) -> int:
     if target == "load":
         from harness.bench.load_bench import render as render_load
         from harness.bench.load_bench import run_load_bench
 
-        print(render_load(run_load_bench(connections=connections), connections))
+        rows = run_load_bench(connections=connections, cluster=cluster)
+        print(render_load(rows, connections, cluster))
         return ExitCode.PASSED
+    if cluster:
+        raise UsageError("--cluster goes with drill bench load")
     from harness.bench.proxy_bench import render, run_proxy_bench
 
     print(render(run_proxy_bench(requests)))

@@ -4,6 +4,7 @@ same fresh server, with the same number of connections, in one run: SET unpipeli
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import tempfile
 import time
@@ -16,7 +17,7 @@ from locust.env import Environment
 from locust.event import Events
 from tabulate import tabulate
 
-from harness.bench.processes import redis_benchmark, scratch_redis
+from harness.bench.processes import redis_benchmark, scratch_cluster, scratch_redis
 from harness.load.resp import RespConnection, encode
 from harness.load.stats import IntervalStats
 from harness.load.users import make_user_classes
@@ -49,19 +50,26 @@ class LoadBenchRow:
         return self.harness_rps / self.bare_rps if self.bare_rps else 0.0
 
 
-def run_load_bench(seconds: float = 4.5, connections: int = CONNECTIONS) -> list[LoadBenchRow]:
+def run_load_bench(
+    seconds: float = 4.5, connections: int = CONNECTIONS, cluster: bool = False
+) -> list[LoadBenchRow]:
+    """With `cluster`: a 3-primary cluster, redis-benchmark --cluster against the harness's cluster
+    sessions (the bare user, one socket to one server, has no cluster counterpart and is left out)."""
     rows = []
-    with scratch_redis() as port, tempfile.TemporaryDirectory(prefix="redis-drill-bench-") as scratch:
+    with contextlib.ExitStack() as stack:
+        scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="redis-drill-bench-"))
+        nodes = stack.enter_context(scratch_cluster()) if cluster else ()
+        port = nodes[0][1] if nodes else stack.enter_context(scratch_redis())
         for batch in PIPELINES:
             requests = int(70_000 * seconds / ROUNDS * (1 if batch == 1 else 12))
             # Alternate the three and take medians: on two cores single runs vary by a third.
             reference, harness, bare = [], [], []
             for round_ in range(ROUNDS):
                 args = ("-t", "set", "-c", str(connections), "-P", str(batch), "-n", str(requests))
-                reference.append(redis_benchmark(port, *args).rps)
+                reference.append(redis_benchmark(port, *(("--cluster",) if nodes else ()), *args).rps)
                 log = Path(scratch) / f"bench-{batch}-{round_}.jsonl"
-                harness.append(_harness_rps(port, batch, seconds / ROUNDS, log, connections))
-                bare.append(_bare_rps(port, batch, seconds / ROUNDS, connections))
+                harness.append(_harness_rps(port, batch, seconds / ROUNDS, log, connections, nodes))
+                bare.append(0.0 if nodes else _bare_rps(port, batch, seconds / ROUNDS, connections))
             medians = (statistics.median(reference), statistics.median(harness), statistics.median(bare))
             rows.append(LoadBenchRow(batch, *medians))
     return rows
@@ -99,8 +107,17 @@ def _bare_rps(port: int, batch: int, seconds: float, connections: int) -> float:
     return measured / elapsed
 
 
-def _harness_rps(port: int, batch: int, seconds: float, log_path: Path, connections: int) -> float:
-    """ops/s of the pipeline workload (batch 1: plain SET) with `connections` users, after a warm-up."""
+def _harness_rps(
+    port: int,
+    batch: int,
+    seconds: float,
+    log_path: Path,
+    connections: int,
+    cluster: tuple[tuple[str, int], ...] = (),
+) -> float:
+    """ops/s of the pipeline workload (batch 1: plain SET) with `connections` users, after a warm-up; on
+    `cluster`'s nodes when given (each user's keys share a hash tag, so its pipeline goes to one node, as
+    redis-benchmark --cluster pins each of its clients to one node)."""
     spec = LoadSpec(
         workloads=(WorkloadSpec("pipeline", connections, 0.0, batch=batch),),
         spawn_rate=1000,
@@ -118,8 +135,9 @@ def _harness_rps(port: int, batch: int, seconds: float, log_path: Path, connecti
         stats={"pipeline": stats},
         key_prefix="bench",
         user_ids=count(1),
-        primary=("127.0.0.1", port),
+        primary=None if cluster else ("127.0.0.1", port),
         watchdog=CallWatchdog(spec.timeout),
+        cluster=cluster,
     )
     environment = Environment(user_classes=make_user_classes(context), events=Events())
     runner = environment.create_local_runner()
@@ -142,7 +160,7 @@ def _harness_rps(port: int, batch: int, seconds: float, log_path: Path, connecti
     return float(measured["ok"]) / elapsed
 
 
-def render(rows: list[LoadBenchRow], connections: int = CONNECTIONS) -> str:
+def render(rows: list[LoadBenchRow], connections: int = CONNECTIONS, cluster: bool = False) -> str:
     table = [
         (
             "SET" if row.batch == 1 else f"SET pipeline {row.batch}",
@@ -150,8 +168,8 @@ def render(rows: list[LoadBenchRow], connections: int = CONNECTIONS) -> str:
             f"{row.harness_rps:,.0f}",
             f"{row.ratio:.2f}",
             f">= {GOALS[row.batch]:.1f}",
-            f"{row.bare_rps:,.0f}",
-            f"{row.bookkeeping:.2f}",
+            f"{row.bare_rps:,.0f}" if row.bare_rps else "-",
+            f"{row.bookkeeping:.2f}" if row.bare_rps else "-",
         )
         for row in rows
     ]
@@ -164,5 +182,6 @@ def render(rows: list[LoadBenchRow], connections: int = CONNECTIONS) -> str:
         "bare user ops/s",
         "harness / bare",
     ]
-    title = f"{connections} connections each, same fresh redis-server, medians of {ROUNDS} alternating runs\n"
+    server = "same fresh 3-primary cluster (--cluster)" if cluster else "same fresh redis-server"
+    title = f"{connections} connections each, {server}, medians of {ROUNDS} alternating runs\n"
     return title + tabulate(table, headers=headers, tablefmt="simple")

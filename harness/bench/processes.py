@@ -5,18 +5,25 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import redis
 
+from harness.backends.cluster_create import create_cluster
 from harness.backends.local import HOST, INSTALL_HINT, free_port
 from harness.clients.waiting import wait_for
 from harness.errors import BackendError
+from harness.scenario.plan import Shard
+from harness.slots import SLOTS
+from harness.topology import Node, Topology
 
 
 @contextlib.contextmanager
@@ -45,6 +52,23 @@ def scratch_redis(extra: tuple[str, ...] = ()) -> Iterator[int]:
     finally:
         process.kill()
         process.wait()
+
+
+@contextlib.contextmanager
+def scratch_cluster(shards: int = 3) -> Iterator[tuple[tuple[str, int], ...]]:
+    """Fresh cluster-enabled redis-servers, one primary per shard and no replicas, made one cluster as the
+    drills make theirs; yields their addresses."""
+    with contextlib.ExitStack() as stack:
+        ports = []
+        for _ in range(shards):
+            data = stack.enter_context(tempfile.TemporaryDirectory(prefix="redis-drill-bench-cluster-"))
+            ports.append(stack.enter_context(scratch_redis(("--cluster-enabled", "yes", "--dir", data))))
+        nodes = tuple(Node(f"redis-{i + 1}", "redis", HOST, port) for i, port in enumerate(ports))
+        split = [SLOTS * i // shards for i in range(shards + 1)]
+        layout = tuple(Shard(n.name, (), (split[i], split[i + 1] - 1)) for i, n in enumerate(nodes))
+        topology = Topology("", nodes, nodes[0].name, shards=layout)
+        create_cluster(topology, 20.0, lambda _: Path(os.devnull), lambda _: None)
+        yield tuple(n.address_tuple for n in nodes)
 
 
 @contextlib.contextmanager
@@ -87,7 +111,8 @@ def redis_benchmark(port: int, *args: str, host: str = HOST) -> BenchResult:
         check=True,
         timeout=300,
     ).stdout
-    rows = [r for r in csv.DictReader(io.StringIO(out)) if r.get("rps")]
+    header = out.find('"test"')  # --cluster prints the nodes it found first
+    rows = [r for r in csv.DictReader(io.StringIO(out[max(header, 0) :])) if r.get("rps")]
     if not rows:
         raise BackendError(f"redis-benchmark printed no result: {out.strip()[:200]}")
     return BenchResult(rows[0]["test"], float(rows[0]["rps"]), float(rows[0]["p50_latency_ms"]))
