@@ -215,3 +215,29 @@ def test_reshard_checks_read_the_fault_end_the_views_and_the_clients_counts() ->
     dip = judge("throughput_dip", log, at_most=0.5)
     assert not dip.passed and dip.measured == 0.8, dip.evidence  # 40 ops in a 1 s window against 200
     assert judge("throughput_dip", log, at_most=0.9).passed
+
+
+def test_which_keys_a_lost_shard_takes_down_is_judged_per_shard() -> None:
+    own = [f"k{i}" for i in range(200) if key_slot(f"k{i}") <= 5460][:3]
+    other = [f"k{i}" for i in range(200) if key_slot(f"k{i}") > 5460][:3]
+
+    def op(t: float, key: str, error: str = "") -> Record:
+        record = write(t, key)
+        return record | {"type": "fail", "error": error} if error else record
+
+    log = [
+        *base(),
+        op(3.2, own[0], "connection-refused"),
+        op(3.3, other[0]),
+        op(5.5, other[1], "CLUSTERDOWN"),
+    ]
+    cluster = judge("keys_refused", log, keys="other-shards", error="CLUSTERDOWN")
+    assert cluster.passed and cluster.measured == 2.5, cluster.evidence
+    shard = judge("keys_refused", log, keys="incident-shard")
+    assert shard.passed and shard.measured == pytest.approx(0.2)
+    served = judge("other_shards_served", log, at_most=0)
+    assert not served.passed and served.measured == 1 and "CLUSTERDOWN" in served.evidence
+    # An operation in flight when the load stopped is no failure of the cluster's.
+    partial = [*log[:-1], op(3.4, other[1]), op(9.0, other[2], "interrupted")]
+    assert judge("other_shards_served", partial, at_most=0).passed
+    assert not judge("keys_refused", partial, keys="other-shards", error="CLUSTERDOWN").passed
