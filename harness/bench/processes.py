@@ -33,8 +33,23 @@ def scratch_redis(extra: tuple[str, ...] = ()) -> Iterator[int]:
     if binary is None:
         raise BackendError(f"redis-server not found. Hint: {INSTALL_HINT}")
     port = free_port()
+    # In its own directory (a later --dir in `extra` wins): nothing it writes lands in the caller's cwd.
+    scratch = tempfile.mkdtemp(prefix="redis-drill-bench-")
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no", *extra],
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            HOST,
+            "--dir",
+            scratch,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            *extra,
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -52,6 +67,7 @@ def scratch_redis(extra: tuple[str, ...] = ()) -> Iterator[int]:
     finally:
         process.kill()
         process.wait()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 @contextlib.contextmanager

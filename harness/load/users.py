@@ -8,6 +8,7 @@ from harness.load.workloads.acked_writes import AckedWrites
 from harness.load.workloads.bank import Bank
 from harness.load.workloads.base import LoadContext, Workload
 from harness.load.workloads.counter import Counter
+from harness.load.workloads.crossslot import CrossSlot
 from harness.load.workloads.keyspace import Keyspace
 from harness.load.workloads.kv import KeyValue
 from harness.load.workloads.lua_cas import LuaCas
@@ -16,7 +17,7 @@ from harness.scenario.model import WorkloadSpec
 
 STEPS_PER_TASK = 8
 WORKLOADS: dict[str, type[Workload]] = {
-    w.kind: w for w in (AckedWrites, KeyValue, Pipeline, Bank, LuaCas, Keyspace, Counter)
+    w.kind: w for w in (AckedWrites, KeyValue, Pipeline, Bank, LuaCas, Keyspace, Counter, CrossSlot)
 }
 
 

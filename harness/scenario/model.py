@@ -108,7 +108,9 @@ class RetryPolicy:
 NO_RETRY = RetryPolicy(name="none", retries=0, base=0.0, cap=0.0, on=())
 
 
-WorkloadKind = Literal["acked-writes", "kv", "pipeline", "bank", "lua-cas", "keyspace", "counter"]
+WorkloadKind = Literal[
+    "acked-writes", "kv", "pipeline", "bank", "lua-cas", "keyspace", "counter", "crossslot"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,7 @@ class WorkloadSpec:
     batch: int = 100  # pipeline: commands per round trip
     accounts: int = 10  # bank: accounts transfers move money between
     keys: int = 4  # counter, lua-cas: how many counters or registers the users share
+    tagged_ratio: float = 0.5  # crossslot: share of MSETs whose keys share a hash tag
 
 
 @dataclass(frozen=True, slots=True)

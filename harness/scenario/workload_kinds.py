@@ -35,6 +35,13 @@ class Shared(Common):
     keys: int = param("counters or registers the users share", whole(1, 100_000), 4)
 
 
+@dataclass(frozen=True, slots=True)
+class Tagged(Common):
+    tagged_ratio: float = param(
+        "share of MSETs whose two keys share a hash tag (the rest: none)", ratio(), 0.5
+    )
+
+
 WORKLOAD_KINDS: dict[str, tuple[type, str]] = {
     "acked-writes": (Writes, "unique writes, each recorded with its outcome and read back after the drill"),
     "kv": (Writes, "GET/SET with the TTL patterns of SEED-FACTS (SET EX/EXAT/KEEPTTL, GETEX)"),
@@ -43,4 +50,5 @@ WORKLOAD_KINDS: dict[str, tuple[type, str]] = {
     "lua-cas": (Shared, "check-and-set in Lua by EVALSHA on shared registers: no lost update"),
     "keyspace": (Common, "SCAN with MATCH/COUNT/TYPE, UNLINK, EXPIRE/PERSIST on the user's own keys"),
     "counter": (Shared, "INCR on shared counters: final values within acknowledged + uncertain"),
+    "crossslot": (Tagged, "MSET of two keys, with a hash tag or without: CROSSSLOT on a cluster without one"),
 }
