@@ -1,5 +1,5 @@
 """`drill audit`: the readiness checklist of SEED-FACTS.md against a live Redis, by reading only
-(INFO, CONFIG GET, ACL LIST, SENTINEL): pass / warn / fail per item with the value seen."""
+(INFO, CONFIG GET, ACL LIST, SENTINEL, CLUSTER): pass / warn / fail per item with the value seen."""
 
 from __future__ import annotations
 
@@ -12,20 +12,11 @@ import redis
 from tabulate import tabulate
 
 from harness.access import Credentials
+from harness.audit_cluster import ClusterState, cluster_items, read_cluster
+from harness.audit_item import Item, Verdict, expect
 from harness.clients.probe import no_retry, parse_replica_lines
 from harness.errors import BackendError, UsageError
 from harness.loopback import is_loopback
-
-Verdict = str  # "pass" | "warn" | "fail"
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    key: str
-    title: str
-    verdict: Verdict
-    seen: str
-    expected: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +31,7 @@ class Snapshot:
     drills_passed: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
     slowlog: tuple[tuple[int, str], ...] | None = None  # SLOWLOG GET 25: (µs, command); None: not readable
     latency: tuple[tuple[str, int], ...] | None = None  # LATENCY LATEST: (event, max ms); None: not readable
+    cluster: ClusterState | None = None  # None: not asked for (--cluster)
 
 
 def loopback_only(host: str) -> str:
@@ -51,9 +43,15 @@ def loopback_only(host: str) -> str:
 
 
 def read_snapshot(
-    host: str, port: int, login: Credentials, sentinel: tuple[str, int] | None, runs_dir: Path
+    host: str,
+    port: int,
+    login: Credentials,
+    sentinel: tuple[str, int] | None,
+    runs_dir: Path,
+    cluster: bool = False,
 ) -> Snapshot:
-    """Read the server (and the Sentinel, with the same login) as `login` says: user, password, TLS."""
+    """Read the server (and the Sentinel, with the same login) as `login` says: user, password, TLS; with
+    `cluster`, what the server says of its cluster too."""
     client = redis.Redis(
         host=host,
         port=port,
@@ -71,6 +69,7 @@ def read_snapshot(
         except redis.ResponseError:
             acl = ()
         slowlog, latency = _slowlog(client), _latency(client)
+        cluster_state = read_cluster(client, info) if cluster else None
     except redis.AuthenticationError:
         raise BackendError(
             f"{host}:{port} refused the credentials (give --user and a password with --password-env)"
@@ -96,7 +95,8 @@ def read_snapshot(
             raise BackendError(f"cannot read Sentinel {sentinel[0]}:{sentinel[1]}: {exc}") from None
         finally:
             watcher.close()
-    return Snapshot(config, info, acl, masters, _passed_failover_drills(runs_dir), slowlog, latency)
+    drills = _passed_failover_drills(runs_dir)
+    return Snapshot(config, info, acl, masters, drills, slowlog, latency, cluster_state)
 
 
 def _slowlog(client: redis.Redis) -> tuple[tuple[int, str], ...] | None:
@@ -126,11 +126,14 @@ def _passed_failover_drills(runs_dir: Path) -> tuple[tuple[str, tuple[tuple[str,
         except (OSError, json.JSONDecodeError):
             continue
         if report.get("passed") and any(
-            "+switch-master" in c.get("name", "") for c in report.get("checks", [])
+            marker in c.get("name", "") for c in report.get("checks", []) for marker in _FAILOVER_SEEN
         ):
             passed.append((str(report.get("scenario")), _drill_directives(conf)))
     return tuple(sorted(set(passed)))
 
+
+# A check that only passes when a failover happened: Sentinel's, or a cluster replica promoted.
+_FAILOVER_SEEN = ("+switch-master", "cluster_failover")
 
 # Set by the harness for every node (addresses, files, logins): they say nothing of the deployment drilled.
 _HARNESS_SET = (
@@ -149,6 +152,7 @@ _HARNESS_SET = (
     "requirepass",
     "include",
     "aclfile",
+    "cluster-config-file",
 )
 
 
@@ -203,13 +207,9 @@ def _failover_tested(snapshot: Snapshot) -> Item:
     return Item("R3", title, "warn", why, expected)
 
 
-def _expect(key: str, title: str, seen: str, expected: str, ok: bool, bad: Verdict = "fail") -> Item:
-    return Item(key, title, "pass" if ok else bad, seen, expected)
-
-
 def _setting(snapshot: Snapshot, name: str, expected: str, bad: Verdict = "warn") -> Item:
     seen = snapshot.config.get(name, "(not set)")
-    return _expect(name, f"{name} as recommended", seen, expected, " ".join(seen.split()) == expected, bad)
+    return expect(name, f"{name} as recommended", seen, expected, " ".join(seen.split()) == expected, bad)
 
 
 def audit(snapshot: Snapshot) -> list[Item]:
@@ -217,7 +217,7 @@ def audit(snapshot: Snapshot) -> list[Item]:
     role = str(info.get("role"))
     replicas = int(info.get("connected_slaves", 0))
     items = [
-        _expect(
+        expect(
             "R1",
             "replication configured",
             f"role {role}, {replicas} replica(s)",
@@ -227,7 +227,7 @@ def audit(snapshot: Snapshot) -> list[Item]:
         _sentinel(snapshot),
         _failover_tested(snapshot),
         _persistence(config),
-        _expect(
+        expect(
             "R5",
             "backups: last RDB save succeeded",
             str(info.get("rdb_last_bgsave_status", "?")),
@@ -245,10 +245,10 @@ def audit(snapshot: Snapshot) -> list[Item]:
             "not visible from Redis",
             "redis_exporter + alert rules",
         ),
-        _expect(
+        expect(
             "R10", "maxmemory set", config.get("maxmemory", "0"), "> 0", config.get("maxmemory", "0") != "0"
         ),
-        _expect(
+        expect(
             "R11",
             "eviction policy chosen",
             config.get("maxmemory-policy", "?"),
@@ -268,7 +268,7 @@ def audit(snapshot: Snapshot) -> list[Item]:
         _output_buffers(config),
         *debug_checklist(snapshot),
     ]
-    return items
+    return items + (cluster_items(snapshot.cluster) if snapshot.cluster is not None else [])
 
 
 def debug_checklist(snapshot: Snapshot) -> list[Item]:
@@ -284,7 +284,7 @@ def debug_checklist(snapshot: Snapshot) -> list[Item]:
             "D4", "connections within limits", clients, most, "connected_clients / maxclients", (0.80, 0.95)
         ),
         _replication_item(info),
-        _expect(
+        expect(
             "D6",
             "persistence completing",
             f"aof_last_write_status {info.get('aof_last_write_status', '?')}; "
@@ -292,7 +292,7 @@ def debug_checklist(snapshot: Snapshot) -> list[Item]:
             "writes to the AOF succeed",
             info.get("aof_last_write_status", "ok") == "ok",
         ),
-        _expect(
+        expect(
             "D7",
             "no blocking commands",
             f"blocked_clients {info.get('blocked_clients', 0)}",
@@ -300,7 +300,7 @@ def debug_checklist(snapshot: Snapshot) -> list[Item]:
             int(info.get("blocked_clients", 0)) == 0,
             "warn",
         ),
-        _expect(
+        expect(
             "D8",
             "background saves succeeding",
             f"rdb_last_bgsave_status {info.get('rdb_last_bgsave_status', '?')}; "
@@ -349,7 +349,7 @@ def _replication_item(info: dict[str, Any]) -> Item:
     expected = "replicas online, lag < 1 s (warning to 10 s)"
     if info.get("role") == "slave":
         link = str(info.get("master_link_status"))
-        return _expect("D5", "replication in sync", f"link to primary {link}", "up", link == "up")
+        return expect("D5", "replication in sync", f"link to primary {link}", "up", link == "up")
     lines = parse_replica_lines(info)
     if not lines:
         return Item("D5", "replication in sync", "warn", "no replicas", expected)
@@ -362,10 +362,23 @@ def _replication_item(info: dict[str, Any]) -> Item:
 
 
 def _sentinel(snapshot: Snapshot) -> Item:
+    """R2: Sentinel, or Cluster (whose nodes fail over by themselves)."""
+    cluster = snapshot.cluster
+    if cluster is not None and cluster.enabled:
+        state = cluster.info.get("cluster_state", "?")
+        return expect(
+            "R2", "Sentinel or Cluster deployed", f"Redis Cluster, state {state}", "ok", state == "ok"
+        )
     if snapshot.sentinel_masters is None:
-        return Item("R2", "Sentinel deployed", "warn", "no Sentinel address given", "--sentinel HOST:PORT")
+        return Item(
+            "R2",
+            "Sentinel deployed",
+            "warn",
+            "no Sentinel address given",
+            "--sentinel HOST:PORT, or --cluster",
+        )
     names = ", ".join(str(m.get("name")) for m in snapshot.sentinel_masters)
-    return _expect(
+    return expect(
         "R2",
         "Sentinel deployed",
         f"monitors: {names or 'nothing'}",
@@ -383,7 +396,7 @@ def _persistence(config: dict[str, str]) -> Item:
     }
     seen = {k: " ".join(config.get(k, "").split()) for k in wanted}
     shown = "; ".join(f"{k} {v or '(none)'}" for k, v in seen.items())
-    return _expect(
+    return expect(
         "R4", "RDB and AOF both on", shown, "; ".join(f"{k} {v}" for k, v in wanted.items()), seen == wanted
     )
 
@@ -401,7 +414,7 @@ def _acl(snapshot: Snapshot) -> Item:
     expected = "users with least privilege; default off or with a password"
     if not others or default_state == "open (nopass)":
         return Item("R6", "ACL configured", "fail", seen, expected)
-    return _expect("R6", "ACL configured", seen, expected, bool(limited), "warn")
+    return expect("R6", "ACL configured", seen, expected, bool(limited), "warn")
 
 
 def _tls(config: dict[str, str]) -> Item:
@@ -417,14 +430,14 @@ def _tls(config: dict[str, str]) -> Item:
     expected = "tls-port set, port 0, tls-replication yes"
     if not tls_port:
         return Item("R7", "TLS enabled", "fail", seen, expected)
-    return _expect("R7", "TLS enabled", seen, expected, not plaintext and replication and clients, "warn")
+    return expect("R7", "TLS enabled", seen, expected, not plaintext and replication and clients, "warn")
 
 
 def _network(config: dict[str, str]) -> Item:
     bind = config.get("bind", "")
     everywhere = not bind or any(a.lstrip("-") in ("*", "0.0.0.0", "::", "::*") for a in bind.split())
     protected = config.get("protected-mode") == "yes" or bool(config.get("requirepass"))
-    return _expect(
+    return expect(
         "R8",
         "network restricted",
         f"bind {bind or '(all)'}; protected-mode {config.get('protected-mode')}",
@@ -439,7 +452,7 @@ def _output_buffers(config: dict[str, str]) -> Item:
     # names the replica class "slave" in CONFIG GET.
     replica = any(f"{name} 268435456 67108864 60" in seen for name in ("replica", "slave"))
     pubsub = "pubsub 33554432 8388608 60" in seen
-    return _expect(
+    return expect(
         "client-output-buffer-limit",
         "client-output-buffer-limit as recommended",
         seen,

@@ -104,6 +104,11 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--password-file", type=Path, help="file holding the password")
     audit.add_argument("--sentinel", metavar="HOST:PORT", help="a Sentinel watching this deployment")
     audit.add_argument(
+        "--cluster",
+        action="store_true",
+        help="the server is a Redis Cluster node: add the cluster items (C1-C4) from its view of the cluster",
+    )
+    audit.add_argument(
         "--tls-ca-cert", type=Path, help="CA certificate: connect with TLS, verifying the server"
     )
     audit.add_argument("--tls-cert", type=Path, help="client certificate, for servers with tls-auth-clients")
@@ -366,7 +371,7 @@ def _audit(args: argparse.Namespace) -> int:
     elif args.tls_cert or args.tls_key:
         raise UsageError("drill audit: --tls-cert and --tls-key need --tls-ca-cert")
     login = Credentials(args.user, Secret(password) if password is not None else None, tls)
-    items = audit(read_snapshot(host, args.port, login, sentinel, args.runs_dir))
+    items = audit(read_snapshot(host, args.port, login, sentinel, args.runs_dir, args.cluster))
     print(render(items, f"{host}:{args.port}"))
     return ExitCode.CHECK_FAILED if any(i.verdict == "fail" for i in items) else ExitCode.PASSED
 

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from harness.backends.local import free_port
+from harness.backends.local import LocalBackend, free_port
+from harness.run_context import RunContext
+from harness.scenario.loader import load_environment
 from tests.conftest import ROOT, drill, wait_until
 
 pytestmark = pytest.mark.integration
@@ -158,3 +160,34 @@ def test_audit_refuses_addresses_off_this_machine() -> None:
     result = drill("audit", "--host", "10.0.0.7")
     assert result.returncode == 2
     assert "not a loopback address" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cluster_items_on_a_live_cluster_and_after_a_replica_is_lost(runs: Path) -> None:
+    """`drill audit --cluster` on a node of cluster-3: state, slots and replicas pass; every node shares this
+    machine (warn). Once redis-4 (redis-1's replica) is killed and flagged failed, redis-1 has no replica."""
+    env = load_environment(ROOT / "environments" / "cluster-3.yaml")
+    backend = LocalBackend(env, RunContext.create(runs, "audit-cluster"))
+    try:
+        topology = backend.up()
+        node = topology.node("redis-2")
+        args = ("audit", "--host", node.host, "--port", str(node.port), "--cluster", "--runs-dir", str(runs))
+        seen = verdicts(drill(*args).stdout)
+        assert (seen["R2"], seen["C1"], seen["C2"], seen["C3"], seen["C4"]) == (
+            "pass",
+            "pass",
+            "pass",
+            "pass",
+            "WARN",
+        ), seen
+        backend.kill("redis-4")
+        redis_1 = topology.node("redis-1").host  # as the cluster announces it: its own loopback address
+        outputs: list[str] = []
+
+        def redis_1_alone() -> bool:
+            outputs.append(drill(*args).stdout)
+            return verdicts(outputs[-1]).get("C3") == "FAIL"
+
+        wait_until(redis_1_alone, 15, "the audit to find redis-1 without a replica")
+        assert f"{redis_1}:" in outputs[-1], outputs[-1]  # the only address listed: the primary left alone
+    finally:
+        backend.down()
