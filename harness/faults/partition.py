@@ -1,11 +1,14 @@
 """Per-peer partitions: packets dropped between two groups of the topology (the backend cuts them with
-nftables), and their heal. Groups are resolved when the fault fires: `primary` is whoever is primary then."""
+nftables), and their heal. Groups are resolved when the fault fires: `primary` is whoever is primary then
+(on a cluster: serves the first shard's slots), `primaries` the other shards' primaries, `replicas` the
+running data nodes that are neither."""
 
 from __future__ import annotations
 
 import random
 
 from harness.backends.base import Backend
+from harness.clients.cluster import shard_primary
 from harness.clients.primary import current_primary
 from harness.errors import FaultError
 from harness.faults.timeline import ScheduledFault
@@ -56,11 +59,14 @@ class PartitionFaults:
         self._log.fault(invoked, fault.index, "heal", fault.spec.target, None, link="partition")
 
     def _resolve(self, groups: tuple[str, ...], primary: str, seed: int) -> frozenset[str]:
-        replicas = running_replicas(self._topology, self._backend, primary)
+        primaries = self._other_primaries(primary)
+        replicas = [n for n in running_replicas(self._topology, self._backend, primary) if n not in primaries]
         out: set[str] = set()
         for group in groups:
             if group == "primary":
                 out.add(primary)
+            elif group == "primaries":
+                out.update(primaries)
             elif group == "replicas":
                 out.update(replicas)
             elif group == "replica":
@@ -72,6 +78,11 @@ class PartitionFaults:
             else:
                 out.add(group)  # clients, or a node's name
         return frozenset(out)
+
+    def _other_primaries(self, primary: str) -> frozenset[str]:
+        """A cluster's other shards' primaries now (a Sentinel topology has no other)."""
+        topology = self._topology
+        return frozenset(shard_primary(topology, s) for s in topology.shards) - {primary}
 
 
 def running_replicas(topology: Topology, backend: Backend, primary: str) -> list[str]:

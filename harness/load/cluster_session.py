@@ -4,7 +4,10 @@ sent to the node serving its key's slot.
 Redirects are the cluster's protocol, not failures: a MOVED reply updates the map and the call goes to the
 node it names, an ASK reply sends it there once behind ASKING, as every cluster client does; each is
 counted (`redirects`). Nothing else is retried: a node that cannot be reached fails the call, and the map is
-asked for again (at most every REFRESH_GAP_S) until the cluster has failed the node over."""
+asked for again (at most every REFRESH_GAP_S) until the cluster has failed the node over. A CLUSTERDOWN
+reply fails the call too and has the map asked for again, first of the other nodes: a primary cut off from
+the majority refuses its slots while the majority has already given them to its replica, and its own map
+still names itself (redis-py and Jedis re-read the map on CLUSTERDOWN too)."""
 
 from __future__ import annotations
 
@@ -46,6 +49,7 @@ class ClusterSession:
         self._conns: dict[Address, RespConnection] = {}
         self._stale = True
         self._refreshed = 0.0
+        self._refused_by: Address | None = None  # the node that last answered CLUSTERDOWN: asked last
         self._since: float | None = None  # when the call in flight started
         self._inflight: RespConnection | None = None
         self._expired = False
@@ -57,10 +61,11 @@ class ClusterSession:
         """Send pre-encoded commands, all for `key`'s slot, and read their replies; error replies are left
         in the list (a pipeline's own errors, and redirects that did not apply to every reply)."""
         slot = key_slot(key)
-        replies = self._send(self._owner(slot), payload, count)
+        owner = self._owner(slot)
+        replies = self._send(owner, payload, count)
         if first_error(replies) is None:
             return replies
-        word, target = _redirect(replies)
+        word, target = _redirect(replies, owner)
         if word == "MOVED":
             self.redirects["MOVED"] += 1
             self._owners[slot] = target
@@ -69,6 +74,8 @@ class ClusterSession:
         if word == "ASK":
             self.redirects["ASK"] += 1
             return self._send(target, ASKING + payload, count + 1)[1:]
+        if word == "CLUSTERDOWN":
+            self._stale, self._refused_by = True, target
         return replies
 
     def one(self, payload: bytes, key: str = "") -> Any:
@@ -115,7 +122,10 @@ class ClusterSession:
             return
         self._refreshed = now
         last: Exception | None = None
-        for address in (*self._conns, *(s for s in self._seeds if s not in self._conns)):
+        known = (*self._conns, *(s for s in self._seeds if s not in self._conns))
+        refused = self._refused_by
+        self._refused_by = None
+        for address in (*(a for a in known if a != refused), *(a for a in known if a == refused)):
             try:
                 reply = self._ask_slots(address)
             except (OSError, RespError) as exc:
@@ -167,9 +177,12 @@ class ClusterSession:
             self._watchdog.forget(self)
 
 
-def _redirect(replies: list[Any]) -> tuple[str, Address]:
-    """("MOVED" or "ASK", the node named) when every reply is that same redirect, else ("", ...)."""
+def _redirect(replies: list[Any], sender: Address) -> tuple[str, Address]:
+    """("MOVED" or "ASK", the node named) when every reply is that same redirect; ("CLUSTERDOWN", the
+    sender) when the first reply is one; else ("", ...)."""
     words = str(replies[0]).split()
+    if isinstance(replies[0], ReplyError) and words[:1] == ["CLUSTERDOWN"]:
+        return "CLUSTERDOWN", sender
     if len(words) != 3 or words[0] not in ("MOVED", "ASK"):
         return "", ("", 0)
     if any(not isinstance(r, ReplyError) or str(r).split()[::2] != words[::2] for r in replies[1:]):

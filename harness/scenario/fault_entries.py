@@ -312,11 +312,16 @@ def _check_reshard(cur: Cursor, fault: FaultSpec, env: Environment, data: tuple[
 
 
 def _check_partition(cur: Cursor, spec: PartitionSpec, env: Environment, names: tuple[str, ...]) -> None:
-    known = (*PARTITION_GROUPS, *(f"sentinel-{i + 1}" for i in range(env.sentinels.count)), *names)
+    # A cluster has no Sentinels; a Sentinel topology has one primary (its shard is the whole keyspace).
+    unfit = ("sentinels",) if env.cluster is not None else ("primaries",)
+    groups_here = tuple(g for g in PARTITION_GROUPS if g not in unfit)
+    known = (*groups_here, *(f"sentinel-{i + 1}" for i in range(env.sentinels.count)), *names)
     for key, groups in (("between", spec.between), ("and", spec.others)):
         for group in groups:
             if group not in known:
-                cur.error(f"unknown group {group!r} (expected: {', '.join(dict.fromkeys(known))})", key)
+                kind = "cluster (topology: cluster)" if env.cluster is not None else "Sentinel topology"
+                why = f"; {env.file} is a {kind}" if group in unfit else ""
+                cur.error(f"unknown group {group!r} (expected: {', '.join(dict.fromkeys(known))}){why}", key)
     if env.proxy is not None and (env.proxy.clients or env.proxy.replication):
         cur.error(
             f"per-peer partitions tell peers apart by address, but {env.file} sends clients, Sentinels and "

@@ -160,7 +160,7 @@ FaultAction = Literal[
 
 # Who a per-peer partition separates: roles resolved when it fires, node names, or the clients (the load
 # users and the harness's probes and observers).
-PARTITION_GROUPS = ("primary", "replica", "replicas", "sentinels", "clients")
+PARTITION_GROUPS = ("primary", "primaries", "replica", "replicas", "sentinels", "clients")
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,3 +69,27 @@ def test_cluster_of_two_shards_is_bad_input_before_anything_starts(tmp_path: Pat
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"{env}:" in result.stderr and "cluster.shards: a cluster needs at least 3 shards" in result.stderr
     assert not (tmp_path / "runs").exists()
+
+
+def test_cluster_partition_the_minority_refuses_after_node_timeout_and_loses_only_until_then(
+    runs: Path,
+) -> None:
+    code, report, run_dir, stdout = run_and_read(ROOT / "scenarios" / "cluster-partition.yaml", runs)
+    failed = [c["name"] for c in report["checks"] if c["status"] != "pass"]
+    assert code == 0, (failed, stdout)
+    checks = {c["name"]: c for c in report["checks"]}
+    refused = checks["detect: writes_refused CLUSTERDOWN"]["measured"]
+    # The cut-off primary keeps acknowledging for a whole node-timeout (nothing tells it sooner), then stops;
+    # what it lost was acknowledged in that window.
+    assert NODE_TIMEOUT_S <= refused < NODE_TIMEOUT_S + 2.0, refused
+    assert 0 < report["lost_writes"] < report["acknowledged_writes"] / 5, report["lost_writes"]
+    assert checks["verify: lost_writes_within"]["measured"] <= refused + 0.1
+    records = [json.loads(line) for line in (run_dir / "observations.jsonl").read_text().splitlines()]
+    (cut,) = [r for r in records if r["kind"] == "fault" and r["action"] == "partition"]
+    assert cut["groups"] == {
+        "between": ["redis-1"],
+        "and": ["redis-2", "redis-3", "redis-4", "redis-5", "redis-6"],
+    }
+    # After the heal redis-1 rejoined as redis-4's replica, as every node sees it.
+    last_views = {r["node"]: r for r in records if r["kind"] == "cluster" and "view" in r}
+    assert {v["view"]["redis-1"]["role"] for v in last_views.values()} == {"replica"}, last_views

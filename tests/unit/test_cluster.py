@@ -81,6 +81,19 @@ def test_cluster_environment_rules_are_bad_input_with_their_lines(tmp_path: Path
     assert f"{scenario}:8: faults[0].kill: 'sentinel-1' is a Sentinel" in text
     # A Sentinel runbook's bound names a setting a cluster does not have.
     assert "p1-redis-down.yaml:8: verify[0].sentinel_event.within: failover-timeout is not a setting" in text
+    # Partition groups: a cluster has no Sentinels, a Sentinel topology has no other shards' primaries.
+    partition = "faults:\n  - {at: 1s, partition: {between: [primary], and: [GROUP]}}\n"
+    for env_file, group, kind in (
+        ("cluster-3", "sentinels", "cluster"),
+        ("sentinel-3", "primaries", "Sentinel"),
+    ):
+        scenario.write_text(
+            f"name: s\nenvironment: {ROOT / 'environments' / env_file}.yaml\nload:\n  duration: 5s\n"
+            "  workloads: {acked-writes: {users: 1}}\n" + partition.replace("GROUP", group)
+        )
+        text = problems_of(scenario)
+        assert f"{scenario}:7: faults[0].partition.and: unknown group {group!r}" in text, text
+        assert f"is a {kind}" in text, text
 
 
 SHARDS = [
