@@ -18,6 +18,7 @@ import pytest
 import redis
 
 from tests.conftest import ROOT, docker_unavailable, drill, wait_until
+from tests.integration.test_audit import verdicts as audit_verdicts
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 
@@ -156,3 +157,39 @@ def test_a_drill_targets_the_running_lab_only_when_allowed(lab: str, tmp_path: P
     after = started_at(lab)
     assert sorted(after) == sorted(before)
     assert sum(after[name] != before[name] for name in before) == 1
+
+
+def test_compose_cluster_profile_makes_a_cluster_the_audit_passes(tmp_path: Path) -> None:
+    """`--profile cluster up -d cluster-create`: six nodes made into three shards by redis-cli --cluster
+    create; the audit of one node's published port finds the cluster ok, every primary replicated, each
+    replica in another container than its primary."""
+    built = drill("image", "build")
+    assert built.returncode == 0, built.stderr
+    project = f"drillcluster{secrets.token_hex(3)}"
+    label = {"label": f"com.docker.compose.project={project}"}
+    client = docker.from_env()
+    try:
+        up = compose(project, "--profile", "cluster", "up", "-d", "cluster-create")
+        assert up.returncode == 0, up.stderr
+        assert len(client.containers.list(all=True, filters=label)) == 7  # no Sentinel lab with it
+        port = published(project, "cluster-2", 6379).connection_pool.connection_kwargs["port"]
+        audits: list[str] = []
+        items = ("R2", "C1", "C2", "C3", "C4")
+
+        def cluster_items_pass() -> bool:
+            # The slots are served before every node has heard of every replica: gossip takes a moment.
+            audits.append(
+                drill("audit", "--port", str(port), "--cluster", "--runs-dir", str(tmp_path)).stdout
+            )
+            seen = audit_verdicts(audits[-1])
+            return all(seen.get(item) == "pass" for item in items)
+
+        wait_until(cluster_items_pass, 30, "the audit to pass the cluster items")
+        assert "6 hosts" in audits[-1]  # every node in its own container, on its own address
+        created = client.containers.get(f"{project}_cluster-create_1")
+        assert created.attrs["State"]["ExitCode"] == 0, created.logs().decode()[-2000:]
+    finally:
+        down = compose(project, "--profile", "cluster", "down", "-v", "--remove-orphans")
+        assert down.returncode == 0, down.stderr
+    assert client.containers.list(all=True, filters=label) == []
+    assert client.networks.list(filters=label) == []
