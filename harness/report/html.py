@@ -96,6 +96,13 @@ def _summary(report: dict[str, Any]) -> str:
         ("latency", f"p50 {load['p50_us']} µs · p99 {load['p99_us']} µs · max {load['max_us']} µs"),
         ("operations", f"{load['ok']} ok · {load['fail']} failed · {load['info']} uncertain"),
         ("lost acknowledged writes", f"{report['lost_writes']} of {report['acknowledged_writes']}"),
+        *(
+            (
+                f"lost on {s['shard']}'s shard (slots {s['slots'][0]}-{s['slots'][1]})",
+                f"{s['lost']} of {s['acknowledged']}",
+            )
+            for s in report.get("lost_by_shard", [])
+        ),
     ]
     cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     return f"<h2>Summary</h2><table>{cells}</table>"

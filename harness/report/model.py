@@ -9,6 +9,7 @@ from harness.load.stats import histogram_percentile, merge_intervals, merge_redi
 from harness.log_records import AlertingRecord, TopologyRecord
 from harness.runbooks.evaluate import Evaluation
 from harness.runbooks.history import History
+from harness.runbooks.lost_writes import ShardLoss, lost_by_shard
 from harness.runbooks.verdict import Verdict
 from harness.scenario.durations import format_seconds
 
@@ -52,6 +53,7 @@ class RunReport:
     checks: tuple[Verdict, ...]
     notes: tuple[str, ...] = ()  # how the run differed from production, e.g. time-scaled alert rules
     engine: str = ""  # name and version, as the log's run record says (empty: an external topology's)
+    lost_by_shard: tuple[ShardLoss, ...] = ()  # a cluster's acknowledged and lost writes per shard
 
     @property
     def passed(self) -> bool:
@@ -150,6 +152,7 @@ def build_report(
         acknowledged_writes=lost.acknowledged,
         uncertain_writes=lost.uncertain,
         lost_writes=len(lost.lost),
+        lost_by_shard=lost_by_shard(history, lost),
         checks=evaluation.verdicts,
         notes=(
             *(_security_note(r) for r in history.topologies[:1] if _security_note(r)),

@@ -48,6 +48,16 @@ def render_table(report: RunReport) -> str:
             f"{report.lost_writes} of {report.acknowledged_writes} acknowledged "
             f"({report.uncertain_writes} uncertain)",
         ),
+        *(
+            [
+                (
+                    "lost by shard",
+                    ", ".join(f"{s.shard}'s {s.lost} of {s.acknowledged}" for s in report.lost_by_shard),
+                )
+            ]
+            if report.lost_by_shard
+            else []
+        ),
         ("wall time", _seconds(report.wall_time_s)),
         *(("note", note) for note in report.notes),
     ]

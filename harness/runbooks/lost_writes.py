@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.runbooks.history import History
+from harness.slots import key_slot
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +36,26 @@ def lost_writes(history: History) -> LostWrites:
         (r["key"], float(r["t"])) for r in acked if r["key"] in values and values[r["key"]] != r["value"]
     )
     return LostWrites(len(acked), uncertain, len(values), lost, error)
+
+
+@dataclass(frozen=True, slots=True)
+class ShardLoss:
+    shard: str  # the shard's primary as created, e.g. redis-1
+    slots: tuple[int, int]  # first and last, inclusive
+    acknowledged: int
+    lost: int
+
+
+def lost_by_shard(history: History, lost: LostWrites) -> tuple[ShardLoss, ...]:
+    """A cluster's acknowledged and lost writes per shard, by each key's slot; () on a Sentinel topology."""
+    shards = history.topologies[0].get("shards", []) if history.topologies else []
+    if not shards:
+        return ()
+    lost_keys = {key for key, _ in lost.lost}
+    acked = [r["key"] for r in history.ops if r.get("f") == "write" and r["type"] == "ok"]
+    out = []
+    for shard in shards:
+        first, last = shard["slots"]
+        keys = [k for k in acked if first <= key_slot(k) <= last]
+        out.append(ShardLoss(shard["primary"], (first, last), len(keys), sum(k in lost_keys for k in keys)))
+    return tuple(out)

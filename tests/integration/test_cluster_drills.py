@@ -24,6 +24,12 @@ def test_cluster_primary_kill_fails_over_within_node_timeout_and_loses_nothing(r
     assert NODE_TIMEOUT_S <= report["mttd_s"] < NODE_TIMEOUT_S + 1.5, report["mttd_s"]
     assert report["mttr_s"] is not None and NODE_TIMEOUT_S < report["mttr_s"] < NODE_TIMEOUT_S + 4.5
     assert report["lost_writes"] == 0 and report["acknowledged_writes"] > 2000
+    # Counted per shard: every acknowledged write on one of the three, none lost on any.
+    shards = report["lost_by_shard"]
+    assert [s["shard"] for s in shards] == ["redis-1", "redis-2", "redis-3"] and not any(
+        s["lost"] for s in shards
+    )
+    assert sum(s["acknowledged"] for s in shards) == report["acknowledged_writes"]
     records = [json.loads(line) for line in (run_dir / "observations.jsonl").read_text().splitlines()]
     # The load reached every shard, and the fault was visible to it.
     (topology,) = [r for r in records if r["kind"] == "topology"]
@@ -84,6 +90,10 @@ def test_cluster_partition_the_minority_refuses_after_node_timeout_and_loses_onl
     assert NODE_TIMEOUT_S <= refused < NODE_TIMEOUT_S + 2.0, refused
     assert 0 < report["lost_writes"] < report["acknowledged_writes"] / 5, report["lost_writes"]
     assert checks["verify: lost_writes_within"]["measured"] <= refused + 0.1
+    # Only the cut-off primary's shard lost anything.
+    by_shard = {s["shard"]: (s["lost"], s["acknowledged"]) for s in report["lost_by_shard"]}
+    assert by_shard["redis-1"][0] == report["lost_writes"], by_shard
+    assert by_shard["redis-2"][0] == by_shard["redis-3"][0] == 0 and by_shard["redis-2"][1] > 1000, by_shard
     records = [json.loads(line) for line in (run_dir / "observations.jsonl").read_text().splitlines()]
     (cut,) = [r for r in records if r["kind"] == "fault" and r["action"] == "partition"]
     assert cut["groups"] == {
