@@ -159,8 +159,9 @@ def _parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="measure performance goals as side-by-side ratios")
     bench.add_argument(
         "target",
-        choices=["proxy", "load"],
-        help="proxy: proxied vs direct throughput and toxic latency; load: harness users vs redis-benchmark",
+        choices=["proxy", "load", "soak"],
+        help="proxy: proxied vs direct throughput and toxic latency; load: harness users vs redis-benchmark; "
+        "soak: the harness's log growth and memory over a long drill",
     )
     bench.add_argument("--requests", type=int, default=3_000_000, help="requests per throughput measurement")
     bench.add_argument(
@@ -173,6 +174,12 @@ def _parser() -> argparse.ArgumentParser:
         "--cluster",
         action="store_true",
         help="load: on a fresh 3-primary cluster, against redis-benchmark --cluster",
+    )
+    bench.add_argument(
+        "--scenario",
+        type=Path,
+        default=Path("scenarios/soak.yaml"),
+        help="soak: the drill to run (default scenarios/soak.yaml: 2 minutes of full load, failover halfway)",
     )
     cleanup = commands.add_parser(
         "cleanup", help="remove processes and scratch dirs that killed runs left behind"
@@ -229,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "evaluate":
             return _evaluate(args)
         if args.command == "bench":
+            if args.target == "soak":
+                return _soak(args.scenario)
             return _bench(args.target, args.requests, args.connections, args.cluster)
         if args.command == "proxy":
             return _proxy(args.listen, args.allow_any_upstream, args.seed)
@@ -401,6 +410,16 @@ def _report(run_dir: Path) -> int:
 
     print(rerender(run_dir))
     return ExitCode.PASSED
+
+
+def _soak(scenario: Path) -> int:
+    from harness.bench.soak_bench import render, run_soak_bench
+    from harness.scenario.loader import load_scenario
+
+    load_s = load_scenario(scenario).load.duration  # bad input stops here, before anything runs
+    result = run_soak_bench(scenario, load_s)
+    print(render(result))
+    return ExitCode.PASSED if result.exit_code == 0 else ExitCode.CHECK_FAILED
 
 
 def _bench(target: str, requests: int, connections: int, cluster: bool) -> int:
