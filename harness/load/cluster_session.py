@@ -65,7 +65,7 @@ class ClusterSession:
         replies = self._send(owner, payload, count)
         if first_error(replies) is None:
             return replies
-        word, target = _redirect(replies, owner)
+        word, target = _redirect(replies)
         if word == "MOVED":
             self.redirects["MOVED"] += 1
             self._owners[slot] = target
@@ -74,8 +74,8 @@ class ClusterSession:
         if word == "ASK":
             self.redirects["ASK"] += 1
             return self._send(target, ASKING + payload, count + 1)[1:]
-        if word == "CLUSTERDOWN":
-            self._stale, self._refused_by = True, target
+        if isinstance(replies[0], ReplyError) and str(replies[0]).startswith("CLUSTERDOWN"):
+            self._stale, self._refused_by = True, owner
         return replies
 
     def one(self, payload: bytes, key: str = "") -> Any:
@@ -177,12 +177,9 @@ class ClusterSession:
             self._watchdog.forget(self)
 
 
-def _redirect(replies: list[Any], sender: Address) -> tuple[str, Address]:
-    """("MOVED" or "ASK", the node named) when every reply is that same redirect; ("CLUSTERDOWN", the
-    sender) when the first reply is one; else ("", ...)."""
+def _redirect(replies: list[Any]) -> tuple[str, Address]:
+    """("MOVED" or "ASK", the node named) when every reply is that same redirect, else ("", ...)."""
     words = str(replies[0]).split()
-    if isinstance(replies[0], ReplyError) and words[:1] == ["CLUSTERDOWN"]:
-        return "CLUSTERDOWN", sender
     if len(words) != 3 or words[0] not in ("MOVED", "ASK"):
         return "", ("", 0)
     if any(not isinstance(r, ReplyError) or str(r).split()[::2] != words[::2] for r in replies[1:]):

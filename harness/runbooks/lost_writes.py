@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.log_records import OpRecord
 from harness.runbooks.history import History
 from harness.slots import key_slot
 
@@ -17,8 +18,12 @@ class LostWrites:
     error: str | None  # the read-back could not be done
 
 
+def _acknowledged(history: History) -> list[OpRecord]:
+    return [r for r in history.ops if r.get("f") == "write" and r["type"] == "ok"]
+
+
 def lost_writes(history: History) -> LostWrites:
-    acked = [r for r in history.ops if r.get("f") == "write" and r["type"] == "ok"]
+    acked = _acknowledged(history)
     uncertain = sum(1 for r in history.ops if r.get("f") == "write" and r["type"] == "info")
     values: dict[str, str | None] = {}
     error: str | None = None
@@ -52,10 +57,14 @@ def lost_by_shard(history: History, lost: LostWrites) -> tuple[ShardLoss, ...]:
     if not shards:
         return ()
     lost_keys = {key for key, _ in lost.lost}
-    acked = [r["key"] for r in history.ops if r.get("f") == "write" and r["type"] == "ok"]
-    out = []
-    for shard in shards:
-        first, last = shard["slots"]
-        keys = [k for k in acked if first <= key_slot(k) <= last]
-        out.append(ShardLoss(shard["primary"], (first, last), len(keys), sum(k in lost_keys for k in keys)))
-    return tuple(out)
+    acked: list[int] = [0] * len(shards)
+    lost_n: list[int] = [0] * len(shards)
+    for record in _acknowledged(history):
+        slot = key_slot(record["key"])
+        i = next(i for i, shard in enumerate(shards) if shard["slots"][0] <= slot <= shard["slots"][1])
+        acked[i] += 1
+        lost_n[i] += record["key"] in lost_keys
+    return tuple(
+        ShardLoss(shard["primary"], (shard["slots"][0], shard["slots"][1]), acked[i], lost_n[i])
+        for i, shard in enumerate(shards)
+    )
