@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.runbooks.history import History
+from harness.runbooks.lost_writes import lost_writes
 from harness.slots import key_slot
 from tests.conftest import ROOT, drill
 from tests.integration.test_drills import run_and_read
@@ -89,7 +91,17 @@ def test_cluster_partition_the_minority_refuses_after_node_timeout_and_loses_onl
     # what it lost was acknowledged in that window.
     assert NODE_TIMEOUT_S <= refused < NODE_TIMEOUT_S + 2.0, refused
     assert 0 < report["lost_writes"] < report["acknowledged_writes"] / 5, report["lost_writes"]
-    assert checks["verify: lost_writes_within"]["measured"] <= refused + 0.1
+    records = [json.loads(line) for line in (run_dir / "observations.jsonl").read_text().splitlines()]
+    # Every lost write was sent before redis-1's first refusal came back (an ack's own time is when the client
+    # read it, which a loaded machine can delay past that refusal).
+    incident = next(float(r["t"]) for r in records if r["kind"] == "fault" and r["action"] == "partition")
+    sent = {
+        r["key"]: float(r["t0"])
+        for r in records
+        if r["kind"] == "op" and r["type"] == "ok" and r.get("f") == "write"
+    }
+    lost = lost_writes(History(tuple(records))).lost
+    assert lost and max(sent[key] for key, _ in lost) - incident < refused, lost[-1]
     # The clients found the promoted replica while the cut lasted (it heals at +6 s): a CLUSTERDOWN reply has
     # them read the slot map from another node than the one refusing.
     assert checks["verify: writable"]["measured"] < 6.0, checks["verify: writable"]
@@ -97,7 +109,6 @@ def test_cluster_partition_the_minority_refuses_after_node_timeout_and_loses_onl
     by_shard = {s["shard"]: (s["lost"], s["acknowledged"]) for s in report["lost_by_shard"]}
     assert by_shard["redis-1"][0] == report["lost_writes"], by_shard
     assert by_shard["redis-2"][0] == by_shard["redis-3"][0] == 0 and by_shard["redis-2"][1] > 1000, by_shard
-    records = [json.loads(line) for line in (run_dir / "observations.jsonl").read_text().splitlines()]
     (cut,) = [r for r in records if r["kind"] == "fault" and r["action"] == "partition"]
     assert cut["groups"] == {
         "between": ["redis-1"],
