@@ -19,6 +19,7 @@ import gevent
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from harness.load.remote_protocol import RemoteWorkers
     from harness.report.model import RunReport
     from harness.scenario.model import Sweep
 
@@ -83,6 +84,24 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         metavar="HOST:PORT",
         help="serve Locust's web UI for the running drill (default 127.0.0.1:8089, loopback only)",
+    )
+    run.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="run the load on N Locust workers on other machines (`drill worker --master HOST:PORT`); "
+        "the drill waits for them before the load starts",
+    )
+    run.add_argument(
+        "--master-bind",
+        default=None,
+        metavar="HOST:PORT",
+        help="where the load's Locust master listens for --workers (default 0.0.0.0:5557, Locust's port)",
+    )
+    worker = commands.add_parser("worker", help="run part of a drill's load from this machine")
+    worker.add_argument(
+        "--master", required=True, metavar="HOST:PORT", help="the drill's --master-bind address"
     )
     validate = commands.add_parser("validate", help="check scenario, environment and runbook files")
     validate.add_argument("files", type=Path, nargs="+")
@@ -247,6 +266,10 @@ def main(argv: list[str] | None = None) -> int:
             return _engines()
         if args.command == "matrix":
             return _matrix(args)
+        if args.command == "worker":
+            from harness.load.remote_worker import run_remote_worker
+
+            return run_remote_worker(_host_port("drill worker --master", args.master), print)
         return _run(args, _ui_address(args.ui))
     except ConfigError as exc:
         print(f"drill: bad input ({len(exc.problems)} problem(s)):\n{exc}", file=sys.stderr)
@@ -465,6 +488,32 @@ def _ui_address(value: str | None) -> tuple[str, int] | None:
         ) from None
 
 
+def _host_port(option: str, value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UsageError(f"{option}: expected HOST:PORT such as 10.0.0.5:5557, got {value!r}")
+    return host, int(port)
+
+
+def _remote_workers(args: argparse.Namespace, env: Any) -> RemoteWorkers | None:
+    """--workers/--master-bind as the run's remote workers; refused where they cannot work."""
+    from harness.load.remote_protocol import RemoteWorkers
+
+    if args.workers is None:
+        if args.master_bind is not None:
+            raise UsageError("drill run: --master-bind goes with --workers N (how many workers to wait for)")
+        return None
+    if args.secure or env.password is not None or env.security is not None:
+        raise UsageError(
+            f"drill run --workers: {env.file} is secured (passwords, ACL users or TLS), and remote workers "
+            "would need its credentials sent over Locust's unencrypted messages; run this drill's load on "
+            "this machine (load.processes) instead"
+        )
+    return RemoteWorkers(
+        args.workers, _host_port("drill run --master-bind", args.master_bind or "0.0.0.0:5557")
+    )
+
+
 def _run(args: argparse.Namespace, ui: tuple[str, int] | None) -> int:
     from harness.progress import make_console
     from harness.report.table import render_table
@@ -483,6 +532,12 @@ def _run(args: argparse.Namespace, ui: tuple[str, int] | None) -> int:
     if args.toxiproxy is not None:
         scenario = _on_toxiproxy(scenario, args.toxiproxy, args.backend)
     env = scenario.environment
+    remote = _remote_workers(args, env)
+    if remote is not None and (isinstance(scenario, Sweep) or env.external_compose_project is not None):
+        raise UsageError(
+            f"drill run --workers: {args.scenario} is a sweep or runs on an external environment; "
+            "remote workers join single drills on topologies the drill starts"
+        )
     chosen = args.backend or env.backend
     if env.external_compose_project is not None:
         if args.secure:
@@ -508,7 +563,11 @@ def _run(args: argparse.Namespace, ui: tuple[str, int] | None) -> int:
     if isinstance(scenario, Sweep):
         return _sweep(scenario, args.runs_dir, console.line, chosen)
     options = RunOptions(
-        runs_dir=args.runs_dir, backend=chosen, ui=ui, allow_external_faults=args.allow_external_faults
+        runs_dir=args.runs_dir,
+        backend=chosen,
+        ui=ui,
+        allow_external_faults=args.allow_external_faults,
+        remote=remote,
     )
     try:
         report = run_drill(scenario, options, console)

@@ -65,6 +65,18 @@ class LoadRecord(TypedDict):
     users: NotRequired[Annotated[int, "at start: simulated users"]]
     retry: NotRequired[Annotated[str, "at start: the retry policy's name"]]
     workloads: NotRequired[Annotated[dict[str, int], "at start: {workload: users}"]]
+    remote_workers: NotRequired[
+        Annotated[
+            list[dict[str, Any]],
+            "at start, with drill worker processes on other machines: [{index, address, clock_uncertainty "
+            "(s: half the round trip of its best clock probe)}]",
+        ]
+    ]
+    unfinished_workers: NotRequired[
+        Annotated[
+            list[int], "at stop: remote workers that sent no last lines in time (their ops are missing)"
+        ]
+    ]
 
 
 class StatsRecord(TypedDict):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from typing_extensions import Unpack
 
@@ -22,6 +23,23 @@ Record = dict[str, Any]  # a record as read back, before a reader narrows it to 
 SCHEMA_VERSION = 3
 STATS_INTERVAL_S = 0.5  # the load's aggregates (`stats` records) cover this much time each
 INFO_INTERVAL_S = 0.25  # INFO of every data node (`info` records) is sampled this often
+
+
+def log_line(record: LogRecord) -> str:
+    """One record as the log stores it: compact JSON on one line, `t` rounded to the µs."""
+    record["t"] = round(record["t"], 6)
+    return json.dumps(record, separators=(",", ":"), default=str) + "\n"
+
+
+class RecordSink(Protocol):
+    """What load users write through: the log itself, or a remote worker's stand-in that forwards its lines
+    to the drill (harness/load/forwarded_log.py)."""
+
+    def now(self) -> float: ...
+
+    def write(self, record: LogRecord, flush: bool = False) -> None: ...
+
+    def flush(self) -> None: ...
 
 
 class ObservationLog:
@@ -49,7 +67,6 @@ class ObservationLog:
     def write(self, record: LogRecord, flush: bool = False) -> None:
         """Append one record (built with its kind's constructor from harness/log_records.py); `t` is
         rounded to the µs. `flush` writes it at once (faults, runbook steps: what a reader waits for)."""
-        record["t"] = round(record["t"], 6)
         if record["kind"] == "sentinel":
             self.events_seen[record["event"]] = None
         elif record["kind"] == "cluster":
@@ -58,11 +75,17 @@ class ObservationLog:
                 if flag:
                     self.events_seen[f"{name} {flag}"] = None
         if self._fd is not None:  # records after close (a late greenlet) are dropped, not crashed on
-            line = json.dumps(record, separators=(",", ":"), default=str) + "\n"
+            self.append_lines((log_line(record),), flush)
+
+    def append_lines(self, lines: Iterable[str], flush: bool = False) -> None:
+        """Whole lines made by log_line elsewhere (a remote load worker's, already on this log's clock)."""
+        if self._fd is None:
+            return
+        for line in lines:
             self._pending.append(line)
             self._pending_bytes += len(line)
-            if flush or self._pending_bytes >= self.FLUSH_BYTES:
-                self.flush()
+        if flush or self._pending_bytes >= self.FLUSH_BYTES:
+            self.flush()
 
     def fault(
         self,

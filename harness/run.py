@@ -17,6 +17,7 @@ from harness.backends.choose import make_backend, require_partitions
 from harness.engines import Engine, EngineMissing, find_engine, installed_engines
 from harness.faults.injector import FaultInjector
 from harness.faults.timeline import due, schedule
+from harness.load.remote_protocol import RemoteWorkers
 from harness.log_records import AlertingRecord, TopologyRecord
 from harness.observation_log import ObservationLog, read_log
 from harness.observe.cluster_view import watch_cluster
@@ -56,6 +57,7 @@ class RunOptions:
     backend: str = "local"
     ui: tuple[str, int] | None = None  # serve Locust's web UI for the running drill here
     allow_external_faults: bool = False  # faults on nodes the harness did not start (an external environment)
+    remote: RemoteWorkers | None = None  # load workers on other machines (drill run --workers)
 
 
 def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunReport:
@@ -131,7 +133,7 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
             )
         console.line(f"driving load for {scenario.load.duration:g}s")
         paging = Paging(alert_api, pager)
-        _drive(scenario, backend, topology, log, run, console, options.ui, paging, options.backend)
+        _drive(scenario, backend, topology, log, run, console, options, paging)
     finally:
         if alerting is not None:
             alerting.stop()
@@ -194,9 +196,8 @@ def _drive(
     log: ObservationLog,
     run: RunContext,
     console: Console,
-    ui: tuple[str, int] | None,
+    options: RunOptions,
     paging: Paging,
-    backend_name: str,
 ) -> None:
     # Imported here: Locust monkey-patches the process with gevent on import (done first in __main__).
     from harness.load.runner import LoadRunner
@@ -231,15 +232,21 @@ def _drive(
         log,
         key_prefix=f"drill:{run.run_id}",
         csv_base=run.run_dir / "locust",
-        ui=ui,
+        ui=options.ui,
         workers=WorkerPool(run),
+        remote=options.remote,
     )
-    if ui is not None:
-        console.line(f"Locust web UI: http://{ui[0]}:{ui[1]}/")
+    if options.ui is not None:
+        console.line(f"Locust web UI: http://{options.ui[0]}:{options.ui[1]}/")
+    if options.remote is not None:
+        host, port = options.remote.bind
+        console.line(
+            f"waiting for {options.remote.count} remote load worker(s): `drill worker --master {host}:{port}`"
+        )
     plan = schedule(scenario.faults, scenario.seed)
     incident = next((f.index for f in plan if f.spec.incident), plan[0].index if plan else -1)
     faults = FaultInjector(backend, topology, log, f"drill:{run.run_id}", incident, load.surge)
-    setting = StepSetting(run.run_id, backend_name)
+    setting = StepSetting(run.run_id, options.backend)
     responder = Responder(
         scenario.runbooks, backend, topology, log, faults, f"drill:{run.run_id}", setting, paging.pager
     )

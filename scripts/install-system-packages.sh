@@ -17,6 +17,8 @@ if [ "${1:-}" = "--test" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   # The compose lab test; Docker Engine itself is the machine's (the Docker backend needs a running daemon).
   command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+  # The remote worker test makes a network namespace and a veth pair.
+  command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need+=(iproute2)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 sudo=""

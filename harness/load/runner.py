@@ -18,6 +18,8 @@ from harness.backends.local import free_port
 from harness.clients.waiting import wait_for
 from harness.errors import BackendError
 from harness.load.locust_feed import feed_locust
+from harness.load.remote import WorkerHub
+from harness.load.remote_protocol import RemoteWorkers
 from harness.load.stats import IntervalStats, merge_intervals
 from harness.load.surge_users import MESSAGE, listen, surge_message
 from harness.load.users import WORKLOADS, make_user_classes
@@ -41,9 +43,11 @@ class LoadRunner:
         csv_base: Path | None = None,
         ui: tuple[str, int] | None = None,
         workers: WorkerPool | None = None,
+        remote: RemoteWorkers | None = None,
     ) -> None:
         """csv_base: write Locust's own CSV files (<base>_stats.csv, ...); ui: serve Locust's web UI there;
-        workers: with spec.processes > 1, the users run in worker processes started through this pool."""
+        workers: with spec.processes > 1, the users run in worker processes started through this pool;
+        remote: the users (also) run in workers on other machines, which join the master bound there."""
         self._spec = spec
         self._log = log
         self._prefix = key_prefix
@@ -66,11 +70,21 @@ class LoadRunner:
             user_classes=make_user_classes(self._context), events=Events(), stop_timeout=2.0
         )
         self._workers = workers if spec.processes > 1 else None
-        self._master_port = free_port() if self._workers else 0
+        self._remote = remote
+        local = spec.processes if self._workers else 0  # the drill's own worker processes
+        bind = remote.bind if remote else ("127.0.0.1", free_port() if self._workers else 0)
+        # The drill's own workers reach a master bound to every interface on loopback.
+        self._master_address = ("127.0.0.1" if bind[0] in ("0.0.0.0", "*") else bind[0], bind[1])
         self._runner: LocalRunner | MasterRunner = (
-            self._env.create_master_runner("127.0.0.1", self._master_port)
-            if self._workers
+            self._env.create_master_runner(*bind)
+            if self._workers or remote
             else self._env.create_local_runner()
+        )
+        self._processes = local + (remote.count if remote else 0)  # every process that runs users
+        self._hub = (
+            WorkerHub(self._runner, log, self._worker_template(0), local + 1)
+            if remote and isinstance(self._runner, MasterRunner)
+            else None
         )
         self._csv = (
             StatsCSVFileWriter(self._env, PERCENTILES_TO_REPORT, str(csv_base), False) if csv_base else None
@@ -85,59 +99,77 @@ class LoadRunner:
         self.last_interval: tuple[float, dict[str, int]] | None = None  # ops/s and errors, for live progress
         self._stop = threading.Event()
         self._surge: list[gevent.Greenlet] = []  # users of a traffic surge (faults: surge)
-        if self._workers is None:  # with workers, each spawns its own share (harness/load/worker.py)
+        if not self._processes:  # with workers, each spawns its own share (harness/load/worker_loop.py)
             listen(self._env, self._context, 1, self._surge, self._stop.is_set)
         self._flusher = threading.Thread(target=self._flush_loop, name="load-stats", daemon=True)
 
     def start(self) -> None:
         self._initialize()
-        self._log.write(
-            LoadRecord(
-                t=self._log.now(),
-                kind="load",
-                phase="start",
-                users=self._spec.users,
-                retry=self._spec.retry.name,
-                workloads={w.kind: w.users for w in self._spec.workloads},
-            )
-        )
-        assert self._context.watchdog is not None
-        self._context.watchdog.start()
         if self._workers is not None:
             self._start_workers(self._workers)
+        if self._remote is not None and self._hub is not None:
+            host, port = self._remote.bind
+            self._hub.wait_joined(self._remote.count, self._remote.join_timeout, f"{host}:{port}")
+        self._wait_connected()
+        record = LoadRecord(
+            t=self._log.now(),
+            kind="load",
+            phase="start",
+            users=self._spec.users,
+            retry=self._spec.retry.name,
+            workloads={w.kind: w.users for w in self._spec.workloads},
+        )
+        if self._hub is not None:
+            record["remote_workers"] = [
+                {"index": w.index, "address": w.address, "clock_uncertainty": round(w.uncertainty_s, 6)}
+                for w in sorted(self._hub.joined.values(), key=lambda w: w.index)
+            ]
+        self._log.write(record)
+        assert self._context.watchdog is not None
+        self._context.watchdog.start()
         self._runner.start(self._spec.users, spawn_rate=self._spec.spawn_rate)
         self._flusher.start()
         if self._csv is not None:
             self._csv_greenlet = gevent.spawn(self._csv.stats_writer)
 
-    def _start_workers(self, workers: WorkerPool) -> None:
+    def _worker_template(self, index: int) -> WorkerConfig:
+        """What a worker is told: the load, the topology's client addresses, and (the drill's own, which
+        share its machine) the log file and its clock's zero."""
         context = self._context
-        template = WorkerConfig(
+        return WorkerConfig(
             load=self._spec,
-            master=("127.0.0.1", self._master_port),
+            master=self._master_address,
             log=str(self._log.path),
             start=self._log.start,
             sentinels=context.sentinels,
             master_name=context.master_name,
             key_prefix=context.key_prefix,
-            index=0,
+            index=index,
             cluster=context.cluster,
         )
+
+    def _start_workers(self, workers: WorkerPool) -> None:
+        context = self._context
         pair = (context.credentials, context.sentinel_credentials)
+        template = self._worker_template(0)
         workers.start(self._spec.processes, template, {LOAD_CREDENTIALS_VAR: credentials_to_json(pair)})
-        runner = self._runner
+
+    def _wait_connected(self) -> None:
+        """Every worker process (the drill's own and the remote ones) connected to the master."""
+        runner, workers, expected = self._runner, self._workers, self._processes
 
         def connected() -> str | None:
-            if workers.exited():
+            if workers is not None and workers.exited():
                 raise BackendError(
                     f"a load worker exited (codes {workers.exited()}); see logs/load-workers.log"
                 )
             count = runner.worker_count if isinstance(runner, MasterRunner) else 0
-            return None if count >= self._spec.processes else f"{count} of {self._spec.processes} connected"
+            return None if count >= expected else f"{count} of {expected} connected"
 
-        wait_for(
-            connected, timeout=30, what="Locust workers", hint="see logs/load-workers.log in the run dir"
-        )
+        if expected:
+            wait_for(
+                connected, timeout=30, what="Locust workers", hint="see logs/load-workers.log in the run dir"
+            )
 
     def _initialize(self) -> None:
         """Set the starting state the checkers compare against (bank balances, counters), and log it."""
@@ -156,12 +188,13 @@ class LoadRunner:
     def surge(self, extra: int, seconds: float) -> None:
         """A traffic surge: `extra` more users, shared among the load's processes and, in each, among the
         workloads like the spec's users, for `seconds` (Locust's own messages carry it to the workers)."""
-        self._runner.send_message(MESSAGE, surge_message(extra, seconds, self._spec.processes))
+        self._runner.send_message(MESSAGE, surge_message(extra, seconds, max(self._processes, 1)))
 
     def stop(self) -> None:
         if self._stop.is_set():
             return
         gevent.killall(self._surge, timeout=2)
+        unfinished = self._hub.finish() if self._hub is not None else []
         self._runner.quit()
         if self._csv_greenlet is not None:
             self._csv_greenlet.kill()
@@ -179,14 +212,17 @@ class LoadRunner:
         if self._flusher.is_alive():
             self._flusher.join(timeout=2)
         self._flush()
-        self._log.write(LoadRecord(t=self._log.now(), kind="load", phase="stop"))
+        stopped = LoadRecord(t=self._log.now(), kind="load", phase="stop")
+        if unfinished:
+            stopped["unfinished_workers"] = unfinished
+        self._log.write(stopped)
 
     def _flush_loop(self) -> None:
         while not self._stop.wait(STATS_INTERVAL_S):
             self._flush()
 
     def _flush(self) -> None:
-        if self._workers is None:  # with workers, they count and write the load's stats themselves
+        if not self._processes:  # with workers, they count and write the load's stats themselves
             now = self._log.now()
             for kind, interval in self._stats.items():
                 feed_locust(self._env.stats, kind, interval)

@@ -12,9 +12,7 @@ import dataclasses
 import json
 import os
 import sys
-import threading
 from dataclasses import dataclass
-from itertools import count
 from pathlib import Path
 from typing import Any
 
@@ -64,65 +62,21 @@ class WorkerConfig:
 
 def run_worker(config: WorkerConfig) -> int:
     # Imported here: Locust patches the process with gevent on import, which main() has done first.
-    import gevent
     from locust.env import Environment
     from locust.event import Events
 
     from harness.access import LOAD_CREDENTIALS_VAR, credentials_from_json
-    from harness.load.locust_feed import feed_locust
-    from harness.load.stats import IntervalStats
-    from harness.load.surge_users import listen
     from harness.load.users import make_user_classes
-    from harness.load.watchdog import CallWatchdog
-    from harness.load.workloads.base import LoadContext
+    from harness.load.worker_loop import WorkerLoop, worker_context
     from harness.observation_log import ObservationLog
 
-    spec = config.load
     # Credentials come from the drill through this process's environment, never argv (world-readable).
-    credentials, sentinel_credentials = credentials_from_json(os.environ.pop(LOAD_CREDENTIALS_VAR))
+    credentials = credentials_from_json(os.environ.pop(LOAD_CREDENTIALS_VAR))
     log = ObservationLog(Path(config.log), start=config.start)
-    stats: dict[str, IntervalStats] = {w.kind: IntervalStats() for w in spec.workloads}
-    context = LoadContext(
-        spec=spec,
-        sentinels=config.sentinels,
-        master_name=config.master_name,
-        log=log,
-        stats=stats,
-        key_prefix=config.key_prefix,
-        user_ids=count(config.index * USER_IDS_PER_WORKER + 1),
-        watchdog=CallWatchdog(spec.timeout),
-        credentials=credentials,
-        sentinel_credentials=sentinel_credentials,
-        cluster=config.cluster,
-    )
+    context = worker_context(config, log, credentials)
     environment = Environment(user_classes=make_user_classes(context), events=Events(), stop_timeout=2.0)
     runner = environment.create_worker_runner(*config.master)
-    stop = threading.Event()
-    surge: list[gevent.Greenlet] = []
-    listen(environment, context, config.index, surge, stop.is_set)
-
-    def flush() -> None:
-        for kind, interval in stats.items():
-            feed_locust(environment.stats, kind, interval)  # reported to the master's UI by Locust
-            log.write(interval.drain(log.now(), kind, worker=config.index))
-        log.flush()
-
-    def flush_loop() -> None:
-        while not stop.wait(0.5):
-            flush()
-
-    assert context.watchdog is not None
-    context.watchdog.start()
-    flusher = threading.Thread(target=flush_loop, daemon=True)
-    flusher.start()
-    try:
-        runner.greenlet.join()
-    finally:
-        stop.set()
-        gevent.killall(surge, timeout=2)
-        context.watchdog.stop()
-        flush()
-        log.close()
+    WorkerLoop(environment, context, log, config.index).run(runner)
     return 0
 
 

@@ -68,13 +68,16 @@ def test_primary_failover_on_every_other_engine(tmp_path: Path) -> None:
     assert html.count("<svg") == 2 * len(matrixed)  # throughput and errors per engine, one time axis
 
 
-def test_aof_crash_restart_keeps_the_acknowledged_writes_on_every_engine(tmp_path: Path) -> None:
-    """Redis 6.2 keeps one appendonly.aof, the others a multi-part appendonlydir: each restarts from it.
+def test_aof_crash_restart_keeps_the_acknowledged_writes_in_either_aof_format(tmp_path: Path) -> None:
+    """Redis 6.2 keeps one appendonly.aof, the others a multi-part appendonlydir: each restarts from it (one
+    engine of each format here; 7.0's multi-part AOF is also restarted from in aof-truncated's drills, and
+    the suite has 20 minutes; `drill matrix scenarios/aof-crash.yaml` runs all four).
+
     A process crash usually loses nothing: the engine writes the AOF (without fsync) before it replies. But
     with appendfsync everysec, while a background fsync is still running the engine may postpone that write
     for up to 2 s and reply anyway: on a busy machine Redis 6.2 once lost 8 acknowledged writes this way
     (0 in every other run). The bound is that window: at most 2 s of the load's writes."""
-    result, matrix, _ = run_matrix("aof-crash.yaml", tmp_path, ("redis-7.0", *OTHERS))
+    result, matrix, _ = run_matrix("aof-crash.yaml", tmp_path, ("redis-6.2", "valkey-9.1"))
     assert result.returncode == 0, result.stdout + result.stderr
     for found in matrix["engines"].values():
         assert set(found["checks"]["verify: writable"]) == {"pass"}

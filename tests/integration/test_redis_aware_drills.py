@@ -22,6 +22,23 @@ def test_readonly_on_30_percent_of_writes_is_ridden_out_by_a_retrying_client(run
     assert report["lost_writes"] == 0 and report["acknowledged_writes"] > 1000
 
 
+def test_slow_writes_are_named_and_the_readers_are_spared(runs: Path) -> None:
+    """redis_delay on SET only: the P2 detection names the writers, and the readers' p99 stays far under the
+    writers' delay (judged against half of it: a loaded 2-core machine alone has taken it past 20 ms)."""
+    code, report, _, stdout = run_and_read(ROOT / "scenarios" / "slow-writes.yaml", runs)
+    assert code == 0, stdout
+    checks = {c["name"]: c for c in report["checks"]}
+    detected = checks["detect: latency_above acked-writes"]
+    assert detected["passed"] and "acked-writes p99" in detected["evidence"], detected
+    assert detected["measured"] < 2.0  # s after the fault
+    assert checks["verify: latency_below kv"]["passed"]  # in every 2 s window, not just overall
+    workloads = report["workloads"]
+    # The delay reached the writers (their worst waited the whole 100 ms) and never the readers.
+    assert workloads["acked-writes"]["max_us"] >= 100_000, workloads
+    assert workloads["kv"]["p99_us"] < 50_000, workloads
+    assert report["lost_writes"] == 0
+
+
 @pytest.fixture
 def external_proxy() -> Iterator[tuple[str, int]]:
     """The proxy started on its own, standing in for a team's running Toxiproxy server."""

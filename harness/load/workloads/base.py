@@ -20,7 +20,7 @@ from harness.load.session import PrimarySession, Session
 from harness.load.stats import IntervalStats
 from harness.load.watchdog import CallWatchdog
 from harness.log_records import OpFields, OpRecord, OpType
-from harness.observation_log import ObservationLog
+from harness.observation_log import RecordSink
 from harness.scenario.model import LoadSpec, WorkloadSpec
 
 T = TypeVar("T")
@@ -34,7 +34,7 @@ class LoadContext:
     spec: LoadSpec
     sentinels: tuple[tuple[str, int], ...]
     master_name: str
-    log: ObservationLog
+    log: RecordSink  # the observation log, or a remote worker's stand-in that forwards to it
     stats: dict[str, IntervalStats]  # per workload kind
     key_prefix: str
     user_ids: count[int]
