@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 from locust.env import Environment
 
 from harness.load.resp import encode
@@ -16,13 +18,15 @@ class AckedWrites(Workload):
     def __init__(self, spec: WorkloadSpec, context: LoadContext, environment: Environment) -> None:
         super().__init__(spec, context, environment)
         self.seq = 0
-        self.acked: list[str] = []
+        # Reads pick among the latest 100 acknowledged keys; older ones are the checker's (from the log), so
+        # the user keeps no more (a soak's users would otherwise grow by every write they made).
+        self.acked: deque[str] = deque(maxlen=100)
 
     def step(self) -> None:
         if self.rng.random() < self.spec.write_ratio or not self.acked:
             self._write()
         else:
-            key = self.rng.choice(self.acked[-100:])
+            key = self.rng.choice(self.acked)
             payload = encode("GET", key)
             self.op("GET", lambda: self.session.one(payload, key))
 
