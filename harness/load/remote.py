@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 from dataclasses import dataclass
 from itertools import count
-from typing import Any
+from typing import Any, cast
 
 from locust.env import Environment
 from locust.runners import MasterRunner
@@ -23,6 +24,7 @@ from harness.clients.waiting import wait_for
 from harness.errors import BackendError
 from harness.load.remote_protocol import CLOCK, CONFIG, FINISH, FINISHED, HELLO, LINES, READY
 from harness.load.worker import WorkerConfig
+from harness.log_records import StatsRecord
 from harness.observation_log import ObservationLog
 
 
@@ -46,6 +48,7 @@ class WorkerHub:
         self._assigned: dict[str, int] = {}  # Locust client id -> worker index
         self.joined: dict[str, JoinedWorker] = {}
         self._finished: set[str] = set()
+        self._stats: list[StatsRecord] = []  # stats records received since the drill last took them
         for name, handler in (
             (HELLO, self._hello),
             (CLOCK, self._clock),
@@ -97,8 +100,15 @@ class WorkerHub:
             index, str(msg.data["address"]), float(msg.data["uncertainty"])
         )
 
+    def take_stats(self) -> list[StatsRecord]:
+        """The workers' stats records received since the last call (for the drill's live progress)."""
+        taken, self._stats = self._stats, []
+        return taken
+
     def _lines(self, environment: Environment, msg: Any, **_: Any) -> None:
-        self._log.append_lines(msg.data["lines"])
+        lines: list[str] = msg.data["lines"]
+        self._log.append_lines(lines)
+        self._stats.extend(cast(StatsRecord, json.loads(line)) for line in lines if '"kind":"stats"' in line)
 
     def _done(self, environment: Environment, msg: Any, **_: Any) -> None:
         self._finished.add(msg.node_id)

@@ -231,4 +231,8 @@ class LoadRunner:
                 self._log.write(record)
             _, errors = merge_intervals(records)
             self.last_interval = (sum(r["ok"] for r in records) / STATS_INTERVAL_S, errors)
+        elif self._hub is not None and (received := self._hub.take_stats()):
+            # Remote workers' stats, for the live progress (each covers one interval of one worker).
+            _, errors = merge_intervals(received)
+            self.last_interval = (sum(r["ok"] for r in received) / STATS_INTERVAL_S, errors)
         self._log.flush()

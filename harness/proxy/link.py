@@ -1,9 +1,12 @@
 """One proxied TCP connection: two directions, each passing its data through the proxy's current toxics.
 
-Each direction has a reader that timestamps chunks and queues them, and a writer that releases each chunk
-when the toxics allow: latency counts from the chunk's arrival, so a stream keeps flowing at full rate with a
-delay rather than one chunk per delay. Toxics may change while data flows; each chunk sees those current at
-its release.
+Each socket is a protocol (`Side`) whose received chunks go straight to the connection: without toxics they
+are written to the other socket at once, in the callback (no reader task, no buffer copy: that per-chunk
+cost bounded the proxy's throughput); with toxics they are timestamped and queued, and a writer task releases
+each when the toxics allow: latency counts from the chunk's arrival, so a stream keeps flowing at full rate
+with a delay rather than one chunk per delay. Toxics may change while data flows; each chunk sees those
+current at its release. Flow control is the kernel's: a full queue or a peer that cannot take more pauses
+reading from the socket the data comes from.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ import socket
 import struct
 import time
 from collections.abc import Callable
+from typing import cast
 
 from harness.proxy.resp_rewrite import RESP_TOXICS, RespRewriter
 from harness.proxy.toxics import Toxic
 
-QUEUE_CHUNKS = 256  # per direction; beyond this the reader stops reading and TCP pushes back
-READ_SIZE = 65536
-DRAIN_ABOVE = 256 * 1024
+QUEUE_CHUNKS = 256  # per direction; beyond this the source socket is not read and TCP pushes back
+READ_SIZE = 65536  # a chunk this size may have more behind it (reads ask for more: shorter ones drained)
+EARLY_BYTES = 256 * 1024  # read from a client before its upstream connection is made, at most
 SPIN_S = 0.0015  # the last stretch of a delay waited turn by turn rather than by the loop's coarse timer
 TCP_RETRIES = 15  # Linux's tcp_retries2
 HELD_FOR_S = 0.2  # a reply tail held as a possible marker start goes on after this, if nothing followed
@@ -40,20 +44,107 @@ async def precise_sleep(seconds: float) -> None:
         await asyncio.sleep(0)
 
 
+Stream = str  # "upstream" (client -> server) or "downstream" (server -> client), as Toxiproxy names them
+
+
+class Side(asyncio.Protocol):
+    """One socket of a proxied connection. What it receives goes to `sink` (held until one is attached);
+    when its own send buffer fills, `flow(False)` holds the stream that writes into it, `flow(True)` lets
+    it go on."""
+
+    def __init__(self, made: Callable[[Side], None] | None = None) -> None:
+        self._made = made
+        self.transport: asyncio.Transport | None = None
+        self._sink: Callable[[bytes], None] | None = None
+        self._ended: Callable[[], None] | None = None
+        self._flow: Callable[[bool], None] | None = None
+        self._early: list[bytes] = []
+        self._early_bytes = 0
+        self._eof = False
+        self.writable = asyncio.Event()
+        self.writable.set()
+
+    def attach(
+        self, sink: Callable[[bytes], None], ended: Callable[[], None], flow: Callable[[bool], None]
+    ) -> None:
+        self._sink, self._ended, self._flow = sink, ended, flow
+        early, self._early = self._early, []
+        for chunk in early:
+            sink(chunk)
+        if self._early_bytes >= EARLY_BYTES and self.transport is not None and not self._eof:
+            self.transport.resume_reading()
+        if self._eof:
+            ended()
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's TCPTransport is not a subclass
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self._made is not None:
+            self._made(self)
+
+    def data_received(self, data: bytes) -> None:
+        if self._sink is not None:
+            self._sink(data)
+            return
+        self._early.append(data)
+        self._early_bytes += len(data)
+        if self._early_bytes >= EARLY_BYTES and self.transport is not None:
+            self.transport.pause_reading()
+
+    def eof_received(self) -> bool:
+        self._end()
+        return False  # close: a half-closed proxied connection ends, as the reading side saw its end
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.writable.set()  # a writer waiting for room finds the connection closed instead
+        self._end()
+
+    def pause_writing(self) -> None:
+        self.writable.clear()
+        if self._flow is not None:
+            self._flow(False)
+
+    def resume_writing(self) -> None:
+        self.writable.set()
+        if self._flow is not None:
+            self._flow(True)
+
+    def _end(self) -> None:
+        if self._eof:
+            return
+        self._eof = True
+        if self._ended is not None:
+            self._ended()
+
+
 class Connection:
     """A client connection and its upstream connection, pumped in both directions until either side ends."""
 
     def __init__(
         self,
-        client: tuple[asyncio.StreamReader, asyncio.StreamWriter],
-        upstream: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+        client: Side,
+        upstream: Side,
         toxics: ToxicsOf,
         changed: Callable[[], asyncio.Event],
         rng: random.Random,
         resp_toxics: Callable[[], tuple[Toxic, ...]],
+        untouched: Callable[[], bool] = lambda: False,
     ) -> None:
-        self._client = client
-        self._upstream = upstream
+        """untouched: whether the proxy has no toxic at all (cheaper to ask than the toxics per stream)."""
+        self._untouched = untouched
+        self._source = {"upstream": client, "downstream": upstream}  # where each stream's data comes from
+        self._dest = {"upstream": upstream, "downstream": client}
         self._toxics = toxics
         self._changed = changed
         self._rng = rng
@@ -63,15 +154,34 @@ class Connection:
         self._busy = {"upstream": False, "downstream": False}  # a writer holds a dequeued chunk
         self._resp: RespRewriter | None = None  # while Redis-aware toxics act (or their replies are due)
         self._losses = {"upstream": 0, "downstream": 0}  # packet_loss: chunks lost in a row per direction
+        self._queues: dict[Stream, asyncio.Queue[tuple[float, bytes]]] = {
+            "upstream": asyncio.Queue(),
+            "downstream": asyncio.Queue(),
+        }
+        self._held: dict[Stream, set[str]] = {"upstream": set(), "downstream": set()}  # why not read
         self.closed = asyncio.Event()
 
     def start(self) -> None:
-        # "upstream" is client -> server, "downstream" server -> client, as Toxiproxy names them.
         self._tasks = [
-            asyncio.create_task(self._direction("upstream", self._client[0], self._upstream[1])),
-            asyncio.create_task(self._direction("downstream", self._upstream[0], self._client[1])),
+            asyncio.create_task(self._direction("upstream")),
+            asyncio.create_task(self._direction("downstream")),
             asyncio.create_task(self._watch()),
         ]
+        for stream, source in self._source.items():
+            self._attach(stream, source)
+
+    def _attach(self, stream: Stream, source: Side) -> None:
+        def sink(chunk: bytes) -> None:
+            self._received(stream, chunk)
+
+        def ended() -> None:
+            self._end(stream)
+
+        def flow(room: bool) -> None:
+            # A socket whose send buffer is full holds the stream written into it: the other one.
+            self._hold(_other(stream), "peer", not room)
+
+        source.attach(sink, ended, flow)
 
     def applies(self, toxic: Toxic) -> bool:
         """Whether a toxic acts on this connection: decided once per connection by its toxicity."""
@@ -101,43 +211,51 @@ class Connection:
             self._resp = None  # every marker answered: plain forwarding again
         return pieces
 
-    async def _direction(
-        self, stream: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(QUEUE_CHUNKS)
-        pump = asyncio.create_task(self._read(stream, reader, queue, writer))
+    async def _direction(self, stream: Stream) -> None:
         try:
-            await self._write(stream, queue, writer)
+            await self._write(stream)
         except (ConnectionError, OSError):
             pass
         finally:
-            pump.cancel()
             await self.close()
 
-    async def _read(
-        self,
-        stream: str,
-        reader: asyncio.StreamReader,
-        queue: asyncio.Queue[tuple[float, bytes]],
-        writer: asyncio.StreamWriter,
-    ) -> None:
-        try:
-            while chunk := await reader.read(READ_SIZE):
-                for delay, piece in self._rewritten(stream, chunk) if self._toxics_any() else ((0.0, chunk),):
-                    if not piece:
-                        continue
-                    if not delay and self._plain(stream) and queue.empty() and not self._busy[stream]:
-                        # Fast path: no toxic, nothing queued or in flight: order holds without the queue.
-                        writer.write(piece)
-                        if writer.transport.get_write_buffer_size() > DRAIN_ABOVE:
-                            await writer.drain()  # only when the peer is slow: drain() per chunk costs
-                        continue
-                    await queue.put((time.monotonic() + delay, piece))
-                if stream == "downstream" and self._resp is not None and self._resp.held:
-                    self._release_later(self._resp.held, queue)
-        except (ConnectionError, OSError):
-            pass
-        await queue.put((time.monotonic(), b""))  # end of stream
+    def _received(self, stream: Stream, chunk: bytes) -> None:
+        """A chunk read from the stream's source: written on at once, or queued for the toxics."""
+        queue, dest = self._queues[stream], self._dest[stream]
+        if self._resp is None and self._untouched() and not self._busy[stream] and queue.empty():
+            dest.write(chunk)  # the common case first: no toxic on the proxy at all, nothing in flight
+            return
+        for delay, piece in self._rewritten(stream, chunk) if self._toxics_any() else ((0.0, chunk),):
+            if not piece:
+                continue
+            if not delay and self._plain(stream) and queue.empty() and not self._busy[stream]:
+                # Fast path: no toxic, nothing queued or in flight: order holds without the queue.
+                dest.write(piece)
+                continue
+            queue.put_nowait((time.monotonic() + delay, piece))
+            if queue.qsize() >= QUEUE_CHUNKS:
+                self._hold(stream, "queue", True)
+        if stream == "downstream" and self._resp is not None and self._resp.held:
+            self._release_later(self._resp.held, queue)
+
+    def _end(self, stream: Stream) -> None:
+        self._queues[stream].put_nowait((time.monotonic(), b""))  # end of stream, after what is queued
+
+    def _hold(self, stream: Stream, reason: str, on: bool) -> None:
+        """Stop (or go on) reading the stream's source for `reason` (a full queue, a full peer): reading
+        goes on once no reason is left."""
+        held = self._held[stream]
+        before = bool(held)
+        if on:
+            held.add(reason)
+        else:
+            held.discard(reason)
+        transport = self._source[stream].transport
+        if before != bool(held) and transport is not None and not transport.is_closing():
+            if held:
+                transport.pause_reading()
+            else:
+                transport.resume_reading()
 
     def _toxics_any(self) -> bool:
         return self._resp is not None or bool(self._resp_toxics())
@@ -148,18 +266,20 @@ class Connection:
         async def release() -> None:
             await asyncio.sleep(HELD_FOR_S)
             if self._resp is not None and self._resp.held is held:
-                await queue.put((time.monotonic(), self._resp.release_held()))
+                queue.put_nowait((time.monotonic(), self._resp.release_held()))
 
         self._tasks.append(asyncio.create_task(release()))
 
-    async def _write(
-        self, stream: str, queue: asyncio.Queue[tuple[float, bytes]], writer: asyncio.StreamWriter
-    ) -> None:
+    async def _write(self, stream: Stream) -> None:
+        """Release queued chunks as the toxics allow, in order."""
+        queue, dest = self._queues[stream], self._dest[stream]
         sent = 0
         while True:
             self._busy[stream] = False
             arrived, chunk = await queue.get()
             self._busy[stream] = True
+            if queue.qsize() < QUEUE_CHUNKS // 2:
+                self._hold(stream, "queue", False)
             toxics = await self._hold_while_timeout(stream)
             if not chunk:
                 await self._slow_close(toxics)
@@ -176,11 +296,11 @@ class Connection:
                 await precise_sleep(wait)
             for toxic in toxics:
                 if toxic.type == "limit_data" and sent + len(chunk) >= toxic.attr("bytes"):
-                    writer.write(chunk[: max(0, toxic.attr("bytes") - sent)])
-                    await writer.drain()
+                    dest.write(chunk[: max(0, toxic.attr("bytes") - sent)])
+                    await self._drain(dest)
                     return
             sent += len(chunk)
-            await self._send(chunk, toxics, writer)
+            await self._send(chunk, toxics, dest)
 
     def _loss_stall(self, stream: str, toxics: tuple[Toxic, ...]) -> float:
         """packet_loss as TCP presents it: a lost chunk waits for its retransmission (rto, doubled for each
@@ -201,7 +321,12 @@ class Connection:
             self._losses[stream] += 1
         return stall  # a kernel gives up about here (tcp_retries2); this chunk still arrives, late
 
-    async def _send(self, chunk: bytes, toxics: tuple[Toxic, ...], writer: asyncio.StreamWriter) -> None:
+    async def _drain(self, dest: Side) -> None:
+        """Until the destination's send buffer has room again (or the connection is gone)."""
+        if not dest.writable.is_set() and not self.closed.is_set():
+            await dest.writable.wait()
+
+    async def _send(self, chunk: bytes, toxics: tuple[Toxic, ...], dest: Side) -> None:
         slicer = next((t for t in toxics if t.type == "slicer" and t.attr("average_size") > 0), None)
         pieces = [chunk]
         if slicer is not None:
@@ -216,8 +341,8 @@ class Connection:
             (t.attr("rate") for t in toxics if t.type == "bandwidth" and t.attr("rate") > 0), default=0
         )
         for piece in pieces:
-            writer.write(piece)
-            await writer.drain()
+            dest.write(piece)
+            await self._drain(dest)
             if rate:
                 await asyncio.sleep(len(piece) / (rate * 1024))
             if slicer is not None and slicer.attr("delay"):
@@ -260,19 +385,26 @@ class Connection:
 
     def reset(self) -> None:
         """Close both sockets with an RST (SO_LINGER 0), as a peer reset would."""
-        for _, writer in (self._client, self._upstream):
-            sock = writer.get_extra_info("socket")
+        for side in self._source.values():
+            if side.transport is None:
+                continue
+            sock = side.transport.get_extra_info("socket")
             if sock is not None:
                 with contextlib.suppress(OSError):
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            writer.transport.abort()
+            side.transport.abort()
 
     async def close(self) -> None:
         if self.closed.is_set():
             return
         self.closed.set()
-        for _, writer in (self._client, self._upstream):
-            writer.close()
+        for side in self._source.values():
+            side.close()
+            side.writable.set()  # a writer waiting for room finds the connection closed
         for task in self._tasks:
             if task is not asyncio.current_task():
                 task.cancel()
+
+
+def _other(stream: Stream) -> Stream:
+    return "downstream" if stream == "upstream" else "upstream"

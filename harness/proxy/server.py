@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import random
-import socket
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.loopback import is_loopback
 from harness.proxy.errors import ApiError
-from harness.proxy.link import Connection
+from harness.proxy.link import Connection, Side
 from harness.proxy.resp_rewrite import RESP_TOXICS
 from harness.proxy.toxics import Toxic, parse_toxic, updated
 
@@ -73,6 +72,7 @@ class ProxyServer:
         self._allow_any_upstream = allow_any_upstream
         self._allowed_networks = allowed_networks  # besides loopback: e.g. a drill's own Docker network
         self._rng = random.Random(seed)
+        self._accepting: set[asyncio.Task[None]] = set()  # accept tasks, kept referenced while they run
 
     # --- proxies ------------------------------------------------------------------------------------------
 
@@ -215,38 +215,44 @@ class ProxyServer:
 
         generation = proxy.generation  # connections that reach this listener after it closed are dropped
 
-        async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await self._accept(proxy, generation, reader, writer)
+        def made(client: Side) -> None:
+            task = asyncio.create_task(self._accept(proxy, generation, client))
+            self._accepting.add(task)
+            task.add_done_callback(self._accepting.discard)
 
+        loop = asyncio.get_running_loop()
         try:
-            proxy.server = await asyncio.start_server(accept, host, port, reuse_address=True)
+            proxy.server = await loop.create_server(lambda: Side(made), host, port, reuse_address=True)
         except OSError as exc:
             raise ApiError(500, f"listen tcp {proxy.listen}: {exc.strerror or exc}") from None
         bound = proxy.server.sockets[0].getsockname()
         proxy.listen = f"{bound[0]}:{bound[1]}"
 
-    async def _accept(
-        self, proxy: Proxy, generation: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
+    async def _accept(self, proxy: Proxy, generation: int, client: Side) -> None:
         if generation != proxy.generation:  # accepted by the kernel before the proxy went down
-            writer.close()
+            client.close()
             return
         host, port = split_address(proxy.upstream, "upstream")
+        loop = asyncio.get_running_loop()
         try:
-            upstream = await asyncio.wait_for(asyncio.open_connection(host, port), UPSTREAM_CONNECT_TIMEOUT_S)
+            _, upstream = await asyncio.wait_for(
+                loop.create_connection(Side, host, port), UPSTREAM_CONNECT_TIMEOUT_S
+            )
         except (OSError, TimeoutError):
-            writer.close()
+            client.close()
             return
         if generation != proxy.generation:  # the proxy went down while we connected upstream
-            writer.close()
-            upstream[1].close()
+            client.close()
+            upstream.close()
             return
-        for _, w in ((reader, writer), upstream):
-            sock = w.get_extra_info("socket")
-            if sock is not None:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         connection = Connection(
-            (reader, writer), upstream, proxy.toxics_of, lambda: proxy.changed, self._rng, lambda: proxy.resp
+            client,
+            upstream,
+            proxy.toxics_of,
+            lambda: proxy.changed,
+            self._rng,
+            lambda: proxy.resp,
+            lambda: not proxy.toxics,
         )
         proxy.connections.add(connection)
         connection.start()
