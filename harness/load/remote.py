@@ -23,7 +23,7 @@ from locust.runners import MasterRunner
 from harness.clients.waiting import wait_for
 from harness.errors import BackendError
 from harness.load.remote_protocol import CLOCK, CONFIG, FINISH, FINISHED, HELLO, LINES, READY
-from harness.load.worker import WorkerConfig
+from harness.load.worker_config import WorkerConfig
 from harness.log_records import StatsRecord
 from harness.observation_log import ObservationLog
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from harness.errors import DrillError
 from harness.load.remote_protocol import CLOCK, CONFIG, FINISH, FINISHED, HELLO, LINES, READY
-from harness.load.worker import WorkerConfig
+from harness.load.worker_config import WorkerConfig
 
 CLOCK_PROBES = 7
 CONFIG_TIMEOUT_S = 30.0

@@ -24,7 +24,7 @@ from harness.load.stats import IntervalStats, merge_intervals
 from harness.load.surge_users import MESSAGE, listen, surge_message
 from harness.load.users import WORKLOADS, make_user_classes
 from harness.load.watchdog import CallWatchdog
-from harness.load.worker import WorkerConfig
+from harness.load.worker_config import WorkerConfig
 from harness.load.worker_pool import WorkerPool
 from harness.load.workloads.base import LoadContext, initialize, open_session
 from harness.log_records import InitRecord, LoadRecord

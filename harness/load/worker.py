@@ -8,56 +8,11 @@ loopback, runs the users it is given and writes their ops and stats to the drill
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from harness.scenario.model import LoadSpec, RetryPolicy, WorkloadSpec
-
-USER_IDS_PER_WORKER = 1_000_000  # user ids (in keys and records) stay unique across processes
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerConfig:
-    load: LoadSpec
-    master: tuple[str, int]
-    log: str
-    start: float
-    sentinels: tuple[tuple[str, int], ...]
-    master_name: str
-    key_prefix: str
-    index: int
-    cluster: tuple[tuple[str, int], ...] = ()
-
-    def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self))
-
-    @staticmethod
-    def from_json(text: str) -> WorkerConfig:
-        data: dict[str, Any] = json.loads(text)
-        load = data["load"]
-        return WorkerConfig(
-            load=LoadSpec(
-                workloads=tuple(WorkloadSpec(**w) for w in load["workloads"]),
-                spawn_rate=float(load["spawn_rate"]),
-                duration=float(load["duration"]),
-                timeout=float(load["timeout"]),
-                retry=RetryPolicy(**{**load["retry"], "on": tuple(load["retry"]["on"])}),
-                processes=int(load["processes"]),
-            ),
-            master=(data["master"][0], int(data["master"][1])),
-            log=data["log"],
-            start=float(data["start"]),
-            sentinels=tuple((h, int(p)) for h, p in data["sentinels"]),
-            master_name=data["master_name"],
-            key_prefix=data["key_prefix"],
-            index=int(data["index"]),
-            cluster=tuple((h, int(p)) for h, p in data.get("cluster", ())),
-        )
+from harness.load.worker_config import WorkerConfig
 
 
 def run_worker(config: WorkerConfig) -> int:

@@ -20,7 +20,7 @@ from harness.load.locust_feed import feed_locust
 from harness.load.stats import IntervalStats
 from harness.load.surge_users import listen
 from harness.load.watchdog import CallWatchdog
-from harness.load.worker import USER_IDS_PER_WORKER, WorkerConfig
+from harness.load.worker_config import USER_IDS_PER_WORKER, WorkerConfig
 from harness.load.workloads.base import LoadContext
 from harness.observation_log import STATS_INTERVAL_S, ObservationLog
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from harness.backends.reaper import kill_and_wait, register_pid
-from harness.load.worker import WorkerConfig
+from harness.load.worker_config import WorkerConfig
 from harness.run_context import RunContext
 
 

@@ -159,6 +159,8 @@ class Connection:
             "downstream": asyncio.Queue(),
         }
         self._held: dict[Stream, set[str]] = {"upstream": set(), "downstream": set()}  # why not read
+        self._plain_as_of: asyncio.Event | None = None  # the proxy's change event _plain_streams is for
+        self._plain_streams: dict[Stream, bool] = {}
         self.closed = asyncio.Event()
 
     def start(self) -> None:
@@ -195,7 +197,15 @@ class Connection:
         return tuple(t for t in self._toxics(stream) if t.type not in RESP_TOXICS and self.applies(t))
 
     def _plain(self, stream: str) -> bool:
-        return not any(t.type not in RESP_TOXICS for t in self._toxics(stream))
+        """No byte-level toxic on the stream: asked per chunk, so worked out once per change of toxics."""
+        changed = self._changed()
+        if changed is not self._plain_as_of:
+            self._plain_as_of = changed
+            self._plain_streams = {
+                s: not any(t.type not in RESP_TOXICS for t in self._toxics(s))
+                for s in ("upstream", "downstream")
+            }
+        return self._plain_streams[stream]
 
     def _rewritten(self, stream: str, chunk: bytes) -> list[tuple[float, bytes]]:
         """A chunk as the Redis-aware toxics leave it: (delay, bytes) pieces in order."""

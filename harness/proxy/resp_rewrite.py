@@ -64,17 +64,18 @@ class Matcher:
     names: frozenset[bytes]
     every: bool
     key_pattern: str
+    needles: tuple[bytes, ...] = ()  # each name as a bulk string's line, in both cases: what candidate seeks
 
     @classmethod
     def of(cls, toxic: Toxic) -> Matcher:
         names = [n.strip().upper() for n in toxic.text("commands").split(",") if n.strip()]
-        return cls(frozenset(n.encode() for n in names if n != "*"), "*" in names, toxic.text("key_pattern"))
+        encoded = frozenset(n.encode() for n in names if n != "*")
+        needles = tuple(b"\r\n" + c + b"\r\n" for n in sorted(encoded) for c in (n, n.lower()))
+        return cls(encoded, "*" in names, toxic.text("key_pattern"), needles)
 
     def candidate(self, data: bytes) -> bool:
         """Whether a chunk may hold a matching command (a cheap search; parsing decides)."""
-        if self.every:
-            return True
-        return any(b"\r\n" + n + b"\r\n" in data or b"\r\n" + n.lower() + b"\r\n" in data for n in self.names)
+        return self.every or any(needle in data for needle in self.needles)
 
     def matches(self, args: list[bytes]) -> bool:
         name = args[0].upper()
