@@ -74,7 +74,7 @@ class WorkerHub:
         """Every joined worker stops its users and sends its last lines. Returns the indices of those that
         did not answer in time: what they still held is missing from the log (not invented), and the
         load's stop record says so."""
-        for client_id in self.joined:
+        for client_id in list(self.joined):  # sending yields: a late worker may join meanwhile
             self._runner.send_message(FINISH, None, client_id)
 
         def finished() -> str | None:
@@ -86,7 +86,9 @@ class WorkerHub:
         return sorted(w.index for c, w in self.joined.items() if c not in self._finished)
 
     def _hello(self, environment: Environment, msg: Any, **_: Any) -> None:
-        index = self._assigned.setdefault(msg.node_id, next(self._indices))
+        if msg.node_id not in self._assigned:  # a repeated hello keeps its index
+            self._assigned[msg.node_id] = next(self._indices)
+        index = self._assigned[msg.node_id]
         config = dataclasses.replace(self._template, index=index)
         self._runner.send_message(CONFIG, {"config": config.to_json()}, msg.node_id)
 
@@ -95,7 +97,9 @@ class WorkerHub:
         self._runner.send_message(CLOCK, reply, msg.node_id)
 
     def _ready(self, environment: Environment, msg: Any, **_: Any) -> None:
-        index = self._assigned[msg.node_id]
+        index = self._assigned.get(msg.node_id)
+        if index is None:  # ready without a hello: not a drill worker of this run
+            return
         self.joined[msg.node_id] = JoinedWorker(
             index, str(msg.data["address"]), float(msg.data["uncertainty"])
         )
