@@ -17,10 +17,11 @@ from harness.access import LOAD_CREDENTIALS_VAR, credentials_to_json
 from harness.backends.local import free_port
 from harness.clients.waiting import wait_for
 from harness.errors import BackendError
+from harness.histograms import merge_intervals
 from harness.load.locust_feed import feed_locust
 from harness.load.remote import WorkerHub
 from harness.load.remote_protocol import RemoteWorkers
-from harness.load.stats import IntervalStats, merge_intervals
+from harness.load.stats import IntervalStats
 from harness.load.surge_users import MESSAGE, listen, surge_message
 from harness.load.users import WORKLOADS, make_user_classes
 from harness.load.watchdog import CallWatchdog

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.load.stats import histogram_percentile, merge_intervals, merge_redirects, merge_retried
+from harness.histograms import histogram_percentile, merge_intervals, merge_redirects, merge_retried
 from harness.log_records import AlertingRecord, TopologyRecord
 from harness.runbooks.evaluate import Evaluation
 from harness.runbooks.history import History

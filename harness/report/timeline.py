@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.load.stats import histogram_percentile, merge_intervals
+from harness.histograms import histogram_percentile, merge_intervals
 from harness.log_records import StatsRecord
 from harness.observation_log import Record
 from harness.runbooks.history import History

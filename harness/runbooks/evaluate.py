@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.load.stats import merge_intervals, merge_retried
+from harness.histograms import merge_intervals, merge_retried
 from harness.observation_log import Record
 from harness.runbooks.checkers import run_checkers
 from harness.runbooks.checks.registry import run_check

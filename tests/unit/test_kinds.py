@@ -12,8 +12,8 @@ import pytest
 
 from harness.cli import ExitCode, exit_code, main
 from harness.faults.server import ServerFaults
+from harness.histograms import bucket_of
 from harness.kinds import render_kinds
-from harness.load.stats import bucket_of
 from harness.log_records import FaultRecord, describe_kinds, record_problems
 from harness.respond.actions import ACTIONS
 from harness.runbooks.checks.registry import all_checks, make_step, run_check

@@ -116,7 +116,7 @@ class Workload:
             raise
         latency_us = int((time.perf_counter() - start) * 1e6)
         error = result.error.error if result.error else None
-        # Locust's own statistics get these per interval, from here (harness.load.stats.feed_locust).
+        # Locust's own statistics get these per interval, from here (harness.load.locust_feed).
         self.context.stats[self.kind].record(result.outcome, latency_us, error, result.retried, ops, name)
         if record is not None:
             done = self._op_record(record, result.outcome, t0)

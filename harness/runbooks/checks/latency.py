@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.load.stats import histogram_percentile, merge_intervals
+from harness.histograms import histogram_percentile, merge_intervals
 from harness.log_records import FaultRecord
 from harness.runbooks.checks.common import clear_from
 from harness.runbooks.checks.registry import Judge, check
