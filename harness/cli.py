@@ -195,6 +195,11 @@ def _parser() -> argparse.ArgumentParser:
         help="load: on a fresh 3-primary cluster, against redis-benchmark --cluster",
     )
     bench.add_argument(
+        "--toxiproxy",
+        metavar="HOST:PORT",
+        help="proxy: measure this running Toxiproxy server (loopback) beside ours, in the same rounds",
+    )
+    bench.add_argument(
         "--scenario",
         type=Path,
         default=Path("scenarios/soak.yaml"),
@@ -255,9 +260,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "evaluate":
             return _evaluate(args)
         if args.command == "bench":
+            if args.toxiproxy is not None and args.target != "proxy":
+                raise UsageError("drill bench: --toxiproxy goes with drill bench proxy")
             if args.target == "soak":
                 return _soak(args.scenario)
-            return _bench(args.target, args.requests, args.connections, args.cluster)
+            return _bench(args.target, args.requests, args.connections, args.cluster, args.toxiproxy)
         if args.command == "proxy":
             return _proxy(args.listen, args.allow_any_upstream, args.seed)
         if args.command == "image":
@@ -445,7 +452,7 @@ def _soak(scenario: Path) -> int:
     return ExitCode.PASSED if result.exit_code == 0 else ExitCode.CHECK_FAILED
 
 
-def _bench(target: str, requests: int, connections: int, cluster: bool) -> int:
+def _bench(target: str, requests: int, connections: int, cluster: bool, toxiproxy: str | None) -> int:
     if target == "load":
         from harness.bench.load_bench import render as render_load
         from harness.bench.load_bench import run_load_bench
@@ -456,8 +463,13 @@ def _bench(target: str, requests: int, connections: int, cluster: bool) -> int:
     if cluster:
         raise UsageError("--cluster goes with drill bench load")
     from harness.bench.proxy_bench import render, run_proxy_bench
+    from harness.loopback import loopback_address
 
-    print(render(run_proxy_bench(requests)))
+    try:
+        server = loopback_address(toxiproxy) if toxiproxy is not None else None
+    except ValueError as exc:
+        raise UsageError(f"drill bench proxy: --toxiproxy {toxiproxy}: {exc}") from None
+    print(render(run_proxy_bench(requests, server)))
     return ExitCode.PASSED
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -42,6 +42,36 @@ class RecordSink(Protocol):
     def flush(self) -> None: ...
 
 
+class LineBuffer:
+    """Whole lines gathered and handed on in batches of about FLUSH_BYTES: one write (the log's) or one
+    message (a remote worker's) per batch rather than per record."""
+
+    FLUSH_BYTES = 64 * 1024
+
+    def __init__(self, out: Callable[[list[str]], None]) -> None:
+        self._out = out
+        self._pending: list[str] = []
+        self._pending_bytes = 0
+
+    def add(self, line: str, flush: bool = False) -> None:
+        self._pending.append(line)
+        self._pending_bytes += len(line)
+        if flush or self._pending_bytes >= self.FLUSH_BYTES:
+            self.flush()
+
+    def extend(self, lines: Iterable[str], flush: bool = False) -> None:
+        for line in lines:
+            self._pending.append(line)
+            self._pending_bytes += len(line)
+        if flush or self._pending_bytes >= self.FLUSH_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            lines, self._pending, self._pending_bytes = self._pending, [], 0
+            self._out(lines)
+
+
 class ObservationLog:
     """Appends records stamped with seconds since the run started (time.monotonic, which every process on
     the machine shares, so load workers in other processes pass `start` and write to the same log).
@@ -50,14 +80,11 @@ class ObservationLog:
     interleave within a line.
     """
 
-    FLUSH_BYTES = 64 * 1024
-
     def __init__(self, path: Path, start: float | None = None) -> None:
         self.path = path
         self.start = time.monotonic() if start is None else start
         self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        self._pending: list[str] = []
-        self._pending_bytes = 0
+        self._buffer = LineBuffer(self._append)
         # Sentinel events and cluster nodes' flags, in the order first seen (for live progress)
         self.events_seen: dict[str, None] = {}
 
@@ -75,17 +102,12 @@ class ObservationLog:
                 if flag:
                     self.events_seen[f"{name} {flag}"] = None
         if self._fd is not None:  # records after close (a late greenlet) are dropped, not crashed on
-            self.append_lines((log_line(record),), flush)
+            self._buffer.add(log_line(record), flush)
 
     def append_lines(self, lines: Iterable[str], flush: bool = False) -> None:
         """Whole lines made by log_line elsewhere (a remote load worker's, already on this log's clock)."""
-        if self._fd is None:
-            return
-        for line in lines:
-            self._pending.append(line)
-            self._pending_bytes += len(line)
-        if flush or self._pending_bytes >= self.FLUSH_BYTES:
-            self.flush()
+        if self._fd is not None:
+            self._buffer.extend(lines, flush)
 
     def fault(
         self,
@@ -113,12 +135,15 @@ class ObservationLog:
         self.write(record)
 
     def flush(self) -> None:
-        if self._fd is not None and self._pending:
-            data = "".join(self._pending).encode()
-            self._pending, self._pending_bytes = [], 0
-            while data:  # a regular file takes it all at once; the loop only guards a short write
-                written = os.write(self._fd, data)
-                data = data[written:]
+        self._buffer.flush()
+
+    def _append(self, lines: list[str]) -> None:
+        if self._fd is None:
+            return
+        data = "".join(lines).encode()
+        while data:  # a regular file takes it all at once; the loop only guards a short write
+            written = os.write(self._fd, data)
+            data = data[written:]
 
     def close(self) -> None:
         if self._fd is not None:

@@ -11,17 +11,13 @@ import time
 from collections.abc import Callable
 
 from harness.log_records import LogRecord
-from harness.observation_log import log_line
+from harness.observation_log import LineBuffer, log_line
 
 
 class ForwardedLog:
-    FLUSH_BYTES = 64 * 1024  # one message per this much, like the log's own write size
-
     def __init__(self, send: Callable[[list[str]], None]) -> None:
-        self._send = send
+        self._buffer = LineBuffer(send)  # one message per batch, as the log makes one write
         self._origin = time.monotonic()  # until aligned: this worker's own zero
-        self._pending: list[str] = []
-        self._pending_bytes = 0
         self._closed = False
 
     def align(self, origin: float) -> None:
@@ -34,16 +30,10 @@ class ForwardedLog:
     def write(self, record: LogRecord, flush: bool = False) -> None:
         if self._closed:  # a late greenlet after the drill said finish: dropped, as the log does
             return
-        line = log_line(record)
-        self._pending.append(line)
-        self._pending_bytes += len(line)
-        if flush or self._pending_bytes >= self.FLUSH_BYTES:
-            self.flush()
+        self._buffer.add(log_line(record), flush)
 
     def flush(self) -> None:
-        if self._pending:
-            lines, self._pending, self._pending_bytes = self._pending, [], 0
-            self._send(lines)
+        self._buffer.flush()
 
     def close(self) -> None:
         self.flush()

@@ -61,6 +61,7 @@ class Side(asyncio.Protocol):
         self._early: list[bytes] = []
         self._early_bytes = 0
         self._eof = False
+        self.through: asyncio.Transport | None = None  # while no toxic acts: chunks go straight there
         self.writable = asyncio.Event()
         self.writable.set()
 
@@ -94,6 +95,10 @@ class Side(asyncio.Protocol):
             self._made(self)
 
     def data_received(self, data: bytes) -> None:
+        through = self.through
+        if through is not None:
+            through.write(data)  # the common case, as short as it gets: it bounds the proxy's throughput
+            return
         if self._sink is not None:
             self._sink(data)
             return
@@ -139,10 +144,7 @@ class Connection:
         changed: Callable[[], asyncio.Event],
         rng: random.Random,
         resp_toxics: Callable[[], tuple[Toxic, ...]],
-        untouched: Callable[[], bool] = lambda: False,
     ) -> None:
-        """untouched: whether the proxy has no toxic at all (cheaper to ask than the toxics per stream)."""
-        self._untouched = untouched
         self._source = {"upstream": client, "downstream": upstream}  # where each stream's data comes from
         self._dest = {"upstream": upstream, "downstream": client}
         self._toxics = toxics
@@ -161,6 +163,7 @@ class Connection:
         self._held: dict[Stream, set[str]] = {"upstream": set(), "downstream": set()}  # why not read
         self._plain_as_of: asyncio.Event | None = None  # the proxy's change event _plain_streams is for
         self._plain_streams: dict[Stream, bool] = {}
+        self._ending = False  # a side has ended or the connection closes: every chunk goes the long way
         self.closed = asyncio.Event()
 
     def start(self) -> None:
@@ -171,6 +174,24 @@ class Connection:
         ]
         for stream, source in self._source.items():
             self._attach(stream, source)
+        self.retune()
+
+    def retune(self) -> None:
+        """Let each stream's chunks pass socket to socket, not through this connection, while nothing here
+        could act on them: no toxic on the stream, no Redis-aware toxic or state, nothing queued or in
+        flight. Asked again whenever one of those changes (the proxy asks on every change of toxics)."""
+        straight = not self._ending and self._resp is None and not self._resp_toxics()
+        for stream, source in self._source.items():
+            dest = self._dest[stream].transport
+            source.through = (
+                dest
+                if straight
+                and dest is not None
+                and not self._busy[stream]
+                and self._queues[stream].empty()
+                and not self._toxics(stream)
+                else None
+            )
 
     def _attach(self, stream: Stream, source: Side) -> None:
         def sink(chunk: bytes) -> None:
@@ -219,6 +240,7 @@ class Connection:
         pieces = self._resp.upstream(chunk, toxics, drained=len(chunk) < READ_SIZE)
         if not toxics and self._resp.idle:
             self._resp = None  # every marker answered: plain forwarding again
+            self.retune()
         return pieces
 
     async def _direction(self, stream: Stream) -> None:
@@ -232,9 +254,6 @@ class Connection:
     def _received(self, stream: Stream, chunk: bytes) -> None:
         """A chunk read from the stream's source: written on at once, or queued for the toxics."""
         queue, dest = self._queues[stream], self._dest[stream]
-        if self._resp is None and self._untouched() and not self._busy[stream] and queue.empty():
-            dest.write(chunk)  # the common case first: no toxic on the proxy at all, nothing in flight
-            return
         for delay, piece in self._rewritten(stream, chunk) if self._toxics_any() else ((0.0, chunk),):
             if not piece:
                 continue
@@ -249,6 +268,9 @@ class Connection:
             self._release_later(self._resp.held, queue)
 
     def _end(self, stream: Stream) -> None:
+        self._ending = True
+        for source in self._source.values():
+            source.through = None  # what is still queued goes first
         self._queues[stream].put_nowait((time.monotonic(), b""))  # end of stream, after what is queued
 
     def _hold(self, stream: Stream, reason: str, on: bool) -> None:
@@ -286,6 +308,8 @@ class Connection:
         sent = 0
         while True:
             self._busy[stream] = False
+            if queue.empty():
+                self.retune()  # the toxics may have gone while this stream had chunks queued
             arrived, chunk = await queue.get()
             self._busy[stream] = True
             if queue.qsize() < QUEUE_CHUNKS // 2:
@@ -408,7 +432,9 @@ class Connection:
         if self.closed.is_set():
             return
         self.closed.set()
+        self._ending = True
         for side in self._source.values():
+            side.through = None
             side.close()
             side.writable.set()  # a writer waiting for room finds the connection closed
         for task in self._tasks:

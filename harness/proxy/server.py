@@ -59,6 +59,8 @@ class Proxy:
         self.resp = tuple(t for t in self.toxics.values() if t.type in RESP_TOXICS)
         old, self.changed = self.changed, asyncio.Event()
         old.set()
+        for connection in self.connections:
+            connection.retune()  # before any further chunk: a new toxic acts on the very next one
 
 
 class ProxyServer:
@@ -252,7 +254,6 @@ class ProxyServer:
             lambda: proxy.changed,
             self._rng,
             lambda: proxy.resp,
-            lambda: not proxy.toxics,
         )
         proxy.connections.add(connection)
         connection.start()
