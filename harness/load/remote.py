@@ -4,7 +4,8 @@
 workers (`drill worker --master HOST:PORT`, harness/load/remote_worker.py). Over Locust's messages each
 worker says hello, gets the load spec and the topology's client addresses (never credentials: a secured
 environment is refused), measures its clock against the drill's, and from then on sends its stats and
-tracked operations as finished log lines on the drill's clock, which the drill appends to its one log.
+tracked operations as finished log lines on the drill's clock (and, like the drill's own workers, its
+stats as a message of their own too, for the live progress), which the drill appends to its one log.
 At the end the drill has each worker stop its users and send what it still holds before Locust's quit.
 """
 
@@ -12,10 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 from dataclasses import dataclass
 from itertools import count
-from typing import Any, cast
+from typing import Any
 
 from locust.env import Environment
 from locust.runners import MasterRunner
@@ -24,7 +24,6 @@ from harness.clients.waiting import wait_for
 from harness.errors import BackendError
 from harness.load.remote_protocol import CLOCK, CONFIG, FINISH, FINISHED, HELLO, LINES, READY
 from harness.load.worker_config import WorkerConfig
-from harness.log_records import StatsRecord
 from harness.observation_log import ObservationLog
 
 
@@ -48,7 +47,6 @@ class WorkerHub:
         self._assigned: dict[str, int] = {}  # Locust client id -> worker index
         self.joined: dict[str, JoinedWorker] = {}
         self._finished: set[str] = set()
-        self._stats: list[StatsRecord] = []  # stats records received since the drill last took them
         for name, handler in (
             (HELLO, self._hello),
             (CLOCK, self._clock),
@@ -104,15 +102,8 @@ class WorkerHub:
             index, str(msg.data["address"]), float(msg.data["uncertainty"])
         )
 
-    def take_stats(self) -> list[StatsRecord]:
-        """The workers' stats records received since the last call (for the drill's live progress)."""
-        taken, self._stats = self._stats, []
-        return taken
-
     def _lines(self, environment: Environment, msg: Any, **_: Any) -> None:
-        lines: list[str] = msg.data["lines"]
-        self._log.append_lines(lines)
-        self._stats.extend(cast(StatsRecord, json.loads(line)) for line in lines if '"kind":"stats"' in line)
+        self._log.append_lines(msg.data["lines"])
 
     def _done(self, environment: Environment, msg: Any, **_: Any) -> None:
         self._finished.add(msg.node_id)

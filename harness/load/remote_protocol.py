@@ -1,5 +1,5 @@
-"""The names and settings remote load workers and the drill share (harness/load/remote.py for the drill's
-side, harness/load/remote_worker.py for the worker's); free of Locust, so the CLI can name them."""
+"""The names and settings load workers and the drill share (harness/load/remote.py for the drill's side of
+remote workers, harness/load/remote_worker.py for theirs); free of Locust, so the CLI can name them."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ READY = "drill_ready"  # {address, uncertainty}: aligned to the drill's clock, r
 LINES = "drill_lines"  # {lines}: log lines, stamped on the drill's clock
 FINISH = "drill_finish"  # drill -> worker: stop the users, send everything held
 FINISHED = "drill_finished"  # everything is sent
+STATS = "drill_stats"  # {records}: a worker's (local or remote) stats of its last interval, for live progress
 
 
 @dataclass(frozen=True, slots=True)

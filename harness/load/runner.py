@@ -6,6 +6,7 @@ import sys
 import threading
 from itertools import count
 from pathlib import Path
+from typing import Any
 
 import gevent
 from locust.env import Environment
@@ -20,7 +21,7 @@ from harness.errors import BackendError
 from harness.histograms import merge_intervals
 from harness.load.locust_feed import feed_locust
 from harness.load.remote import WorkerHub
-from harness.load.remote_protocol import RemoteWorkers
+from harness.load.remote_protocol import STATS, RemoteWorkers
 from harness.load.stats import IntervalStats
 from harness.load.surge_users import MESSAGE, listen, surge_message
 from harness.load.users import WORKLOADS, make_user_classes
@@ -28,7 +29,7 @@ from harness.load.watchdog import CallWatchdog
 from harness.load.worker_config import WorkerConfig
 from harness.load.worker_pool import WorkerPool
 from harness.load.workloads.base import LoadContext, initialize, open_session
-from harness.log_records import InitRecord, LoadRecord
+from harness.log_records import InitRecord, LoadRecord, StatsRecord
 from harness.observation_log import STATS_INTERVAL_S, ObservationLog
 from harness.scenario.model import LoadSpec
 from harness.topology import Topology
@@ -98,6 +99,9 @@ class LoadRunner:
             self._argv, sys.argv = sys.argv, sys.argv[:1]
         self._web_ui = self._env.create_web_ui(ui[0], ui[1], stats_csv_writer=self._csv) if ui else None
         self.last_interval: tuple[float, dict[str, int]] | None = None  # ops/s and errors, for live progress
+        self._worker_stats: list[StatsRecord] = []  # received from the workers since the last flush
+        if isinstance(self._runner, MasterRunner):
+            self._runner.register_message(STATS, self._received_stats)
         self._stop = threading.Event()
         self._surge: list[gevent.Greenlet] = []  # users of a traffic surge (faults: surge)
         if not self._processes:  # with workers, each spawns its own share (harness/load/worker_loop.py)
@@ -218,6 +222,13 @@ class LoadRunner:
             stopped["unfinished_workers"] = unfinished
         self._log.write(stopped)
 
+    def _received_stats(self, environment: Environment, msg: Any, **_: Any) -> None:
+        self._worker_stats.extend(msg.data["records"])
+
+    def _take_worker_stats(self) -> list[StatsRecord]:
+        taken, self._worker_stats = self._worker_stats, []
+        return taken
+
     def _flush_loop(self) -> None:
         while not self._stop.wait(STATS_INTERVAL_S):
             self._flush()
@@ -232,8 +243,8 @@ class LoadRunner:
                 self._log.write(record)
             _, errors = merge_intervals(records)
             self.last_interval = (sum(r["ok"] for r in records) / STATS_INTERVAL_S, errors)
-        elif self._hub is not None and (received := self._hub.take_stats()):
-            # Remote workers' stats, for the live progress (each covers one interval of one worker).
+        elif received := self._take_worker_stats():
+            # The workers' stats, for the live progress (each covers one interval of one worker).
             _, errors = merge_intervals(received)
             self.last_interval = (sum(r["ok"] for r in received) / STATS_INTERVAL_S, errors)
         self._log.flush()

@@ -7,16 +7,19 @@ workers (harness/load/remote_worker.py, which forward their lines to the drill).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from itertools import count
 
 import gevent
 from locust.env import Environment
+from locust.exception import RPCError
 from locust.runners import WorkerRunner
 
 from harness.access import Credentials
 from harness.load.forwarded_log import ForwardedLog
 from harness.load.locust_feed import feed_locust
+from harness.load.remote_protocol import STATS
 from harness.load.stats import IntervalStats
 from harness.load.surge_users import listen
 from harness.load.watchdog import CallWatchdog
@@ -64,18 +67,25 @@ class WorkerLoop:
         self._stop = threading.Event()
         self._surge: list[gevent.Greenlet] = []
         self._finished = False
+        self._runner: WorkerRunner | None = None  # while the master listens: the stats go to it too
         listen(environment, context, index, self._surge, self._stop.is_set)
 
     def flush(self) -> None:
+        records = []
         for kind, interval in self._context.stats.items():
             feed_locust(self._environment.stats, kind, interval)  # reported to the master's UI by Locust
-            self._log.write(interval.drain(self._log.now(), kind, worker=self._index))
+            records.append(interval.drain(self._log.now(), kind, worker=self._index))
+            self._log.write(records[-1])
         self._log.flush()
+        if self._runner is not None:  # the drill's live progress (Locust's own reports come every 3 s)
+            with contextlib.suppress(RPCError):  # the master is gone: Locust's heartbeat ends this worker
+                self._runner.send_message(STATS, {"records": records})
 
     def run(self, runner: WorkerRunner) -> None:
         """Until the master's quit ends the runner."""
         assert self._context.watchdog is not None
         self._context.watchdog.start()
+        self._runner = runner
         flusher = threading.Thread(target=self._flush_loop, daemon=True)
         flusher.start()
         try:
@@ -88,6 +98,7 @@ class WorkerLoop:
         if self._finished:
             return
         self._finished = True
+        self._runner = None  # the master may be gone: the last stats go to the log only
         self._stop.set()
         gevent.killall(self._surge, timeout=2)
         assert self._context.watchdog is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -30,15 +31,18 @@ from tests.integration.independent_mttd import first_sdown_wall, killed_wall
 pytestmark = pytest.mark.integration
 
 
-def run_and_read(scenario: Path, runs: Path, *extra: str) -> tuple[int, dict[str, Any], Path, str]:
-    result = drill("run", str(scenario), "--runs-dir", str(runs), "--quiet", *extra)
+def run_and_read(
+    scenario: Path, runs: Path, *extra: str, quiet: bool = True
+) -> tuple[int, dict[str, Any], Path, str]:
+    """The drill's exit code, report, run dir and output (stdout, then stderr's progress unless quiet)."""
+    result = drill("run", str(scenario), "--runs-dir", str(runs), *(("--quiet",) if quiet else ()), *extra)
     assert "Traceback" not in result.stderr, result.stderr
     run_dir = only_run_dir(runs)
     report = json.loads((run_dir / "report.json").read_text())
     assert live_redis_processes(run_ports(run_dir)) == [], "the drill left processes running"
     assert_evaluate_reproduces(run_dir, report, result.returncode)
     assert log_problems(run_dir) == []  # every record as its kind's definition says
-    return result.returncode, report, run_dir, result.stdout
+    return result.returncode, report, run_dir, result.stdout + ("" if quiet else result.stderr)
 
 
 def assert_evaluate_reproduces(run_dir: Path, report: dict[str, Any], code: int) -> None:
@@ -177,11 +181,13 @@ def test_load_in_worker_processes_writes_one_history(tmp_path: Path, runs: Path)
         "  workloads: {acked-writes: {users: 4, wait: 10ms}, counter: {users: 2, wait: 10ms}}\n"
         "faults: [{at: 2s, surge: {users: 5, duration: 2s}}]\n"
     )
-    code, report, run_dir, stdout = run_and_read(scenario, runs)
-    assert code == 0, stdout
+    code, report, run_dir, output = run_and_read(scenario, runs, quiet=False)
+    assert code == 0, output
     records = [json.loads(line) for line in (run_dir / "observations.jsonl").read_text().splitlines()]
     workers = {r.get("worker") for r in records if r["kind"] == "stats"}
     assert workers == {1, 2}, workers
+    # The live progress counts the workers' users (their stats reach the drill as Locust messages).
+    assert re.search(r"s  [1-9][\d,]* ops/s; errors", output), output
     # The surge reached both workers through Locust's messages, each spawning its share.
     assert sorted((r["worker"], r["users"]) for r in records if r["kind"] == "surge") == [(1, 3), (2, 2)]
     # Users of both workers wrote tracked ops, with user ids from each worker's own range.
