@@ -235,6 +235,14 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
+    unraisable, sys.unraisablehook = sys.unraisablehook, _redeliver_interrupt(sys.unraisablehook)
+    try:
+        return _main(argv)
+    finally:
+        sys.unraisablehook = unraisable
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         args = _parser().parse_args(argv)
         if args.command == "validate":
@@ -315,6 +323,23 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     if main_greenlet is None or gevent.getcurrent() is main_greenlet:
         raise KeyboardInterrupt
     hub.loop.run_callback(main_greenlet.throw, KeyboardInterrupt)
+
+
+def _redeliver_interrupt(
+    default: Callable[[sys.UnraisableHookArgs], object],
+) -> Callable[[sys.UnraisableHookArgs], None]:
+    """A hook for exceptions Python swallows: one raised by `_interrupt` while the interpreter ran a weakref
+    callback or a __del__ (the import system's module-lock callback, say: seen in CI as an interrupt the drill
+    ignored, running on to exit 0) is thrown into the main greenlet again, when it next waits."""
+
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        main_greenlet = gevent.get_hub().parent
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) and main_greenlet is not None:
+            gevent.get_hub().loop.run_callback(main_greenlet.throw, KeyboardInterrupt)
+            return
+        default(unraisable)
+
+    return hook
 
 
 def _sweep(sweep: Sweep, runs_dir: Path, progress: Callable[[str], None], backend: str) -> int:
