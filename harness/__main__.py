@@ -1,10 +1,27 @@
-"""Entry point. gevent's monkey-patching must come before anything imports socket or threading."""
+"""Entry point. gevent's monkey-patching must come before anything imports socket or threading.
 
-from gevent import monkey
+Ctrl-C and SIGTERM are answered from the first line: while Python imports the harness (about a second)
+nothing has started, so the process just says so and exits 130; cli.main then installs the handlers that
+tear a run down.
+"""
+
+import os
+import signal
+import sys
+
+
+def _interrupted_while_importing(signum: int, frame: object) -> None:
+    # Not an exception: raised inside the import system it can be swallowed, or wrapped in another error.
+    os.write(sys.stderr.fileno(), b"drill: interrupted before anything started\n")
+    os._exit(130)
+
+
+signal.signal(signal.SIGINT, _interrupted_while_importing)
+signal.signal(signal.SIGTERM, _interrupted_while_importing)
+
+from gevent import monkey  # noqa: E402
 
 monkey.patch_all()
-
-import signal  # noqa: E402
 
 import gevent  # noqa: E402
 

@@ -305,6 +305,9 @@ def _main(argv: list[str] | None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return ExitCode.BROKEN_PIPE
     except Exception as exc:  # a bug in the harness: say so in one paragraph, keep the traceback in a file
+        if _caused_by_interrupt(exc):  # raised where Python wraps it (a class body's __set_name__, say)
+            print("drill: interrupted; everything the run started has been removed", file=sys.stderr)
+            return ExitCode.INTERRUPTED
         crash = Path(tempfile.mkstemp(prefix="redis-drill-crash-", suffix=".txt")[1])
         crash.write_text(traceback.format_exc(), encoding="utf-8")
         print(
@@ -323,6 +326,17 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     if main_greenlet is None or gevent.getcurrent() is main_greenlet:
         raise KeyboardInterrupt
     hub.loop.run_callback(main_greenlet.throw, KeyboardInterrupt)
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(16):  # a chain is short; a cycle is not followed forever
+        if seen is None:
+            return False
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _redeliver_interrupt(

@@ -8,7 +8,7 @@ import weakref
 import gevent
 import pytest
 
-from harness.cli import _redeliver_interrupt
+from harness.cli import _caused_by_interrupt, _redeliver_interrupt
 
 
 class _Referent:
@@ -52,3 +52,20 @@ def test_other_swallowed_exceptions_go_to_the_previous_hook() -> None:
     finally:
         sys.unraisablehook = previous
     assert [type(u.exc_value) for u in others] == [ValueError]
+
+
+def test_an_interrupt_python_wrapped_in_another_error_is_still_an_interrupt() -> None:
+    """Python 3.11 wraps what a descriptor's __set_name__ raises in a RuntimeError: an interrupt landing
+    there (while a lazily imported module defines a dataclass) was reported as an internal error, exit 3."""
+
+    class Interrupted:
+        def __set_name__(self, owner: type, name: str) -> None:
+            raise KeyboardInterrupt
+
+    with pytest.raises(RuntimeError) as raised:
+
+        class Model:
+            field = Interrupted()
+
+    assert _caused_by_interrupt(raised.value)
+    assert not _caused_by_interrupt(RuntimeError("a bug"))
