@@ -180,12 +180,19 @@ class Connection:
         """Let each stream's chunks pass socket to socket, not through this connection, while nothing here
         could act on them: no toxic on the stream, no Redis-aware toxic or state, nothing queued or in
         flight. Asked again whenever one of those changes (the proxy asks on every change of toxics)."""
-        straight = not self._ending and self._resp is None and not self._resp_toxics()
+        resp = self._resp_toxics()
+        # Replies need the Redis-aware state only where a marker may be: none while only delays act.
+        replies_plain = (self._resp is None or self._resp.idle) and all(t.type == "redis_delay" for t in resp)
+        straight = {
+            "upstream": self._resp is None and not resp,
+            "downstream": replies_plain,
+        }
         for stream, source in self._source.items():
             dest = self._dest[stream].transport
             source.through = (
                 dest
-                if straight
+                if straight[stream]
+                and not self._ending
                 and dest is not None
                 and not self._busy[stream]
                 and self._queues[stream].empty()
