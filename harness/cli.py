@@ -321,11 +321,20 @@ def _main(argv: list[str] | None) -> int:
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     """Ctrl-C and SIGTERM end the run in the main greenlet, whichever greenlet the signal lands in: raised
     in a (monkey-patched) thread, a thread's excepthook would swallow it and the drill would run on."""
-    hub = gevent.get_hub()
-    main_greenlet = hub.parent
+    main_greenlet = gevent.get_hub().parent
     if main_greenlet is None or gevent.getcurrent() is main_greenlet:
         raise KeyboardInterrupt
-    hub.loop.run_callback(main_greenlet.throw, KeyboardInterrupt)
+    _throw_when_main_waits()
+
+
+def _throw_when_main_waits() -> bool:
+    """KeyboardInterrupt thrown into the main greenlet when it next yields to the hub (False: no hub
+    parent to throw into)."""
+    hub = gevent.get_hub()
+    if hub.parent is None:
+        return False
+    hub.loop.run_callback(hub.parent.throw, KeyboardInterrupt)
+    return True
 
 
 def _caused_by_interrupt(exc: BaseException) -> bool:
@@ -347,11 +356,8 @@ def _redeliver_interrupt(
     ignored, running on to exit 0) is thrown into the main greenlet again, when it next waits."""
 
     def hook(unraisable: sys.UnraisableHookArgs) -> None:
-        main_greenlet = gevent.get_hub().parent
-        if isinstance(unraisable.exc_value, KeyboardInterrupt) and main_greenlet is not None:
-            gevent.get_hub().loop.run_callback(main_greenlet.throw, KeyboardInterrupt)
-            return
-        default(unraisable)
+        if not (isinstance(unraisable.exc_value, KeyboardInterrupt) and _throw_when_main_waits()):
+            default(unraisable)
 
     return hook
 

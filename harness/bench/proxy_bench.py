@@ -93,6 +93,7 @@ def run_proxy_bench(requests_per_run: int = REQUESTS, toxiproxy: tuple[str, int]
         proxy_process() as api_port,
         _toxiproxy_link(toxiproxy, redis_port) as theirs,
     ):
+        # Made last (after any Toxiproxy link), so the library's class-held address stays ours from here on.
         proxy = _api(api_port).create(upstream=f"127.0.0.1:{redis_port}", name="bench")
         ours = int(proxy.listen.rsplit(":", 1)[1])
 
@@ -105,20 +106,19 @@ def run_proxy_bench(requests_per_run: int = REQUESTS, toxiproxy: tuple[str, int]
             )
 
         # Alternate direct and proxied runs and take medians: two cores make single runs noisy.
+        per_round = requests_per_run // ROUNDS
         rounds, resp = [], []
         for _ in range(ROUNDS):
-            rounds.append(measure(PIPELINE, requests_per_run // ROUNDS))
+            rounds.append(measure(PIPELINE, per_round))
             # The proxy parses what may match; a name no command has costs a search per read.
             attributes = {"commands": "NOSUCHCOMMAND", "latency": LATENCY_MS}
-            _api(api_port)
             proxy.add_toxic(name="unmatched", type="redis_delay", stream="upstream", attributes=attributes)
-            resp.append(redis_benchmark(ours, *_set_load(PIPELINE, requests_per_run // ROUNDS)).rps)
+            resp.append(redis_benchmark(ours, *_set_load(PIPELINE, per_round)).rps)
             proxy.destroy_toxic("unmatched")
         rows = [_medians(PIPELINE, rounds)]
         for pipeline, share in SMALLER_PIPELINES:
             count = int(requests_per_run * share)
             rows.append(_medians(pipeline, [measure(pipeline, count) for _ in range(SMALLER_ROUNDS)]))
-        _api(api_port)
         proxy.add_toxic(type="latency", attributes={"latency": LATENCY_MS})
         slow = redis_benchmark(ours, "-t", "ping_mbulk", "-c", "1", "-n", "40")
         where = f"{toxiproxy[0]}:{toxiproxy[1]}" if toxiproxy else ""

@@ -178,8 +178,9 @@ class Connection:
 
     def retune(self) -> None:
         """Let each stream's chunks pass socket to socket, not through this connection, while nothing here
-        could act on them: no toxic on the stream, no Redis-aware toxic or state, nothing queued or in
-        flight. Asked again whenever one of those changes (the proxy asks on every change of toxics)."""
+        could act on them: no toxic on the stream, nothing queued or in flight, and no Redis-aware toxic or
+        state (for replies: none that may hold a marker). Asked again whenever one of those changes (the
+        proxy asks on every change of toxics)."""
         resp = self._resp_toxics()
         # Replies need the Redis-aware state only where a marker may be: none while only delays act.
         replies_plain = (self._resp is None or self._resp.idle) and all(t.type == "redis_delay" for t in resp)
@@ -274,10 +275,14 @@ class Connection:
         if stream == "downstream" and self._resp is not None and self._resp.held:
             self._release_later(self._resp.held, queue)
 
-    def _end(self, stream: Stream) -> None:
+    def _step_in(self) -> None:
+        """Every chunk through this connection from now on: it is ending (what is queued goes first)."""
         self._ending = True
         for source in self._source.values():
-            source.through = None  # what is still queued goes first
+            source.through = None
+
+    def _end(self, stream: Stream) -> None:
+        self._step_in()
         self._queues[stream].put_nowait((time.monotonic(), b""))  # end of stream, after what is queued
 
     def _hold(self, stream: Stream, reason: str, on: bool) -> None:
@@ -439,9 +444,8 @@ class Connection:
         if self.closed.is_set():
             return
         self.closed.set()
-        self._ending = True
+        self._step_in()
         for side in self._source.values():
-            side.through = None
             side.close()
             side.writable.set()  # a writer waiting for room finds the connection closed
         for task in self._tasks:
