@@ -25,7 +25,7 @@ from tests.conftest import (
     start_drill,
     wait_until,
 )
-from tests.integration.independent_mttd import first_sdown_wall, wall_origin
+from tests.integration.independent_mttd import first_sdown_wall, primary_lost_wall, wall_origin
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 
@@ -79,11 +79,12 @@ def test_primary_failover_on_docker_on_valkey_9(runs: Path) -> None:
     # The nodes' own output, collected from the containers.
     assert "Valkey version=9.1." in (run_dir / "logs" / "redis-1.log").read_text()
     assert "+switch-master" in (run_dir / "logs" / "sentinel-1.log").read_text()
-    # MTTD against the Docker daemon's own record of the death: its `die` event itself comes 25-45 ms after
-    # the process died here (containerd -> dockerd), so the bound leaves room for a loaded machine; before
-    # faults were stamped at invoke, the reported MTTD was 322 ms short.
-    died = docker_die_wall(run_id_of(run_dir), wall_origin(run_dir))
-    independent = first_sdown_wall(run_dir) - died
+    # MTTD against the first witness of the death outside the harness: a replica's log of losing its primary
+    # (milliseconds after the death) or the Docker daemon's `die` event (25-45 ms after it here, 100 ms on a
+    # loaded CI machine, which failed this bound when the event was the only witness); before faults were
+    # stamped at invoke, the reported MTTD was 322 ms short.
+    witnesses = [docker_die_wall(run_id_of(run_dir), wall_origin(run_dir)), primary_lost_wall(run_dir)]
+    independent = first_sdown_wall(run_dir) - min(w for w in witnesses if w is not None)
     assert -0.01 < report["mttd_s"] - independent < 0.1, (report["mttd_s"], independent)
 
 
