@@ -44,7 +44,7 @@ from harness.backends.links import LinkControl, placed_links, start_proxy
 from harness.backends.local import free_port
 from harness.backends.netfilter import Member, Partitions, check_rights
 from harness.backends.node_configs import extra_node_conf, render_node_configs
-from harness.backends.reaper import kill_and_wait
+from harness.backends.reaper import kill_and_wait, leftovers
 from harness.backends.secured import NodeSecurity, secure
 from harness.backends.topology_ready import start_in_order
 from harness.engines import find_engine
@@ -227,8 +227,10 @@ class DockerBackend(Backend):
         if self._network is not None:
             with contextlib.suppress(NotFound):
                 self._network.remove()
+        # The proxy, and whatever an interrupt left between a fork and its Popen returning (the proxy too).
+        known = {self._proxy_pid} if self._proxy_pid is not None else set()
+        kill_and_wait(sorted(known | leftovers(self._run.run_id, self._run.work_dir)))
         if self._proxy_pid is not None:
-            kill_and_wait([self._proxy_pid])
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self._proxy_pid, 0)
         if self._proxy_out is not None:

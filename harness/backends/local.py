@@ -25,13 +25,7 @@ from harness.backends.cluster_create import start_cluster
 from harness.backends.links import LinkControl, placed_links, start_proxy
 from harness.backends.netfilter import Member, Partitions, check_rights
 from harness.backends.node_configs import extra_node_conf, render_node_configs
-from harness.backends.reaper import (
-    kill_and_wait,
-    register_pid,
-    registered_pid,
-    registered_pids,
-    tagged_processes,
-)
+from harness.backends.reaper import kill_and_wait, leftovers, register_pid, registered_pid
 from harness.backends.secured import NodeSecurity, secure
 from harness.backends.topology_ready import start_in_order
 from harness.clients.waiting import tail, wait_for
@@ -219,15 +213,10 @@ class LocalBackend(Backend):
         procs: list[subprocess.Popen[bytes] | subprocess.Popen[str]] = [*self._procs.values()]
         if self._proxy is not None:
             procs.append(self._proxy)
-        # Nodes `drill node` started again are not our children: the registry knows them. A Ctrl-C that
-        # lands between a fork and its Popen returning leaves a child no list knows: its run-id tag or its
-        # working directory (the run's scratch dir) still name it.
-        tagged = {t.pid for t in tagged_processes() if t.run_id == self._run.run_id}
-        kill_and_wait(
-            sorted(
-                {p.pid for p in procs if p.poll() is None} | set(registered_pids(self._run.work_dir)) | tagged
-            )
-        )
+        # Nodes `drill node` started again are not our children, and a Ctrl-C that lands between a fork and
+        # its Popen returning leaves a child no list knows: `leftovers` finds both.
+        live = {p.pid for p in procs if p.poll() is None}
+        kill_and_wait(sorted(live | leftovers(self._run.run_id, self._run.work_dir)))
         for proc in procs:
             proc.wait()
         if self._proxy is not None and self._proxy.stdout is not None:
