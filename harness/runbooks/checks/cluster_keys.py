@@ -45,6 +45,10 @@ class Refused:
     )
 
 
+def _whose(keys: str) -> str:
+    return "the incident shard's keys" if keys == "incident-shard" else "the other shards' keys"
+
+
 def _refused_label(p: Refused) -> str:
     return f"{p.keys} {p.error or 'failing'}"
 
@@ -59,11 +63,12 @@ def keys_refused(p: Refused, history: History, incident: FaultRecord, judge: Jud
     refused = [op for op in ops if op["type"] != "ok" and (not p.error or op.get("error") == p.error)]
     what = p.error or "an error"
     if not refused:
-        return judge(None, f"no operation on {p.keys}' keys got {what} after the incident")
+        return judge(None, f"no operation on {_whose(p.keys)} got {what} after the incident")
     first = refused[0]
     return judge(
         float(first["t"]),
-        f"{len(refused)} operations on {p.keys}' keys got {what}, first {first['key']} at {first['t']:.3f}s",
+        f"{len(refused)} operations on {_whose(p.keys)} got {what}, first {first['key']}"
+        f" at {first['t']:.3f}s",
     )
 
 
