@@ -8,8 +8,8 @@ from dataclasses import dataclass
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|m|h)\s*$")
 _UNIT_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
-# Names a bound may refer to, resolved from the environment's Sentinel or cluster settings.
-BOUND_NAMES = ("down-after", "failover-timeout", "node-timeout")
+# Names a bound may refer to, resolved from the environment's Sentinel, cluster or redis.conf settings.
+BOUND_NAMES = ("down-after", "failover-timeout", "node-timeout", "min-replicas-max-lag")
 
 
 def parse_duration(value: object) -> float:

@@ -83,14 +83,22 @@ class Environment:
 
     def bound_settings(self) -> dict[str, float]:
         """Values that time bounds in runbooks may refer to, in seconds."""
+        config = dict(self.config)
+        # Seconds in redis.conf; only when set (a bound on it means nothing without it).
+        lag = (
+            {"min-replicas-max-lag": float(config["min-replicas-max-lag"])}
+            if "min-replicas-max-lag" in config
+            else {}
+        )
         if self.cluster is not None:
             # A node is failed once it has been unreachable for node-timeout: the cluster's down-after, so
             # runbooks written against either topology and `from_config` bounds read the same.
             timeout = self.cluster.node_timeout_ms / 1000
-            return {"node-timeout": timeout, "down-after": timeout}
+            return {"node-timeout": timeout, "down-after": timeout, **lag}
         return {
             "down-after": self.sentinels.down_after_ms / 1000,
             "failover-timeout": self.sentinels.failover_timeout_ms / 1000,
+            **lag,
         }
 
 

@@ -21,6 +21,7 @@ from harness.scenario.model import (
     RetryPolicy,
     Runbook,
     Scenario,
+    Step,
     WorkloadKind,
     WorkloadSpec,
 )
@@ -231,13 +232,13 @@ def _check_bound_names(
         return f"{names[0]} is not a setting of {env.file} (a {kind}: {', '.join(known)})"
 
     for runbook in runbooks:
-        for step in (*runbook.detect, *runbook.verify):
-            why = unknown(step.within)
-            if why is not None:
-                section = "detect" if step in runbook.detect else "verify"
-                index = getattr(runbook, section).index(step)
-                where = f"{section}[{index}].{step.check}.within"
-                cur.problems.append(Problem(str(runbook.file), step.line, where, why))
+        for section in ("detect", "verify"):
+            for index, step in enumerate(getattr(runbook, section)):
+                for field, bound in _bounds_of(step):
+                    why = unknown(bound)
+                    if why is not None:
+                        where = f"{section}[{index}].{step.check}.{field}"
+                        cur.problems.append(Problem(str(runbook.file), step.line, where, why))
     for field, bound in (
         ("detection_within", expect.detection_within if expect else None),
         ("recovery_within", expect.recovery_within if expect else None),
@@ -245,6 +246,16 @@ def _check_bound_names(
         why = unknown(bound)
         if why is not None:
             cur.child("expect").error(why, field)
+
+
+def _bounds_of(step: Step) -> list[tuple[str, Bound | None]]:
+    """The step's `within` and every parameter of its check that is a bound (as written in the file)."""
+    params = [
+        (f.metadata.get("key") or f.name, getattr(step.params, f.name))
+        for f in dataclasses.fields(step.params)
+        if isinstance(getattr(step.params, f.name), Bound)
+    ]
+    return [("within", step.within), *params]
 
 
 def _detection_bound(value: Any) -> Bound:

@@ -297,3 +297,19 @@ def test_program_verify_step_needs_its_program(tmp_path: Path) -> None:
     assert any(
         f"rb.yaml:6: verify[1].program.command: {tmp_path}/scripts/health.sh not found" in p for p in found
     )
+
+
+def test_a_bound_parameter_may_name_only_settings_the_environment_has(tmp_path: Path) -> None:
+    lag_bound = "verify:\n  - lost_writes_within: {window: min-replicas-max-lag + 2s}\n"
+    write(tmp_path, env_yaml=ENV, rb_yaml=RUNBOOK.split("verify:")[0] + lag_bound, scenario_yaml=SCENARIO)
+    found = problems(tmp_path)
+    assert any(
+        "rb.yaml:5: verify[0].lost_writes_within.window: min-replicas-max-lag is not a setting of" in p
+        for p in found
+    ), found
+    write(tmp_path, env_yaml=ENV + "  min-replicas-max-lag: 5\n")
+    (runbook,) = load_scenario(tmp_path / "scenario.yaml").runbooks
+    assert (
+        runbook.verify[0].params.window.resolve(load_environment(tmp_path / "env.yaml").bound_settings())
+        == 7.0
+    )

@@ -13,9 +13,15 @@ Record = dict[str, Any]
 CUT_AT = 3.0
 
 
-def judge(check: str, log: list[Record], within: float | None = 20.0, **params: Any) -> Verdict:
+def judge(
+    check: str,
+    log: list[Record],
+    within: float | None = 20.0,
+    settings: dict[str, float] | None = None,
+    **params: Any,
+) -> Verdict:
     step = make_step(check, Bound(within) if within is not None else None, **params)
-    return run_check(step, History(tuple(sorted(log, key=lambda r: r["t"]))), {}, "rb", "verify")
+    return run_check(step, History(tuple(sorted(log, key=lambda r: r["t"]))), settings or {}, "rb", "verify")
 
 
 def base() -> list[Record]:
@@ -65,12 +71,24 @@ def lost_log(lost_at: list[float], read_back: bool = True) -> list[Record]:
 
 
 def test_lost_writes_within_bounds_when_the_lost_writes_were_acknowledged() -> None:
-    inside = judge("lost_writes_within", lost_log([3.5, 8.9]), None, window=6.0)
+    inside = judge("lost_writes_within", lost_log([3.5, 8.9]), None, window=Bound(6.0))
     assert inside.passed and inside.measured == 5.9 and "2 lost" in inside.evidence
-    late = judge("lost_writes_within", lost_log([3.5, 9.5]), None, window=6.0)
+    late = judge("lost_writes_within", lost_log([3.5, 9.5]), None, window=Bound(6.0))
     assert not late.passed and late.measured == 6.5 and not late.unknown
-    unread = judge("lost_writes_within", lost_log([3.5], read_back=False), None, window=6.0)
+    unread = judge("lost_writes_within", lost_log([3.5], read_back=False), None, window=Bound(6.0))
     assert unread.unknown
+
+
+def test_lost_writes_window_names_the_environment_setting_it_adds_to() -> None:
+    window = Bound(2.0, ("min-replicas-max-lag",))
+    lag = {"min-replicas-max-lag": 5.0}
+    inside = judge("lost_writes_within", lost_log([3.5, 9.5]), None, lag, window=window)
+    assert inside.passed and inside.bound == 7.0, inside
+    assert "window min-replicas-max-lag + 2.00s = 7.00s" in inside.evidence
+    shorter = judge(
+        "lost_writes_within", lost_log([3.5, 9.5]), None, {"min-replicas-max-lag": 3.0}, window=window
+    )
+    assert not shorter.passed and shorter.bound == 5.0
 
 
 def info(t: float, masters: list[str], views: dict[str, str | None], old_role: str = "slave") -> Record:

@@ -12,8 +12,8 @@ from harness.runbooks.checks.writes import WRITE_KINDS, Reply, reply_label
 from harness.runbooks.history import History
 from harness.runbooks.lost_writes import lost_writes
 from harness.runbooks.verdict import Verdict
-from harness.scenario.durations import format_seconds
-from harness.scenario.params import duration, param
+from harness.scenario.durations import Bound, format_seconds
+from harness.scenario.params import bound, duration, param
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +57,7 @@ def writes_refused(p: Reply, history: History, incident: FaultRecord, judge: Jud
 
 @dataclass(frozen=True, slots=True)
 class LostWindow:
-    window: float = param(
-        "every lost write was acknowledged at most this long after the incident", duration()
-    )
+    window: Bound = param("every lost write was acknowledged at most this long after the incident", bound())
 
 
 @check(LostWindow)
@@ -70,15 +68,20 @@ def lost_writes_within(p: LostWindow, history: History, incident: FaultRecord, j
     if lost.error:
         return judge.unknown(f"which writes were lost is not known: {lost.error}")
     start = float(incident["t"])
+    window = p.window.resolve(judge.settings)
     if not lost.lost:
-        return judge.bounded(0.0, p.window, "s", f"no acknowledged write lost of {lost.acknowledged}")
+        return judge.bounded(0.0, window, "s", f"no acknowledged write lost of {lost.acknowledged}")
     latest = max(t for _, t in lost.lost) - start
     earliest = min(t for _, t in lost.lost) - start
     evidence = (
         f"{len(lost.lost)} lost, acknowledged from {earliest:+.3f}s to {latest:+.3f}s after the incident "
-        f"(window {format_seconds(p.window)})"
+        f"(window {_shown(p.window, window)})"
     )
-    return judge.bounded(round(latest, 6), p.window, "s", evidence)
+    return judge.bounded(round(latest, 6), window, "s", evidence)
+
+
+def _shown(bound: Bound, seconds: float) -> str:
+    return f"{bound} = {format_seconds(seconds)}" if bound.names else format_seconds(seconds)
 
 
 def _rounds(history: History, since: float) -> list[InfoRecord]:
