@@ -221,7 +221,7 @@ def _check_bound_names(
     cur: Cursor, runbooks: list[Runbook], expect: Expectation | None, env: Environment
 ) -> None:
     """Bounds may name only what the environment has: no failover-timeout on a cluster, no node-timeout
-    on Sentinel."""
+    on Sentinel, no min-replicas-max-lag unless its config sets it."""
     known = env.bound_settings()
     kind = "cluster" if env.cluster is not None else "Sentinel topology"
 
@@ -229,7 +229,8 @@ def _check_bound_names(
         names = [n for n in (bound.names if bound else ()) if n not in known]
         if not names:
             return None
-        return f"{names[0]} is not a setting of {env.file} (a {kind}: {', '.join(known)})"
+        hint = "; set it under config:" if names[0] == "min-replicas-max-lag" else ""
+        return f"{names[0]} is not a setting of {env.file} (a {kind}: {', '.join(known)}){hint}"
 
     for runbook in runbooks:
         for section in ("detect", "verify"):

@@ -305,6 +305,7 @@ def test_a_bound_parameter_may_name_only_settings_the_environment_has(tmp_path: 
     found = problems(tmp_path)
     assert any(
         "rb.yaml:5: verify[0].lost_writes_within.window: min-replicas-max-lag is not a setting of" in p
+        and p.endswith("; set it under config:")
         for p in found
     ), found
     write(tmp_path, env_yaml=ENV + "  min-replicas-max-lag: 5\n")
