@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import random
-
 from harness.backends.base import Backend
 from harness.backends.links import LinkControl
-from harness.clients.primary import current_primary
 from harness.errors import FaultError
+from harness.faults.targets import resolve
 from harness.faults.timeline import ScheduledFault
 from harness.observation_log import ObservationLog
 from harness.scenario.plan import link_name
@@ -72,17 +70,5 @@ class NetworkFaults:
         """The proxy link a selector names, choosing "primary"/"replica" from the topology as it is now."""
         kind, _, which = selector.partition(":")
         node = which if kind == "replication" else kind
-        if node in ("primary", "replica"):
-            primary = current_primary(self._topology)
-            if node == "primary":
-                node = primary
-            else:
-                candidates = sorted(
-                    n.name
-                    for n in self._topology.data_nodes
-                    if n.name != primary and self._backend.is_running(n.name)
-                )
-                if not candidates:
-                    raise FaultError(f"no running replica for {selector}")
-                node = random.Random(seed).choice(candidates)
+        node = resolve(node, self._topology, self._backend, seed, f"network {selector}")
         return link_name(f"replication:{node}" if kind == "replication" else node)

@@ -4,13 +4,11 @@ still believing it is the primary."""
 
 from __future__ import annotations
 
-import random
 import threading
 
 from harness.backends.base import Backend
-from harness.clients.primary import current_primary
-from harness.errors import BackendError, FaultError
-from harness.faults.partition import running_replicas
+from harness.errors import BackendError
+from harness.faults.targets import observed_role, resolve
 from harness.faults.timeline import ScheduledFault
 from harness.observation_log import ObservationLog
 from harness.topology import Topology
@@ -26,16 +24,9 @@ class PauseFaults:
     def apply(self, fault: ScheduledFault) -> str:
         spec = fault.spec.pause
         assert spec is not None
-        primary = current_primary(self._topology)
-        target = name = fault.spec.target
-        if target == "primary":
-            name = primary
-        elif target == "replica":
-            replicas = running_replicas(self._topology, self._backend, primary)
-            if not replicas:
-                raise FaultError("no running replica to pause")
-            name = random.Random(fault.choice_seed).choice(replicas)
-        role = "primary" if name == primary else "sentinel" if name.startswith("sentinel") else "replica"
+        target = fault.spec.target
+        name = resolve(target, self._topology, self._backend, fault.choice_seed, "pause")
+        role = observed_role(self._topology, name, self._backend)
         invoked = self._backend.pause(name) - self._log.start
         self._log.fault(
             invoked,

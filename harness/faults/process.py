@@ -3,13 +3,12 @@ restart a node."""
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 
 from harness.backends.base import Backend
-from harness.clients.primary import current_primary
 from harness.errors import FaultError
+from harness.faults.targets import observed_role, resolve
 from harness.faults.timeline import ScheduledFault
 from harness.observation_log import ObservationLog
 from harness.topology import Topology
@@ -27,7 +26,7 @@ class ProcessFaults:
     def apply(self, fault: ScheduledFault) -> str:
         """Apply the fault; returns the node it acted on."""
         target = self._resolve(fault)
-        role = self._role(target)
+        role = observed_role(self._topology, target, self._backend)
         invoked = self._log.now()
         if fault.spec.action == "kill":
             invoked = self._backend.kill(target) - self._log.start  # the moment the signal went out
@@ -68,33 +67,10 @@ class ProcessFaults:
             index, "terminate", node=name, outcome=f"exited {self._log.now() - invoked:.3f}s after SIGTERM"
         )
 
-    def _role(self, name: str) -> str:
-        """The node's role just before the fault, for the log."""
-        if self._topology.node(name).kind == "sentinel":
-            return "sentinel"
-        if not self._backend.is_running(name):
-            return "down"
-        try:
-            return "primary" if current_primary(self._topology) == name else "replica"
-        except FaultError:
-            return "unknown"
-
     def _resolve(self, fault: ScheduledFault) -> str:
         target = fault.spec.target
-        if target == "primary":
-            return current_primary(self._topology)
-        if target == "replica":
-            primary = current_primary(self._topology)
-            candidates = sorted(
-                n.name
-                for n in self._topology.data_nodes
-                if n.name != primary and self._backend.is_running(n.name)
-            )
-            if not candidates:
-                raise FaultError("no running replica to kill")
-            return random.Random(fault.choice_seed).choice(candidates)
         if target == "last-killed":
             if self._last_killed is None:
                 raise FaultError("restart last-killed: no node was killed before it")
             return self._last_killed
-        return target
+        return resolve(target, self._topology, self._backend, fault.choice_seed, fault.spec.action)

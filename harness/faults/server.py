@@ -28,7 +28,6 @@ Threads and sockets of these faults end when their connection is killed or at st
 from __future__ import annotations
 
 import contextlib
-import random
 import shutil
 import socket
 import tempfile
@@ -45,8 +44,8 @@ from harness.clients.primary import current_primary
 from harness.clients.probe import probe_client
 from harness.clients.waiting import wait_for
 from harness.errors import BackendError, FaultError
-from harness.faults.partition import running_replicas
 from harness.faults.reshard import Move, fill_slots, move_slots, plan_move
+from harness.faults.targets import observed_role, resolve
 from harness.faults.timeline import ScheduledFault
 from harness.load.resp import encode
 from harness.log_records import RestoreCheckRecord
@@ -90,15 +89,9 @@ class ServerFaults:
     def apply(self, fault: ScheduledFault) -> str:
         spec = fault.spec.server
         assert spec is not None
-        name = fault.spec.target
-        if name == "primary":
-            name = current_primary(self._topology)
-        elif name == "replica":
-            replicas = running_replicas(self._topology, self._backend, current_primary(self._topology))
-            if not replicas:
-                raise FaultError(f"{spec.kind}: no running replica")
-            name = random.Random(fault.choice_seed).choice(replicas)
+        name = resolve(fault.spec.target, self._topology, self._backend, fault.choice_seed, spec.kind)
         node = self._topology.node(name)
+        role = observed_role(self._topology, name, self._backend)
         invoked, details = self._starter(spec.kind)(node, spec, fault.index)
         self._log.fault(
             invoked,
@@ -106,7 +99,7 @@ class ServerFaults:
             spec.kind,
             fault.spec.target,
             name,
-            role="primary" if fault.spec.target == "primary" else None,
+            role=role,
             incident=fault.spec.incident,
             details=details,
         )

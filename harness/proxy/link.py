@@ -29,6 +29,8 @@ EARLY_BYTES = 256 * 1024  # read from a client before its upstream connection is
 SPIN_S = 0.0015  # the last stretch of a delay waited turn by turn rather than by the loop's coarse timer
 TCP_RETRIES = 15  # Linux's tcp_retries2
 HELD_FOR_S = 0.2  # a reply tail held as a possible marker start goes on after this, if nothing followed
+BANDWIDTH_SLICE_BYTES_PER_KBS = 100  # bandwidth: 100 ms worth of bytes per slice, as Toxiproxy slices
+CONNECTION_WIDE = frozenset({"reset_peer"})  # toxics that hold both streams, whichever stream they name
 
 ToxicsOf = Callable[[str], tuple[Toxic, ...]]
 
@@ -156,6 +158,7 @@ class Connection:
         self._busy = {"upstream": False, "downstream": False}  # a writer holds a dequeued chunk
         self._resp: RespRewriter | None = None  # while Redis-aware toxics act (or their replies are due)
         self._losses = {"upstream": 0, "downstream": 0}  # packet_loss: chunks lost in a row per direction
+        self._pace = {"upstream": 0.0, "downstream": 0.0}  # bandwidth: when the last slice was due
         self._queues: dict[Stream, asyncio.Queue[tuple[float, bytes]]] = {
             "upstream": asyncio.Queue(),
             "downstream": asyncio.Queue(),
@@ -188,11 +191,13 @@ class Connection:
             "upstream": self._resp is None and not resp,
             "downstream": replies_plain,
         }
+        wide = self._wide()
         for stream, source in self._source.items():
             dest = self._dest[stream].transport
             source.through = (
                 dest
                 if straight[stream]
+                and not wide
                 and not self._ending
                 and dest is not None
                 and not self._busy[stream]
@@ -230,8 +235,9 @@ class Connection:
         changed = self._changed()
         if changed is not self._plain_as_of:
             self._plain_as_of = changed
+            wide = self._wide()
             self._plain_streams = {
-                s: not any(t.type not in RESP_TOXICS for t in self._toxics(s))
+                s: not wide and not any(t.type not in RESP_TOXICS for t in self._toxics(s))
                 for s in ("upstream", "downstream")
             }
         return self._plain_streams[stream]
@@ -346,7 +352,7 @@ class Connection:
                     await self._drain(dest)
                     return
             sent += len(chunk)
-            await self._send(chunk, toxics, dest)
+            await self._send(stream, chunk, toxics, dest)
 
     def _loss_stall(self, stream: str, toxics: tuple[Toxic, ...]) -> float:
         """packet_loss as TCP presents it: a lost chunk waits for its retransmission (rto, doubled for each
@@ -372,7 +378,7 @@ class Connection:
         if not dest.writable.is_set() and not self.closed.is_set():
             await dest.writable.wait()
 
-    async def _send(self, chunk: bytes, toxics: tuple[Toxic, ...], dest: Side) -> None:
+    async def _send(self, stream: Stream, chunk: bytes, toxics: tuple[Toxic, ...], dest: Side) -> None:
         slicer = next((t for t in toxics if t.type == "slicer" and t.attr("average_size") > 0), None)
         pieces = [chunk]
         if slicer is not None:
@@ -387,19 +393,41 @@ class Connection:
             (t.attr("rate") for t in toxics if t.type == "bandwidth" and t.attr("rate") > 0), default=0
         )
         for piece in pieces:
-            dest.write(piece)
-            await self._drain(dest)
             if rate:
-                await asyncio.sleep(len(piece) / (rate * 1024))
+                await self._paced(stream, piece, rate, dest)
+            else:
+                dest.write(piece)
+                await self._drain(dest)
             if slicer is not None and slicer.attr("delay"):
                 await asyncio.sleep(slicer.attr("delay") / 1e6)
 
+    async def _paced(self, stream: Stream, data: bytes, rate: int, dest: Side) -> None:
+        """bandwidth as Toxiproxy paces it: slices of 100 ms worth of bytes (rate KB/s, KB = 1000 bytes, as
+        Toxiproxy counts), each sent once its own time has passed, so a slow link is slow from the first
+        byte. The schedule carries over between chunks (no drift from timer error) but never banks idle time
+        as a burst."""
+        per_slice = rate * BANDWIDTH_SLICE_BYTES_PER_KBS
+        for start in range(0, len(data), per_slice):
+            piece = data[start : start + per_slice]
+            due = max(self._pace[stream], time.monotonic()) + len(piece) / (rate * 1000)
+            self._pace[stream] = due
+            await precise_sleep(due - time.monotonic())
+            dest.write(piece)
+            await self._drain(dest)
+
+    def _wide(self) -> bool:
+        """A connection-wide toxic (reset_peer) is on either stream: no byte passes either way until it
+        resets the connection or goes."""
+        return any(t.type in CONNECTION_WIDE for s in ("upstream", "downstream") for t in self._toxics(s))
+
     async def _hold_while_timeout(self, stream: str) -> tuple[Toxic, ...]:
-        """Hold data while a timeout toxic is active (Toxiproxy's timeout 0: until it is removed).
+        """Hold data while a timeout toxic is active (Toxiproxy's timeout 0: until it is removed), or while
+        reset_peer waits out its timeout (Toxiproxy's reset_peer passes nothing before the reset).
         Returns the toxics current once data may pass."""
         while True:
             toxics = self.current(stream)
-            if not any(t.type == "timeout" for t in toxics):
+            wide = any(t.type in CONNECTION_WIDE for t in self.current(_other(stream)))
+            if not wide and not any(t.type in ("timeout", *CONNECTION_WIDE) for t in toxics):
                 return toxics
             await self._changed().wait()
 

@@ -119,6 +119,35 @@ def test_bandwidth_toxic_limits_throughput(toxiproxy: Toxiproxy, redis_port: int
     assert 0.45 <= limited < 1.0
 
 
+@pytest.mark.parametrize("run", range(10))
+def test_bandwidth_paces_from_the_first_byte(toxiproxy: Toxiproxy, redis_port: int, run: int) -> None:
+    """100,000 bytes at 500 KB/s (KB = 1000 bytes, as Toxiproxy counts) take 0.2 s to within one 100 ms
+    slice, every time: no first chunk passes before the rate applies (issue #37: 0.11 of 0.2 s burst)."""
+    value = b"b" * 100_000
+    redis.Redis(port=redis_port).set("paced", value)
+    proxy = toxiproxy.create(upstream=f"127.0.0.1:{redis_port}", name="redis")
+    proxy.add_toxic(type="bandwidth", stream="downstream", attributes={"rate": 500})
+    client = through(proxy, timeout=5)
+    client.ping()  # connected: the time below is the transfer's alone
+    start = time.perf_counter()
+    assert client.get("paced") == value
+    assert 0.195 <= time.perf_counter() - start < 0.3
+
+
+@pytest.mark.parametrize("run", range(10))
+def test_reset_peer_timeout_zero_passes_nothing(toxiproxy: Toxiproxy, redis_port: int, run: int) -> None:
+    """Toxiproxy's reset_peer with timeout 0 resets the connection before any byte passes either way."""
+    proxy = toxiproxy.create(upstream=f"127.0.0.1:{redis_port}", name="redis")
+    proxy.add_toxic(type="reset_peer", stream="downstream", attributes={"timeout": 0})
+    received = b""
+    # On loopback the reset may come before connect() returns.
+    with pytest.raises(ConnectionResetError), raw_connect(proxy) as sock:
+        sock.sendall(b"PING\r\n")
+        while chunk := sock.recv(100):
+            received += chunk
+    assert received == b""
+
+
 def test_timeout_zero_holds_data_until_removed(toxiproxy: Toxiproxy, redis_port: int) -> None:
     proxy = toxiproxy.create(upstream=f"127.0.0.1:{redis_port}", name="redis")
     sock = raw_connect(proxy)
