@@ -25,7 +25,7 @@ monkey.patch_all()
 
 import gevent  # noqa: E402
 
-from harness.cli import ExitCode, main  # noqa: E402
+from harness.cli.main import ExitCode, main  # noqa: E402
 
 
 def run() -> int:

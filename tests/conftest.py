@@ -146,9 +146,9 @@ def failover_on_edited_environment(tmp_path: Path, replacement: str) -> tuple[Pa
 
 
 def log_problems(run_dir: Path) -> list[str]:
-    """Records of a run's log that do not match their kind's definition (harness/log_records.py)."""
-    from harness.log_records import record_problems
-    from harness.observation_log import read_log
+    """Records of a run's log that do not match their kind's definition (harness/core/log_records.py)."""
+    from harness.core.log_records import record_problems
+    from harness.core.observation_log import read_log
 
     return sorted(record_problems(read_log(run_dir / "observations.jsonl")))
 

@@ -12,9 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from harness.alerting.poller import node_of
-from harness.log_records import PageRecord
-from harness.observation_log import ObservationLog
-from harness.topology import Topology
+from harness.core.log_records import PageRecord
+from harness.core.observation_log import ObservationLog
+from harness.core.topology import Topology
 
 HOST = "127.0.0.1"
 

@@ -7,9 +7,9 @@ import threading
 import urllib.error
 import urllib.request
 
-from harness.log_records import AlertPollErrorRecord, AlertRecord
-from harness.observation_log import ObservationLog
-from harness.topology import Topology
+from harness.core.log_records import AlertPollErrorRecord, AlertRecord
+from harness.core.observation_log import ObservationLog
+from harness.core.topology import Topology
 
 POLL_INTERVAL_S = 0.25
 

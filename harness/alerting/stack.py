@@ -30,9 +30,9 @@ from harness.alerting.rules import (
 from harness.backends.local import free_port
 from harness.backends.reaper import kill_and_wait, register_pid
 from harness.clients.waiting import wait_for
-from harness.errors import BackendError
-from harness.run_context import RunContext
-from harness.topology import Topology
+from harness.core.errors import BackendError
+from harness.core.run_context import RunContext
+from harness.core.topology import Topology
 
 HOST = "127.0.0.1"
 INSTALL_HINT = (

@@ -5,8 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from pathlib import Path
 
-from harness.errors import BackendError
-from harness.topology import Node, Topology
+from harness.core.errors import BackendError
+from harness.core.topology import Node, Topology
 
 
 class Backend(ABC):

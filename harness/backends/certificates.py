@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from harness.access import TlsFiles
+from harness.core.access import TlsFiles
 
 VALID_FOR = datetime.timedelta(days=1)
 NODE_FILES = ("ca.crt", "node.crt", "node.key")  # what a node needs, by name in the certificate directory

@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.backends.base import Backend
 from harness.backends.local import LocalBackend
 from harness.backends.netfilter import check_rights
-from harness.run_context import RunContext
+from harness.core.run_context import RunContext
 from harness.scenario.model import Environment
 
 

@@ -16,9 +16,9 @@ from harness.backends.topology_ready import NOT_YET, alive, ping, wait_node
 from harness.clients.cluster import Peer, read_info, read_nodes
 from harness.clients.probe import parse_replica_lines, probe_client
 from harness.clients.waiting import wait_for
+from harness.core.slots import SLOTS
+from harness.core.topology import Node, Topology
 from harness.scenario.model import Environment
-from harness.slots import SLOTS
-from harness.topology import Node, Topology
 
 
 def start_cluster(

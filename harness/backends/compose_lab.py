@@ -22,10 +22,10 @@ from harness.backends.image import connect
 from harness.backends.topology_ready import wait_until_ready
 from harness.clients.primary import current_primary
 from harness.clients.probe import probe_client
-from harness.errors import BackendError, FaultError
-from harness.run_context import RunContext
+from harness.core.errors import BackendError, FaultError
+from harness.core.run_context import RunContext
+from harness.core.topology import Node, Topology
 from harness.scenario.model import Environment
-from harness.topology import Node, Topology
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"

@@ -12,7 +12,7 @@ from pathlib import Path
 from docker.errors import DockerException, NotFound
 from docker.models.containers import Container
 
-from harness.errors import BackendError
+from harness.core.errors import BackendError
 
 STOP_TIMEOUT_S = 5
 

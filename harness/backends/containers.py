@@ -47,12 +47,12 @@ from harness.backends.node_configs import extra_node_conf, render_node_configs
 from harness.backends.reaper import kill_and_wait, leftovers
 from harness.backends.secured import NodeSecurity, secure
 from harness.backends.topology_ready import start_in_order
-from harness.engines import find_engine
-from harness.errors import BackendError
-from harness.run_context import RunContext
+from harness.core.engines import find_engine
+from harness.core.errors import BackendError
+from harness.core.run_context import RunContext
+from harness.core.topology import CLIENTS, Node, Topology
 from harness.scenario.model import Environment
 from harness.scenario.plan import plan
-from harness.topology import CLIENTS, Node, Topology
 
 IMAGE_ENV = "REDIS_DRILL_IMAGE"
 REDIS_PORT, SENTINEL_PORT = 6379, 26379

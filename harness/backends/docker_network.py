@@ -10,7 +10,7 @@ import docker
 from docker.errors import APIError
 from docker.models.networks import Network
 
-from harness.errors import BackendError
+from harness.core.errors import BackendError
 
 # A /16 rarely used by default pools; each run takes one /24 of it.
 POOL = ipaddress.IPv4Network("10.213.0.0/16")

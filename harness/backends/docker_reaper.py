@@ -10,7 +10,7 @@ from docker.errors import DockerException, NotFound
 
 from harness.backends.docker_network import LABEL_RUN
 from harness.backends.image import connect
-from harness.errors import BackendError
+from harness.core.errors import BackendError
 
 
 @dataclass(frozen=True, slots=True)

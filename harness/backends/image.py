@@ -20,8 +20,8 @@ from pathlib import Path
 import docker
 from docker.errors import BuildError, DockerException, ImageNotFound
 
-from harness.engines import SYSTEM_ENGINE, Engine, find_engine
-from harness.errors import BackendError
+from harness.core.engines import SYSTEM_ENGINE, Engine, find_engine
+from harness.core.errors import BackendError
 
 STABLE_TAG = "local"  # also given to the built images: docker-compose.yml refers to them by this name
 IMAGE_LABEL = "redis-drill.image"
@@ -42,7 +42,7 @@ class ImageKind:
 REDIS = ImageKind(
     "redis",
     "redis-drill/redis",
-    (),  # an engine's binaries, found by harness/engines.py (plan_image)
+    (),  # an engine's binaries, found by harness/core/engines.py (plan_image)
     "/data",
     "install Redis on this machine first (`make setup`, or apt-get install redis-server redis-tools)",
     "redis-server",

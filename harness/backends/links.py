@@ -14,11 +14,11 @@ from toxiproxy.exceptions import InvalidToxic, NotFound, ProxyExists
 from toxiproxy.proxy import Proxy
 
 from harness.backends.reaper import register_pid
-from harness.errors import BackendError, FaultError
-from harness.run_context import RunContext
+from harness.core.errors import BackendError, FaultError
+from harness.core.run_context import RunContext
+from harness.core.topology import Link, Node, Topology
 from harness.scenario.model import NetworkSpec
 from harness.scenario.plan import Plan
-from harness.topology import Link, Node, Topology
 
 HOST = "127.0.0.1"
 

@@ -29,12 +29,12 @@ from harness.backends.reaper import kill_and_wait, leftovers, register_pid, regi
 from harness.backends.secured import NodeSecurity, secure
 from harness.backends.topology_ready import start_in_order
 from harness.clients.waiting import tail, wait_for
-from harness.engines import Engine, find_engine
-from harness.errors import BackendError
-from harness.run_context import RunContext
+from harness.core.engines import Engine, find_engine
+from harness.core.errors import BackendError
+from harness.core.run_context import RunContext
+from harness.core.topology import CLIENTS, Node, Topology
 from harness.scenario.model import Environment
 from harness.scenario.plan import plan
-from harness.topology import CLIENTS, Node, Topology
 
 HOST = "127.0.0.1"  # the harness, its clients and the proxy
 NODES_FILE = "nodes.json"  # in the scratch dir: each node's command and log, for `drill node`

@@ -16,7 +16,7 @@ import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from harness.errors import BackendError
+from harness.core.errors import BackendError
 
 TABLE_PREFIX = "drill_"
 NEEDS = "partition faults need nftables (Debian: apt-get install nftables) and root (CAP_NET_ADMIN)"

@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 from harness.backends.redis_config import SentinelIdentity, redis_conf, sentinel_conf
 from harness.backends.secured import NodeSecurity
-from harness.run_context import RunContext
+from harness.core.run_context import RunContext
+from harness.core.topology import Node, Topology
 from harness.scenario.model import Environment
-from harness.topology import Node, Topology
 
 
 def replication_source(replica: Node, primary: Node, topology: Topology) -> tuple[str, int]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.backends.netfilter import remove_table, table_run_ids
-from harness.run_context import RUN_ID_ENV, work_root
+from harness.core.run_context import RUN_ID_ENV, work_root
 
 
 @dataclass(frozen=True, slots=True)

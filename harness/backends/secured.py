@@ -17,11 +17,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.access import ROLES, Access, Credentials, Role, TlsFiles, open_access
 from harness.backends.certificates import NODE_FILES, make_certificates
+from harness.core.access import ROLES, Access, Credentials, Role, TlsFiles, open_access
+from harness.core.secrets import Secret
 from harness.scenario.conf_values import render_value
 from harness.scenario.model import Environment
-from harness.secrets import Secret
 
 # Data nodes. Rules apply left to right: -@dangerous after a category takes KEYS, FLUSHALL, CLIENT KILL ...
 # back out of it; the + after it adds the few such commands a role needs.

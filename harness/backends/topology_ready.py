@@ -10,9 +10,9 @@ import redis
 
 from harness.clients.probe import parse_replica_lines, probe_client
 from harness.clients.waiting import tail, wait_for
-from harness.errors import BackendError
+from harness.core.errors import BackendError
+from harness.core.topology import Node, Topology
 from harness.scenario.model import Environment
-from harness.topology import Node, Topology
 
 NOT_YET = (redis.ConnectionError, redis.TimeoutError, redis.ResponseError)
 

@@ -18,12 +18,12 @@ from locust.event import Events
 from tabulate import tabulate
 
 from harness.bench.processes import redis_benchmark, scratch_cluster, scratch_redis
+from harness.core.observation_log import ObservationLog
 from harness.load.resp import RespConnection, encode
 from harness.load.stats import IntervalStats
 from harness.load.users import make_user_classes
 from harness.load.watchdog import CallWatchdog
 from harness.load.workloads.base import LoadContext
-from harness.observation_log import ObservationLog
 from harness.scenario.model import NO_RETRY, LoadSpec, WorkloadSpec
 
 CONNECTIONS = 10

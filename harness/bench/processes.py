@@ -20,10 +20,9 @@ import redis
 from harness.backends.cluster_create import create_cluster
 from harness.backends.local import HOST, INSTALL_HINT, free_port
 from harness.clients.waiting import wait_for
-from harness.errors import BackendError
-from harness.scenario.plan import Shard
-from harness.slots import SLOTS
-from harness.topology import Node, Topology
+from harness.core.errors import BackendError
+from harness.core.slots import SLOTS
+from harness.core.topology import Node, Shard, Topology
 
 
 @contextlib.contextmanager

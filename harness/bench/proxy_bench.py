@@ -15,7 +15,7 @@ from tabulate import tabulate
 from toxiproxy import Toxiproxy
 
 from harness.bench.processes import proxy_process, redis_benchmark, scratch_redis
-from harness.errors import BackendError
+from harness.core.errors import BackendError
 
 PIPELINE = 100
 CLIENTS = 10

@@ -8,9 +8,8 @@ from typing import Any
 import redis
 
 from harness.clients.probe import probe_client
-from harness.errors import FaultError
-from harness.scenario.plan import Shard
-from harness.topology import Topology
+from harness.core.errors import FaultError
+from harness.core.topology import Shard, Topology
 
 
 @dataclass(frozen=True, slots=True)

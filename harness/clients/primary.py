@@ -6,8 +6,8 @@ import redis
 
 from harness.clients.cluster import shard_primary
 from harness.clients.probe import probe_client
-from harness.errors import FaultError
-from harness.topology import Topology
+from harness.core.errors import FaultError
+from harness.core.topology import Topology
 
 
 def current_primary(topology: Topology) -> str:

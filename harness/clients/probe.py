@@ -6,8 +6,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from harness.access import Credentials
-from harness.topology import Node
+from harness.core.access import Credentials
+from harness.core.topology import Node
 
 
 def no_retry() -> Retry:

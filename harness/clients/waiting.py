@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.errors import BackendError
+from harness.core.errors import BackendError
 
 
 def tail(path: Path | None, lines: int = 8) -> str:

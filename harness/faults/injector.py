@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 
 from harness.backends.base import Backend
+from harness.core.observation_log import ObservationLog
+from harness.core.topology import Topology
 from harness.faults.network import NetworkFaults
 from harness.faults.partition import PartitionFaults
 from harness.faults.pause import PauseFaults
@@ -12,8 +14,6 @@ from harness.faults.process import ProcessFaults
 from harness.faults.server import ServerFaults
 from harness.faults.surge import Surge, SurgeFaults
 from harness.faults.timeline import ScheduledFault
-from harness.observation_log import ObservationLog
-from harness.topology import Topology
 
 
 class FaultInjector:

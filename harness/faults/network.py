@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from harness.backends.base import Backend
 from harness.backends.links import LinkControl
-from harness.errors import FaultError
+from harness.core.errors import FaultError
+from harness.core.observation_log import ObservationLog
+from harness.core.topology import Topology
 from harness.faults.targets import resolve
 from harness.faults.timeline import ScheduledFault
-from harness.observation_log import ObservationLog
 from harness.scenario.plan import link_name
-from harness.topology import Topology
 
 
 class NetworkFaults:

@@ -6,11 +6,11 @@ is whoever is primary then (on a cluster: the incident shard's), `replica` one o
 from __future__ import annotations
 
 from harness.backends.base import Backend
-from harness.errors import FaultError
+from harness.core.errors import FaultError
+from harness.core.observation_log import ObservationLog
+from harness.core.topology import CLIENTS, Topology
 from harness.faults.targets import RoleView, observe, observed_role, pick
 from harness.faults.timeline import ScheduledFault
-from harness.observation_log import ObservationLog
-from harness.topology import CLIENTS, Topology
 
 
 class PartitionFaults:

@@ -7,11 +7,11 @@ from __future__ import annotations
 import threading
 
 from harness.backends.base import Backend
-from harness.errors import BackendError
+from harness.core.errors import BackendError
+from harness.core.observation_log import ObservationLog
+from harness.core.topology import Topology
 from harness.faults.targets import observed_role, resolve
 from harness.faults.timeline import ScheduledFault
-from harness.observation_log import ObservationLog
-from harness.topology import Topology
 
 
 class PauseFaults:

@@ -7,11 +7,11 @@ import threading
 import time
 
 from harness.backends.base import Backend
-from harness.errors import FaultError
+from harness.core.errors import FaultError
+from harness.core.observation_log import ObservationLog
+from harness.core.topology import Topology
 from harness.faults.targets import observed_role, resolve
 from harness.faults.timeline import ScheduledFault
-from harness.observation_log import ObservationLog
-from harness.topology import Topology
 
 EXIT_WAIT_S = 60.0  # a terminated node's own shutdown is watched this long
 

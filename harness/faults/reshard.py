@@ -16,9 +16,9 @@ import redis
 
 from harness.clients.cluster import read_nodes, shard_primary
 from harness.clients.probe import probe_client
-from harness.errors import FaultError
-from harness.slots import slot_tags
-from harness.topology import Node, Topology
+from harness.core.errors import FaultError
+from harness.core.slots import slot_tags
+from harness.core.topology import Node, Topology
 
 MIGRATE_TIMEOUT_MS = 5000
 

@@ -43,15 +43,15 @@ from harness.backends.base import Backend
 from harness.clients.primary import current_primary
 from harness.clients.probe import probe_client
 from harness.clients.waiting import wait_for
-from harness.errors import BackendError, FaultError
+from harness.core.errors import BackendError, FaultError
+from harness.core.log_records import RestoreCheckRecord
+from harness.core.observation_log import ObservationLog, read_log
+from harness.core.topology import Node, Topology
 from harness.faults.reshard import Move, fill_slots, move_slots, plan_move
 from harness.faults.targets import observed_role, resolve
 from harness.faults.timeline import ScheduledFault
 from harness.load.resp import encode
-from harness.log_records import RestoreCheckRecord
-from harness.observation_log import ObservationLog, read_log
 from harness.scenario.model import ServerFaultSpec
-from harness.topology import Node, Topology
 
 BUSY_LOOP = """
 if ARGV[2] == '1' then redis.call('SET', KEYS[1], 'written-by-the-long-script') end

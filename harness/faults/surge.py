@@ -7,8 +7,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from harness.core.observation_log import ObservationLog
 from harness.faults.timeline import ScheduledFault
-from harness.observation_log import ObservationLog
 
 Surge = Callable[[int, float], None]  # (extra users, seconds): LoadRunner.surge
 

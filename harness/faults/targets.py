@@ -17,8 +17,8 @@ from harness.backends.base import Backend
 from harness.clients.cluster import shard_primary
 from harness.clients.primary import current_primary
 from harness.clients.probe import probe_client
-from harness.errors import FaultError
-from harness.topology import Topology
+from harness.core.errors import FaultError
+from harness.core.topology import Topology
 
 ROLE_PROBE_TIMEOUT_S = 0.3
 

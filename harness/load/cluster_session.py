@@ -15,7 +15,8 @@ import time
 from collections import Counter
 from typing import Any
 
-from harness.access import Credentials
+from harness.core.access import Credentials
+from harness.core.slots import SLOTS, key_slot
 from harness.load.resp import (
     ConnectError,
     NoPrimaryError,
@@ -25,7 +26,6 @@ from harness.load.resp import (
     first_error,
 )
 from harness.load.watchdog import CallWatchdog
-from harness.slots import SLOTS, key_slot
 
 REFRESH_GAP_S = 0.05  # while a failed primary still owns its slots, each failing call would ask again
 ASKING = b"*1\r\n$6\r\nASKING\r\n"

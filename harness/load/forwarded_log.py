@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from harness.log_records import LogRecord
-from harness.observation_log import LineBuffer, log_line
+from harness.core.log_records import LogRecord
+from harness.core.observation_log import LineBuffer, log_line
 
 
 class ForwardedLog:

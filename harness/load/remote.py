@@ -21,10 +21,10 @@ from locust.env import Environment
 from locust.runners import MasterRunner
 
 from harness.clients.waiting import wait_for
-from harness.errors import BackendError
+from harness.core.errors import BackendError
+from harness.core.observation_log import ObservationLog
 from harness.load.remote_protocol import CLOCK, CONFIG, FINISH, FINISHED, HELLO, LINES, READY
 from harness.load.worker_config import WorkerConfig
-from harness.observation_log import ObservationLog
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from harness.errors import DrillError
+from harness.core.errors import DrillError
 from harness.load.remote_protocol import CLOCK, CONFIG, FINISH, FINISHED, HELLO, LINES, READY
 from harness.load.worker_config import WorkerConfig
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import hiredis
 
-from harness.access import Credentials
+from harness.core.access import Credentials
 
 ReplyError = hiredis.ReplyError
 

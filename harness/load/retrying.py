@@ -9,8 +9,8 @@ from typing import Generic, TypeVar
 
 from redis.backoff import ExponentialBackoff
 
+from harness.core.log_records import OpType
 from harness.load.classify import Classified, classify, retry_groups
-from harness.log_records import OpType
 from harness.scenario.model import RetryPolicy
 
 T = TypeVar("T")

@@ -14,11 +14,14 @@ from locust.event import Events
 from locust.runners import LocalRunner, MasterRunner
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSVFileWriter
 
-from harness.access import LOAD_CREDENTIALS_VAR, credentials_to_json
 from harness.backends.local import free_port
 from harness.clients.waiting import wait_for
-from harness.errors import BackendError
-from harness.histograms import merge_intervals
+from harness.core.access import LOAD_CREDENTIALS_VAR, credentials_to_json
+from harness.core.errors import BackendError
+from harness.core.histograms import merge_intervals
+from harness.core.log_records import InitRecord, LoadRecord, StatsRecord
+from harness.core.observation_log import STATS_INTERVAL_S, ObservationLog
+from harness.core.topology import Topology
 from harness.load.locust_feed import feed_locust
 from harness.load.remote import WorkerHub
 from harness.load.remote_protocol import STATS, RemoteWorkers
@@ -29,10 +32,7 @@ from harness.load.watchdog import CallWatchdog
 from harness.load.worker_config import WorkerConfig
 from harness.load.worker_pool import WorkerPool
 from harness.load.workloads.base import LoadContext, initialize, open_session
-from harness.log_records import InitRecord, LoadRecord, StatsRecord
-from harness.observation_log import STATS_INTERVAL_S, ObservationLog
 from harness.scenario.model import LoadSpec
-from harness.topology import Topology
 
 
 class LoadRunner:

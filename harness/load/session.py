@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any, Protocol
 
-from harness.access import Credentials
+from harness.core.access import Credentials
 from harness.load.resp import ReplyError, RespConnection, RespError, discover_primary, first_error
 from harness.load.watchdog import CallWatchdog
 

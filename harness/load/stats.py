@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from harness.histograms import bucket_of, percentile
-from harness.log_records import StatsRecord
+from harness.core.histograms import bucket_of, percentile
+from harness.core.log_records import StatsRecord
 
 
 @dataclass

@@ -13,9 +13,9 @@ from typing import Any
 import gevent
 from locust.env import Environment
 
+from harness.core.log_records import SurgeRecord
 from harness.load.users import WORKLOADS
 from harness.load.workloads.base import LoadContext
-from harness.log_records import SurgeRecord
 from harness.scenario.model import WorkloadSpec
 
 MESSAGE = "surge"

@@ -20,10 +20,10 @@ def run_worker(config: WorkerConfig) -> int:
     from locust.env import Environment
     from locust.event import Events
 
-    from harness.access import LOAD_CREDENTIALS_VAR, credentials_from_json
+    from harness.core.access import LOAD_CREDENTIALS_VAR, credentials_from_json
+    from harness.core.observation_log import ObservationLog
     from harness.load.users import make_user_classes
     from harness.load.worker_loop import WorkerLoop, worker_context
-    from harness.observation_log import ObservationLog
 
     # Credentials come from the drill through this process's environment, never argv (world-readable).
     credentials = credentials_from_json(os.environ.pop(LOAD_CREDENTIALS_VAR))

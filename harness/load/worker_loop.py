@@ -16,7 +16,8 @@ from locust.env import Environment
 from locust.exception import RPCError
 from locust.runners import WorkerRunner
 
-from harness.access import Credentials
+from harness.core.access import Credentials
+from harness.core.observation_log import STATS_INTERVAL_S, ObservationLog
 from harness.load.forwarded_log import ForwardedLog
 from harness.load.locust_feed import feed_locust
 from harness.load.remote_protocol import STATS
@@ -25,7 +26,6 @@ from harness.load.surge_users import listen
 from harness.load.watchdog import CallWatchdog
 from harness.load.worker_config import USER_IDS_PER_WORKER, WorkerConfig
 from harness.load.workloads.base import LoadContext
-from harness.observation_log import STATS_INTERVAL_S, ObservationLog
 
 
 def worker_context(

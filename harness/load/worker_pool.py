@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 from harness.backends.reaper import kill_and_wait, register_pid
+from harness.core.run_context import RunContext
 from harness.load.worker_config import WorkerConfig
-from harness.run_context import RunContext
 
 
 class WorkerPool:

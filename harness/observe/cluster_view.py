@@ -11,9 +11,9 @@ import redis
 
 from harness.clients.cluster import Peer, named, read_info, read_nodes
 from harness.clients.probe import probe_client
-from harness.log_records import ClusterRecord
-from harness.observation_log import INFO_INTERVAL_S, ObservationLog
-from harness.topology import Node, Topology
+from harness.core.log_records import ClusterRecord
+from harness.core.observation_log import INFO_INTERVAL_S, ObservationLog
+from harness.core.topology import Node, Topology
 
 
 def summarize_view(peers: tuple[Peer, ...], topology: Topology) -> dict[str, dict[str, Any]]:

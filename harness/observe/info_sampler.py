@@ -9,10 +9,10 @@ from typing import Any
 import redis
 
 from harness.clients.probe import parse_replica_lines, probe_client
-from harness.engines import EngineMissing, find_engine
-from harness.log_records import InfoRecord
-from harness.observation_log import INFO_INTERVAL_S, ObservationLog
-from harness.topology import Node, Topology
+from harness.core.engines import EngineMissing, find_engine
+from harness.core.log_records import InfoRecord
+from harness.core.observation_log import INFO_INTERVAL_S, ObservationLog
+from harness.core.topology import Node, Topology
 
 
 def summarize(info: dict[str, Any], topology: Topology) -> dict[str, Any]:

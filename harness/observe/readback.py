@@ -10,11 +10,11 @@ from harness.clients.cluster import named, read_nodes
 from harness.clients.primary import current_primary
 from harness.clients.probe import probe_client
 from harness.clients.waiting import wait_for
-from harness.errors import BackendError, FaultError
-from harness.log_records import ReadbackRecord
-from harness.observation_log import ObservationLog, Record
-from harness.slots import SLOTS, key_slot
-from harness.topology import Topology
+from harness.core.errors import BackendError, FaultError
+from harness.core.log_records import ReadbackRecord
+from harness.core.observation_log import ObservationLog, Record
+from harness.core.slots import SLOTS, key_slot
+from harness.core.topology import Topology
 
 CHUNK = 500
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import redis
 
-from harness.access import Credentials
 from harness.clients.probe import probe_client
 from harness.clients.replies import reply_code
-from harness.log_records import SecurityRecord
-from harness.observation_log import ObservationLog
-from harness.topology import Node, Topology
+from harness.core.access import Credentials
+from harness.core.log_records import SecurityRecord
+from harness.core.observation_log import ObservationLog
+from harness.core.topology import Node, Topology
 
 REFUSALS = ("NOAUTH", "NOPERM", "WRONGPASS")
 

@@ -7,9 +7,9 @@ import threading
 import redis
 
 from harness.clients.probe import no_retry
-from harness.log_records import ObserverRecord, SentinelRecord
-from harness.observation_log import ObservationLog
-from harness.topology import Node, Topology
+from harness.core.log_records import ObserverRecord, SentinelRecord
+from harness.core.observation_log import ObservationLog
+from harness.core.topology import Node, Topology
 
 
 def parse_event(t: float, sentinel: str, topology: Topology, channel: str, data: str) -> SentinelRecord:

@@ -8,7 +8,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.loopback import is_loopback
+from harness.core.loopback import is_loopback
 from harness.proxy.errors import ApiError
 from harness.proxy.link import Connection, Side
 from harness.proxy.resp_rewrite import RESP_TOXICS

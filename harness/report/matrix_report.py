@@ -15,7 +15,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from harness.observation_log import Record
+from harness.core.observation_log import Record
 from harness.report.html import STYLE, error_chart, throughput_chart
 from harness.report.model import RunReport
 from harness.report.timeline import build_timeline

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.histograms import histogram_percentile, merge_intervals, merge_redirects, merge_retried
-from harness.log_records import AlertingRecord, TopologyRecord
+from harness.core.histograms import histogram_percentile, merge_intervals, merge_redirects, merge_retried
+from harness.core.log_records import AlertingRecord, TopologyRecord
 from harness.runbooks.evaluate import Evaluation
 from harness.runbooks.history import History
 from harness.runbooks.lost_writes import ShardLoss, lost_by_shard

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.errors import Problem, UsageError
-from harness.observation_log import read_log
+from harness.core.errors import Problem, UsageError
+from harness.core.observation_log import read_log
 from harness.report.html import render_html
 from harness.report.timeline import build_timeline
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.histograms import histogram_percentile, merge_intervals
-from harness.log_records import StatsRecord
-from harness.observation_log import Record
+from harness.core.histograms import histogram_percentile, merge_intervals
+from harness.core.log_records import StatsRecord
+from harness.core.observation_log import Record
 from harness.runbooks.history import History
 from harness.runbooks.lost_writes import lost_writes
 

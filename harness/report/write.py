@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.observation_log import Record
+from harness.core.observation_log import Record
 from harness.report.html import render_html
 from harness.report.json_report import render_json
 from harness.report.junit import render_junit

@@ -21,10 +21,10 @@ from harness.backends.base import Backend
 from harness.clients.primary import current_primary
 from harness.clients.probe import probe_client
 from harness.clients.waiting import tail, wait_for
-from harness.engines import SYSTEM_ENGINE, EngineMissing, find_engine
-from harness.errors import BackendError, FaultError
+from harness.core.engines import SYSTEM_ENGINE, EngineMissing, find_engine
+from harness.core.errors import BackendError, FaultError
+from harness.core.topology import Node, Topology
 from harness.faults.server import ServerFaults, aof_to_check
-from harness.topology import Node, Topology
 
 EVIDENCE_CHARS = 400
 BIG_KEYS_SCAN = 2000  # keys looked at by big-keys: enough to find the fillers, bounded in time

@@ -16,12 +16,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.access import Credentials
 from harness.backends.base import Backend
 from harness.clients.primary import current_primary
-from harness.engines import SYSTEM_ENGINE, EngineMissing, find_engine
-from harness.errors import FaultError
-from harness.topology import Node, Topology
+from harness.core.access import Credentials
+from harness.core.engines import SYSTEM_ENGINE, EngineMissing, find_engine
+from harness.core.errors import FaultError
+from harness.core.topology import Node, Topology
 
 OUTPUT_CHARS = 4000  # of stdout and stderr together, kept for the log and the report
 EVIDENCE_CHARS = 400

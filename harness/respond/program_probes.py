@@ -7,13 +7,13 @@ from __future__ import annotations
 import threading
 
 from harness.backends.base import Backend
+from harness.core.log_records import ProgramProbeRecord
+from harness.core.observation_log import ObservationLog
+from harness.core.topology import Topology
 from harness.faults.injector import FaultInjector
-from harness.log_records import ProgramProbeRecord
-from harness.observation_log import ObservationLog
 from harness.respond.commands import StepSetting, program_environment, run_program
 from harness.scenario.model import Runbook, Step
 from harness.scenario.runbook_file import program_path
-from harness.topology import Topology
 
 TICK_S = 0.1
 

@@ -12,11 +12,12 @@ import redis
 from harness.alerting.pager import Pager
 from harness.backends.base import Backend
 from harness.clients.probe import probe_client
-from harness.errors import BackendError, FaultError
+from harness.core.errors import BackendError, FaultError
+from harness.core.log_records import ProbeReplyRecord, ProbeTargetRecord, RespondRecord, RunbookStepRecord
+from harness.core.observation_log import ObservationLog
+from harness.core.topology import Node, Topology
 from harness.faults.injector import FaultInjector
 from harness.load.classify import classify
-from harness.log_records import ProbeReplyRecord, ProbeTargetRecord, RespondRecord, RunbookStepRecord
-from harness.observation_log import ObservationLog
 from harness.respond.actions import ACTIONS, ActionContext
 from harness.respond.commands import StepSetting, program_environment, run_program
 from harness.scenario.model import Action, Runbook
@@ -30,7 +31,6 @@ from harness.scenario.procedure_kinds import (
     Trigger,
     UnreachableTrigger,
 )
-from harness.topology import Node, Topology
 
 PROBE_INTERVAL_S = 0.1
 PROBE_TIMEOUT_S = 0.5

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from harness.log_records import OpRecord
+from harness.core.log_records import OpRecord
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.histograms import merge_intervals, merge_retried
-from harness.observation_log import Record
+from harness.core.histograms import merge_intervals, merge_retried
+from harness.core.observation_log import Record
 from harness.runbooks.checkers import run_checkers
 from harness.runbooks.checks.registry import run_check
 from harness.runbooks.history import History

@@ -1,12 +1,12 @@
 """A read-only index over an observation log's records, for the checks: each kind typed by its definition
-in harness/log_records.py, so a reader that names a field the writers do not write fails mypy."""
+in harness/core/log_records.py, so a reader that names a field the writers do not write fails mypy."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from harness.log_records import (
+from harness.core.log_records import (
     AlertingRecord,
     AlertRecord,
     ClusterRecord,
@@ -28,7 +28,7 @@ from harness.log_records import (
     StatsRecord,
     TopologyRecord,
 )
-from harness.observation_log import Record
+from harness.core.observation_log import Record
 
 # Logs before schema 2 did not say how they were sampled; this is how they were.
 STATS_INTERVAL_BEFORE_V2_S = 0.5

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.log_records import OpRecord
+from harness.core.log_records import OpRecord
+from harness.core.slots import key_slot
 from harness.runbooks.history import History
-from harness.slots import key_slot
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.log_records import RespondRecord, RunbookStepRecord
+from harness.core.log_records import RespondRecord, RunbookStepRecord
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
 from harness.scenario.model import Runbook

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from harness.engines import WITHOUT_LOSS, EngineMissing, engine_says, find_engine
+from harness.core.engines import WITHOUT_LOSS, EngineMissing, engine_says, find_engine
 from harness.scenario.conf_values import render_value
 from harness.scenario.model import ConfigValue
 

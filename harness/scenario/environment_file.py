@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.engines import ENGINE_NAMES, SYSTEM_ENGINE
-from harness.errors import Problem
-from harness.loopback import loopback_address
+from harness.core.engines import ENGINE_NAMES, SYSTEM_ENGINE
+from harness.core.errors import Problem
+from harness.core.loopback import loopback_address
+from harness.core.secrets import SecretSource
 from harness.scenario.conf_values import render_value
 from harness.scenario.durations import parse_duration
 from harness.scenario.engine_verdict import config_verdict
@@ -23,7 +24,6 @@ from harness.scenario.model import (
     SentinelSpec,
 )
 from harness.scenario.yamlsource import render_path
-from harness.secrets import SecretSource
 
 # Redis directives the harness sets itself; an environment may not override them.
 MANAGED_DIRECTIVES = frozenset(
@@ -300,7 +300,7 @@ def _proxy(cur: Cursor) -> ProxySpec | None:
 
 
 def _loopback_address(value: Any) -> tuple[str, int]:
-    """host:port of a service on this machine: drills send traffic nowhere else (harness/loopback.py)."""
+    """host:port of a service on this machine: drills send traffic nowhere else (harness/core/loopback.py)."""
     return loopback_address(text(value))
 
 

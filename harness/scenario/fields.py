@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from harness.errors import Problem
+from harness.core.errors import Problem
 from harness.scenario.yamlsource import PathKey, Source, render_path
 
 T = TypeVar("T")

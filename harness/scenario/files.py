@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from harness.errors import ConfigError, Problem
+from harness.core.errors import ConfigError, Problem
 from harness.scenario.fields import Cursor, Invalid, text
 from harness.scenario.yamlsource import load_yaml
 
@@ -27,6 +27,6 @@ def referenced(cur: Cursor) -> Path | None:
         return None
     target = Path(os.path.normpath(Path(cur.source.file).parent / name))
     if not target.is_file():
-        cur.error(f"file not found: {target}")
+        cur.error(f"file not found: {name} (looked for {target.resolve()})")
         return None
     return target

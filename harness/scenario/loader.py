@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from harness.errors import ConfigError, Problem
+from harness.core.errors import ConfigError, Problem
 from harness.scenario.environment_file import environment_file
 from harness.scenario.model import (
     Environment,

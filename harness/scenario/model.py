@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from harness.core.secrets import SecretSource
 from harness.scenario.durations import Bound
 from harness.scenario.procedure_kinds import Probing, Trigger
-from harness.secrets import SecretSource
 
 ConfigValue = str | int | float | bool
 

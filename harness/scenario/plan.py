@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from harness.core.slots import SLOTS
+from harness.core.topology import Shard
 from harness.scenario.model import Environment
-from harness.slots import SLOTS
 
 PlannedKind = Literal["redis", "sentinel"]
 
@@ -29,19 +30,6 @@ class PlannedLink:
     kind: Literal["clients", "replication"]
     node: str
     replica: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Shard:
-    """A cluster's shard as created: its primary, its replicas and the slots it serves (first, last)."""
-
-    primary: str
-    replicas: tuple[str, ...]
-    slots: tuple[int, int]
-
-    @property
-    def nodes(self) -> tuple[str, ...]:
-        return (self.primary, *self.replicas)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from harness.errors import Problem
+from harness.core.errors import Problem
 from harness.runbooks.checks.registry import all_checks
 from harness.scenario.durations import parse_bound, parse_duration
 from harness.scenario.fields import Cursor, choice, text

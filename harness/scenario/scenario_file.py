@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any, cast
 
-from harness.errors import Problem
+from harness.core.errors import Problem
 from harness.scenario.durations import Bound, parse_bound, parse_duration
 from harness.scenario.environment_file import environment_of
 from harness.scenario.fault_entries import check_targets, fault_entry

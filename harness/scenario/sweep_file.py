@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.errors import Problem
+from harness.core.errors import Problem
 from harness.scenario.durations import parse_duration
 from harness.scenario.environment_file import environment_of
 from harness.scenario.fault_entries import link_names

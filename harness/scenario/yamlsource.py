@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from harness.errors import ConfigError, Problem
+from harness.core.errors import ConfigError, Problem
 
 PathKey = tuple[str | int, ...]
 PLAIN_TAGS = frozenset(
@@ -47,7 +47,9 @@ def load_yaml(path: Path) -> Source:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError([Problem(name, None, "", "file not found")]) from None
+        raise ConfigError(
+            [Problem(name, None, "", f"file not found (looked for {path.resolve()})")]
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([Problem(name, None, "", f"cannot read file: {exc}")]) from None
     try:

@@ -11,10 +11,10 @@ from pathlib import Path
 from harness.backends.choose import make_backend
 from harness.backends.links import LinkControl
 from harness.bench.processes import redis_benchmark
-from harness.errors import BackendError
+from harness.core.errors import BackendError
+from harness.core.log_records import SweepRecord
+from harness.core.run_context import RunContext
 from harness.faults.network import NetworkFaults
-from harness.log_records import SweepRecord
-from harness.run_context import RunContext
 from harness.scenario.model import NetworkSpec, Sweep
 from harness.sweep.chart import render_sweep_html
 from harness.sweep.model import BoundedCell, Cell, requests_for, with_bounds

@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from harness.backends.local import LocalBackend, free_port
-from harness.run_context import RunContext
+from harness.core.run_context import RunContext
 from harness.scenario.loader import load_environment
 from tests.conftest import ROOT, drill, wait_until
 

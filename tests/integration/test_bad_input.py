@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.run_context import work_root
+from harness.core.run_context import work_root
 from tests.conftest import (
     ROOT,
     configured_ports,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.core.slots import key_slot
 from harness.runbooks.history import History
 from harness.runbooks.lost_writes import lost_writes
-from harness.slots import key_slot
 from tests.conftest import ROOT, drill
 from tests.integration.test_drills import run_and_read
 

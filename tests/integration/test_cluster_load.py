@@ -11,9 +11,9 @@ import pytest
 import redis
 
 from harness.bench.processes import scratch_cluster
+from harness.core.slots import key_slot
 from harness.load.cluster_session import ClusterSession
 from harness.load.resp import encode
-from harness.slots import key_slot
 from tests.conftest import ROOT, drill
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,7 @@ import docker
 import pytest
 
 from harness.backends.docker_network import LABEL_RUN
-from harness.run_context import work_root
+from harness.core.run_context import work_root
 from tests.conftest import (
     ROOT,
     docker_unavailable,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from harness.backends.local import free_port
-from harness.cli import main
+from harness.cli.main import main
 from tests.conftest import (
     ROOT,
     drill,

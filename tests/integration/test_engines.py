@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from harness.cli import ExitCode, main
-from harness.engines import find_engine
+from harness.cli.main import ExitCode, main
+from harness.core.engines import find_engine
 from tests.conftest import (
     MAXMEMORY_LINE,
     ROOT,

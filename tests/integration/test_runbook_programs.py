@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from harness.backends.secured import DATA_RULES, SENTINEL_RULES, derive_password
-from harness.secrets import Secret
+from harness.core.secrets import Secret
 from tests.conftest import ROOT, drill, live_redis_processes, only_run_dir, run_ports
 
 pytestmark = pytest.mark.integration

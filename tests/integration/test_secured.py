@@ -13,9 +13,9 @@ import pytest
 
 from harness.backends.local import LocalBackend
 from harness.backends.secured import DATA_RULES, SENTINEL_RULES, derive_password
-from harness.run_context import RunContext
+from harness.core.run_context import RunContext
+from harness.core.secrets import Secret
 from harness.scenario.loader import load_environment
-from harness.secrets import Secret
 from tests.conftest import ROOT, drill, live_redis_processes, only_run_dir, run_ports
 from tests.integration.test_audit import verdicts as audit_verdicts
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness.backends.local import free_port
-from harness.run_context import work_root
+from harness.core.run_context import work_root
 from tests.conftest import (
     ROOT,
     configured_ports,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.log_records import StatsRecord
+from harness.core.log_records import StatsRecord
 from harness.report.model import RunReport, build_report
 from harness.runbooks.evaluate import evaluate
 from harness.runbooks.history import History

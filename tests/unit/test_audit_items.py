@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.audit import Snapshot, _passed_failover_drills, audit, debug_checklist
-from harness.audit_cluster import ClusterState
+from harness.audit.checklist import Snapshot, _passed_failover_drills, audit, debug_checklist
+from harness.audit.cluster import ClusterState
 from harness.clients.cluster import parse_nodes
 
 

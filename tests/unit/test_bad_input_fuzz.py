@@ -10,7 +10,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.errors import ConfigError
+from harness.core.errors import ConfigError
 from harness.scenario.loader import load_any
 
 ROOT = Path(__file__).resolve().parents[2]

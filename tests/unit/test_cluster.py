@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 
 from harness.clients.cluster import parse_info, parse_nodes
-from harness.errors import ConfigError
+from harness.core.errors import ConfigError
+from harness.core.slots import SLOTS, key_slot, slot_tags
 from harness.runbooks.checks.registry import make_step, run_check
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
 from harness.scenario.durations import Bound
 from harness.scenario.loader import load_environment, load_scenario
 from harness.scenario.plan import plan
-from harness.slots import SLOTS, key_slot, slot_tags
 from tests.conftest import ROOT
 
 Record = dict[str, Any]

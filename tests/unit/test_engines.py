@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.engines import Engine, EngineMissing, find_engine
+from harness.core.engines import Engine, EngineMissing, find_engine
 from harness.report.matrix_report import MatrixRun, render_matrix_html, render_matrix_table, summary
 from tests.unit.history_builder import failover_report
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import FaultError
+from harness.core.errors import FaultError
 from harness.faults.targets import RoleView, pick
 
 FAULTS = Path(__file__).resolve().parents[2] / "harness" / "faults"

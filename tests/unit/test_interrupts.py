@@ -8,7 +8,7 @@ import weakref
 import gevent
 import pytest
 
-from harness.cli import _caused_by_interrupt, _redeliver_interrupt
+from harness.cli.interrupts import caused_by_interrupt, redeliver_interrupt
 
 
 class _Referent:
@@ -19,7 +19,7 @@ def test_an_interrupt_swallowed_by_a_weakref_callback_is_thrown_into_the_main_gr
     """The import system's module-lock callback is a weakref callback: a signal landing in it raises there,
     and Python only reports the exception (a CI run went on to exit 0 after SIGINT)."""
     others: list[sys.UnraisableHookArgs] = []
-    previous, sys.unraisablehook = sys.unraisablehook, _redeliver_interrupt(others.append)
+    previous, sys.unraisablehook = sys.unraisablehook, redeliver_interrupt(others.append)
     try:
         referent = _Referent()
 
@@ -38,7 +38,7 @@ def test_an_interrupt_swallowed_by_a_weakref_callback_is_thrown_into_the_main_gr
 
 def test_other_swallowed_exceptions_go_to_the_previous_hook() -> None:
     others: list[sys.UnraisableHookArgs] = []
-    previous, sys.unraisablehook = sys.unraisablehook, _redeliver_interrupt(others.append)
+    previous, sys.unraisablehook = sys.unraisablehook, redeliver_interrupt(others.append)
     try:
         referent = _Referent()
 
@@ -67,5 +67,5 @@ def test_an_interrupt_python_wrapped_in_another_error_is_still_an_interrupt() ->
         class Model:
             field = Interrupted()
 
-    assert _caused_by_interrupt(raised.value)
-    assert not _caused_by_interrupt(RuntimeError("a bug"))
+    assert caused_by_interrupt(raised.value)
+    assert not caused_by_interrupt(RuntimeError("a bug"))

@@ -10,11 +10,11 @@ from typing import get_args
 
 import pytest
 
-from harness.cli import ExitCode, exit_code, main
+from harness.cli.kinds import render_kinds
+from harness.cli.main import ExitCode, exit_code, main
+from harness.core.histograms import bucket_of
+from harness.core.log_records import FaultRecord, describe_kinds, record_problems
 from harness.faults.server import ServerFaults
-from harness.histograms import bucket_of
-from harness.kinds import render_kinds
-from harness.log_records import FaultRecord, describe_kinds, record_problems
 from harness.respond.actions import ACTIONS
 from harness.runbooks.checks.registry import all_checks, make_step, run_check
 from harness.runbooks.history import History
@@ -44,10 +44,11 @@ def test_readme_names_every_trigger_gatherer_and_remediation() -> None:
 
 def test_kinds_lists_every_check_with_its_parameters() -> None:
     text = render_kinds("checks")
+    flat = " ".join(text.split())  # help wraps
     for name, definition in all_checks().items():
         assert f"  {name} " in text
-        assert definition.help and definition.help in text
-    assert "below: duration (500ms, 2s) (required)" in text  # latency_below's parameter, read as English
+        assert definition.help and definition.help in flat
+    assert "below: duration (500ms, 2s) (required)" in flat  # latency_below's parameter, read as English
 
 
 def memory_log(used: list[int]) -> list[dict[str, object]]:
@@ -172,7 +173,7 @@ def test_a_check_that_cannot_read_the_log_is_unknown() -> None:
     assert verdict.unknown and "could not read the log" in verdict.evidence
 
 
-def test_unknown_verdict_without_failures_exits_3(tmp_path: Path) -> None:
+def test_unknown_verdict_without_failures_exits_5(tmp_path: Path) -> None:
     built = failover_report()
     assert exit_code(built.report) == ExitCode.PASSED
     run_dir = tmp_path / "run"
@@ -180,7 +181,7 @@ def test_unknown_verdict_without_failures_exits_3(tmp_path: Path) -> None:
     records = [r for r in built.records if not (r["kind"] == "stats" and r["t"] < KILL_AT)]
     records[0] = {**records[0], "scenario_file": str(ROOT / "scenarios" / "primary-failover.yaml")}
     (run_dir / "observations.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-    assert main(["evaluate", str(run_dir)]) == ExitCode.ENVIRONMENT_ERROR
+    assert main(["evaluate", str(run_dir)]) == ExitCode.UNKNOWN
     report = json.loads((run_dir / "evaluated" / "report.json").read_text())
     assert report["outcome"] == "unknown"
     statuses = {c["name"]: c["status"] for c in report["checks"]}
@@ -272,3 +273,24 @@ def test_trigger_options_are_read_from_each_triggers_parameters(
     err = capsys.readouterr().err
     assert f"{runbook}:4: respond.when.state: unknown key" in err
     assert f"{runbook}:7: respond.steps[0].argument: expected one of noeviction" in err
+
+
+def test_kinds_wraps_every_help_whole_at_80_columns() -> None:
+    """`drill kinds` cut check help at the docstring's first line (`writable ... (on a cluster:`): every
+    help is there whole, wrapped, at 80 columns."""
+    from harness.cli.kinds import render_kinds
+    from harness.runbooks.checks.registry import all_checks
+
+    text = render_kinds(width=80)
+    lines = text.splitlines()
+    assert all(len(line) <= 80 or " " not in line.strip() for line in lines), [
+        line for line in lines if len(line) > 80
+    ]
+    flat = " ".join(text.split())
+    for name, definition in all_checks().items():
+        doc = " ".join((definition.judge.__doc__ or "").strip().split("\n\n")[0].split())
+        assert definition.help == doc and doc in flat, name
+    assert (
+        "(on a cluster: a write to the incident's shard, after its replica was promoted if one was)" in flat
+    )
+    assert "then sees the receiving node serve them" in flat

@@ -1,4 +1,5 @@
-"""The walls between layers hold: backends know nothing of faults, observers, load or runbooks, and pure
+"""The walls between layers hold: every package imports only from packages of its own layer or below
+(docs/ARCHITECTURE.md's table), backends know nothing of faults, observers, load or runbooks, and pure
 evaluation (harness/runbooks) reaches nothing that does network or process I/O, however indirectly."""
 
 from __future__ import annotations
@@ -45,6 +46,56 @@ def closure(start: str) -> set[str]:
         seen.add(name)
         todo.extend(m for m in imports(name) if m in modules())
     return seen
+
+
+# Each package's layer, lowest first; a module may import its own layer and the ones below.
+LAYERS = {
+    "core": 0,
+    "scenario": 1,
+    "clients": 2,
+    "runbooks": 2,  # pure evaluation over the log, beside the live clients: neither imports the other
+    "backends": 3,
+    "proxy": 3,
+    "load": 4,
+    "faults": 4,
+    "observe": 4,
+    "alerting": 5,
+    "respond": 5,
+    "report": 6,
+    "run": 7,
+    "sweep": 8,
+    "bench": 8,
+    "audit": 8,
+    "cli": 9,
+}
+TOP_LEVEL = {"harness", "harness.__main__"}
+# The one edge back up still standing: the runbook loader validates check names and parameters against the
+# check catalogue, whose parameter classes live beside their judges (to be split below both).
+KNOWN_EDGES_UP = {"harness.scenario.runbook_file -> harness.runbooks.checks.registry"}
+
+
+def _layer(module: str) -> int:
+    return LAYERS[module.split(".")[1]]
+
+
+def test_every_module_belongs_to_a_layer() -> None:
+    loose = sorted(m for m in modules() if m not in TOP_LEVEL and m.split(".")[1] not in LAYERS)
+    assert loose == [], "a module outside every layer's folder (add its package to LAYERS)"
+
+
+def test_no_import_runs_back_up_the_layers() -> None:
+    edges = {
+        f"{name} -> {target.rsplit('.', 1)[0] if target not in modules() else target}"
+        for name in modules()
+        if name not in TOP_LEVEL
+        for target in imports(name)
+        if target.startswith("harness.") and target.split(".")[1] in LAYERS and _layer(target) > _layer(name)
+    }
+    assert edges == KNOWN_EDGES_UP
+
+
+def test_the_top_level_holds_a_handful_of_modules() -> None:
+    assert len(list(HARNESS.glob("*.py"))) <= 6
 
 
 def test_backends_import_nothing_from_the_layers_above() -> None:

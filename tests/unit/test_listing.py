@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from harness.listing import list_drills
+from harness.scenario.listing import list_drills
 
 ROOT = Path(__file__).resolve().parents[2]
 

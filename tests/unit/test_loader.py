@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import ConfigError
+from harness.core.errors import ConfigError
 from harness.scenario.loader import load_any, load_environment, load_runbook, load_scenario
 from harness.scenario.model import SecuritySpec, secured
 
@@ -97,6 +97,24 @@ def test_missing_environment_file(tmp_path: Path) -> None:
     write(tmp_path, rb_yaml=RUNBOOK, scenario_yaml=SCENARIO)
     found = problems(tmp_path)
     assert any(p.startswith(f"{tmp_path / 'scenario.yaml'}:2: environment: file not found") for p in found)
+
+
+def test_a_missing_file_names_the_path_it_was_looked_for_at(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relative path as written is not enough: the error says where it was looked for (issue #34)."""
+    (tmp_path / "drills").mkdir()
+    (tmp_path / "drills" / "scenario.yaml").write_text(SCENARIO.replace("env.yaml", "../envs/env.yaml"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as raised:
+        load_scenario(Path("drills/scenario.yaml"))
+    message = str(raised.value)
+    assert f"file not found: ../envs/env.yaml (looked for {tmp_path / 'envs' / 'env.yaml'})" in message
+    with pytest.raises(ConfigError) as raised:
+        load_scenario(Path("drills/nope.yaml"))
+    assert f"drills/nope.yaml: file not found (looked for {tmp_path / 'drills' / 'nope.yaml'})" in str(
+        raised.value
+    )
 
 
 def test_impossible_topology_is_named_in_the_environment_file(tmp_path: Path) -> None:

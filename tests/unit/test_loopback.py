@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.loopback import is_loopback, loopback_address
+from harness.core.loopback import is_loopback, loopback_address
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.204.231.12", "::1", "[::1]", "localhost"])

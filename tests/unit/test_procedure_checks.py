@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.histograms import bucket_of
+from harness.core.histograms import bucket_of
 from harness.runbooks.checks.latency import LATENCY_WINDOW_S
 from harness.runbooks.checks.registry import make_step, run_check
 from harness.runbooks.history import History

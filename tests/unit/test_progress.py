@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.progress import LiveConsole, PlainConsole, QuietConsole, Status, make_console
+from harness.run.progress import LiveConsole, PlainConsole, QuietConsole, Status, make_console
 
 
 def test_plain_status_line_names_load_errors_and_latest_events(capsys: pytest.CaptureFixture[str]) -> None:

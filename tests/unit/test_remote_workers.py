@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from harness.cli import main
+from harness.cli.main import main
+from harness.core.log_records import LoadRecord
 from harness.load.forwarded_log import ForwardedLog
 from harness.load.remote_worker import best_alignment
-from harness.log_records import LoadRecord
 from tests.conftest import ROOT
 
 

@@ -6,9 +6,9 @@ from collections import deque
 
 from locust.env import Environment
 
+from harness.core.log_records import OpFields
 from harness.load.resp import encode
 from harness.load.workloads.base import LoadContext, Workload
-from harness.log_records import OpFields
 from harness.scenario.model import WorkloadSpec
 
 

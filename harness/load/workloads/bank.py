@@ -3,9 +3,9 @@ up to 3 times, as prescribed. Feeds the bank checker: the total never changes, n
 
 from __future__ import annotations
 
+from harness.core.log_records import OpFields
 from harness.load.resp import ReplyError, RespError, encode
 from harness.load.workloads.base import Workload, tagged_key
-from harness.log_records import OpFields
 from harness.scenario.model import WorkloadSpec
 
 INITIAL_BALANCE = 100

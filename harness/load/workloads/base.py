@@ -12,15 +12,15 @@ from typing import ClassVar, Literal, TypeVar, cast
 
 from locust.env import Environment
 
-from harness.access import Credentials
+from harness.core.access import Credentials
+from harness.core.log_records import OpFields, OpRecord, OpType
+from harness.core.observation_log import RecordSink
 from harness.load.cluster_session import ClusterSession
 from harness.load.resp import encode
 from harness.load.retrying import Attempted, call_with_policy
 from harness.load.session import PrimarySession, Session
 from harness.load.stats import IntervalStats
 from harness.load.watchdog import CallWatchdog
-from harness.log_records import OpFields, OpRecord, OpType
-from harness.observation_log import RecordSink
 from harness.scenario.model import LoadSpec, WorkloadSpec
 
 T = TypeVar("T")

@@ -5,9 +5,9 @@ server both forms succeed. Not tracked: the replies are counted by class, as eve
 
 from __future__ import annotations
 
+from harness.core.slots import key_slot
 from harness.load.resp import encode
 from harness.load.workloads.base import Workload
-from harness.slots import key_slot
 
 KEYS_PER_USER = 1000
 

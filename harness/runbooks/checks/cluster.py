@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.log_records import ClusterRecord, FaultRecord
+from harness.core.log_records import ClusterRecord, FaultRecord
+from harness.core.slots import SLOTS
 from harness.runbooks.checks.common import NoParams, clear_from
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
 from harness.scenario.params import one_of, param
-from harness.slots import SLOTS
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.log_records import FaultRecord, OpRecord
+from harness.core.log_records import FaultRecord, OpRecord
+from harness.core.slots import key_slot
 from harness.runbooks.checks.cluster import shard_of
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
 from harness.scenario.params import name, one_of, param, whole
-from harness.slots import key_slot
 
 SHARDS = ("other-shards", "incident-shard")
 INTERRUPTED = "interrupted"  # harness/load/workloads/base.py: in flight when the load stopped

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.histograms import histogram_percentile, merge_intervals
-from harness.log_records import FaultRecord
+from harness.core.histograms import histogram_percentile, merge_intervals
+from harness.core.log_records import FaultRecord
 from harness.runbooks.checks.common import clear_from
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History

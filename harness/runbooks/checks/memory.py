@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.log_records import FaultRecord
+from harness.core.log_records import FaultRecord
 from harness.runbooks.checks.common import NoParams, clear_from
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History

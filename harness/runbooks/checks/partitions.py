@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.log_records import FaultRecord, InfoRecord
+from harness.core.log_records import FaultRecord, InfoRecord
 from harness.runbooks.checks.common import NoParams
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.checks.writes import WRITE_KINDS, Reply, reply_label

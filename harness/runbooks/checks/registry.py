@@ -10,7 +10,7 @@ from functools import cache
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
-from harness.log_records import FaultRecord
+from harness.core.log_records import FaultRecord
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
 from harness.scenario.durations import Bound
@@ -65,11 +65,12 @@ class CheckDef(Generic[P]):
 def check(
     params: type[P], label: Callable[[P], str] | None = None
 ) -> Callable[[Callable[[P, History, FaultRecord, Judge], Verdict]], CheckDef[P]]:
-    """Declare the decorated function a check named after it; its docstring's first line is its help."""
+    """Declare the decorated function a check named after it; its docstring's first paragraph is its help
+    (whole: a sentence that runs onto the next line is not cut there)."""
 
     def define(judge: Callable[[P, History, FaultRecord, Judge], Verdict]) -> CheckDef[P]:
-        help_line = (judge.__doc__ or "").strip().split("\n")[0]
-        return CheckDef(judge.__name__, params, judge, help_line, label)
+        paragraph = (judge.__doc__ or "").strip().split("\n\n")[0]
+        return CheckDef(judge.__name__, params, judge, " ".join(paragraph.split()), label)
 
     return define
 

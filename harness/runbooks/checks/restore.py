@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.log_records import FaultRecord
+from harness.core.log_records import FaultRecord
 from harness.runbooks.checks.common import NoParams
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History

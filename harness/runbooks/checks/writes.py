@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.log_records import FaultRecord, OpRecord, StatsRecord
+from harness.core.log_records import FaultRecord, OpRecord, StatsRecord
+from harness.core.slots import key_slot
 from harness.runbooks.checks.cluster import cluster_failover, shard_of
 from harness.runbooks.checks.common import NoParams
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
 from harness.scenario.params import param, ratio, reply_class
-from harness.slots import key_slot
 
 WRITE_KINDS = ("write", "incr", "transfer", "cas")  # tracked operations that write when they succeed
 

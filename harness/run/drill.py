@@ -14,28 +14,28 @@ from harness.alerting.rules import RULES_FILE
 from harness.alerting.stack import AlertStack
 from harness.backends.base import Backend
 from harness.backends.choose import make_backend, require_partitions
-from harness.engines import Engine, EngineMissing, find_engine, installed_engines
+from harness.core.engines import Engine, EngineMissing, find_engine, installed_engines
+from harness.core.log_records import AlertingRecord, TopologyRecord
+from harness.core.observation_log import ObservationLog, read_log
+from harness.core.run_context import RunContext
+from harness.core.topology import Node, Topology
 from harness.faults.injector import FaultInjector
 from harness.faults.timeline import due, schedule
 from harness.load.remote_protocol import RemoteWorkers
-from harness.log_records import AlertingRecord, TopologyRecord
-from harness.observation_log import ObservationLog, read_log
 from harness.observe.cluster_view import watch_cluster
 from harness.observe.info_sampler import sample_info
 from harness.observe.readback import keys_to_read, read_back
 from harness.observe.security_probe import probe_security
 from harness.observe.sentinel_events import watch_sentinel
-from harness.progress import Console, Status
 from harness.report.model import RunReport, build_report
 from harness.report.write import write_reports
 from harness.respond.commands import StepSetting
 from harness.respond.program_probes import ProgramProbes
 from harness.respond.responder import Responder
-from harness.run_context import RunContext
+from harness.run.progress import Console, Status
 from harness.runbooks.evaluate import evaluate
 from harness.runbooks.history import History
 from harness.scenario.model import Environment, Scenario
-from harness.topology import Node, Topology
 
 TICK_S = 0.02
 STATUS_EVERY_S = 0.25

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from harness.backends.local import NODES_FILE
 from harness.backends.reaper import register_pid, registered_pid
-from harness.errors import BackendError, UsageError
-from harness.run_context import RUN_ID_ENV, work_root
+from harness.core.errors import BackendError, UsageError
+from harness.core.run_context import RUN_ID_ENV, work_root
 
 ACTIONS = ("status", "stop", "start", "restart", "kill")
 STOP_TIMEOUT_S = 10.0

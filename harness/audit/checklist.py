@@ -11,12 +11,12 @@ from typing import Any
 import redis
 from tabulate import tabulate
 
-from harness.access import Credentials
-from harness.audit_cluster import ClusterState, cluster_items, read_cluster
-from harness.audit_item import Item, Verdict, expect
+from harness.audit.cluster import ClusterState, cluster_items, read_cluster
+from harness.audit.item import Item, Verdict, expect
 from harness.clients.probe import no_retry, parse_replica_lines
-from harness.errors import BackendError, UsageError
-from harness.loopback import is_loopback
+from harness.core.access import Credentials
+from harness.core.errors import BackendError, UsageError
+from harness.core.loopback import is_loopback
 
 
 @dataclass(frozen=True, slots=True)

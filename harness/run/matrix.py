@@ -10,13 +10,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.engines import EngineMissing, find_engine
-from harness.errors import UsageError
-from harness.observation_log import read_log
-from harness.progress import Console
+from harness.core.engines import EngineMissing, find_engine
+from harness.core.errors import UsageError
+from harness.core.observation_log import read_log
 from harness.report.matrix_report import MatrixRun, write_matrix
 from harness.report.model import RunReport
-from harness.run import RunOptions, engine_problem, run_drill
+from harness.run.drill import RunOptions, engine_problem, run_drill
+from harness.run.progress import Console
 from harness.scenario.loader import load_drill
 from harness.scenario.model import Scenario, secured
 

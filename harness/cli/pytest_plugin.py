@@ -17,7 +17,16 @@ from typing import Any
 
 import pytest
 
-from harness.errors import ConfigError
+from harness.cli.exit_codes import ExitCode
+from harness.core.errors import ConfigError
+
+# What an exit code other than a judged run means, in the failure's first line.
+_MEANINGS: dict[int, str] = {
+    ExitCode.BAD_INPUT: " (bad input)",
+    ExitCode.ENVIRONMENT_ERROR: " (the environment or the harness failed)",
+    ExitCode.ABORTED: " (aborted by a stop condition)",
+    ExitCode.INTERRUPTED: " (interrupted)",
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -101,16 +110,22 @@ class DrillItem(pytest.Item):
         if result.returncode == 0:
             return
         report_file = _report_path(result.stdout)
-        if result.returncode in (1, 3) and report_file is not None:  # 3: some check could not judge
+        judged = (ExitCode.CHECK_FAILED, ExitCode.UNKNOWN)
+        if result.returncode in judged and report_file is not None:
             report: dict[str, Any] = json.loads(report_file.read_text())
             failed = [
                 f"{c['name']}: {c['status']}: {c['evidence']}"
                 for c in report["checks"]
                 if c["status"] != "pass"
             ]
-            what = "failed checks" if result.returncode == 1 else "checks that could not judge"
+            what = (
+                "failed checks"
+                if result.returncode == ExitCode.CHECK_FAILED
+                else "checks that could not judge"
+            )
             raise DrillFailed(f"{what}:\n  " + "\n  ".join(failed) + f"\nreport: {report_file}")
-        raise DrillFailed(f"drill exited {result.returncode}:\n{result.stderr.strip()}")
+        meaning = _MEANINGS.get(result.returncode, "")
+        raise DrillFailed(f"drill exited {result.returncode}{meaning}:\n{result.stderr.strip()}")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, DrillFailed):

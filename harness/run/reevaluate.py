@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from harness.errors import ConfigError, Problem, UsageError
-from harness.observation_log import Record, read_log
+from harness.core.errors import ConfigError, Problem, UsageError
+from harness.core.observation_log import Record, read_log
 from harness.report.model import RunReport, build_report
 from harness.report.write import write_reports
 from harness.runbooks.evaluate import evaluate

@@ -6,8 +6,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from harness.access import Access, Credentials, Role
-from harness.scenario.plan import Shard
+from harness.core.access import Access, Credentials, Role
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """A cluster's shard as created: its primary, its replicas and the slots it serves (first, last)."""
+
+    primary: str
+    replicas: tuple[str, ...]
+    slots: tuple[int, int]
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        return (self.primary, *self.replicas)
+
 
 NodeKind = Literal["redis", "sentinel"]
 CLIENTS = "clients"  # in partitions: the harness, its load users and probes, as one party
@@ -62,8 +75,8 @@ class Topology:
     initial_primary: str
     links: tuple[Link, ...] = ()
     proxy_api: tuple[str, int] | None = None  # the Toxiproxy-compatible API controlling the links
-    access: Access = field(default_factory=Access)  # who connects how (harness/access.py)
-    engine: str = ""  # the engine the nodes run (harness/engines.py); empty: not ours to know (external)
+    access: Access = field(default_factory=Access)  # who connects how (harness/core/access.py)
+    engine: str = ""  # the engine the nodes run (harness/core/engines.py); empty: not ours to know (external)
     shards: tuple[Shard, ...] = ()  # a cluster's shards as created; empty: a Sentinel topology
 
     @property

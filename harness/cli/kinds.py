@@ -4,7 +4,9 @@ drift from what the loader accepts)."""
 
 from __future__ import annotations
 
-from harness.log_records import describe_kinds
+import textwrap
+
+from harness.core.log_records import describe_kinds
 from harness.runbooks.checks.registry import all_checks
 from harness.scenario.fault_kinds import (
     OTHER_FAULTS,
@@ -20,9 +22,23 @@ from harness.scenario.procedure_kinds import GATHERERS, REMEDIATIONS, STEP_OPTIO
 from harness.scenario.workload_kinds import WORKLOAD_KINDS
 
 SECTIONS = ("workloads", "faults", "checks", "triggers", "gatherers", "remediations", "log")
+WIDTH = 100  # help wraps at this width, never cut
 
 
-def render_kinds(only: str | None = None) -> str:
+def render_kinds(only: str | None = None, width: int = WIDTH) -> str:
+    """Every kind with its help, each entry wrapped to `width` columns (continuations indented)."""
+    return "\n".join(_wrap(line, width) for line in _kinds(only).split("\n"))
+
+
+def _wrap(line: str, width: int) -> str:
+    if len(line) <= width:
+        return line
+    indent = len(line) - len(line.lstrip())
+    hang = " " * (indent + 4)
+    return textwrap.fill(line, width, subsequent_indent=hang, break_on_hyphens=False, break_long_words=False)
+
+
+def _kinds(only: str | None) -> str:
     parts = []
     if only in (None, "workloads"):
         lines = ["workloads (scenario load.workloads: {KIND: {users: N, ...}})"]

@@ -16,7 +16,7 @@ import ssl
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from harness.secrets import Secret
+from harness.core.secrets import Secret
 
 Role = Literal["operator", "monitor", "load", "exporter"]
 Kind = Literal["redis", "sentinel"]

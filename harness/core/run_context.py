@@ -10,8 +10,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.log_records import RunRecord
-from harness.observation_log import INFO_INTERVAL_S, SCHEMA_VERSION, STATS_INTERVAL_S, ObservationLog
+from harness.core.log_records import RunRecord
+from harness.core.observation_log import INFO_INTERVAL_S, SCHEMA_VERSION, STATS_INTERVAL_S, ObservationLog
 
 RUN_ID_ENV = "REDIS_DRILL_RUN_ID"
 

@@ -22,7 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from harness.errors import BackendError
+from harness.core.errors import BackendError
 
 Config = tuple[tuple[str, Any], ...]  # an environment's config: directives, in order
 

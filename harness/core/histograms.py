@@ -7,7 +7,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 
-from harness.log_records import StatsRecord
+from harness.core.log_records import StatsRecord
 
 # Latencies are also kept as a mergeable log-scale histogram: bucket b holds values near 2**(b/16) µs (~4 %).
 BUCKETS_PER_OCTAVE = 16

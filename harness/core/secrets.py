@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.errors import ConfigError, Problem
+from harness.core.errors import ConfigError, Problem
 
 
 @dataclass(frozen=True, slots=True)

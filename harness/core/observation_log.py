@@ -11,7 +11,7 @@ from typing import Any, Protocol, cast
 
 from typing_extensions import Unpack
 
-from harness.log_records import FaultDetails, FaultEndDetails, FaultEndRecord, FaultRecord, LogRecord
+from harness.core.log_records import FaultDetails, FaultEndDetails, FaultEndRecord, FaultRecord, LogRecord
 
 Record = dict[str, Any]  # a record as read back, before a reader narrows it to its kind's definition
 
@@ -19,7 +19,7 @@ Record = dict[str, Any]  # a record as read back, before a reader narrows it to 
 # version and the sampling intervals, so readers judge a log by what it says rather than by constants that
 # may have changed since it was written.
 # 2: the run record carries the intervals; faults are invoke/complete intervals. 3: one typed definition per
-# record kind (harness/log_records.py); a server fault's own fields are under `details`.
+# record kind (harness/core/log_records.py); a server fault's own fields are under `details`.
 SCHEMA_VERSION = 3
 STATS_INTERVAL_S = 0.5  # the load's aggregates (`stats` records) cover this much time each
 INFO_INTERVAL_S = 0.25  # INFO of every data node (`info` records) is sampled this often
@@ -92,7 +92,7 @@ class ObservationLog:
         return time.monotonic() - self.start
 
     def write(self, record: LogRecord, flush: bool = False) -> None:
-        """Append one record (built with its kind's constructor from harness/log_records.py); `t` is
+        """Append one record (built with its kind's constructor from harness/core/log_records.py); `t` is
         rounded to the µs. `flush` writes it at once (faults, runbook steps: what a reader waits for)."""
         if record["kind"] == "sentinel":
             self.events_seen[record["event"]] = None

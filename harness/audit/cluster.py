@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import redis
 
-from harness.audit_item import Item, expect
+from harness.audit.item import Item, expect
 from harness.clients.cluster import Peer, read_info, read_nodes
-from harness.loopback import is_loopback
-from harness.slots import SLOTS
+from harness.core.loopback import is_loopback
+from harness.core.slots import SLOTS
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from harness.errors import ConfigError
+from harness.core.errors import ConfigError
 from harness.scenario.loader import load_drill
 from harness.scenario.model import FaultSpec, Scenario, Sweep
 

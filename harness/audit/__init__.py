@@ -1,0 +1,1 @@
+"""drill audit: the readiness and debug checklists against a live Redis, reading only."""

@@ -1,0 +1,43 @@
+"""The verbs, in the order `drill --help` lists them: the parser is built from this registry."""
+
+from __future__ import annotations
+
+from harness.cli.command import Command
+from harness.cli.commands import (
+    audit,
+    bench,
+    cleanup,
+    engines,
+    evaluate,
+    image,
+    kinds,
+    listing,
+    matrix,
+    node,
+    proxy,
+    report,
+    run,
+    validate,
+    worker,
+)
+
+COMMANDS: tuple[Command, ...] = tuple(
+    m.COMMAND
+    for m in (
+        run,
+        worker,
+        validate,
+        proxy,
+        audit,
+        listing,
+        kinds,
+        node,
+        evaluate,
+        report,
+        bench,
+        cleanup,
+        engines,
+        matrix,
+        image,
+    )
+)
