@@ -8,15 +8,14 @@ import contextlib
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
 
 from locust import User, constant, task
 from locust.env import Environment
 from locust.event import Events
-from tabulate import tabulate
 
+from harness.bench.load_figures import CONNECTIONS, ROUNDS, LoadBenchRow
 from harness.bench.processes import redis_benchmark, scratch_cluster, scratch_redis
 from harness.core.observation_log import ObservationLog
 from harness.load.resp import RespConnection, encode
@@ -26,28 +25,8 @@ from harness.load.watchdog import CallWatchdog
 from harness.load.workloads.base import LoadContext
 from harness.scenario.model import NO_RETRY, LoadSpec, WorkloadSpec
 
-CONNECTIONS = 10
 PIPELINES = (1, 16, 100)
-GOALS = {1: 0.5, 16: 0.9, 100: 0.9}
 WARMUP_S = 0.5
-ROUNDS = 3
-
-
-@dataclass(frozen=True, slots=True)
-class LoadBenchRow:
-    batch: int
-    benchmark_rps: float
-    harness_rps: float
-    bare_rps: float = 0.0
-
-    @property
-    def ratio(self) -> float:
-        return self.harness_rps / self.benchmark_rps if self.benchmark_rps else 0.0
-
-    @property
-    def bookkeeping(self) -> float:
-        """The harness users' rate as a share of the bare user's: what the bookkeeping leaves."""
-        return self.harness_rps / self.bare_rps if self.bare_rps else 0.0
 
 
 def run_load_bench(
@@ -158,30 +137,3 @@ def _harness_rps(
     if measured["fail"] or measured["info"]:
         raise RuntimeError(f"the harness's users saw errors during the benchmark: {measured['errors']}")
     return float(measured["ok"]) / elapsed
-
-
-def render(rows: list[LoadBenchRow], connections: int = CONNECTIONS, cluster: bool = False) -> str:
-    table = [
-        (
-            "SET" if row.batch == 1 else f"SET pipeline {row.batch}",
-            f"{row.benchmark_rps:,.0f}",
-            f"{row.harness_rps:,.0f}",
-            f"{row.ratio:.2f}",
-            f">= {GOALS[row.batch]:.1f}",
-            f"{row.bare_rps:,.0f}" if row.bare_rps else "-",
-            f"{row.bookkeeping:.2f}" if row.bare_rps else "-",
-        )
-        for row in rows
-    ]
-    headers = [
-        "command",
-        "redis-benchmark ops/s",
-        "harness users ops/s",
-        "ratio",
-        "goal",
-        "bare user ops/s",
-        "harness / bare",
-    ]
-    server = "same fresh 3-primary cluster (--cluster)" if cluster else "same fresh redis-server"
-    title = f"{connections} connections each, {server}, medians of {ROUNDS} alternating runs\n"
-    return title + tabulate(table, headers=headers, tablefmt="simple")

@@ -4,6 +4,7 @@ resident memory of the drill and its load workers and the size of its observatio
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -32,6 +33,8 @@ class SoakResult:
     exit_code: int
     load_s: float
     samples: tuple[Sample, ...]
+    ops_per_s: float | None = None  # the load the footprint was measured under (None: no report written)
+    tracked_writes_per_s: float | None = None  # of which per-operation records (acknowledged writes)
 
     @property
     def log_mb_per_min(self) -> float:
@@ -99,13 +102,34 @@ def run_soak_bench(scenario: Path, load_s: float) -> SoakResult:
         if logs and samples:  # the last lines land after the last sample
             last = samples[-1]
             samples[-1] = Sample(last.t, last.rss_mb, round(logs[0].stat().st_size / MB, 2))
-    return SoakResult(str(scenario), code, load_s, tuple(samples))
+        ops, tracked = _load_held(Path(runs))
+    return SoakResult(str(scenario), code, load_s, tuple(samples), ops, tracked)
+
+
+def _load_held(runs: Path) -> tuple[float | None, float | None]:
+    """ops/s and tracked writes/s from the drill's own report: a footprint means nothing without its load."""
+    reports = list(runs.glob("*/report.json"))
+    if not reports:
+        return None, None
+    report = json.loads(reports[0].read_text())
+    duration = float(report["load"]["duration_s"])
+    tracked = report["acknowledged_writes"] / duration if duration else None
+    return float(report["load"]["ops_per_s"]), tracked
 
 
 def render(result: SoakResult) -> str:
     quarter, half, end = (result.rss_at(f) for f in (0.25, 0.5, 1.0))
     growth = (end - half) / (result.load_s / 2 / 60) if result.load_s else 0.0
     rows = [
+        (
+            "load held",
+            "unknown (the drill wrote no report)"
+            if result.ops_per_s is None
+            else f"{result.ops_per_s:,.0f} ops/s, of which {result.tracked_writes_per_s or 0:,.0f} tracked "
+            "writes/s (a log record each)",
+            "",
+            "",
+        ),
         (
             "observation log",
             f"{result.samples[-1].log_mb if result.samples else 0:.1f} MB, "

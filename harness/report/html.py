@@ -22,7 +22,8 @@ STYLE = """
 body { font-family: system-ui, sans-serif; margin: 24px; color: #222; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 22px 0 6px; }
 .verdict { display: inline-block; padding: 3px 10px; border-radius: 4px; color: #fff; font-weight: 600; }
-.passed { background: #2ca02c; } .failed { background: #d62728; }
+.passed { background: #2ca02c; } .failed { background: #d62728; } .unknown { background: #7f7f7f; }
+.reported { background: #d97706; }
 table { border-collapse: collapse; font-size: 13px; }
 td, th { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -37,16 +38,19 @@ def render_html(report: dict[str, Any], timeline: Timeline) -> str:
     passed = bool(report["passed"])
     failed = [c for c in report["checks"] if c["status"] == "FAIL"]
     unknown = [c for c in report["checks"] if c["status"] == "UNKNOWN"]
+    outcome = report.get("outcome", "passed" if passed else "failed")
     verdict = {
         "passed": "PASSED",
         "failed": f"FAILED: {len(failed)} check(s)",
         "unknown": f"UNKNOWN: {len(unknown)} check(s) could not judge",
-    }[report.get("outcome", "passed" if passed else "failed")]
+    }[outcome]
+    badge = outcome
+    if outcome == "passed" and report.get("reported_loss"):  # passed by design, but loss is never plain green
+        verdict, badge = str(report["headline"]), "reported"
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>{escape(report['scenario'])}: {verdict}</title><style>{STYLE}</style></head><body>",
-        f"<h1>{escape(report['scenario'])} <span class='verdict {'passed' if passed else 'failed'}'>{verdict}"
-        "</span></h1>",
+        f"<h1>{escape(report['scenario'])} <span class='verdict {badge}'>{escape(verdict)}</span></h1>",
         f"<div class='muted'>run {escape(report['run_id'])} · backend {escape(report['backend'])}"
         + (f" · engine {escape(report['engine'])}" if report.get("engine") else "")
         + " · seed "
@@ -95,17 +99,24 @@ def _summary(report: dict[str, Any]) -> str:
         ("throughput", f"{load['ops_per_s']:,.0f} ops/s"),
         ("latency", f"p50 {load['p50_us']} µs · p99 {load['p99_us']} µs · max {load['max_us']} µs"),
         ("operations", f"{load['ok']} ok · {load['fail']} failed · {load['info']} uncertain"),
-        ("lost acknowledged writes", f"{report['lost_writes']} of {report['acknowledged_writes']}"),
+        ("lost acknowledged writes", _lost(report.get("lost_writes"), report["acknowledged_writes"], report)),
         *(
             (
                 f"lost on {s['shard']}'s shard (slots {s['slots'][0]}-{s['slots'][1]})",
-                f"{s['lost']} of {s['acknowledged']}",
+                _lost(s["lost"], s["acknowledged"], {"lost_writes_unknown": s.get("unknown", "")}),
             )
             for s in report.get("lost_by_shard", [])
         ),
     ]
     cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     return f"<h2>Summary</h2><table>{cells}</table>"
+
+
+def _lost(lost: int | None, acknowledged: int, why: dict[str, Any]) -> str:
+    """A loss figure, or unknown with its reason: a read-back that failed never shows as 0."""
+    if lost is None:
+        return f"unknown of {acknowledged} ({why.get('lost_writes_unknown') or 'not read back'})"
+    return f"{lost} of {acknowledged}"
 
 
 def _x(t: float, timeline: Timeline) -> float:

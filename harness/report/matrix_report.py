@@ -37,14 +37,22 @@ class Measure:
     name: str
     unit: str
     get: Callable[[RunReport], float | None]
+    places: int  # one precision per row: seconds to the millisecond, counts whole
+    why_unknown: Callable[[RunReport], str] = lambda r: ""
 
 
 MEASURES = (
-    Measure("MTTD", "s", lambda r: r.mttd_s),
-    Measure("MTTR", "s", lambda r: r.mttr_s),
-    Measure("acknowledged writes lost", "", lambda r: float(r.lost_writes)),
-    Measure("throughput", "ops/s", lambda r: r.load.ops_per_s),
-    Measure("p99 latency", "µs", lambda r: float(r.load.p99_us)),
+    Measure("MTTD", "s", lambda r: r.mttd_s, 3),
+    Measure("MTTR", "s", lambda r: r.mttr_s, 3),
+    Measure(
+        "acknowledged writes lost",
+        "",
+        lambda r: None if r.lost_writes is None else float(r.lost_writes),
+        0,
+        lambda r: r.lost_writes_unknown,
+    ),
+    Measure("throughput", "ops/s", lambda r: r.load.ops_per_s, 0),
+    Measure("p99 latency", "µs", lambda r: float(r.load.p99_us), 0),
 )
 
 
@@ -61,9 +69,11 @@ def summary(runs: Sequence[MatrixRun]) -> dict[str, Any]:
         for measure in MEASURES:
             values = [measure.get(r.report) for r in mine]
             known = [v for v in values if v is not None]
+            reasons = [measure.why_unknown(r.report) for r in mine if measure.get(r.report) is None]
             measures[measure.name] = {
                 "unit": measure.unit,
                 "values": values,
+                **({"unknown": [w for w in reasons if w]} if any(reasons) else {}),
                 **(
                     {"min": min(known), "median": statistics.median(known), "max": max(known)}
                     if known
@@ -97,14 +107,15 @@ def render_matrix_table(
         rows.append(
             [
                 measure.name + (f" ({measure.unit})" if measure.unit else ""),
-                *(_spread(data[e]["measures"][measure.name]) for e in engines),
+                *(_spread(data[e]["measures"][measure.name], measure.places) for e in engines),
             ]
         )
     names = list(dict.fromkeys(name for e in engines for name in data[e]["checks"]))
     for name in names:
         rows.append([name, *(_statuses(data[e]["checks"].get(name, [])) for e in engines)])
     notes = sorted({note for e in engines for run in data[e]["runs"] for note in run["notes"]})
-    text = f"matrix: {scenario} on {', '.join(engines)}\n\n" + tabulate(rows, headers=headers)
+    table = tabulate(rows, headers=headers, disable_numparse=True)  # our precision, not tabulate's
+    text = f"matrix: {scenario} on {', '.join(engines)}\n\n" + table
     text += "".join(f"\nnote: {note}" for note in notes)
     return text + "".join(f"\nnot run on {engine}: {why}" for engine, why in skipped)
 
@@ -150,7 +161,7 @@ def render_matrix_html(scenario: str, runs: Sequence[MatrixRun], table: str = ""
         mttr = "-" if report.mttr_s is None else f"{report.mttr_s:.3f}s"
         parts += [
             f"<h2>{escape(run.engine)} {escape(run.version)}, run {run.attempt}: {escape(report.outcome)}"
-            f" · MTTD {mttd} · MTTR {mttr} · {report.lost_writes} lost</h2>",
+            f" · MTTD {mttd} · MTTR {mttr} · {escape(report.lost_text)} lost</h2>",
             throughput_chart(shared),
             error_chart(shared),
         ]
@@ -167,16 +178,18 @@ def _outcomes(runs: list[dict[str, Any]]) -> str:
     )
 
 
-def _spread(measure: dict[str, Any]) -> str:
+def _spread(measure: dict[str, Any], places: int) -> str:
+    unknown = f"unknown ({'; '.join(measure['unknown'])})" if measure.get("unknown") else ""
     if "median" not in measure:
-        return "-"
+        return unknown or "-"
     if len(measure["values"]) == 1:
-        return _number(measure["median"])
-    return f"{_number(measure['min'])} / {_number(measure['median'])} / {_number(measure['max'])}"
+        return _number(measure["median"], places)
+    spread = " / ".join(_number(measure[k], places) for k in ("min", "median", "max"))
+    return f"{spread}, {len(measure['unknown'])} {unknown}" if unknown else spread
 
 
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3f}".rstrip("0").rstrip(".") or "0"
+def _number(value: float, places: int) -> str:
+    return f"{value:,.{places}f}"
 
 
 def _statuses(statuses: list[str]) -> str:

@@ -49,11 +49,12 @@ class RunReport:
     workloads: dict[str, LoadSummary]
     acknowledged_writes: int
     uncertain_writes: int
-    lost_writes: int
+    lost_writes: int | None  # None: the read-back failed, and lost_writes_unknown says why (never 0)
     checks: tuple[Verdict, ...]
     notes: tuple[str, ...] = ()  # how the run differed from production, e.g. time-scaled alert rules
     engine: str = ""  # name and version, as the log's run record says (empty: an external topology's)
     lost_by_shard: tuple[ShardLoss, ...] = ()  # a cluster's acknowledged and lost writes per shard
+    lost_writes_unknown: str = ""  # why lost_writes is unknown
 
     @property
     def passed(self) -> bool:
@@ -75,12 +76,29 @@ class RunReport:
         return "unknown" if self.unknown_checks else "passed"
 
     @property
+    def reported_loss(self) -> bool:
+        """Passed, with acknowledged writes lost and only reported: the headline must not look plain green."""
+        return self.outcome == "passed" and bool(self.lost_writes)
+
+    @property
     def headline(self) -> str:
         if self.outcome == "failed":
             return f"FAILED ({len(self.failed_checks)} check(s))"
         if self.outcome == "unknown":
             return f"UNKNOWN ({len(self.unknown_checks)} check(s) could not judge)"
+        if self.reported_loss:
+            return (
+                f"PASSED · {self.lost_writes:,} of {self.acknowledged_writes:,} acknowledged writes lost "
+                "(reported)"
+            )
         return "PASSED"
+
+    @property
+    def lost_text(self) -> str:
+        """The lost-writes figure as every renderer says it: a count, or unknown with its reason."""
+        if self.lost_writes is None:
+            return f"unknown of {self.acknowledged_writes} acknowledged ({self.lost_writes_unknown})"
+        return f"{self.lost_writes} of {self.acknowledged_writes} acknowledged"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -90,8 +108,15 @@ class RunReport:
             "passed": self.passed,
             "outcome": self.outcome,
             "headline": self.headline,
+            "reported_loss": self.reported_loss,
             **data,
         }
+
+
+def shard_loss_text(shard: ShardLoss) -> str:
+    if shard.lost is None:
+        return f"{shard.shard}'s unknown of {shard.acknowledged} ({shard.unknown})"
+    return f"{shard.shard}'s {shard.lost} of {shard.acknowledged}"
 
 
 def summarize_load(history: History, workload: str | None = None) -> LoadSummary:
@@ -151,7 +176,8 @@ def build_report(
         workloads={w: summarize_load(history, w) for w in _workloads(history)},
         acknowledged_writes=lost.acknowledged,
         uncertain_writes=lost.uncertain,
-        lost_writes=len(lost.lost),
+        lost_writes=None if lost.error else len(lost.lost),
+        lost_writes_unknown=f"read-back failed: {lost.error}" if lost.error else "",
         lost_by_shard=lost_by_shard(history, lost),
         checks=evaluation.verdicts,
         notes=(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from harness.report.model import LoadSummary, RunReport
+from harness.report.model import LoadSummary, RunReport, shard_loss_text
 from harness.runbooks.verdict import Verdict
 
 
@@ -43,18 +43,9 @@ def render_table(report: RunReport) -> str:
             if load.redirects
             else []
         ),
-        (
-            "lost acknowledged writes",
-            f"{report.lost_writes} of {report.acknowledged_writes} acknowledged "
-            f"({report.uncertain_writes} uncertain)",
-        ),
+        ("lost acknowledged writes", f"{report.lost_text} ({report.uncertain_writes} uncertain writes)"),
         *(
-            [
-                (
-                    "lost by shard",
-                    ", ".join(f"{s.shard}'s {s.lost} of {s.acknowledged}" for s in report.lost_by_shard),
-                )
-            ]
+            [("lost by shard", ", ".join(shard_loss_text(s) for s in report.lost_by_shard))]
             if report.lost_by_shard
             else []
         ),

@@ -48,7 +48,8 @@ class ShardLoss:
     shard: str  # the shard's primary as created, e.g. redis-1
     slots: tuple[int, int]  # first and last, inclusive
     acknowledged: int
-    lost: int
+    lost: int | None  # None: not every acknowledged write of the shard was read back (unknown says why)
+    unknown: str = ""
 
 
 def lost_by_shard(history: History, lost: LostWrites) -> tuple[ShardLoss, ...]:
@@ -57,14 +58,29 @@ def lost_by_shard(history: History, lost: LostWrites) -> tuple[ShardLoss, ...]:
     if not shards:
         return ()
     lost_keys = {key for key, _ in lost.lost}
+    read = _read_back_keys(history)
     acked: list[int] = [0] * len(shards)
     lost_n: list[int] = [0] * len(shards)
+    unread: list[int] = [0] * len(shards)
     for record in _acknowledged(history):
         slot = key_slot(record["key"])
         i = next(i for i, shard in enumerate(shards) if shard["slots"][0] <= slot <= shard["slots"][1])
         acked[i] += 1
         lost_n[i] += record["key"] in lost_keys
-    return tuple(
-        ShardLoss(shard["primary"], (shard["slots"][0], shard["slots"][1]), acked[i], lost_n[i])
-        for i, shard in enumerate(shards)
-    )
+        unread[i] += record["key"] not in read
+    out = []
+    for i, shard in enumerate(shards):
+        slots = (shard["slots"][0], shard["slots"][1])
+        if unread[i]:
+            why = f"{unread[i]} of its {acked[i]} acknowledged writes were not read back ({lost.error})"
+            out.append(ShardLoss(shard["primary"], slots, acked[i], None, why))
+        else:
+            out.append(ShardLoss(shard["primary"], slots, acked[i], lost_n[i]))
+    return tuple(out)
+
+
+def _read_back_keys(history: History) -> set[str]:
+    keys: set[str] = set()
+    for record in history.readbacks:
+        keys.update(record.get("values", {}))
+    return keys

@@ -56,7 +56,8 @@ def test_matrix_compares_engines_side_by_side_with_spreads_over_repeats() -> Non
     assert mttd["min"] == built.report.mttd_s and mttd["max"] == 1.4 and len(mttd["values"]) == 2
     table = render_matrix_table("primary-failover", runs)
     assert "redis-7.0 (7.0.15)" in table and "valkey-9.1 (9.1.2)" in table
-    assert f"{built.report.mttd_s:.3f}".rstrip("0") + " / " in table  # min / median / max over 2 runs
+    assert f"{built.report.mttd_s:.3f} / " in table  # min / median / max over 2 runs, 3 places each
+    assert "1.400" in table and " 1.4 " not in table  # one precision per row: 1.400 beside 1.020
     assert "pass ×2" in table
     skipped = [("valkey-8.1 8.1.8", "valkey-8.1 8.1.8 was built without TLS, which ... needs")]
     assert "not run on valkey-8.1 8.1.8: valkey-8.1 8.1.8 was built without TLS" in render_matrix_table(

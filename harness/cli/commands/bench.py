@@ -48,8 +48,8 @@ def run(args: argparse.Namespace) -> int:
     if args.target == "soak":
         return _soak(args.scenario)
     if args.target == "load":
-        from harness.bench.load_bench import render as render_load
         from harness.bench.load_bench import run_load_bench
+        from harness.bench.load_figures import render as render_load
 
         rows = run_load_bench(connections=args.connections, cluster=args.cluster)
         print(render_load(rows, args.connections, args.cluster))
