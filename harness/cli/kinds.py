@@ -21,7 +21,6 @@ from harness.scenario.params import describe
 from harness.scenario.procedure_kinds import GATHERERS, REMEDIATIONS, STEP_OPTION, TRIGGERS
 from harness.scenario.workload_kinds import WORKLOAD_KINDS
 
-SECTIONS = ("workloads", "faults", "checks", "triggers", "gatherers", "remediations", "log")
 WIDTH = 100  # help wraps at this width, never cut
 
 

@@ -49,15 +49,16 @@ class RoleView:
 
 def observe(topology: Topology, backend: Backend) -> RoleView:
     """Ask the Sentinels (or every shard's nodes) who is primary now, and the backend what runs."""
-    primary = current_primary(topology)
     running = frozenset(n.name for n in topology.data_nodes if backend.is_running(n.name))
     if not topology.cluster:
+        primary = current_primary(topology)
         everyone = frozenset(n.name for n in topology.data_nodes)
         return RoleView(primary, frozenset({primary}), everyone, running)
-    shard = topology.shard_of(primary)
-    assert shard is not None
-    primaries = frozenset(shard_primary(topology, s) for s in topology.shards)
-    return RoleView(primary, primaries, frozenset(shard.nodes), running)
+    # Each shard's primary read once; the incident's is among them (current_primary would read it again).
+    incident = topology.shard_of(topology.initial_primary)
+    assert incident is not None
+    by_shard = {shard: shard_primary(topology, shard) for shard in topology.shards}
+    return RoleView(by_shard[incident], frozenset(by_shard.values()), frozenset(incident.nodes), running)
 
 
 def pick(selector: str, view: RoleView, seed: int, what: str = "fault") -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from harness.report.model import loss_text
 from harness.report.timeline import Band, Marker, Timeline
 
 WIDTH, PLOT_PX = 960, 140  # the plot's height; label rows above it add to the chart's
@@ -99,24 +100,22 @@ def _summary(report: dict[str, Any]) -> str:
         ("throughput", f"{load['ops_per_s']:,.0f} ops/s"),
         ("latency", f"p50 {load['p50_us']} µs · p99 {load['p99_us']} µs · max {load['max_us']} µs"),
         ("operations", f"{load['ok']} ok · {load['fail']} failed · {load['info']} uncertain"),
-        ("lost acknowledged writes", _lost(report.get("lost_writes"), report["acknowledged_writes"], report)),
+        (
+            "lost acknowledged writes",
+            loss_text(
+                report["lost_writes"], report["acknowledged_writes"], report.get("lost_writes_unknown", "")
+            ),
+        ),
         *(
             (
                 f"lost on {s['shard']}'s shard (slots {s['slots'][0]}-{s['slots'][1]})",
-                _lost(s["lost"], s["acknowledged"], {"lost_writes_unknown": s.get("unknown", "")}),
+                loss_text(s["lost"], s["acknowledged"], s.get("unknown", "")),
             )
             for s in report.get("lost_by_shard", [])
         ),
     ]
     cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     return f"<h2>Summary</h2><table>{cells}</table>"
-
-
-def _lost(lost: int | None, acknowledged: int, why: dict[str, Any]) -> str:
-    """A loss figure, or unknown with its reason: a read-back that failed never shows as 0."""
-    if lost is None:
-        return f"unknown of {acknowledged} ({why.get('lost_writes_unknown') or 'not read back'})"
-    return f"{lost} of {acknowledged}"
 
 
 def _x(t: float, timeline: Timeline) -> float:

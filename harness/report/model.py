@@ -95,10 +95,7 @@ class RunReport:
 
     @property
     def lost_text(self) -> str:
-        """The lost-writes figure as every renderer says it: a count, or unknown with its reason."""
-        if self.lost_writes is None:
-            return f"unknown of {self.acknowledged_writes} acknowledged ({self.lost_writes_unknown})"
-        return f"{self.lost_writes} of {self.acknowledged_writes} acknowledged"
+        return loss_text(self.lost_writes, self.acknowledged_writes, self.lost_writes_unknown)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -113,10 +110,15 @@ class RunReport:
         }
 
 
+def loss_text(lost: int | None, acknowledged: int, why: str) -> str:
+    """A loss figure as every renderer says it: a count, or unknown with its reason (never 0)."""
+    if lost is None:
+        return f"unknown of {acknowledged} ({why or 'not read back'})"
+    return f"{lost} of {acknowledged}"
+
+
 def shard_loss_text(shard: ShardLoss) -> str:
-    if shard.lost is None:
-        return f"{shard.shard}'s unknown of {shard.acknowledged} ({shard.unknown})"
-    return f"{shard.shard}'s {shard.lost} of {shard.acknowledged}"
+    return f"{shard.shard}'s {loss_text(shard.lost, shard.acknowledged, shard.unknown)}"
 
 
 def summarize_load(history: History, workload: str | None = None) -> LoadSummary:

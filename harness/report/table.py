@@ -43,7 +43,10 @@ def render_table(report: RunReport) -> str:
             if load.redirects
             else []
         ),
-        ("lost acknowledged writes", f"{report.lost_text} ({report.uncertain_writes} uncertain writes)"),
+        (
+            "lost acknowledged writes",
+            f"{report.lost_text} acknowledged ({report.uncertain_writes} uncertain writes)",
+        ),
         *(
             [("lost by shard", ", ".join(shard_loss_text(s) for s in report.lost_by_shard))]
             if report.lost_by_shard

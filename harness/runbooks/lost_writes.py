@@ -16,6 +16,7 @@ class LostWrites:
     read_back: int
     lost: tuple[tuple[str, float], ...]  # (key, time acknowledged)
     error: str | None  # the read-back could not be done
+    unread: frozenset[str] = frozenset()  # acknowledged keys the read-back never reached
 
 
 def _acknowledged(history: History) -> list[OpRecord]:
@@ -32,15 +33,15 @@ def lost_writes(history: History) -> LostWrites:
         values.update(record.get("values", {}))
         error = record.get("error", error)
         done = done or bool(record.get("done"))
-    missing = sum(1 for r in acked if r["key"] not in values)
+    unread = frozenset(r["key"] for r in acked if r["key"] not in values)
     if not done:
         error = error or "no read-back after the load"
-    elif missing:
-        error = f"{missing} acknowledged writes were not read back"
+    elif unread:
+        error = f"{len(unread)} acknowledged writes were not read back"
     lost = tuple(
         (r["key"], float(r["t"])) for r in acked if r["key"] in values and values[r["key"]] != r["value"]
     )
-    return LostWrites(len(acked), uncertain, len(values), lost, error)
+    return LostWrites(len(acked), uncertain, len(values), lost, error, unread)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,6 @@ def lost_by_shard(history: History, lost: LostWrites) -> tuple[ShardLoss, ...]:
     if not shards:
         return ()
     lost_keys = {key for key, _ in lost.lost}
-    read = _read_back_keys(history)
     acked: list[int] = [0] * len(shards)
     lost_n: list[int] = [0] * len(shards)
     unread: list[int] = [0] * len(shards)
@@ -67,7 +67,7 @@ def lost_by_shard(history: History, lost: LostWrites) -> tuple[ShardLoss, ...]:
         i = next(i for i, shard in enumerate(shards) if shard["slots"][0] <= slot <= shard["slots"][1])
         acked[i] += 1
         lost_n[i] += record["key"] in lost_keys
-        unread[i] += record["key"] not in read
+        unread[i] += record["key"] in lost.unread
     out = []
     for i, shard in enumerate(shards):
         slots = (shard["slots"][0], shard["slots"][1])
@@ -77,10 +77,3 @@ def lost_by_shard(history: History, lost: LostWrites) -> tuple[ShardLoss, ...]:
         else:
             out.append(ShardLoss(shard["primary"], slots, acked[i], lost_n[i]))
     return tuple(out)
-
-
-def _read_back_keys(history: History) -> set[str]:
-    keys: set[str] = set()
-    for record in history.readbacks:
-        keys.update(record.get("values", {}))
-    return keys
