@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from harness.report.model import loss_text
+from harness.report.model import (
+    UNCERTAIN_OPS,
+    loss_text,
+    time_origin_text,
+    uncertain_writes_text,
+)
 from harness.report.timeline import Band, Marker, Timeline
 
 WIDTH, PLOT_PX = 960, 140  # the plot's height; label rows above it add to the chart's
@@ -57,6 +62,7 @@ def render_html(report: dict[str, Any], timeline: Timeline) -> str:
         + " · seed "
         f"{report['seed']} · retry policy {escape(report['retry_policy'])} · wall time "
         f"{report['wall_time_s']:.1f}s</div>",
+        f"<div class='muted'>{escape(time_origin_text(report.get('load_window')))}</div>",
         _summary(report),
         "<h2>Throughput (acknowledged ops/s)</h2>",
         throughput_chart(timeline),
@@ -78,6 +84,7 @@ def render_html(report: dict[str, Any], timeline: Timeline) -> str:
         ),
         "<h2>Checks</h2>",
         _checks(report["checks"]),
+        *(("<h2>Faults</h2>", _faults(report["faults"])) if report.get("faults") else ()),
         "<h2>Workloads</h2>",
         _workloads(report.get("workloads", {})),
         "</body></html>",
@@ -99,12 +106,13 @@ def _summary(report: dict[str, Any]) -> str:
         ("MTTR", seconds(report["mttr_s"])),
         ("throughput", f"{load['ops_per_s']:,.0f} ops/s"),
         ("latency", f"p50 {load['p50_us']} µs · p99 {load['p99_us']} µs · max {load['max_us']} µs"),
-        ("operations", f"{load['ok']} ok · {load['fail']} failed · {load['info']} uncertain"),
+        ("operations", f"{load['ok']} ok · {load['fail']} failed · {load['info']} {UNCERTAIN_OPS}"),
         (
             "lost acknowledged writes",
             loss_text(
                 report["lost_writes"], report["acknowledged_writes"], report.get("lost_writes_unknown", "")
-            ),
+            )
+            + f" ({_uncertain(report)})",
         ),
         *(
             (
@@ -116,6 +124,26 @@ def _summary(report: dict[str, Any]) -> str:
     ]
     cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     return f"<h2>Summary</h2><table>{cells}</table>"
+
+
+def _uncertain(report: dict[str, Any]) -> str:
+    return uncertain_writes_text(report["uncertain_writes"], report.get("uncertain_interrupted", 0))
+
+
+def _faults(faults: list[dict[str, Any]]) -> str:
+    """Each fault with the node it resolved to, when it was invoked, completed and ended (t)."""
+
+    def t(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}s"
+
+    head = "<tr><th>t</th><th>fault</th><th>node</th><th>role</th><th>completed</th><th>ended</th></tr>"
+    rows = "".join(
+        f"<tr><td class='num'>{t(f['t'])}</td><td>{escape(f['action'])} {escape(f['target'])}</td>"
+        f"<td>{escape(f['node'] or '-')}</td><td>{escape(f['role'] or '-')}</td>"
+        f"<td class='num'>{t(f['completed'])}</td><td class='num'>{t(f['ended'])}</td></tr>"
+        for f in faults
+    )
+    return f"<table>{head}{rows}</table>"
 
 
 def _x(t: float, timeline: Timeline) -> float:
@@ -148,8 +176,9 @@ def _frame(timeline: Timeline, top_label: str) -> tuple[list[str], Frame]:
     )
     out.append(f"<line x1='{LEFT}' y1='{frame.top}' x2='{LEFT}' y2='{frame.bottom}' stroke='#999'/>")
     step = max(1, math.ceil(timeline.duration / 15))
-    for second in range(0, int(timeline.duration) + 1, step):
-        x = _x(second, timeline)
+    first = math.ceil(timeline.origin)  # ticks at whole seconds of t, the run's clock
+    for second in range(first, int(timeline.origin + timeline.duration) + 1, step):
+        x = _x(second - timeline.origin, timeline)
         out.append(f"<text x='{x:.1f}' y='{height - 10:.0f}' text-anchor='middle'>{second}s</text>")
     out.append(f"<text x='{LEFT - 6}' y='{frame.top + 4}' text-anchor='end'>{escape(top_label)}</text>")
     for marker in timeline.markers:
@@ -198,7 +227,7 @@ def _marker(marker: Marker, timeline: Timeline, frame: Frame) -> str:
     dash = "" if marker.kind != "sentinel" else " stroke-dasharray='3,3'"
     return (
         f"<line x1='{x:.1f}' y1='{frame.top}' x2='{x:.1f}' y2='{frame.bottom}' stroke='{colour}'{dash}>"
-        f"<title>{escape(marker.label)} at {marker.t:.2f}s</title></line>"
+        f"<title>{escape(marker.label)} at t={marker.t + timeline.origin:.3f}s</title></line>"
     )
 
 
@@ -244,7 +273,10 @@ def _lost_lane(timeline: Timeline) -> str:
         out.append(f"<line x1='{x:.1f}' y1='{bottom - 40}' x2='{x:.1f}' y2='{bottom}' stroke='#d62728'/>")
     first, last = min(timeline.lost), max(timeline.lost)
     out.append("</svg>")
-    caption = f"{len(timeline.lost):,} lost, acknowledged from {first:.2f}s to {last:.2f}s"
+    origin = timeline.origin
+    caption = (
+        f"{len(timeline.lost):,} lost, acknowledged from t={first + origin:.3f}s to t={last + origin:.3f}s"
+    )
     return "".join(out) + _legend([(caption, "#d62728")])
 
 

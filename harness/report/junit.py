@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from harness.report.model import RunReport
+from harness.report.model import TIME_ORIGIN, RunReport
 
 
 def render_junit(report: RunReport) -> str:
@@ -17,6 +17,10 @@ def render_junit(report: RunReport) -> str:
         errors=str(errors),
         time=f"{report.wall_time_s:.3f}",
     )
+    properties = ET.SubElement(suite, "properties")
+    ET.SubElement(properties, "property", name="time_origin", value=TIME_ORIGIN)
+    for fault in report.faults:
+        ET.SubElement(properties, "property", name=f"fault {fault.index}", value=fault.text)
     for check in report.checks:
         case = ET.SubElement(
             suite, "testcase", classname=f"{report.scenario}.{check.source}", name=check.name, time="0"

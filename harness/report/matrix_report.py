@@ -17,7 +17,7 @@ from tabulate import tabulate
 
 from harness.core.observation_log import Record
 from harness.report.html import STYLE, error_chart, throughput_chart
-from harness.report.model import RunReport
+from harness.report.model import TIME_ORIGIN, RunReport
 from harness.report.timeline import build_timeline
 
 MATRIX_VERSION = 1
@@ -152,6 +152,7 @@ def render_matrix_html(scenario: str, runs: Sequence[MatrixRun], table: str = ""
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>matrix: {escape(scenario)}</title><style>{STYLE}</style></head><body>",
         f"<h1>matrix: {escape(scenario)}</h1>",
+        f"<div class='muted'>{escape(TIME_ORIGIN)}: each run's charts on its own clock</div>",
         f"<pre>{escape(table)}</pre>",
     ]
     for run, timeline in zip(runs, timelines, strict=True):

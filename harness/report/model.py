@@ -14,6 +14,35 @@ from harness.runbooks.verdict import Verdict
 from harness.scenario.durations import format_seconds
 
 SCHEMA_VERSION = 1
+# Every time a person reads (terminal, report.json, HTML, JUnit, matrix) is on the log's one clock.
+TIME_ORIGIN = "t: seconds since the run started (the observation log's clock)"
+# Operations are counted in two places, for two purposes; their labels say which.
+UNCERTAIN_OPS = "uncertain (sent, outcome unknown; every workload)"
+UNCERTAIN_WRITES = "tracked writes uncertain (sent, outcome unknown: neither acknowledged nor lost)"
+CUT_OFF = "cut off when the load stopped, which the operations line leaves out"
+
+
+@dataclass(frozen=True, slots=True)
+class FaultSummary:
+    """A fault as a reader wants it: what was written, the node it resolved to, and when (t)."""
+
+    index: int
+    action: str
+    target: str  # as written in the scenario
+    node: str | None  # what it resolved to (None: a heal of everything, a partition of Sentinels only)
+    role: str | None  # the node's role as it said itself just before the fault
+    t: float  # invoked
+    completed: float | None  # the action returned
+    ended: float | None  # a fault that ends by itself (fault_end)
+    details: dict[str, Any]  # groups, link, effect, mechanism, ... as the fault record has them
+
+    @property
+    def text(self) -> str:
+        where = f" -> {self.node}" + (f" ({self.role})" if self.role else "") if self.node else ""
+        groups = self.details.get("groups")
+        if groups:
+            where += f" [{'+'.join(groups['between'])} | {'+'.join(groups['and'])}]"
+        return f"t={self.t:.3f}s {self.action} {self.target}{where}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +84,10 @@ class RunReport:
     engine: str = ""  # name and version, as the log's run record says (empty: an external topology's)
     lost_by_shard: tuple[ShardLoss, ...] = ()  # a cluster's acknowledged and lost writes per shard
     lost_writes_unknown: str = ""  # why lost_writes is unknown
+    uncertain_interrupted: int = 0  # of uncertain_writes: in flight when the load stopped
+    load_window: tuple[float, float] | None = None  # t of the load's start and stop
+    faults: tuple[FaultSummary, ...] = ()
+    nodes: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> {kind, address, client_address}
 
     @property
     def passed(self) -> bool:
@@ -102,6 +135,7 @@ class RunReport:
         data["checks"] = [{**asdict(c), "status": c.status} for c in self.checks]
         return {
             "schema_version": SCHEMA_VERSION,
+            "time_origin": TIME_ORIGIN,
             "passed": self.passed,
             "outcome": self.outcome,
             "headline": self.headline,
@@ -115,6 +149,42 @@ def loss_text(lost: int | None, acknowledged: int, why: str) -> str:
     if lost is None:
         return f"unknown of {acknowledged} ({why or 'not read back'})"
     return f"{lost} of {acknowledged}"
+
+
+def uncertain_writes_text(uncertain: int, interrupted: int) -> str:
+    """The tracked writes' uncertain count, labelled so it is not read as the operations' own."""
+    cut = f"; {interrupted} of them {CUT_OFF}" if interrupted else ""
+    return f"{uncertain} {UNCERTAIN_WRITES}{cut}"
+
+
+def time_origin_text(load_window: tuple[float, float] | list[float] | None) -> str:
+    """The one time origin, named where a report begins, with the load's window on it."""
+    if not load_window:
+        return TIME_ORIGIN
+    return f"{TIME_ORIGIN}; the load ran from t={load_window[0]:.3f}s to t={load_window[1]:.3f}s"
+
+
+def fault_summaries(history: History) -> tuple[FaultSummary, ...]:
+    ends = {int(e.get("index", -1)): e for e in history.fault_ends}
+    common = {"t", "kind", "completed", "index", "action", "target", "node", "role"}
+    out = []
+    for position, record in enumerate(history.faults):
+        index = int(record.get("index", position))  # hand-made logs may leave it out
+        end = ends.get(index)
+        out.append(
+            FaultSummary(
+                index=index,
+                action=str(record["action"]),
+                target=str(record.get("target", "")),
+                node=record.get("node"),
+                role=record.get("role"),
+                t=round(float(record["t"]), 6),
+                completed=record.get("completed"),
+                ended=round(float(end["t"]), 6) if end else None,
+                details={k: v for k, v in record.items() if k not in common},
+            )
+        )
+    return tuple(out)
 
 
 def shard_loss_text(shard: ShardLoss) -> str:
@@ -178,10 +248,14 @@ def build_report(
         workloads={w: summarize_load(history, w) for w in _workloads(history)},
         acknowledged_writes=lost.acknowledged,
         uncertain_writes=lost.uncertain,
+        uncertain_interrupted=lost.interrupted,
         lost_writes=None if lost.error else len(lost.lost),
         lost_writes_unknown=f"read-back failed: {lost.error}" if lost.error else "",
         lost_by_shard=lost_by_shard(history, lost),
         checks=evaluation.verdicts,
+        load_window=history.load_window(),
+        faults=fault_summaries(history),
+        nodes=dict(history.topologies[0].get("nodes", {})) if history.topologies else {},
         notes=(
             *(_security_note(r) for r in history.topologies[:1] if _security_note(r)),
             *(_alerting_note(r) for r in history.alerting),

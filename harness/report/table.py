@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from harness.report.model import LoadSummary, RunReport, shard_loss_text
+from harness.report.model import (
+    UNCERTAIN_OPS,
+    LoadSummary,
+    RunReport,
+    shard_loss_text,
+    time_origin_text,
+    uncertain_writes_text,
+)
 from harness.runbooks.verdict import Verdict
 
 
@@ -28,6 +35,8 @@ def render_table(report: RunReport) -> str:
             + (f", engine {report.engine}" if report.engine else "")
             + f", seed {report.seed})",
         ),
+        ("times", time_origin_text(report.load_window)),
+        *(("fault", fault.text) for fault in report.faults),
         ("MTTD", _seconds(report.mttd_s)),
         ("MTTR", _seconds(report.mttr_s)),
         (
@@ -36,7 +45,7 @@ def render_table(report: RunReport) -> str:
             f"{report.retry_policy}, {load.retries} retries)",
         ),
         ("latency", f"p50 {load.p50_us} µs, p99 {load.p99_us} µs, max {load.max_us} µs"),
-        ("operations", f"{load.ok} ok, {load.fail} failed, {load.info} uncertain"),
+        ("operations", f"{load.ok} ok, {load.fail} failed, {load.info} {UNCERTAIN_OPS}"),
         ("errors", errors),
         *(
             [("cluster redirects", ", ".join(f"{k}={v}" for k, v in load.redirects.items()))]
@@ -45,7 +54,8 @@ def render_table(report: RunReport) -> str:
         ),
         (
             "lost acknowledged writes",
-            f"{report.lost_text} acknowledged ({report.uncertain_writes} uncertain writes)",
+            f"{report.lost_text} acknowledged "
+            f"({uncertain_writes_text(report.uncertain_writes, report.uncertain_interrupted)})",
         ),
         *(
             [("lost by shard", ", ".join(shard_loss_text(s) for s in report.lost_by_shard))]

@@ -40,11 +40,15 @@ class Marker:
 
 @dataclass(frozen=True, slots=True)
 class Timeline:
+    """Times here count from the load's start (the charts' left edge); `origin` is that start on the run's
+    clock, which every label a person reads shows (t)."""
+
     duration: float
     points: tuple[Point, ...]
     bands: tuple[Band, ...]
     markers: tuple[Marker, ...]
     lost: tuple[float, ...] = ()  # when each lost acknowledged write was acknowledged
+    origin: float = 0.0  # the load's start, t on the run's clock
 
 
 def build_timeline(records: list[Record], mttd: float | None, mttr: float | None) -> Timeline:
@@ -56,6 +60,7 @@ def build_timeline(records: list[Record], mttd: float | None, mttr: float | None
         bands=_bands(records, origin, end),
         markers=_markers(records, origin, mttd, mttr),
         lost=tuple(round(t - origin, 3) for _, t in lost_writes(history).lost),
+        origin=origin,
     )
 
 

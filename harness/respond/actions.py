@@ -58,9 +58,19 @@ def _info(section: str, fields: tuple[str, ...]) -> Act:
     def gather(ctx: ActionContext) -> Outcome:
         with _client(ctx) as client:
             info = client.info(section)
-        return True, ", ".join(f"{f}={info.get(f)}" for f in fields if f in info)
+        return True, ", ".join(f"{f}={_named(ctx, f, info)}" for f in fields if f in info)
 
     return gather
+
+
+def _named(ctx: ActionContext, field: str, info: dict[str, object]) -> object:
+    """A primary's address as a reader wants it: the node's name first, then where it was reached."""
+    value = info.get(field)
+    if field != "master_host":
+        return value
+    port = int(str(info.get("master_port", 0)))
+    node = ctx.topology.by_address(str(value), port)
+    return f"{node.name} ({value}:{port})" if node else value
 
 
 def _slowlog(ctx: ActionContext) -> Outcome:

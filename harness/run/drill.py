@@ -268,20 +268,26 @@ def _drive(
                 fired += 1
                 effect = f" {fault.spec.network.effect}" if fault.spec.network else ""
                 applied.append(f"{fault.spec.action}{effect} {fault.spec.target}")
-                console.line(f"{elapsed:6.2f}s  fault: {applied[-1]}")
+                console.line(f"t={log.now():7.3f}s  fault: {applied[-1]}")
             if elapsed >= next_status:
                 next_status = elapsed + STATUS_EVERY_S
                 ops, errors = load.last_interval if load.last_interval else (None, {})
                 console.status(
                     Status(
-                        elapsed, scenario.load.duration, ops, errors, tuple(applied), tuple(log.events_seen)
+                        elapsed,
+                        scenario.load.duration,
+                        ops,
+                        errors,
+                        tuple(applied),
+                        tuple(log.events_seen),
+                        began,
                     )
                 )
             time.sleep(TICK_S)
         console.close()
         load.stop()
         faults.stop()  # a KEYS loop or a connection flood would stand in the read-back's way
-        console.line(f"{log.now() - began:6.2f}s  load stopped; reading acknowledged writes back")
+        console.line(f"t={log.now():7.3f}s  load stopped; reading acknowledged writes back")
         read_back(topology, log, keys_to_read(read_log(log.path)))
         time.sleep(SETTLE_S)
     finally:

@@ -18,12 +18,18 @@ PLAIN_STATUS_EVERY_S = 2.0
 
 @dataclass(frozen=True, slots=True)
 class Status:
-    elapsed: float
+    elapsed: float  # of the load
     duration: float
     ops_per_s: float | None  # None: the users run in worker processes
     errors: dict[str, int]  # in the last stats interval
     faults: tuple[str, ...]  # applied so far, most recent last
     events: tuple[str, ...]  # Sentinel events (or cluster nodes' flags) seen so far
+    load_started: float = 0.0  # t of the load's start on the run's clock
+
+    @property
+    def t(self) -> float:
+        """Now on the run's clock: the t every report shows."""
+        return self.load_started + self.elapsed
 
 
 class Console(Protocol):
@@ -69,7 +75,7 @@ class PlainConsole:
             return
         self._last_status = now
         ops, errors, events = _summary(status)
-        self.line(f"{status.elapsed:6.2f}s  {ops}; errors: {errors}; events: {events}")
+        self.line(f"t={status.t:7.3f}s  {ops}; errors: {errors}; events: {events}")
 
     def close(self) -> None:
         pass
@@ -88,8 +94,9 @@ class LiveConsole:
     def status(self, status: Status) -> None:
         ops, errors, events = _summary(status)
         table = Table.grid(padding=(0, 2))
-        table.add_row("elapsed", f"{status.elapsed:5.1f}s of {status.duration:g}s")
-        table.add_row("load", ops)
+        table.add_row("t (since the run started)", f"{status.t:5.1f}s")
+        table.add_row("load", f"{status.elapsed:5.1f}s of {status.duration:g}s")
+        table.add_row("throughput", ops)
         table.add_row("errors (last 0.5 s)", errors)
         table.add_row("faults applied", ", ".join(status.faults[-3:]) or "none yet")
         table.add_row("events", events)

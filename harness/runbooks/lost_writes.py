@@ -8,6 +8,8 @@ from harness.core.log_records import OpRecord
 from harness.core.slots import key_slot
 from harness.runbooks.history import History
 
+INTERRUPTED = "interrupted"  # harness/load/workloads/base.py: an op in flight when the load stopped
+
 
 @dataclass(frozen=True, slots=True)
 class LostWrites:
@@ -17,6 +19,7 @@ class LostWrites:
     lost: tuple[tuple[str, float], ...]  # (key, time acknowledged)
     error: str | None  # the read-back could not be done
     unread: frozenset[str] = frozenset()  # acknowledged keys the read-back never reached
+    interrupted: int = 0  # of the uncertain: in flight when the load stopped (left out of the load's counts)
 
 
 def _acknowledged(history: History) -> list[OpRecord]:
@@ -25,7 +28,8 @@ def _acknowledged(history: History) -> list[OpRecord]:
 
 def lost_writes(history: History) -> LostWrites:
     acked = _acknowledged(history)
-    uncertain = sum(1 for r in history.ops if r.get("f") == "write" and r["type"] == "info")
+    uncertain_ops = [r for r in history.ops if r.get("f") == "write" and r["type"] == "info"]
+    interrupted = sum(1 for r in uncertain_ops if r.get("error") == INTERRUPTED)
     values: dict[str, str | None] = {}
     error: str | None = None
     done = False
@@ -41,7 +45,7 @@ def lost_writes(history: History) -> LostWrites:
     lost = tuple(
         (r["key"], float(r["t"])) for r in acked if r["key"] in values and values[r["key"]] != r["value"]
     )
-    return LostWrites(len(acked), uncertain, len(values), lost, error, unread)
+    return LostWrites(len(acked), len(uncertain_ops), len(values), lost, error, unread, interrupted)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ the remediation step the same drill fails its verify step."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,36 @@ def test_server_fault_drills_pass_with_their_procedure(
         assert report["lost_writes"] <= 2  # 64 bytes cut: less than two whole SETs of the load
     else:
         assert report["lost_writes"] == 0
+    if scenario == "node-down.yaml":
+        one_clock(report, stdout, (only_run_dir(runs) / "report.html").read_text())
+
+
+def one_clock(report: dict[str, Any], stdout: str, page: str) -> None:
+    """A replica's kill and its +sdown read the same in the terminal, report.json and report.html, on the
+    one clock each names; report.json's faults name the node (issue #34)."""
+    assert report["time_origin"].startswith("t: seconds since the run started")
+    assert "t: seconds since the run started" in stdout and "t: seconds since the run started" in page
+    kill = report["faults"][0]
+    node = kill["node"]
+    assert (kill["action"], kill["target"], kill["role"]) == ("kill", "replica", "replica"), kill
+    assert node in ("redis-2", "redis-3") and report["nodes"][node]["address"], report["nodes"]
+    fault_text = f"t={kill['t']:.3f}s kill replica -> {node} (replica)"
+    assert fault_text in stdout, stdout
+    assert f"<td class='num'>{kill['t']:.3f}s</td><td>kill replica</td><td>{node}</td>" in page
+    sdown = checks(report)["detect: sentinel_event +sdown (incident)"]
+    stamp = re.search(r"at t=(\d+\.\d{3})s", sdown["evidence"])
+    assert stamp is not None and abs(float(stamp.group(1)) - sdown["at"]) < 0.001, sdown
+    assert stamp.group(1) in stdout  # the check table wraps its evidence column
+    marker = re.search(rf"<title>\+sdown {node} at t=(\d+\.\d{{3}})s</title>", page)
+    assert marker is not None and abs(float(marker.group(1)) - sdown["at"]) < 0.001, marker
+    # The two uncertain counts are different things, and each says which it is.
+    assert "uncertain (sent, outcome unknown; every workload)" in stdout
+    assert "tracked writes uncertain (sent, outcome unknown" in stdout
+    # They agree: a tracked write the load counted as uncertain is among the operations' uncertain ones,
+    # and those cut off by the load's end (which the load's counts leave out) are named as such.
+    assert report["uncertain_writes"] - report["uncertain_interrupted"] <= report["load"]["info"], report
+    if report["uncertain_interrupted"]:
+        assert "cut off when the load stopped" in stdout
 
 
 def test_unkillable_script_is_ended_by_shutdown_nosave_and_failover(runs: Path) -> None:

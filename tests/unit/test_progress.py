@@ -16,11 +16,11 @@ def test_plain_status_line_names_load_errors_and_latest_events(capsys: pytest.Ca
         "+elected-leader",
         "+switch-master",
     )
-    console.status(Status(5.5, 14, 0.0, {"connection-refused": 394}, ("kill primary",), events))
+    console.status(Status(5.5, 14, 0.0, {"connection-refused": 394}, ("kill primary",), events, 2.125))
     console.status(Status(5.6, 14, 10.0, {}, (), ()))  # within 2 s of the last line: not printed
     err = capsys.readouterr().err.splitlines()
     assert err == [
-        "  5.50s  0 ops/s; errors: connection-refused=394; events: ... +odown, +new-epoch, "
+        "t=  7.625s  0 ops/s; errors: connection-refused=394; events: ... +odown, +new-epoch, "
         "+try-failover, +vote-for-leader, +elected-leader, +switch-master"
     ]
 

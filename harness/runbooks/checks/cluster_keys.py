@@ -11,11 +11,11 @@ from harness.core.slots import key_slot
 from harness.runbooks.checks.cluster import shard_of
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
+from harness.runbooks.lost_writes import INTERRUPTED
 from harness.runbooks.verdict import Verdict
 from harness.scenario.params import name, one_of, param, whole
 
 SHARDS = ("other-shards", "incident-shard")
-INTERRUPTED = "interrupted"  # harness/load/workloads/base.py: in flight when the load stopped
 
 
 def _keys_of(history: History, incident: FaultRecord, which: str) -> list[OpRecord] | None:

@@ -58,5 +58,5 @@ def sentinel_event(p: SentinelEvent, history: History, incident: FaultRecord, ju
     if record is None:
         who = f" for {match['node']}" if "node" in match else ""
         return judge(None, f"no Sentinel reported {p.event}{who} after the incident")
-    evidence = f"{record['sentinel']}: {record['event']} {record['data']}"
+    evidence = f"{record['sentinel']}: {record['event']} {record['data']} at t={record['t']:.3f}s"
     return judge(float(record["t"]), evidence)
