@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from harness.core.errors import Problem
-from harness.runbooks.checks.registry import all_checks
+from harness.scenario.check_kinds import CHECK_PARAMS
 from harness.scenario.durations import parse_bound, parse_duration
 from harness.scenario.fields import Cursor, choice, text
 from harness.scenario.files import parse_file
@@ -55,7 +55,7 @@ def runbook_file(path: Path, problems: list[Problem]) -> Runbook | None:
 
 
 def _step(cur: Cursor) -> Step | None:
-    checks = all_checks()
+    checks = CHECK_PARAMS
     value = cur.value
     if not isinstance(value, dict) or len(value) != 1:
         cur.error(f"a step is a mapping with exactly one check name (one of: {', '.join(checks)})")
@@ -66,7 +66,7 @@ def _step(cur: Cursor) -> Step | None:
         return None
     params = cur.child(name)
     line = cur.source.line(params.path)
-    parsed = read_params(params, checks[name].params, extra=("within",))
+    parsed = read_params(params, checks[name], extra=("within",))
     within = params.get("within", parse_bound, None) if isinstance(params.value, dict) else None
     if parsed is None or (isinstance(params.value, dict) and "within" in params.value and within is None):
         return None

@@ -294,3 +294,12 @@ def test_kinds_wraps_every_help_whole_at_80_columns() -> None:
         "(on a cluster: a write to the incident's shard, after its replica was promoted if one was)" in flat
     )
     assert "then sees the receiving node serve them" in flat
+
+
+def test_the_loader_and_the_registry_name_the_same_checks_with_the_same_parameters() -> None:
+    """Check parameters are declared below the loader (scenario/check_kinds.py), judges above it: one
+    catalogue, in one order, held together here."""
+    from harness.scenario.check_kinds import CHECK_PARAMS
+
+    assert list(CHECK_PARAMS) == list(all_checks())
+    assert all(all_checks()[name].params is params for name, params in CHECK_PARAMS.items())

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from harness.core.log_records import FaultRecord
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
-from harness.scenario.params import name, one_of, param
-
-
-def _whose() -> Any:
-    return param(
-        "for the incident's node, the initial primary, or any",
-        one_of("incident", "primary", "any"),
-        "incident",
-    )
+from harness.scenario.check_kinds import Alert, Page
 
 
 def _node(choice: str, history: History, incident: FaultRecord) -> str | None:
@@ -28,20 +17,6 @@ def _node(choice: str, history: History, incident: FaultRecord) -> str | None:
         topology = history.first("topology", 0.0)
         return str(topology["primary"]) if topology else None
     return None
-
-
-@dataclass(frozen=True, slots=True)
-class Alert:
-    name: str = param("the alert rule's name (RedisDown, ...)", name())
-    state: str = param("the state it must reach", one_of("pending", "firing", "resolved"))
-    node: str = _whose()
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    name: str = param("the alert's name (RedisDown, ...)", name())
-    state: str = param("the page: firing, or the resolved notification", one_of("firing", "resolved"))
-    node: str = _whose()
 
 
 def _label(p: Alert | Page) -> str:

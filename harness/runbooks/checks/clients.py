@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from harness.core.log_records import FaultRecord
 from harness.runbooks.checks.common import clear_from
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
-from harness.scenario.params import param, ratio
+from harness.scenario.check_kinds import ClientsAbove, ClientsBelow
 
 
 def _client_ratios(history: History, since: float) -> list[tuple[float, str, float]]:
@@ -24,11 +22,6 @@ def _client_ratios(history: History, since: float) -> list[tuple[float, str, flo
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class ClientsAbove:
-    above: float = param("share of maxclients (SEED-FACTS: warning 0.8, critical 0.95)", ratio())
-
-
 @check(ClientsAbove)
 def clients_above(p: ClientsAbove, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """connected_clients / maxclients of a node crosses `above`."""
@@ -36,11 +29,6 @@ def clients_above(p: ClientsAbove, history: History, incident: FaultRecord, judg
         if share > p.above:
             return judge(t, f"{name} at {share:.0%} of maxclients (> {p.above:.0%})")
     return judge(None, f"no node's clients crossed {p.above:.0%} of maxclients after the incident")
-
-
-@dataclass(frozen=True, slots=True)
-class ClientsBelow:
-    below: float = param("share of maxclients every node must be back under", ratio())
 
 
 @check(ClientsBelow)

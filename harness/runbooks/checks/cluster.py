@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from harness.core.log_records import ClusterRecord, FaultRecord
 from harness.core.slots import SLOTS
-from harness.runbooks.checks.common import NoParams, clear_from
+from harness.runbooks.checks.common import clear_from
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
-from harness.scenario.params import one_of, param
-
-
-@dataclass(frozen=True, slots=True)
-class Flagged:
-    flag: str = param(
-        "what another node flags the incident's node: failed (FAIL, agreed by a majority of primaries) or"
-        " suspected (PFAIL, one node's own timeout)",
-        one_of("failed", "suspected"),
-        "failed",
-    )
+from harness.scenario.check_kinds import Flagged, NoParams, Redirected
 
 
 def _flag_label(p: Flagged) -> str:
@@ -125,15 +114,6 @@ def reshard_done(p: NoParams, history: History, incident: FaultRecord, judge: Ju
         if own is not None and all(slots == own for slots in seen):
             return judge(float(record["t"]), f"{end.get('outcome')}; every node sees {receiver} serve {own}")
     return judge(None, f"{end.get('outcome')}, but the nodes never agreed on {receiver}'s slots")
-
-
-@dataclass(frozen=True, slots=True)
-class Redirected:
-    reply: str = param(
-        "the redirect the load's clients follow: MOVED (a slot has a new owner) or ASK (its keys are moving)",
-        one_of("MOVED", "ASK"),
-        "MOVED",
-    )
 
 
 def _reply_label(p: Redirected) -> str:

@@ -4,8 +4,6 @@ no, only the lost shard's keys fail and the others are served throughout."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from harness.core.log_records import FaultRecord, OpRecord
 from harness.core.slots import key_slot
 from harness.runbooks.checks.cluster import shard_of
@@ -13,9 +11,7 @@ from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
 from harness.runbooks.lost_writes import INTERRUPTED
 from harness.runbooks.verdict import Verdict
-from harness.scenario.params import name, one_of, param, whole
-
-SHARDS = ("other-shards", "incident-shard")
+from harness.scenario.check_kinds import Refused, Served
 
 
 def _keys_of(history: History, incident: FaultRecord, which: str) -> list[OpRecord] | None:
@@ -31,18 +27,6 @@ def _keys_of(history: History, incident: FaultRecord, which: str) -> list[OpReco
         for op in history.ops
         if op["t"] >= incident["t"] and "key" in op and (first <= key_slot(op["key"]) <= last) == inside
     ]
-
-
-@dataclass(frozen=True, slots=True)
-class Refused:
-    keys: str = param(
-        "whose keys: other-shards (the whole cluster refuses) or incident-shard (the lost shard's)",
-        one_of(*SHARDS),
-        "other-shards",
-    )
-    error: str = param(
-        "the error class they get (CLUSTERDOWN, connection-refused, ...; empty: any failure)", name(), ""
-    )
 
 
 def _whose(keys: str) -> str:
@@ -70,11 +54,6 @@ def keys_refused(p: Refused, history: History, incident: FaultRecord, judge: Jud
         f"{len(refused)} operations on {_whose(p.keys)} got {what}, first {first['key']}"
         f" at {first['t']:.3f}s",
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Served:
-    at_most: int = param("failed or uncertain operations on those keys allowed", whole(0, 1 << 30), 0)
 
 
 @check(Served)

@@ -2,15 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-NODE_CHOICES = ("incident", "any")
-
-
-@dataclass(frozen=True, slots=True)
-class NoParams:
-    """A check that takes nothing but its `within` bound."""
-
 
 def clear_from(points: list[tuple[float, bool]], incident_t: float) -> float | None:
     """Given (time, over the bound) samples in time order: the first sample after the last one over it,

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from harness.core.log_records import FaultRecord
-from harness.runbooks.checks.common import NoParams
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
-from harness.scenario.params import param, size
+from harness.scenario.check_kinds import BuffersWithin, NoParams
 
 MB = 1024 * 1024
 
@@ -28,11 +25,6 @@ def full_sync(p: NoParams, history: History, incident: FaultRecord, judge: Judge
             elif count > start[name]:
                 return judge(float(round_["t"]), f"{name} sync_full {start[name]} -> {count}")
     return judge(None, "no primary served a full sync after the incident")
-
-
-@dataclass(frozen=True, slots=True)
-class BuffersWithin:
-    bytes: int = param("bound on the primary's output buffers to its replicas (mem_clients_slaves)", size())
 
 
 @check(BuffersWithin)

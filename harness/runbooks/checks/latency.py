@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from harness.core.histograms import histogram_percentile, merge_intervals
 from harness.core.log_records import FaultRecord
 from harness.runbooks.checks.common import clear_from
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
-from harness.scenario.params import duration, name, param
+from harness.scenario.check_kinds import LatencyAbove, LatencyBelow
 
 LATENCY_WINDOW_S = 2.0  # latency_below judges the p99 of this trailing window, not of one stats interval
 
@@ -35,15 +33,6 @@ def _slowest(
     return out
 
 
-WORKLOAD_HELP = "judge this workload's p99 only (default: the slowest workload's)"
-
-
-@dataclass(frozen=True, slots=True)
-class LatencyAbove:
-    above: float = param("the p99 that counts as detected", duration())
-    workload: str = param(WORKLOAD_HELP, name(), "")
-
-
 def workload_label(p: LatencyAbove | LatencyBelow) -> str:
     return p.workload
 
@@ -58,12 +47,6 @@ def latency_above(p: LatencyAbove, history: History, incident: FaultRecord, judg
             return judge(t, f"{over} in the interval ending {t:.2f}s")
     whose = p.workload or "the load"
     return judge(None, f"{whose}'s p99 never exceeded {p.above * 1000:g} ms after the incident")
-
-
-@dataclass(frozen=True, slots=True)
-class LatencyBelow:
-    below: float = param("the p99 the load must be back under", duration())
-    workload: str = param(WORKLOAD_HELP, name(), "")
 
 
 @check(LatencyBelow, label=workload_label)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from harness.core.log_records import FaultRecord
-from harness.runbooks.checks.common import NoParams, clear_from
+from harness.runbooks.checks.common import clear_from
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
-from harness.scenario.params import param, ratio
+from harness.scenario.check_kinds import MemoryAbove, MemoryBelow, NoParams
 
 
 def _memory(history: History, since: float) -> list[tuple[float, str, int, int]]:
@@ -25,11 +23,6 @@ def _memory(history: History, since: float) -> list[tuple[float, str, int, int]]
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class MemoryAbove:
-    above: float = param("share of maxmemory (SEED-FACTS: warning 0.75, critical 0.9)", ratio())
-
-
 @check(MemoryAbove)
 def memory_above(p: MemoryAbove, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """used_memory / maxmemory of a data node crosses `above`."""
@@ -38,11 +31,6 @@ def memory_above(p: MemoryAbove, history: History, incident: FaultRecord, judge:
             evidence = f"{name} used_memory {used} of maxmemory {limit} ({used / limit:.0%} > {p.above:.0%})"
             return judge(t, evidence)
     return judge(None, f"no node's memory crossed {p.above:.0%} of maxmemory after the incident")
-
-
-@dataclass(frozen=True, slots=True)
-class MemoryBelow:
-    below: float = param("share of maxmemory every node must be back under", ratio())
 
 
 @check(MemoryBelow)

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from harness.core.log_records import FaultRecord, InfoRecord
-from harness.runbooks.checks.common import NoParams
 from harness.runbooks.checks.registry import Judge, check
-from harness.runbooks.checks.writes import WRITE_KINDS, Reply, reply_label
+from harness.runbooks.checks.writes import WRITE_KINDS, reply_label
 from harness.runbooks.history import History
 from harness.runbooks.lost_writes import lost_writes
 from harness.runbooks.verdict import Verdict
+from harness.scenario.check_kinds import LostWindow, NoParams, Reply, Window
 from harness.scenario.durations import Bound, format_seconds
-from harness.scenario.params import bound, duration, param
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    window: float = param("how long after the incident (default: to the end of the drill)", duration(), 0.0)
 
 
 @check(Window)
@@ -53,11 +46,6 @@ def writes_refused(p: Reply, history: History, incident: FaultRecord, judge: Jud
                 float(stats["t"]), f"{p.reply} replies in the load's interval ending {stats['t']:.2f}s"
             )
     return judge(None, f"no write was refused with {p.reply} after the incident")
-
-
-@dataclass(frozen=True, slots=True)
-class LostWindow:
-    window: Bound = param("every lost write was acknowledged at most this long after the incident", bound())
 
 
 @check(LostWindow)

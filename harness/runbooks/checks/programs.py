@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from harness.core.log_records import FaultRecord
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
-from harness.scenario.params import argv, duration, param
-
-
-@dataclass(frozen=True, slots=True)
-class Program:
-    command: tuple[str, ...] = param("the program and its arguments (paths: from the runbook)", argv())
-    every: float = param("how often it runs, from the incident to the end of the drill", duration(), 1.0)
-    timeout: float = param("each run is killed after this long, and counts as failed", duration(), 5.0)
+from harness.scenario.check_kinds import Program
 
 
 def _label(p: Program) -> str:

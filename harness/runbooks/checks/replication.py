@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from harness.core.log_records import FaultRecord, InfoRecord
-from harness.runbooks.checks.common import NODE_CHOICES, clear_from
+from harness.runbooks.checks.common import clear_from
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
+from harness.scenario.check_kinds import Attached, LagAbove, LagBelow
 from harness.scenario.durations import format_seconds
-from harness.scenario.params import duration, one_of, param
-
-
-@dataclass(frozen=True, slots=True)
-class Attached:
-    lag_below: float = param("each replica at most this far behind the primary", duration(), 1.0)
-    replicas: str = param(
-        "live: every running replica; all: every configured one", one_of("live", "all"), "live"
-    )
 
 
 @check(Attached)
@@ -80,12 +71,6 @@ def _replication_lag(index: int, rounds: list[InfoRecord], replica: str) -> floa
     return now - float(rounds[0]["t"])  # behind every sample we have: at least this old
 
 
-@dataclass(frozen=True, slots=True)
-class LagAbove:
-    above: float = param("the lag that counts as detected", duration(), 1.0)
-    node: str = param("whose lag: the incident's replica, or any", one_of(*NODE_CHOICES), "incident")
-
-
 @check(LagAbove)
 def replication_lag(p: LagAbove, history: History, incident: FaultRecord, judge: Judge) -> Verdict:
     """A replica falls more than `above` behind the primary (lag from sampled offsets)."""
@@ -102,11 +87,6 @@ def replication_lag(p: LagAbove, history: History, incident: FaultRecord, judge:
                 return judge(float(round_["t"]), evidence)
     who = watched or "any replica"
     return judge(None, f"{who} never lagged more than {format_seconds(p.above)} after the incident")
-
-
-@dataclass(frozen=True, slots=True)
-class LagBelow:
-    below: float = param("the lag every replica must be back under", duration())
 
 
 @check(LagBelow)

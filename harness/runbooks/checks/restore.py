@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from harness.core.log_records import FaultRecord
-from harness.runbooks.checks.common import NoParams
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
+from harness.scenario.check_kinds import NoParams
 
 
 @check(NoParams)

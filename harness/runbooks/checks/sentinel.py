@@ -2,43 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from harness.core.log_records import FaultRecord
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
-from harness.scenario.params import one_of, param
-
-SENTINEL_EVENTS = (
-    "+sdown",
-    "-sdown",
-    "+odown",
-    "-odown",
-    "+try-failover",
-    "+elected-leader",
-    "+failover-state-select-slave",
-    "+selected-slave",
-    "+promoted-slave",
-    "+failover-end",
-    "+switch-master",
-    "+slave",
-    "+convert-to-slave",
-    "+reboot",
-    "-failover-abort-no-good-slave",
-    "+failover-end-for-timeout",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class SentinelEvent:
-    event: str = param("the event, as Sentinel publishes it", one_of(*SENTINEL_EVENTS))
-    node: str = param(
-        "whose event: the incident's node, the initial primary, or any",
-        one_of("incident", "primary", "any"),
-        "incident",
-    )
+from harness.scenario.check_kinds import SentinelEvent
 
 
 def _label(p: SentinelEvent) -> str:

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from harness.core.log_records import FaultRecord, InfoRecord
 from harness.runbooks.checks.common import clear_from
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
-from harness.scenario.params import param, ratio
+from harness.scenario.check_kinds import DipAtMost, HitRateBack, HitRateBelow, OpsAbove, OpsBack
 
 
 def _second_apart(rounds: list[InfoRecord], history: History) -> list[tuple[InfoRecord, InfoRecord]]:
     """(earlier, later) INFO rounds one second apart, at every round from the first second on."""
     window = max(1, round(1.0 / history.info_interval))
     return [(rounds[i - window], rounds[i]) for i in range(window, len(rounds))]
-
-
-@dataclass(frozen=True, slots=True)
-class HitRateBelow:
-    below: float = param("hits / (hits + misses) (SEED-FACTS: healthy > 0.95, critical < 0.90)", ratio())
 
 
 def _hit_rates(history: History, since: float) -> list[tuple[float, str, float]]:
@@ -46,11 +39,6 @@ def hit_rate_below(p: HitRateBelow, history: History, incident: FaultRecord, jud
         if rate < p.below:
             return judge(t, f"{name} hit rate {rate:.1%} over the second to {t:.2f}s (< {p.below:.0%})")
     return judge(None, f"the primary's hit rate stayed at or above {p.below:.0%} after the incident")
-
-
-@dataclass(frozen=True, slots=True)
-class HitRateBack:
-    above: float = param("hit rate the primary must be back over (SEED-FACTS: healthy > 0.95)", ratio())
 
 
 @check(HitRateBack)
@@ -92,11 +80,6 @@ def _ops_baseline(history: History, incident: FaultRecord) -> float | None:
 NO_BASELINE = "no ops/s baseline: the load ran less than a second before the incident"
 
 
-@dataclass(frozen=True, slots=True)
-class OpsAbove:
-    above: float = param("rise over the baseline (SEED-FACTS: 0.5 warning, 1.0 critical)", ratio(10.0))
-
-
 def _ops_above_label(p: OpsAbove) -> str:
     return f"+{p.above:.0%}"  # a runbook may check both the warning and the critical level
 
@@ -113,11 +96,6 @@ def ops_above(p: OpsAbove, history: History, incident: FaultRecord, judge: Judge
                 t, f"primary at {rate:,.0f} ops/s, {rate / baseline - 1:+.0%} on its baseline {baseline:,.0f}"
             )
     return judge(None, f"the primary stayed within +{p.above:.0%} of its baseline {baseline:,.0f} ops/s")
-
-
-@dataclass(frozen=True, slots=True)
-class OpsBack:
-    below: float = param("rise over the baseline the primary must be back under", ratio(10.0))
 
 
 def _ops_back_label(p: OpsBack) -> str:
@@ -145,11 +123,6 @@ def ops_back(p: OpsBack, history: History, incident: FaultRecord, judge: Judge) 
     return judge(
         since, f"within +{p.below:.0%} of the baseline {baseline:,.0f} ops/s from {since:.2f}s to the end"
     )
-
-
-@dataclass(frozen=True, slots=True)
-class DipAtMost:
-    at_most: float = param("largest share of the load's baseline ops/s a 1 s window may lose", ratio())
 
 
 @check(DipAtMost)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from harness.core.log_records import FaultRecord, OpRecord, StatsRecord
 from harness.core.slots import key_slot
 from harness.runbooks.checks.cluster import cluster_failover, shard_of
-from harness.runbooks.checks.common import NoParams
 from harness.runbooks.checks.registry import Judge, check
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
-from harness.scenario.params import param, ratio, reply_class
+from harness.scenario.check_kinds import NoParams, Reply, Tolerance
 
 WRITE_KINDS = ("write", "incr", "transfer", "cas")  # tracked operations that write when they succeed
 
@@ -63,11 +60,6 @@ def _in_slots(record: OpRecord, slots: tuple[int, int]) -> bool:
     return slots[0] <= key_slot(_op_key(record)) <= slots[1]
 
 
-@dataclass(frozen=True, slots=True)
-class Tolerance:
-    tolerance: float = param("error ratio allowed above the baseline", ratio(), 0.0)
-
-
 @check(Tolerance)
 def error_rate_back_to_baseline(
     p: Tolerance, history: History, incident: FaultRecord, judge: Judge
@@ -110,11 +102,6 @@ def _reply_times(history: History, reply: str, since: float) -> list[tuple[float
     ]
     points += [(float(p["t"]), p["reply"] == reply) for p in history.probe_replies if p["t"] >= since]
     return sorted(points)
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    reply: str = param("the error reply's first word", reply_class())
 
 
 def reply_label(p: Reply) -> str:
