@@ -40,6 +40,8 @@ def redis_conf(
             "cluster-config-file nodes.conf",  # in `dir`: the node's own, rewritten by the node
             f"cluster-node-timeout {env.cluster.node_timeout_ms}",
         ]
+        if security is not None and security.tls is not None:
+            lines.append("tls-cluster yes")  # the bus between the nodes (port + 10000) speaks TLS too
     if announce is not None:
         # Replicas report this address to the primary, and Sentinel hands it to clients after a failover:
         # announcing the node's proxy keeps clients and replication on the proxied path.

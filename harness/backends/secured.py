@@ -23,12 +23,22 @@ from harness.core.secrets import Secret
 from harness.scenario.conf_values import render_value
 from harness.scenario.model import Environment
 
+# What a cluster client reads to route its keys, and an observer to follow failovers (-@dangerous and
+# -@all take them away; on a Sentinel topology's nodes they answer an error and change nothing).
+_SLOT_MAP = "+cluster|slots +cluster|nodes +cluster|info +cluster|myid"
+# The harness's keys: drill:<run>:..., and {drill:<run>:...}:... where a hash tag keeps a group in one slot.
+_OWN_KEYS = "~drill:* ~{drill:*"
 # Data nodes. Rules apply left to right: -@dangerous after a category takes KEYS, FLUSHALL, CLIENT KILL ...
 # back out of it; the + after it adds the few such commands a role needs.
 DATA_RULES: dict[str, str] = {
     "operator": "~* &* +@all",  # the on-call engineer: faults and remediations need DEBUG, CONFIG, SHUTDOWN
-    "monitor": "~drill:* resetchannels -@all +@connection +@read -@dangerous +info +role +set +del",
-    "load": "~drill:* resetchannels -@all +@connection +@read +@write +@transaction +@scripting -@dangerous",
+    "monitor": (
+        f"{_OWN_KEYS} resetchannels -@all +@connection +@read -@dangerous +info +role +set +del {_SLOT_MAP}"
+    ),
+    "load": (
+        f"{_OWN_KEYS} resetchannels -@all +@connection +@read +@write +@transaction +@scripting -@dangerous "
+        + _SLOT_MAP
+    ),
     # prometheus-redis-exporter's documented needs (its README), reading no key values
     "exporter": (
         "~* resetchannels -@all +@connection -@dangerous +info +config|get +slowlog|get +slowlog|len "
@@ -153,9 +163,11 @@ def secure(
         return tuple(
             AclUser(f"drill-{role}", derive_password(master, f"{where}:{role}"), rule)
             for role, rule in rules.items()
+            if not (env.cluster and role == "sentinel")  # a cluster has no Sentinel to log in
         )
 
-    data_users, sentinel_users = users(DATA_RULES, "redis"), users(SENTINEL_RULES, "sentinel")
+    data_users = users(DATA_RULES, "redis")
+    sentinel_users = () if env.cluster else users(SENTINEL_RULES, "sentinel")
     nodes = NodeSecurity(data_users, sentinel_users, node_tls, None if spec.acl else password)
 
     def table(users: tuple[AclUser, ...], fallback: Secret | None) -> tuple[tuple[Role, Credentials], ...]:

@@ -116,7 +116,7 @@ def _harness_rps(
         user_ids=count(1),
         primary=None if cluster else ("127.0.0.1", port),
         watchdog=CallWatchdog(spec.timeout),
-        cluster=cluster,
+        cluster=tuple((node, node) for node in cluster),
     )
     environment = Environment(user_classes=make_user_classes(context), events=Events())
     runner = environment.create_local_runner()

@@ -83,6 +83,14 @@ class Topology:
     def cluster(self) -> bool:
         return bool(self.shards)
 
+    @property
+    def cluster_routes(self) -> tuple[tuple[tuple[str, int], tuple[str, int]], ...]:
+        """A cluster's data nodes as the cluster announces them (their own addresses, in its slot map and
+        redirects) and where clients reach each (its proxied link, or itself); () on a Sentinel topology."""
+        if not self.cluster:
+            return ()
+        return tuple((n.address_tuple, n.client_address) for n in self.data_nodes)
+
     def shard_of(self, name: str) -> Shard | None:
         """The shard a data node was created in (a cluster's nodes change roles, never shards)."""
         return next((s for s in self.shards if name in s.nodes), None)

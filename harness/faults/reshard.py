@@ -98,7 +98,8 @@ def move_slots(topology: Topology, move: Move, stop: threading.Event) -> Moved:
             for slot in move.slots:
                 if stop.is_set():
                     break
-                keys += _move_slot(slot, move, source, target, others, source_id, target_id)
+                login = topology.credentials("operator", move.target).auth_args()
+                keys += _move_slot(slot, move, source, target, others, source_id, target_id, login)
                 slots += 1
     except redis.RedisError as exc:
         where = f"slot {move.slots[slots]}" if slots < len(move.slots) else "the end"
@@ -117,14 +118,21 @@ def _move_slot(
     others: list[redis.Redis],
     source_id: str,
     target_id: str,
+    login: tuple[str | None, ...],
 ) -> int:
-    """One slot, as redis-cli moves it; returns the keys it carried."""
+    """One slot, as redis-cli moves it; returns the keys it carried. `login`: the target's AUTH arguments,
+    which MIGRATE passes on (AUTH2 with a user), since the source connects to the target as a client."""
+    auth: tuple[str | None, ...] = ()
+    if len(login) == 3:
+        auth = ("AUTH2", *login[1:])
+    elif len(login) == 2:
+        auth = login
     keys = 0
     target.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", source_id)
     source.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
     while batch := source.execute_command("CLUSTER", "GETKEYSINSLOT", slot, move.batch):
         host, port = move.target.host, move.target.port
-        source.execute_command("MIGRATE", host, port, "", 0, MIGRATE_TIMEOUT_MS, "KEYS", *batch)
+        source.execute_command("MIGRATE", host, port, "", 0, MIGRATE_TIMEOUT_MS, *auth, "KEYS", *batch)
         keys += len(batch)
     # The target first: once it owns the slot, the source's MOVED replies point at an owner.
     for client in (target, source, *others):

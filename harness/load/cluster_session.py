@@ -7,7 +7,10 @@ counted (`redirects`). Nothing else is retried: a node that cannot be reached fa
 asked for again (at most every REFRESH_GAP_S) until the cluster has failed the node over. A CLUSTERDOWN
 reply fails the call too and has the map asked for again, first of the other nodes: a primary cut off from
 the majority refuses its slots while the majority has already given them to its replica, and its own map
-still names itself (redis-py and Jedis re-read the map on CLUSTERDOWN too)."""
+still names itself (redis-py and Jedis re-read the map on CLUSTERDOWN too).
+
+The map names nodes as the cluster announces them; `routes` says where each is reached instead (its proxied
+link, a port-forward), so the session keys everything by the announced address and only connects elsewhere."""
 
 from __future__ import annotations
 
@@ -30,18 +33,20 @@ from harness.load.watchdog import CallWatchdog
 REFRESH_GAP_S = 0.05  # while a failed primary still owns its slots, each failing call would ask again
 ASKING = b"*1\r\n$6\r\nASKING\r\n"
 Address = tuple[str, int]
+Route = tuple[Address, Address]  # a node as the cluster announces it, and where clients reach it
 
 
 class ClusterSession:
     def __init__(
         self,
-        seeds: tuple[Address, ...],
+        routes: tuple[Route, ...],
         timeout: float,
         watchdog: CallWatchdog | None = None,
         credentials: Credentials | None = None,
         redirects: Counter[str] | None = None,
     ) -> None:
-        self._seeds = seeds
+        self._seeds = tuple(announced for announced, _ in routes)
+        self._routes = dict(routes)
         self._timeout = timeout
         self._watchdog = watchdog
         self._credentials = credentials
@@ -97,7 +102,8 @@ class ClusterSession:
         conn = self._conns.get(address)
         if conn is None:
             try:
-                conn = RespConnection(*address, self._timeout, self._watchdog is not None, self._credentials)
+                reach = self._routes.get(address, address)
+                conn = RespConnection(*reach, self._timeout, self._watchdog is not None, self._credentials)
             except ConnectError:
                 self._stale = True
                 raise
@@ -149,7 +155,8 @@ class ClusterSession:
             except OSError:
                 self._drop(address)
                 raise
-        probe = RespConnection(*address, min(self._timeout, 0.5), credentials=self._credentials)
+        reach = self._routes.get(address, address)
+        probe = RespConnection(*reach, min(self._timeout, 0.5), credentials=self._credentials)
         try:
             return probe.command("CLUSTER", "SLOTS")
         finally:

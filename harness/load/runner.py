@@ -65,7 +65,7 @@ class LoadRunner:
             watchdog=CallWatchdog(spec.timeout),
             credentials=topology.access.credentials("load"),
             sentinel_credentials=topology.access.credentials("load", "sentinel"),
-            cluster=tuple(n.client_address for n in topology.data_nodes) if topology.cluster else (),
+            cluster=topology.cluster_routes,
         )
         # stop_timeout: at the end, users finish the operation they are in instead of being killed mid-call.
         self._env = Environment(

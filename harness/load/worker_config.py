@@ -24,7 +24,7 @@ class WorkerConfig:
     master_name: str
     key_prefix: str
     index: int
-    cluster: tuple[tuple[str, int], ...] = ()
+    cluster: tuple[tuple[tuple[str, int], tuple[str, int]], ...] = ()  # (announced, reached) per node
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -49,5 +49,5 @@ class WorkerConfig:
             master_name=data["master_name"],
             key_prefix=data["key_prefix"],
             index=int(data["index"]),
-            cluster=tuple((h, int(p)) for h, p in data.get("cluster", ())),
+            cluster=tuple(((a[0], int(a[1])), (r[0], int(r[1]))) for a, r in data.get("cluster", ())),
         )

@@ -14,6 +14,7 @@ from harness.report.model import (
     time_origin_text,
     uncertain_writes_text,
 )
+from harness.report.shard_latency import shard_latency_from_json, shard_latency_text
 from harness.report.timeline import Band, Marker, Timeline
 
 WIDTH, PLOT_PX = 960, 140  # the plot's height; label rows above it add to the chart's
@@ -120,6 +121,10 @@ def _summary(report: dict[str, Any]) -> str:
                 loss_text(s["lost"], s["acknowledged"], s.get("unknown", "")),
             )
             for s in report.get("lost_by_shard", [])
+        ),
+        *(
+            (f"latency on {s['shard']}'s shard", shard_latency_text(shard_latency_from_json(s)))
+            for s in report.get("latency_by_shard", [])
         ),
     ]
     cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)

@@ -7,6 +7,7 @@ from typing import Any
 
 from harness.core.histograms import histogram_percentile, merge_intervals, merge_redirects, merge_retried
 from harness.core.log_records import AlertingRecord, TopologyRecord
+from harness.report.shard_latency import ShardLatency, latency_by_shard
 from harness.runbooks.evaluate import Evaluation
 from harness.runbooks.history import History
 from harness.runbooks.lost_writes import ShardLoss, lost_by_shard
@@ -83,6 +84,7 @@ class RunReport:
     notes: tuple[str, ...] = ()  # how the run differed from production, e.g. time-scaled alert rules
     engine: str = ""  # name and version, as the log's run record says (empty: an external topology's)
     lost_by_shard: tuple[ShardLoss, ...] = ()  # a cluster's acknowledged and lost writes per shard
+    latency_by_shard: tuple[ShardLatency, ...] = ()  # a cluster's latency per shard, around the incident
     lost_writes_unknown: str = ""  # why lost_writes is unknown
     uncertain_interrupted: int = 0  # of uncertain_writes: in flight when the load stopped
     load_window: tuple[float, float] | None = None  # t of the load's start and stop
@@ -252,6 +254,7 @@ def build_report(
         lost_writes=None if lost.error else len(lost.lost),
         lost_writes_unknown=f"read-back failed: {lost.error}" if lost.error else "",
         lost_by_shard=lost_by_shard(history, lost),
+        latency_by_shard=latency_by_shard(history, evaluation.mttr),
         checks=evaluation.verdicts,
         load_window=history.load_window(),
         faults=fault_summaries(history),
@@ -270,7 +273,9 @@ def _security_note(record: TopologyRecord) -> str:
     if security.get("acl"):
         parts.append("ACL users per role, default user off")
     if security.get("tls"):
-        parts.append("TLS on client, replication and Sentinel links")
+        # A cluster has no Sentinels; its nodes' own links are the bus (tls-cluster).
+        peers = "cluster bus" if record.get("shards") else "Sentinel"
+        parts.append(f"TLS on client, replication and {peers} links")
     return f"secured topology: {'; '.join(parts)}" if parts else ""
 
 

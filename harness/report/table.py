@@ -12,6 +12,7 @@ from harness.report.model import (
     time_origin_text,
     uncertain_writes_text,
 )
+from harness.report.shard_latency import shard_latency_text
 from harness.runbooks.verdict import Verdict
 
 
@@ -62,6 +63,7 @@ def render_table(report: RunReport) -> str:
             if report.lost_by_shard
             else []
         ),
+        *(("latency by shard", shard_latency_text(s)) for s in report.latency_by_shard),
         ("wall time", _seconds(report.wall_time_s)),
         *(("note", note) for note in report.notes),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from harness.core.log_records import OpRecord
 from harness.core.slots import key_slot
@@ -57,6 +58,12 @@ class ShardLoss:
     unknown: str = ""
 
 
+def shard_index(shards: list[dict[str, Any]], key: str) -> int:
+    """Which of the topology record's shards (as created) holds `key`'s slot."""
+    slot = key_slot(key)
+    return next(i for i, shard in enumerate(shards) if shard["slots"][0] <= slot <= shard["slots"][1])
+
+
 def lost_by_shard(history: History, lost: LostWrites) -> tuple[ShardLoss, ...]:
     """A cluster's acknowledged and lost writes per shard, by each key's slot; () on a Sentinel topology."""
     shards = history.topologies[0].get("shards", []) if history.topologies else []
@@ -67,8 +74,7 @@ def lost_by_shard(history: History, lost: LostWrites) -> tuple[ShardLoss, ...]:
     lost_n: list[int] = [0] * len(shards)
     unread: list[int] = [0] * len(shards)
     for record in _acknowledged(history):
-        slot = key_slot(record["key"])
-        i = next(i for i, shard in enumerate(shards) if shard["slots"][0] <= slot <= shard["slots"][1])
+        i = shard_index(shards, record["key"])
         acked[i] += 1
         lost_n[i] += record["key"] in lost_keys
         unread[i] += record["key"] in lost.unread

@@ -9,6 +9,7 @@ CHECKS = {
     "unauthenticated": "client without credentials refused",
     "plaintext": "client without TLS refused",
     "least-privilege": "load user refused an operator's command",
+    "plaintext-bus": "cluster bus without TLS refused",
 }
 
 

@@ -144,9 +144,8 @@ def environment_file(
 
 # Sentinel topologies only: a cluster has its own replicas (per shard) and no Sentinels.
 _SENTINEL_ONLY = ("replicas", "sentinels", "master_name")
-# Not drilled on a cluster yet: its nodes announce their own addresses (no proxied links), and its bus would
-# need TLS and ACL users of its own.
-_NOT_ON_CLUSTER = ("proxy", "auth", "security", "external")
+# Not on a cluster yet: an external cluster is found by seeds, not by Compose project.
+_NOT_ON_CLUSTER = ("external",)
 # Set from the cluster: section; a config: entry would contradict it.
 CLUSTER_DIRECTIVES = frozenset({"cluster-enabled", "cluster-config-file", "cluster-node-timeout"})
 
@@ -181,6 +180,16 @@ def _cluster_environment(path: Path, cur: Cursor, engine_override: str | None) -
     persistence = cur.get("persistence", choice(*PERSISTENCE), "none")
     if config is not None and persistence is not None:
         config = (*config, *PERSISTENCE[persistence].items())
+    password = _auth(cur.child("auth")) if "auth" in cur.value else None
+    security = _security(cur) if "security" in cur.value else None
+    proxy = _proxy(cur.child("proxy")) if "proxy" in cur.value else None
+    if proxy is not None and proxy.replication:
+        # Replicas attach by the node ids the nodes exchange over the bus, at the addresses they announce.
+        cur.child("proxy").error(
+            "replication links are for Sentinel topologies; a cluster's replicas follow their primary at "
+            "the address it announces (use clients: true, and partitions or network faults on a node)",
+            "replication",
+        )
     if len(cur.problems) > before or None in (cluster, name, engine, backend, config, readiness, persistence):
         return None
     assert cluster is not None and config is not None
@@ -194,6 +203,9 @@ def _cluster_environment(path: Path, cur: Cursor, engine_override: str | None) -
         sentinels=NO_SENTINELS,
         config=config,
         readiness_timeout=float(readiness or 0),
+        proxy=proxy,
+        password=password,
+        security=security,
         image=str(image) if image else None,
         cluster=cluster,
     )

@@ -35,7 +35,8 @@ class ProxySpec:
 @dataclass(frozen=True, slots=True)
 class SecuritySpec:
     """A secured topology (harness/backends/secured.py): ACL users per role with the default user off,
-    and TLS on client, replication and Sentinel links; passwords and certificates are made per run."""
+    and TLS on client, replication and Sentinel or cluster-bus links; passwords and certificates are made
+    per run."""
 
     acl: bool = True
     tls: bool = True

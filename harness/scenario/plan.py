@@ -65,7 +65,8 @@ def link_name(selector: str) -> str:
 
 def plan(env: Environment) -> Plan:
     if env.cluster is not None:
-        return _cluster_plan(env.cluster.shards, env.cluster.replicas_per_shard)
+        clients = env.proxy is not None and env.proxy.clients
+        return _cluster_plan(env.cluster.shards, env.cluster.replicas_per_shard, clients)
     data = [PlannedNode(f"redis-{i + 1}", "redis", i) for i in range(env.replicas + 1)]
     sentinels = [PlannedNode(f"sentinel-{i + 1}", "sentinel", i) for i in range(env.sentinels.count)]
     proxy = env.proxy
@@ -80,9 +81,11 @@ def plan(env: Environment) -> Plan:
     return Plan(tuple(data + sentinels), tuple(links), data[0].name)
 
 
-def _cluster_plan(shards: int, replicas_per_shard: int) -> Plan:
+def _cluster_plan(shards: int, replicas_per_shard: int, clients: bool) -> Plan:
     """redis-1..redis-S are the primaries, in slot order; the replicas follow, dealt out to the shards in
-    turn, as `redis-cli --cluster create --cluster-replicas N` pairs them."""
+    turn, as `redis-cli --cluster create --cluster-replicas N` pairs them. With `clients`, a clients link
+    per data node (replicas too: one becomes its shard's primary after a failover): the load reaches each
+    node through it, while the nodes meet, replicate and announce themselves on their own addresses."""
     total = shards * (1 + replicas_per_shard)
     data = tuple(PlannedNode(f"redis-{i + 1}", "redis", i) for i in range(total))
     layout = tuple(
@@ -93,4 +96,5 @@ def _cluster_plan(shards: int, replicas_per_shard: int) -> Plan:
         )
         for i in range(shards)
     )
-    return Plan(data, (), data[0].name, layout)
+    links = tuple(PlannedLink(node.name, "clients", node.name) for node in data) if clients else ()
+    return Plan(data, links, data[0].name, layout)

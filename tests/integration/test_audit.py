@@ -162,31 +162,43 @@ def test_audit_refuses_addresses_off_this_machine() -> None:
     assert "not a loopback address" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_cluster_items_on_a_live_cluster_and_after_a_replica_is_lost(runs: Path) -> None:
-    """`drill audit --cluster` on a node of cluster-3: state, slots and replicas pass; every node shares this
-    machine (warn). Once redis-4 (redis-1's replica) is killed and flagged failed, redis-1 has no replica."""
-    env = load_environment(ROOT / "environments" / "cluster-3.yaml")
+def test_cluster_items_on_a_live_cluster_and_after_a_replica_is_lost(
+    runs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`drill audit --cluster` on a node of cluster-3-secured (ACL user, TLS with a client certificate):
+    state, slots and replicas pass, and ACL and TLS; every node shares this machine (warn). Once redis-4
+    (redis-1's replica) is killed and flagged failed, redis-1 has no replica."""
+    monkeypatch.setenv("REDIS_DRILL_SECRET", "audit-cluster-secret")
+    env = load_environment(ROOT / "environments" / "cluster-3-secured.yaml")
     backend = LocalBackend(env, RunContext.create(runs, "audit-cluster"))
     try:
         topology = backend.up()
         node = topology.node("redis-2")
-        args = ("audit", "--host", node.host, "--port", str(node.port), "--cluster", "--runs-dir", str(runs))
+        login = topology.credentials("operator", node)
+        assert login.tls is not None and login.password is not None and login.tls.cert and login.tls.key
+        args = (
+            "audit", "--host", node.host, "--port", str(node.port), "--cluster", "--runs-dir", str(runs),
+            "--user", "drill-operator", "--password-env", "AUDIT_PW",
+            "--tls-ca-cert", login.tls.ca, "--tls-cert", login.tls.cert, "--tls-key", login.tls.key,
+        )  # fmt: skip
+        secret_env = {**os.environ, "AUDIT_PW": login.password.reveal()}
         first: list[dict[str, str]] = []
 
         def cluster_items_judged() -> bool:
             # The slots are served before every node has heard of every replica: gossip takes a moment.
-            first.append(verdicts(drill(*args).stdout))
+            first.append(verdicts(drill(*args, env=secret_env).stdout))
             return first[-1].get("C3") == "pass"
 
         wait_until(cluster_items_judged, 15, "the audit to see every primary's replica")
         seen = first[-1]
         assert (seen["R2"], seen["C1"], seen["C2"], seen["C4"]) == ("pass", "pass", "pass", "WARN"), seen
+        assert (seen["R6"], seen["R7"]) == ("pass", "pass"), seen
         backend.kill("redis-4")
         redis_1 = topology.node("redis-1").host  # as the cluster announces it: its own loopback address
         outputs: list[str] = []
 
         def redis_1_alone() -> bool:
-            outputs.append(drill(*args).stdout)
+            outputs.append(drill(*args, env=secret_env).stdout)
             return verdicts(outputs[-1]).get("C3") == "FAIL"
 
         wait_until(redis_1_alone, 15, "the audit to find redis-1 without a replica")

@@ -3,25 +3,60 @@
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 import pytest
 
+from harness.backends.secured import DATA_RULES, derive_password
+from harness.core.secrets import Secret
 from harness.core.slots import key_slot
 from harness.runbooks.history import History
 from harness.runbooks.lost_writes import lost_writes
 from tests.conftest import ROOT, drill
 from tests.integration.test_drills import run_and_read
+from tests.integration.test_secured import SECURITY_CHECKS
 
 pytestmark = pytest.mark.integration
 
 NODE_TIMEOUT_S = 2.0  # environments/cluster-3.yaml
 
 
-def test_cluster_primary_kill_fails_over_within_node_timeout_and_loses_nothing(runs: Path) -> None:
-    code, report, run_dir, stdout = run_and_read(ROOT / "scenarios" / "cluster-primary-kill.yaml", runs)
+def on_environment(scenario: str, environment: str, tmp_path: Path) -> Path:
+    """A copy of a shipped scenario that runs on another shipped environment file."""
+    text = (ROOT / "scenarios" / scenario).read_text()
+    copy = tmp_path / scenario
+    copy.write_text(
+        text.replace("../environments/cluster-3.yaml", str(ROOT / "environments" / environment)).replace(
+            "../runbooks/", f"{ROOT}/runbooks/"
+        )
+    )
+    assert environment in copy.read_text()
+    return copy
+
+
+def test_cluster_primary_kill_fails_over_within_node_timeout_and_loses_nothing(
+    runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On cluster-3-secured: ACL users, TLS on client links, replication and the bus; no secret leaks."""
+    master = f"drill-{secrets.token_urlsafe(16)}"
+    monkeypatch.setenv("REDIS_DRILL_SECRET", master)
+    scenario = on_environment("cluster-primary-kill.yaml", "cluster-3-secured.yaml", tmp_path)
+    code, report, run_dir, stdout = run_and_read(scenario, runs, quiet=False)
     failed = [c["name"] for c in report["checks"] if c["status"] != "pass"]
     assert code == 0, (failed, stdout)
+    checks = {c["name"]: c for c in report["checks"]}
+    for name in (*SECURITY_CHECKS, "security: cluster bus without TLS refused"):
+        assert checks[name]["status"] == "pass" and "redis-6" in checks[name]["evidence"], checks[name]
+    assert any("TLS on client, replication and cluster bus links" in n for n in report["notes"])
+    conf = (run_dir / "config" / "redis-4.conf").read_text()
+    assert "tls-cluster yes" in conf and "user default off" in conf and "drill-sentinel" not in conf
+    passwords = [derive_password(Secret(master), f"redis:{role}").reveal() for role in DATA_RULES]
+    needles = [master.encode(), *(p.encode() for p in passwords), b"PRIVATE KEY"]
+    files = [f for f in run_dir.rglob("*") if f.is_file()]
+    assert len(files) > 10
+    assert [(str(f), n) for f in files for n in needles if n in f.read_bytes()] == []
+    assert [n for n in needles if n in stdout.encode()] == []
     # Suspected no sooner than node-timeout (nothing else can tell the node is gone), failed over after it.
     assert NODE_TIMEOUT_S <= report["mttd_s"] < NODE_TIMEOUT_S + 1.5, report["mttd_s"]
     assert report["mttr_s"] is not None and NODE_TIMEOUT_S < report["mttr_s"] < NODE_TIMEOUT_S + 4.5
@@ -49,9 +84,12 @@ def test_cluster_primary_kill_fails_over_within_node_timeout_and_loses_nothing(r
 
 
 def test_cluster_reshard_moves_slots_under_load_and_loses_nothing(runs: Path) -> None:
-    code, report, run_dir, stdout = run_and_read(ROOT / "scenarios" / "cluster-reshard.yaml", runs)
+    """With --secure: MIGRATE logs in to the target as the operator (AUTH2) over the bus's TLS."""
+    scenario = ROOT / "scenarios" / "cluster-reshard.yaml"
+    code, report, run_dir, stdout = run_and_read(scenario, runs, "--secure")
     failed = [c["name"] for c in report["checks"] if c["status"] != "pass"]
     assert code == 0, (failed, stdout)
+    assert any("cluster bus" in note for note in report["notes"]), report["notes"]
     assert report["lost_writes"] == 0 and report["acknowledged_writes"] > 2000
     assert report["load"]["fail"] == 0 and report["load"]["redirects"].get("MOVED", 0) > 0, report["load"]
     records = [json.loads(line) for line in (run_dir / "observations.jsonl").read_text().splitlines()]
@@ -118,3 +156,28 @@ def test_cluster_partition_the_minority_refuses_after_node_timeout_and_loses_onl
     # After the heal redis-1 rejoined as redis-4's replica, as every node sees it.
     last_views = {r["node"]: r for r in records if r["kind"] == "cluster" and "view" in r}
     assert {v["view"]["redis-1"]["role"] for v in last_views.values()} == {"replica"}, last_views
+
+
+def test_a_fault_on_one_shards_link_reaches_that_shards_keys_alone(runs: Path) -> None:
+    """cluster-shard-link: 50 ms on redis-2's proxied link, then TRYAGAIN on it. The load reaches every node
+    through its link while the slot map names the nodes' own addresses, so only redis-2's keys slow down and
+    fail; the report's per-shard latency shows it."""
+    code, report, run_dir, stdout = run_and_read(ROOT / "scenarios" / "cluster-shard-link.yaml", runs)
+    failed = [c["name"] for c in report["checks"] if c["status"] != "pass"]
+    assert code == 0, (failed, stdout)
+    shards = {s["shard"]: s for s in report["latency_by_shard"]}
+    assert sorted(shards) == ["redis-1", "redis-2", "redis-3"]
+    slow = shards["redis-2"]["during"]
+    assert slow["p50_us"] >= 50_000 and slow["failed"] > 100, slow  # the link's latency, then TRYAGAIN
+    for name in ("redis-1", "redis-3"):
+        during = shards[name]["during"]
+        assert during["ok"] > 300 and during["failed"] == 0 and during["p99_us"] < 25_000, (name, during)
+    assert shards["redis-2"]["after"]["p99_us"] < 25_000, shards["redis-2"]
+    errors = report["load"]["errors"]
+    assert set(errors) == {"TRYAGAIN"}, errors
+    records = [json.loads(line) for line in (run_dir / "observations.jsonl").read_text().splitlines()]
+    (topology,) = [r for r in records if r["kind"] == "topology"]
+    slots = next(s["slots"] for s in topology["shards"] if s["primary"] == "redis-2")
+    refused = [r["key"] for r in records if r["kind"] == "op" and r.get("error") == "TRYAGAIN"]
+    assert refused and all(slots[0] <= key_slot(key) <= slots[1] for key in refused)
+    assert "latency by shard" in stdout and "redis-2: p99" in stdout

@@ -29,7 +29,7 @@ def test_ask_while_a_slot_migrates_and_moved_after_are_followed_and_counted() ->
         key = next(f"k{i}" for i in range(1000) if key_slot(f"k{i}") < 5461)
         slot = key_slot(key)
         counted: Counter[str] = Counter()
-        session = ClusterSession(nodes, 2.0, redirects=counted)
+        session = ClusterSession(tuple((n, n) for n in nodes), 2.0, redirects=counted)
         assert session.one(encode("SET", key, "before"), key) == b"OK"
         source = redis.Redis(*source_addr, decode_responses=True)
         target = redis.Redis(*target_addr, decode_responses=True)

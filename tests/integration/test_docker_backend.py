@@ -172,9 +172,13 @@ def test_split_brain_bounded_on_docker(runs: Path) -> None:
 
 def test_cluster_primary_kill_on_docker(runs: Path) -> None:
     """A cluster of containers, one per node on the run's network, made and failed over as locally: the
-    nodes meet on their container addresses (the bus on port + 10000) and hand clients those addresses."""
-    code, report, run_dir, output = run_on_docker("cluster-primary-kill.yaml", runs)
+    nodes meet on their container addresses (the bus on port + 10000) and hand clients those addresses.
+    Secured: ACL users, and TLS on client links, replication and the bus, with the run's certificate."""
+    code, report, run_dir, output = run_on_docker("cluster-primary-kill.yaml", runs, "--secure")
     assert code == 0, output
+    checks = {c["name"]: c for c in report["checks"]}
+    for name in ("security: client without credentials refused", "security: cluster bus without TLS refused"):
+        assert checks[name]["status"] == "pass" and "redis-6" in checks[name]["evidence"], checks[name]
     assert report["backend"] == "docker" and report["lost_writes"] == 0
     assert 2.0 <= report["mttd_s"] < 3.5 and report["mttr_s"] is not None and report["mttr_s"] < 6.5
     assert "Cluster state changed: ok" in (run_dir / "logs" / "redis-2.log").read_text()

