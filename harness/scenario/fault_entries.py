@@ -322,7 +322,9 @@ def _check_partition(cur: Cursor, spec: PartitionSpec, env: Environment, names: 
                 kind = "cluster (topology: cluster)" if env.cluster is not None else "Sentinel topology"
                 why = f"; {env.file} is a {kind}" if group in unfit else ""
                 cur.error(f"unknown group {group!r} (expected: {', '.join(dict.fromkeys(known))}){why}", key)
-    if env.proxy is not None and (env.proxy.clients or env.proxy.replication):
+    # A cluster's proxied links carry the load only: its nodes meet, gossip and replicate on their own
+    # addresses, and the load's traffic leaves the proxy from the clients' address.
+    if env.proxy is not None and (env.proxy.clients or env.proxy.replication) and env.cluster is None:
         cur.error(
             f"per-peer partitions tell peers apart by address, but {env.file} sends clients, Sentinels and "
             "replicas through the proxy (proxy:), where they all share its address; drop proxy: or use a "

@@ -67,7 +67,8 @@ def problems_of(path: Path) -> str:
 def test_cluster_environment_rules_are_bad_input_with_their_lines(tmp_path: Path) -> None:
     env = tmp_path / "env.yaml"
     env.write_text(
-        "name: c\ntopology: cluster\nreplicas: 2\ncluster:\n  shards: 2\nproxy: {clients: true, replication: true}\n"
+        "name: c\ntopology: cluster\nreplicas: 2\ncluster:\n  shards: 2\n"
+        "proxy: {clients: true, replication: true}\n"
         "external: {compose_project: x}\n"
     )
     text = problems_of(env)
@@ -258,3 +259,22 @@ def test_which_keys_a_lost_shard_takes_down_is_judged_per_shard() -> None:
     partial = [*log[:-1], op(3.4, other[1]), op(9.0, other[2], "interrupted")]
     assert judge("other_shards_served", partial, at_most=0).passed
     assert not judge("keys_refused", partial, keys="other-shards", error="CLUSTERDOWN").passed
+
+
+def test_a_proxied_cluster_takes_per_peer_partitions_and_links_per_data_node(tmp_path: Path) -> None:
+    """Its links carry the load only (the nodes meet and replicate on their own addresses), so a partition
+    still tells the peers apart; a Sentinel topology's proxy carries replicas and Sentinels too: refused."""
+    scenario = tmp_path / "s.yaml"
+    body = (
+        "name: s\nenvironment: {env}\nload:\n  duration: 5s\n  workloads: {{acked-writes: {{users: 1}}}}\n"
+        "faults:\n  - {{at: 1s, partition: {{between: [primary], and: [replicas]}}}}\nrunbooks: []\n"
+    )
+    scenario.write_text(body.format(env=ROOT / "environments" / "cluster-3-proxied.yaml"))
+    loaded = load_scenario(scenario)
+    assert loaded.environment.proxy is not None and loaded.environment.cluster is not None
+    layout = plan(loaded.environment)
+    assert [(link.name, link.kind) for link in layout.links] == [
+        (f"redis-{i}", "clients") for i in range(1, 7)
+    ]
+    scenario.write_text(body.format(env=ROOT / "environments" / "sentinel-3-proxied.yaml"))
+    assert "per-peer partitions tell peers apart by address" in problems_of(scenario)
