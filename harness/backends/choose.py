@@ -5,6 +5,7 @@ from __future__ import annotations
 from harness.backends.base import Backend
 from harness.backends.local import LocalBackend
 from harness.backends.netfilter import check_rights
+from harness.core.observation_log import ObservationLog
 from harness.core.run_context import RunContext
 from harness.scenario.model import Environment
 
@@ -21,7 +22,13 @@ def make_backend(
     scenario: str,
     seed: int,
     allow_external_faults: bool = False,
+    log: ObservationLog | None = None,
 ) -> Backend:
+    if env.external_deployment is not None:
+        from harness.backends.addressed import AddressedBackend
+
+        assert log is not None, "an addressed deployment's backend logs its control commands"
+        return AddressedBackend(env, run, allow_external_faults, log)
     if env.external_compose_project is not None:
         from harness.backends.compose_lab import ComposeLabBackend
 

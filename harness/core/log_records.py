@@ -395,6 +395,33 @@ class ReadbackRecord(TypedDict):
     error: NotRequired[Annotated[str, "why the read-back failed"]]
 
 
+class ControlRecord(TypedDict):
+    """External deployments: one of the team's control commands, as it ran."""
+
+    t: Seconds
+    kind: Literal["control"]
+    action: Annotated[str, "kill, stop, start, pause, resume or status"]
+    node: Annotated[str, "the node"]
+    argv: Annotated[list[str], "the command, as run"]
+    exit: Annotated[int | None, "its exit code (null: killed at the timeout)"]
+    stdout: Annotated[str, "its output (the last 2000 characters)"]
+    stderr: Annotated[str, "its error output (the last 2000 characters)"]
+    seconds: Annotated[float, "how long it ran"]
+
+
+class CleanupRecord(TypedDict):
+    """External deployments, at the end: the run's keys removed and the deployment as found again."""
+
+    t: Seconds
+    kind: Literal["cleanup"]
+    prefix: Annotated[str, "the run's key prefix (keys matched PREFIX:* and {PREFIX:*)"]
+    keys_removed: Annotated[int, "keys UNLINKed"]
+    restored: NotRequired[Annotated[list[str], "what was put back: nodes started, resumed"]]
+    healthy: Annotated[bool, "the deployment is as it was found: one primary, every replica linked"]
+    differences: NotRequired[Annotated[list[str], "what is still different when not healthy"]]
+    seconds: Annotated[float, "how long putting it back took"]
+
+
 class SweepRecord(TypedDict):
     """drill sweep: one cell."""
 
@@ -433,6 +460,8 @@ LogRecord = (
     | SecurityRecord
     | RestoreCheckRecord
     | ReadbackRecord
+    | ControlRecord
+    | CleanupRecord
     | SweepRecord
 )
 

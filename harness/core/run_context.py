@@ -69,6 +69,11 @@ class RunContext:
         log.write(record)
         return log
 
+    @property
+    def key_prefix(self) -> str:
+        """Every key the run writes starts with it (or with `{` and it, under a hash tag)."""
+        return f"drill:{self.run_id}"
+
     def process_env(self) -> dict[str, str]:
         """Environment for child processes: the run id tag lets `drill cleanup` find them from /proc."""
         return {**os.environ, RUN_ID_ENV: self.run_id}

@@ -85,6 +85,7 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
         scenario.name,
         scenario.seed,
         options.allow_external_faults,
+        log,
     )
     alerting: AlertStack | None = None
     pager: Pager | None = None
@@ -230,7 +231,7 @@ def _drive(
         scenario.load,
         topology,
         log,
-        key_prefix=f"drill:{run.run_id}",
+        key_prefix=run.key_prefix,
         csv_base=run.run_dir / "locust",
         ui=options.ui,
         workers=WorkerPool(run),
@@ -245,10 +246,10 @@ def _drive(
         )
     plan = schedule(scenario.faults, scenario.seed)
     incident = next((f.index for f in plan if f.spec.incident), plan[0].index if plan else -1)
-    faults = FaultInjector(backend, topology, log, f"drill:{run.run_id}", incident, load.surge)
+    faults = FaultInjector(backend, topology, log, run.key_prefix, incident, load.surge)
     setting = StepSetting(run.run_id, options.backend)
     responder = Responder(
-        scenario.runbooks, backend, topology, log, faults, f"drill:{run.run_id}", setting, paging.pager
+        scenario.runbooks, backend, topology, log, faults, run.key_prefix, setting, paging.pager
     )
     if responder.needed:
         observers.append(threading.Thread(target=responder.run, args=(stop,), daemon=True, name="responder"))

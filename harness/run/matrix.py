@@ -47,7 +47,7 @@ def run_matrix(path: Path, options: MatrixOptions, console: Console) -> MatrixRe
         drill = load_drill(path, name)
         if not isinstance(drill, Scenario):
             raise UsageError(f"drill matrix: {path} is a sweep; the matrix compares drills (scenarios)")
-        if drill.environment.external_compose_project is not None:
+        if drill.environment.external:
             raise UsageError(
                 f"drill matrix: {drill.environment.file} is an external environment: its engine is its "
                 "owner's"

@@ -15,9 +15,12 @@ from harness.scenario.engine_verdict import config_verdict
 from harness.scenario.fields import Cursor, Invalid, boolean, choice, integer, text
 from harness.scenario.files import parse_file, referenced
 from harness.scenario.model import (
+    CONTROL_ACTIONS,
     NO_SENTINELS,
+    AddressedDeployment,
     ClusterSpec,
     ConfigValue,
+    ControlSpec,
     Environment,
     ProxySpec,
     SecuritySpec,
@@ -138,7 +141,8 @@ def environment_file(
         password=password,
         security=security,
         image=str(image) if image else None,
-        external_compose_project=external,
+        external_compose_project=external if isinstance(external, str) else None,
+        external_deployment=external if isinstance(external, AddressedDeployment) else None,
     )
 
 
@@ -237,9 +241,16 @@ def _shard_count(value: Any) -> int:
 _STARTED_ONLY = ("config", "proxy", "persistence", "auth", "security", "image", "backend")
 
 
-def _external(cur: Cursor) -> str | None:
-    """external: {compose_project: NAME}: the nodes are that project's redis-N and sentinel-N containers."""
-    clashes = [key for key in _STARTED_ONLY if key in cur.value]
+def _external(cur: Cursor) -> str | AddressedDeployment | None:
+    """external: {compose_project: NAME}: the nodes are that project's redis-N and sentinel-N containers;
+    external: {sentinels: [HOST:PORT, ...], control: {...}, nodes: {...}}: a deployment found by address."""
+    sub = cur.child("external")
+    if not sub.mapping(("compose_project", "sentinels", "control", "nodes"), "external settings"):
+        return None
+    by_address = "sentinels" in sub.value
+    # An addressed deployment's clients log in as the team's do: a password from the environment.
+    started_only = tuple(k for k in _STARTED_ONLY if not (by_address and k == "auth"))
+    clashes = [key for key in started_only if key in cur.value]
     if clashes:
         cur.error(
             f"{', '.join(clashes)} cannot be set for an external environment: its nodes are not started "
@@ -247,11 +258,69 @@ def _external(cur: Cursor) -> str | None:
             clashes[0],
         )
         return None
-    sub = cur.child("external")
-    if not sub.mapping(("compose_project",), "external settings"):
+    if not by_address:
+        for key in ("control", "nodes"):
+            if key in sub.value:
+                sub.error("is for a deployment found by address (external.sentinels)", key)
+        project = sub.get("compose_project", text)
+        return str(project) if project is not None else None
+    if "compose_project" in sub.value:
+        sub.error("give compose_project or sentinels, not both", "compose_project")
         return None
-    project = sub.get("compose_project", text)
-    return str(project) if project is not None else None
+    before = len(cur.problems)
+    sentinels = [_loopback_address_at(item) for item in sub.child("sentinels").items()]
+    if not sentinels and len(cur.problems) == before:
+        sub.child("sentinels").error("list at least one Sentinel's host:port")
+    control = _control(sub) if "control" in sub.value or "nodes" in sub.value else None
+    if len(cur.problems) > before or None in sentinels:
+        return None
+    return AddressedDeployment(tuple(s for s in sentinels if s is not None), control)
+
+
+def _loopback_address_at(cur: Cursor) -> tuple[str, int] | None:
+    try:
+        return _loopback_address(cur.value)
+    except (Invalid, ValueError) as exc:
+        cur.error(str(exc))
+        return None
+
+
+def _control(sub: Cursor) -> ControlSpec | None:
+    """control: {timeout: D, ACTION: [argv template], ...} and nodes: {HOST:PORT: {VAR: VALUE}}."""
+    control = sub.child("control")
+    actions: list[tuple[str, tuple[str, ...]]] = []
+    timeout: float | None = 10.0
+    if "control" in sub.value and control.mapping((*CONTROL_ACTIONS, "timeout"), "control commands"):
+        timeout = control.get("timeout", parse_duration, 10.0)
+        for action in CONTROL_ACTIONS:
+            if action in control.value:
+                argv = control.get(action, _argv)
+                if argv is not None:
+                    actions.append((action, argv))
+    node_vars: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+    nodes = sub.child("nodes")
+    if "nodes" in sub.value and nodes.mapping(tuple(map(str, nodes.value or ())), "nodes by address"):
+        for address, variables in nodes.value.items():
+            where = nodes.child(address)
+            try:
+                _loopback_address(address)
+            except (Invalid, ValueError) as exc:
+                where.error(str(exc))
+                continue
+            if not isinstance(variables, dict) or not all(isinstance(k, str) for k in variables):
+                where.error("expected a mapping of variable names to values")
+                continue
+            node_vars.append((str(address), tuple((k, render_value(v)) for k, v in variables.items())))
+    if timeout is None:
+        return None
+    return ControlSpec(tuple(actions), float(timeout), tuple(node_vars))
+
+
+def _argv(value: Any) -> tuple[str, ...]:
+    """An argv template: a list of words, the first the program. No shell runs it unless it names one."""
+    if not isinstance(value, list) or not value or not all(isinstance(w, str | int) for w in value):
+        raise Invalid("expected a command as a list of words, e.g. [systemctl, kill, -s, KILL, '{unit}']")
+    return tuple(str(word) for word in value)
 
 
 def _auth(cur: Cursor) -> SecretSource | None:

@@ -239,11 +239,41 @@ def link_names(env: Environment) -> tuple[str, ...]:
     return plan(env).link_selectors()
 
 
+# On a deployment found by address, faults that act on a node's process run the team's control commands.
+CONTROL_NEEDS: dict[str, tuple[str, ...]] = {
+    "kill": ("kill", "start"),  # started again at the end: the deployment is left as it was found
+    "terminate": ("stop", "start"),
+    "restart": ("stop", "start"),
+    "pause": ("pause", "resume"),
+    "loading": ("stop", "start"),
+}
+# They read or write a node's files, which only the node's own host has.
+NEEDS_FILES = ("truncate-aof", "snapshot-restore")
+
+
+def _check_control(where: Cursor, fault: FaultSpec, env: Environment) -> None:
+    deployment = env.external_deployment
+    if deployment is None:
+        return
+    if fault.action in NEEDS_FILES:
+        where.error(f"{fault.action} needs the node's files; {env.file} is a deployment found by address")
+        return
+    control = deployment.control
+    missing = [a for a in CONTROL_NEEDS.get(fault.action, ()) if control is None or not control.template(a)]
+    if missing:
+        where.error(
+            f"{fault.action} acts through the deployment's own commands, and {env.file} gives no "
+            f"external.control {' or '.join(missing)} command",
+            fault.action,
+        )
+
+
 def check_targets(cur: Cursor, faults: tuple[FaultSpec, ...], env: Environment) -> None:
     names = node_names(env)
     cuts = any(f.partition is not None for f in faults)
     for i, fault in enumerate(faults):
         where = cur.child("faults").child(i)
+        _check_control(where, fault, env)
         if fault.partition is not None:
             _check_partition(where.child("partition"), fault.partition, env, names)
             continue
@@ -330,5 +360,5 @@ def _check_partition(cur: Cursor, spec: PartitionSpec, env: Environment, names: 
             "replicas through the proxy (proxy:), where they all share its address; drop proxy: or use a "
             "network fault with partition: true"
         )
-    if env.external_compose_project is not None:
+    if env.external:
         cur.error(f"{env.file} is an external environment: the harness cannot cut its network")

@@ -57,6 +57,34 @@ class ClusterSpec:
         return self.shards * (1 + self.replicas_per_shard)
 
 
+CONTROL_ACTIONS = ("kill", "stop", "start", "pause", "resume", "status")
+
+
+@dataclass(frozen=True, slots=True)
+class ControlSpec:
+    """A deployment's own commands for acting on its nodes: argv templates per action (no shell unless the
+    team writes one), filled with {node}, {host}, {port}, {role} and the node's own variables."""
+
+    actions: tuple[tuple[str, tuple[str, ...]], ...]  # (action, argv template), actions of CONTROL_ACTIONS
+    timeout: float  # each command is killed after this long, and the action fails
+    # Per node, by the address it is found at ("host:port"): its variables ({unit}, {container}, ...).
+    node_vars: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+
+    def template(self, action: str) -> tuple[str, ...] | None:
+        return next((argv for name, argv in self.actions if name == action), None)
+
+    def variables(self, address: str) -> dict[str, str]:
+        return dict(next((pairs for where, pairs in self.node_vars if where == address), ()))
+
+
+@dataclass(frozen=True, slots=True)
+class AddressedDeployment:
+    """A Sentinel deployment the harness did not start, found through its Sentinels' addresses."""
+
+    sentinels: tuple[tuple[str, int], ...]
+    control: ControlSpec | None = None
+
+
 NO_SENTINELS = SentinelSpec(count=0, quorum=0, down_after_ms=0, failover_timeout_ms=0, parallel_syncs=0)
 
 
@@ -81,6 +109,22 @@ class Environment:
     # Nodes the harness did not start: the containers of this Compose project (faults need a CLI flag).
     external_compose_project: str | None = None
     cluster: ClusterSpec | None = None
+    # Nodes the harness did not start, found by address (faults need a CLI flag, and `control` to act).
+    external_deployment: AddressedDeployment | None = None
+
+    @property
+    def external(self) -> bool:
+        return self.external_compose_project is not None or self.external_deployment is not None
+
+    @property
+    def owner(self) -> str:
+        """Whose nodes an external environment's are, for messages."""
+        if self.external_compose_project is not None:
+            return f"Compose project {self.external_compose_project}'s containers"
+        if self.external_deployment is not None:
+            found = ", ".join(f"{h}:{p}" for h, p in self.external_deployment.sentinels)
+            return f"the deployment found through the Sentinels at {found}"
+        return "nodes this run starts"
 
     def bound_settings(self) -> dict[str, float]:
         """Values that time bounds in runbooks may refer to, in seconds."""

@@ -87,31 +87,31 @@ def run(args: argparse.Namespace) -> int:
     scenario = load_drill(args.scenario, args.engine)
     if args.secure:
         scenario = secured(scenario)
-    if args.engine is not None and scenario.environment.external_compose_project is not None:
+    if args.engine is not None and scenario.environment.external:
         raise UsageError(
-            f"drill run: --engine does not apply to {scenario.environment.file}: its nodes are Compose "
-            f"project {scenario.environment.external_compose_project}'s containers, already running"
+            f"drill run: --engine does not apply to {scenario.environment.file}: its nodes are "
+            f"{scenario.environment.owner}, already running"
         )
     if args.toxiproxy is not None:
         scenario = _on_toxiproxy(scenario, args.toxiproxy, args.backend)
     env = scenario.environment
     remote = _remote_workers(args, env)
-    if remote is not None and (isinstance(scenario, Sweep) or env.external_compose_project is not None):
+    if remote is not None and (isinstance(scenario, Sweep) or env.external):
         raise UsageError(
             f"drill run --workers: {args.scenario} is a sweep or runs on an external environment; "
             "remote workers join single drills on topologies the drill starts"
         )
     chosen = args.backend or env.backend
-    if env.external_compose_project is not None:
+    if env.external:
         if args.secure:
             raise UsageError(
-                f"drill run: --secure does not apply to {env.file}: its nodes are Compose project "
-                f"{env.external_compose_project}'s containers, configured by their owner"
+                f"drill run: --secure does not apply to {env.file}: its nodes are {env.owner}, "
+                "configured by their owner"
             )
         if args.backend is not None:
             raise UsageError(
-                f"drill run: --backend does not apply to {env.file}: its nodes are Compose project "
-                f"{env.external_compose_project}'s containers, already running"
+                f"drill run: --backend does not apply to {env.file}: its nodes are {env.owner}, "
+                "already running"
             )
         chosen = "external"
         # Refused before anything starts: these nodes belong to someone else.
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         if faults and not args.allow_external_faults:
             raise UsageError(
                 f"drill run: {args.scenario} injects {len(faults)} fault(s) into {env.file}, an external "
-                f"environment (Compose project {env.external_compose_project}) that this run does not own. "
+                f"environment ({env.owner}) that this run does not own. "
                 "Pass --allow-external-faults to accept that; nothing was started or changed"
             )
     console = make_console(args.quiet)

@@ -1,0 +1,357 @@
+"""A Sentinel deployment the harness did not start, found by address (environment `external.sentinels`).
+
+What is found is compared with what the file declares, never guessed: a difference stops the run before
+anything changes (bad input, every difference listed). Nodes are acted on only through the team's own
+commands (`external.control`), and only with `drill run --allow-external-faults`. At the end the deployment is
+put back as it was found: nodes killed, stopped or paused are started or resumed with those commands, the
+run's keys (and only those) are removed, and the harness waits until one primary has every replica linked
+again and every Sentinel names it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from harness.backends.base import Backend
+from harness.backends.control import Control
+from harness.backends.topology_ready import wait_until_ready
+from harness.clients.primary import current_primary
+from harness.clients.probe import parse_replica_lines, probe_client
+from harness.clients.waiting import wait_for
+from harness.core.access import Access, open_access
+from harness.core.errors import BackendError, ConfigError, FaultError, Problem
+from harness.core.log_records import CleanupRecord
+from harness.core.loopback import RANGE, is_loopback
+from harness.core.observation_log import ObservationLog
+from harness.core.run_context import RunContext
+from harness.core.topology import Node, Topology
+from harness.scenario.model import AddressedDeployment, Environment
+from harness.scenario.yamlsource import load_yaml
+
+UNLINK_BATCH = 500
+RESTORE_TIMEOUT_S = 60.0  # a restarted old primary rejoins as a replica once Sentinel converts it
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What the Sentinels say about the deployment."""
+
+    primary: tuple[str, int]
+    replicas: tuple[tuple[str, int], ...]
+    sentinels: tuple[tuple[str, int], ...]
+    settings: dict[str, int]  # quorum, down-after-milliseconds, failover-timeout, parallel-syncs
+
+
+class AddressedBackend(Backend):
+    def __init__(self, env: Environment, run: RunContext, allow_faults: bool, log: ObservationLog) -> None:
+        assert env.external_deployment is not None
+        self._env = env
+        self._deployment: AddressedDeployment = env.external_deployment
+        self._run = run
+        self._allow_faults = allow_faults
+        self._log = log
+        self._control = Control(self._deployment.control, log) if self._deployment.control else None
+        self._topology: Topology | None = None
+        self._stopped: set[str] = set()  # killed or stopped by a fault, not started again yet
+        self._paused: set[str] = set()
+
+    def up(self) -> Topology:
+        access = open_access(self._env.password.resolve() if self._env.password else None)
+        found = _discover(self._deployment.sentinels, self._env, access)
+        self._check_matches(found)
+        nodes = [
+            Node("redis-1", "redis", *found.primary),
+            *(Node(f"redis-{i}", "redis", *a) for i, a in enumerate(sorted(found.replicas), start=2)),
+            *(Node(f"sentinel-{i}", "sentinel", *a) for i, a in enumerate(sorted(found.sentinels), start=1)),
+        ]
+        topology = Topology(self._env.master_name, tuple(nodes), "redis-1", access=access)
+        wait_until_ready(topology, self._env, self.log_path, self._exited, sentinels=False)
+        wait_until_ready(topology, self._env, self.log_path, self._exited, sentinels=True)
+        self._topology = topology
+        return topology
+
+    def _check_matches(self, found: Found) -> None:
+        """The drill's time bounds come from the file: it must describe the deployment as it runs."""
+        env, spec = self._env, self._env.sentinels
+        declared = {
+            ("replicas",): (env.replicas, len(found.replicas)),
+            ("sentinels", "count"): (spec.count, len(found.sentinels)),
+            ("sentinels", "quorum"): (spec.quorum, found.settings["quorum"]),
+            ("sentinels", "down-after-milliseconds"): (spec.down_after_ms, found.settings["down-after"]),
+            ("sentinels", "failover-timeout"): (spec.failover_timeout_ms, found.settings["failover-timeout"]),
+            ("sentinels", "parallel-syncs"): (spec.parallel_syncs, found.settings["parallel-syncs"]),
+        }
+        source = load_yaml(env.file)
+        problems = [
+            Problem(
+                str(env.file),
+                source.line(path),
+                ".".join(path),
+                f"says {want}, the deployment has {have} (the drill's bounds must come from what runs)",
+            )
+            for path, (want, have) in declared.items()
+            if want != have
+        ]
+        if problems:
+            raise ConfigError(problems)
+
+    def _exited(self, name: str) -> str | None:
+        return None  # not our process: readiness waits on the node answering
+
+    def _node(self, name: str) -> Node:
+        assert self._topology is not None
+        return self._topology.node(name)
+
+    def _role(self, name: str) -> str:
+        assert self._topology is not None
+        return _role(self._node(name), self._topology)
+
+    def _acting(self, what: str, name: str) -> Control:
+        if not self._allow_faults:
+            raise FaultError(
+                f"refusing to {what} {name}: it belongs to {self._env.owner}, which this run did not start. "
+                "Pass --allow-external-faults to drill run to allow faults on external nodes"
+            )
+        if self._control is None:
+            raise FaultError(f"cannot {what} {name}: {self._env.file} gives no external.control commands")
+        return self._control
+
+    def kill(self, name: str) -> float:
+        started, _ = self._acting("kill", name).run("kill", self._node(name), self._role(name))
+        self._stopped.add(name)
+        return started
+
+    def terminate(self, name: str) -> float:
+        started, _ = self._acting("stop", name).run("stop", self._node(name), self._role(name))
+        self._stopped.add(name)
+        return started
+
+    def restart(self, name: str) -> None:
+        control = self._acting("restart", name)
+        node = self._node(name)
+        if name not in self._stopped:
+            control.run("stop", node, self._role(node.name))
+        control.run("start", node, "down")
+        self._stopped.discard(name)
+
+    def pause(self, name: str) -> float:
+        started, _ = self._acting("pause", name).run("pause", self._node(name), self._role(name))
+        self._paused.add(name)
+        return started
+
+    def resume(self, name: str) -> float:
+        started, _ = self._acting("resume", name).run("resume", self._node(name), "paused")
+        self._paused.discard(name)
+        return started
+
+    def is_running(self, name: str) -> bool:
+        node = self._node(name)
+        if self._control is not None and self._control.can("status"):
+            return self._control.run("status", node, self._role(node.name), check=False)[1] == 0
+        return self._role(node.name) != "down"
+
+    def log_path(self, name: str) -> Path:
+        return self._run.run_dir / "logs" / f"{name}.log"  # the team's logs stay theirs: none copied
+
+    def down(self) -> None:
+        """Put the deployment back as it was found, and take away every key of the run."""
+        started = time.monotonic()
+        restored: list[str] = []
+        problems: list[str] = []
+        if self._control is not None:
+            for name in sorted(self._paused):
+                problems += _attempt(lambda n=name: self.resume(n), f"resume {name}")
+                restored.append(f"resumed {name}")
+            for name in sorted(self._stopped):
+                node = self._node(name)
+                problems += _attempt(lambda n=node: self._control_start(n), f"start {name}")
+                restored.append(f"started {name}")
+        topology = self._topology
+        removed = 0
+        healthy = False
+        if topology is not None:
+            try:
+                removed = remove_keys(topology, self._run.key_prefix)
+            except (redis.RedisError, FaultError) as exc:
+                problems.append(f"the run's keys could not be removed: {exc}")
+            differences = _wait_as_found(topology, len(topology.data_nodes) - 1)
+            problems += differences
+            healthy = not differences
+        record = CleanupRecord(
+            t=self._log.now(),
+            kind="cleanup",
+            prefix=self._run.key_prefix,
+            keys_removed=removed,
+            healthy=healthy and not problems,
+            seconds=round(time.monotonic() - started, 3),
+        )
+        if restored:
+            record["restored"] = restored
+        if problems:
+            record["differences"] = problems
+        self._log.write(record)
+        self._run.remove_work_dir()
+
+    def _control_start(self, node: Node) -> None:
+        assert self._control is not None
+        self._control.run("start", node, "down")
+        self._stopped.discard(node.name)
+
+
+def _attempt(action: Any, what: str) -> list[str]:
+    try:
+        action()
+    except (FaultError, BackendError) as exc:
+        return [f"{what}: {exc}"]
+    return []
+
+
+def _role(node: Node, topology: Topology) -> str:
+    """The node's role as it says itself (INFO replication), or down."""
+    try:
+        with probe_client(node, 0.5, topology.credentials("operator", node)) as client:
+            role = str(client.info("replication").get("role", ""))
+    except redis.RedisError:
+        return "down"
+    return {"master": "primary", "slave": "replica"}.get(role, role or "unknown")
+
+
+def _discover(given: tuple[tuple[str, int], ...], env: Environment, access: Access) -> Found:
+    """Ask the Sentinels (the first that answers, within the readiness timeout) for the deployment."""
+    answers: list[Found] = []
+    errors: dict[str, str] = {}
+
+    def ask() -> str | None:
+        for host, port in given:
+            node = Node(f"{host}:{port}", "sentinel", host, port)
+            try:
+                with probe_client(node, 1.0, access.credentials("operator", "sentinel")) as client:
+                    answers.append(_ask_sentinel(client, env.master_name))
+                    return None
+            except redis.RedisError as exc:
+                errors[node.name] = f"{type(exc).__name__}: {exc}"
+        return "; ".join(f"{where}: {why}" for where, why in errors.items())
+
+    wait_for(
+        ask,
+        timeout=env.readiness_timeout,
+        what=f"a Sentinel of {env.file} to describe {env.master_name}",
+        hint="check external.sentinels and master_name, and that the Sentinels answer from this machine",
+    )
+    found = answers[-1]
+    for host, port in (found.primary, *found.replicas, *found.sentinels):
+        if not is_loopback(host):
+            raise BackendError(
+                f"the Sentinels name {host}:{port} as part of {env.master_name}, which is not on {RANGE}: "
+                "this harness reaches only this machine's loopback"
+            )
+    return found
+
+
+def _ask_sentinel(client: redis.Redis, name: str) -> Found:
+    master = _fields(client.execute_command("SENTINEL", "MASTER", name))
+    replicas = [_fields(r) for r in client.execute_command("SENTINEL", "REPLICAS", name)]
+    peers = [_fields(s) for s in client.execute_command("SENTINEL", "SENTINELS", name)]
+    own = client.connection_pool.connection_kwargs
+    return Found(
+        primary=(master["ip"], int(master["port"])),
+        replicas=tuple((r["ip"], int(r["port"])) for r in replicas),
+        sentinels=((str(own["host"]), int(own["port"])), *((s["ip"], int(s["port"])) for s in peers)),
+        settings={
+            "quorum": int(master["quorum"]),
+            "down-after": int(master["down-after-milliseconds"]),
+            "failover-timeout": int(master["failover-timeout"]),
+            "parallel-syncs": int(master["parallel-syncs"]),
+        },
+    )
+
+
+def _fields(reply: Any) -> dict[str, str]:
+    """A SENTINEL MASTER-style reply (a flat list, or a map under RESP3) as field -> value."""
+    pairs = (
+        list(reply.items()) if isinstance(reply, dict) else list(zip(reply[::2], reply[1::2], strict=True))
+    )
+    return {_text(k): _text(v) for k, v in pairs}
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def remove_keys(topology: Topology, prefix: str) -> int:
+    """UNLINK every key of the run (PREFIX:* and {PREFIX:*) on the primary Sentinel names now; never a
+    FLUSHALL or FLUSHDB. Returns how many were removed."""
+    primary = topology.node(current_primary(topology))
+    removed = 0
+    with probe_client(primary, 5.0, topology.credentials("operator", primary)) as client:
+        for pattern in (f"{prefix}:*", "{" + prefix + ":*"):
+            batch: list[Any] = []
+            for key in client.scan_iter(match=_glob_escape(pattern), count=1000):
+                batch.append(key)
+                if len(batch) == UNLINK_BATCH:
+                    removed += int(client.unlink(*batch))
+                    batch = []
+            if batch:
+                removed += int(client.unlink(*batch))
+    return removed
+
+
+def _glob_escape(pattern: str) -> str:
+    """The prefix literally, the trailing * as a glob: `{` and `[` in keys are glob-special elsewhere."""
+    head = pattern[:-1]
+    for special in ("\\", "[", "]", "?", "*"):
+        head = head.replace(special, "\\" + special)
+    return head + "*"
+
+
+def _wait_as_found(topology: Topology, replicas: int) -> list[str]:
+    """Wait until every Sentinel names one primary and it has `replicas` replicas online; what still
+    differs at the deadline otherwise."""
+    last: list[str] = []
+
+    def as_found() -> str | None:
+        last[:] = _differences(topology, replicas)
+        return "; ".join(last) or None
+
+    try:
+        wait_for(
+            as_found,
+            timeout=RESTORE_TIMEOUT_S,
+            what="the deployment to be as it was found",
+            hint="see the control records in the run's observations.jsonl",
+            interval=0.2,
+        )
+    except BackendError:
+        return last or ["the deployment did not settle"]
+    return []
+
+
+def _differences(topology: Topology, replicas: int) -> list[str]:
+    named: set[tuple[str, int]] = set()
+    for sentinel in topology.sentinels:
+        try:
+            with probe_client(sentinel, 0.5, topology.credentials("operator", sentinel)) as client:
+                address = client.sentinel_get_master_addr_by_name(topology.master_name)
+        except redis.RedisError as exc:
+            return [f"{sentinel.name} does not answer ({type(exc).__name__})"]
+        if address:
+            named.add((str(address[0]), int(address[1])))
+    if len(named) != 1:
+        return [f"the Sentinels name {len(named)} primaries"]
+    primary = topology.by_address(*named.pop())
+    if primary is None:
+        return ["the Sentinels name a primary that is not one of the deployment's nodes"]
+    try:
+        with probe_client(primary, 0.5, topology.credentials("operator", primary)) as client:
+            lines = parse_replica_lines(client.info("replication"))
+    except redis.RedisError as exc:
+        return [f"{primary.name} (the primary) does not answer ({type(exc).__name__})"]
+    online = [line for line in lines if line.get("state") == "online"]
+    if len(online) != replicas:
+        return [f"{primary.name} has {len(online)} of {replicas} replicas online"]
+    return []

@@ -1,0 +1,190 @@
+"""A Sentinel deployment started the way a team runs one, outside the harness: plain daemonized redis-server
+and redis-sentinel processes with pid files, each on its own loopback address, with data of "theirs". Tests
+drill it by address (environment `external.sentinels`) with control commands written as a team would."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from tests.conftest import wait_until
+
+SERVER = "/usr/bin/redis-server"  # Debian's: the deployment's own build, not one of the harness's engines
+DOWN_AFTER_MS = 1500
+FAILOVER_TIMEOUT_MS = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Process:
+    name: str
+    host: str
+    port: int
+    conf: Path
+    pidfile: Path
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(self.host, self.port, socket_timeout=2, decode_responses=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    data: tuple[Process, ...]  # data[0] is the first primary
+    sentinels: tuple[Process, ...]
+
+    def environment_yaml(self, name: str = "their-staging") -> str:
+        """An environment file as the team would write it: Sentinels by address, their own commands."""
+        every = (*self.data, *self.sentinels)
+        nodes = "\n".join(f"    {p.address}: {{pidfile: {p.pidfile}, conf: {p.conf}}}" for p in every)
+        sentinels = ", ".join(s.address for s in self.sentinels)
+        return (
+            f"name: {name}\nmaster_name: mymaster\nreplicas: {len(self.data) - 1}\n"
+            f"sentinels: {{count: {len(self.sentinels)}, quorum: 2, "
+            f"down-after-milliseconds: {DOWN_AFTER_MS}, failover-timeout: {FAILOVER_TIMEOUT_MS}, "
+            "parallel-syncs: 1}\nreadiness_timeout: 20s\n"
+            "external:\n"
+            f"  sentinels: [{sentinels}]\n"
+            "  control:\n"
+            "    timeout: 10s\n"
+            '    kill: [sh, -c, "kill -KILL $(cat {pidfile})"]\n'
+            f"    start: [{SERVER}, '{{conf}}']\n"
+            '    stop: [sh, -c, "kill -TERM $(cat {pidfile})"]\n'
+            '    pause: [sh, -c, "kill -STOP $(cat {pidfile})"]\n'
+            '    resume: [sh, -c, "kill -CONT $(cat {pidfile})"]\n'
+            '    status: [sh, -c, "kill -0 $(cat {pidfile})"]\n'
+            f"  nodes:\n{nodes}\n"
+        )
+
+    def primary(self) -> Process:
+        for process in self.data:
+            try:
+                if process.client().info("replication")["role"] == "master":
+                    return process
+            except redis.RedisError:
+                continue
+        raise AssertionError("no primary answers")
+
+    def healthy(self) -> bool:
+        """One primary with every replica online, and every Sentinel naming it."""
+        try:
+            primary = self.primary()
+            info = primary.client().info("replication")
+            named = {_named(s) for s in self.sentinels}
+        except (redis.RedisError, AssertionError):
+            return False
+        links = [v for k, v in info.items() if k.startswith("slave") and isinstance(v, dict)]
+        online = [link for link in links if link.get("state") == "online"]
+        return len(online) == len(self.data) - 1 and named == {(primary.host, primary.port)}
+
+
+def _named(sentinel: Process) -> tuple[str, int]:
+    address: Any = sentinel.client().sentinel_get_master_addr_by_name("mymaster")
+    host, port = address
+    return (host.decode() if isinstance(host, bytes) else str(host)), int(port)
+
+
+def _start(process: Process) -> None:
+    subprocess.run([SERVER, str(process.conf)], check=True, stdout=subprocess.DEVNULL)
+
+
+@contextmanager
+def their_deployment(root: Path, replicas: int = 2, sentinels: int = 3) -> Iterator[Deployment]:
+    """Start the deployment under `root`; stop every process of it on the way out."""
+    block = f"127.77.{random.randrange(1, 255)}"
+    ports = iter(range(16000 + random.randrange(0, 2000) * 4, 65000))
+    data: list[Process] = []
+    for i in range(replicas + 1):
+        host = f"{block}.{11 + i}"
+        data.append(_process(root, f"redis-{i + 1}", host, next(ports)))
+    for process in data:
+        lines = [
+            f"port {process.port}",
+            f"bind {process.host}",
+            f"bind-source-addr {process.host}",
+            "daemonize yes",
+            "protected-mode no",  # Redis counts only 127.0.0.1 as local, and these peers use 127.77.x.y
+            f"pidfile {process.pidfile}",
+            f"dir {process.conf.parent}",
+            f"logfile {process.conf.parent / 'redis.log'}",
+            'save ""',
+            "appendonly no",
+            "repl-diskless-sync yes",
+            "repl-diskless-sync-delay 0",
+            f"replica-announce-ip {process.host}",
+        ]
+        if process is not data[0]:
+            lines.append(f"replicaof {data[0].host} {data[0].port}")
+        process.conf.write_text("\n".join(lines) + "\n")
+    watchers: list[Process] = []
+    for i in range(sentinels):
+        host = f"{block}.{21 + i}"
+        process = _process(root, f"sentinel-{i + 1}", host, next(ports))
+        process.conf.write_text(
+            f"port {process.port}\nbind {process.host}\nbind-source-addr {process.host}\ndaemonize yes\n"
+            f"protected-mode no\npidfile {process.pidfile}\ndir {process.conf.parent}\n"
+            f"logfile {process.conf.parent / 'sentinel.log'}\n"
+            f"sentinel monitor mymaster {data[0].host} {data[0].port} 2\n"
+            f"sentinel down-after-milliseconds mymaster {DOWN_AFTER_MS}\n"
+            f"sentinel failover-timeout mymaster {FAILOVER_TIMEOUT_MS}\n"
+            "sentinel parallel-syncs mymaster 1\n"
+        )
+        watchers.append(process)
+    deployment = Deployment(tuple(data), tuple(watchers))
+    try:
+        for process in data:
+            _start(process)
+        for process in watchers:
+            subprocess.run([SERVER, str(process.conf), "--sentinel"], check=True, stdout=subprocess.DEVNULL)
+        wait_until(lambda: _sentinels_know_all(deployment), 30, "their Sentinels to know every node")
+        yield deployment
+    finally:
+        for process in (*watchers, *data):
+            _stop(process)
+
+
+def _sentinels_know_all(deployment: Deployment) -> bool:
+    try:
+        for sentinel in deployment.sentinels:
+            client = sentinel.client()
+            master: Any = client.sentinel_master("mymaster")
+            if int(master["num-slaves"]) != len(deployment.data) - 1:
+                return False
+            if int(master["num-other-sentinels"]) != len(deployment.sentinels) - 1:
+                return False
+    except redis.RedisError:
+        return False
+    return deployment.healthy()
+
+
+def _process(root: Path, name: str, host: str, port: int) -> Process:
+    home = root / name
+    home.mkdir(parents=True)
+    return Process(name, host, port, home / f"{name}.conf", home / f"{name}.pid")
+
+
+def _stop(process: Process) -> None:
+    try:
+        pid = int(process.pidfile.read_text())
+    except (OSError, ValueError):
+        return
+    for sig in (signal.SIGCONT, signal.SIGKILL):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and os.path.exists(f"/proc/{pid}"):
+        time.sleep(0.02)
