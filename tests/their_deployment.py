@@ -51,7 +51,7 @@ class Deployment:
         nodes = "\n".join(f"    {p.address}: {{pidfile: {p.pidfile}, conf: {p.conf}}}" for p in every)
         sentinels = ", ".join(s.address for s in self.sentinels)
         return (
-            f"name: {name}\nmaster_name: mymaster\nreplicas: {len(self.data) - 1}\n"
+            f"name: {name}\nconfirm: {name}\nmaster_name: mymaster\nreplicas: {len(self.data) - 1}\n"
             f"sentinels: {{count: {len(self.sentinels)}, quorum: 2, "
             f"down-after-milliseconds: {DOWN_AFTER_MS}, failover-timeout: {FAILOVER_TIMEOUT_MS}, "
             "parallel-syncs: 1}\nreadiness_timeout: 20s\n"
@@ -123,6 +123,7 @@ def their_deployment(root: Path, replicas: int = 2, sentinels: int = 3) -> Itera
             "appendonly no",
             "repl-diskless-sync yes",
             "repl-diskless-sync-delay 0",
+            "enable-debug-command local",  # a team that allows DEBUG SLEEP drills
             f"replica-announce-ip {process.host}",
         ]
         if process is not data[0]:

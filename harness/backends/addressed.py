@@ -61,44 +61,11 @@ class AddressedBackend(Backend):
         self._paused: set[str] = set()
 
     def up(self) -> Topology:
-        access = open_access(self._env.password.resolve() if self._env.password else None)
-        found = _discover(self._deployment.sentinels, self._env, access)
-        self._check_matches(found)
-        nodes = [
-            Node("redis-1", "redis", *found.primary),
-            *(Node(f"redis-{i}", "redis", *a) for i, a in enumerate(sorted(found.replicas), start=2)),
-            *(Node(f"sentinel-{i}", "sentinel", *a) for i, a in enumerate(sorted(found.sentinels), start=1)),
-        ]
-        topology = Topology(self._env.master_name, tuple(nodes), "redis-1", access=access)
+        topology = found_topology(self._env)
         wait_until_ready(topology, self._env, self.log_path, self._exited, sentinels=False)
         wait_until_ready(topology, self._env, self.log_path, self._exited, sentinels=True)
         self._topology = topology
         return topology
-
-    def _check_matches(self, found: Found) -> None:
-        """The drill's time bounds come from the file: it must describe the deployment as it runs."""
-        env, spec = self._env, self._env.sentinels
-        declared = {
-            ("replicas",): (env.replicas, len(found.replicas)),
-            ("sentinels", "count"): (spec.count, len(found.sentinels)),
-            ("sentinels", "quorum"): (spec.quorum, found.settings["quorum"]),
-            ("sentinels", "down-after-milliseconds"): (spec.down_after_ms, found.settings["down-after"]),
-            ("sentinels", "failover-timeout"): (spec.failover_timeout_ms, found.settings["failover-timeout"]),
-            ("sentinels", "parallel-syncs"): (spec.parallel_syncs, found.settings["parallel-syncs"]),
-        }
-        source = load_yaml(env.file)
-        problems = [
-            Problem(
-                str(env.file),
-                source.line(path),
-                ".".join(path),
-                f"says {want}, the deployment has {have} (the drill's bounds must come from what runs)",
-            )
-            for path, (want, have) in declared.items()
-            if want != have
-        ]
-        if problems:
-            raise ConfigError(problems)
 
     def _exited(self, name: str) -> str | None:
         return None  # not our process: readiness waits on the node answering
@@ -201,6 +168,47 @@ class AddressedBackend(Backend):
         assert self._control is not None
         self._control.run("start", node, "down")
         self._stopped.discard(node.name)
+
+
+def found_topology(env: Environment) -> Topology:
+    """The deployment as its Sentinels describe it, checked against the file (ConfigError listing every
+    difference). Reads only: SENTINEL MASTER, REPLICAS and SENTINELS."""
+    assert env.external_deployment is not None
+    access = open_access(env.password.resolve() if env.password else None)
+    found = _discover(env.external_deployment.sentinels, env, access)
+    _check_matches(env, found)
+    nodes = [
+        Node("redis-1", "redis", *found.primary),
+        *(Node(f"redis-{i}", "redis", *a) for i, a in enumerate(sorted(found.replicas), start=2)),
+        *(Node(f"sentinel-{i}", "sentinel", *a) for i, a in enumerate(sorted(found.sentinels), start=1)),
+    ]
+    return Topology(env.master_name, tuple(nodes), "redis-1", access=access)
+
+
+def _check_matches(env: Environment, found: Found) -> None:
+    """The drill's time bounds come from the file: it must describe the deployment as it runs."""
+    spec = env.sentinels
+    declared = {
+        ("replicas",): (env.replicas, len(found.replicas)),
+        ("sentinels", "count"): (spec.count, len(found.sentinels)),
+        ("sentinels", "quorum"): (spec.quorum, found.settings["quorum"]),
+        ("sentinels", "down-after-milliseconds"): (spec.down_after_ms, found.settings["down-after"]),
+        ("sentinels", "failover-timeout"): (spec.failover_timeout_ms, found.settings["failover-timeout"]),
+        ("sentinels", "parallel-syncs"): (spec.parallel_syncs, found.settings["parallel-syncs"]),
+    }
+    source = load_yaml(env.file)
+    problems = [
+        Problem(
+            str(env.file),
+            source.line(path),
+            ".".join(path),
+            f"says {want}, the deployment has {have} (the drill's bounds must come from what runs)",
+        )
+        for path, (want, have) in declared.items()
+        if want != have
+    ]
+    if problems:
+        raise ConfigError(problems)
 
 
 def _attempt(action: Any, what: str) -> list[str]:

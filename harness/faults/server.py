@@ -119,6 +119,7 @@ class ServerFaults:
             "snapshot-restore": "_restore_fault",
             "full-sync": "_full_sync",
             "reshard": "_reshard",
+            "debug-sleep": "_debug_sleep",
         }
     )
 
@@ -132,6 +133,11 @@ class ServerFaults:
         invoked = self._log.now()
         self._spawn(self._run_script, node, spec, index)
         return invoked, {"seconds": spec.seconds, "writes": spec.writes}
+
+    def _debug_sleep(self, node: Node, spec: ServerFaultSpec, index: int) -> Started:
+        invoked = self._log.now()
+        self._spawn(self._sleep, node, spec, index)
+        return invoked, {"seconds": spec.seconds}
 
     def _oom(self, node: Node, spec: ServerFaultSpec, index: int) -> Started:
         invoked = self._log.now()
@@ -283,6 +289,16 @@ class ServerFaults:
         except redis.RedisError as exc:
             outcome = f"{type(exc).__name__}: {str(exc)[:120]}"
         self._log.fault_end(index, "long-script", node=node.name, outcome=outcome)
+
+    def _sleep(self, node: Node, spec: ServerFaultSpec, index: int) -> None:
+        """The server sleeps inside DEBUG SLEEP; this connection waits for it to wake."""
+        try:
+            with self._client(node, spec.seconds + 10) as client:
+                client.execute_command("DEBUG", "SLEEP", f"{spec.seconds:g}")
+            outcome = "woke up"
+        except redis.RedisError as exc:
+            outcome = f"{type(exc).__name__}: {str(exc)[:120]}"
+        self._log.fault_end(index, "debug-sleep", node=node.name, outcome=outcome)
 
     def _fill(self, node: Node, spec: ServerFaultSpec, index: int) -> None:
         value = b"x" * spec.value_bytes
@@ -520,3 +536,21 @@ def _wait(
         wait_for(condition, timeout=timeout, what=what, hint="see the node's log", not_yet=not_yet)
     except BackendError as exc:
         raise FaultError(str(exc)) from None
+
+
+def preflight(topology: Topology, kinds: set[str]) -> None:
+    """Before the drill starts: what a planned fault needs from the servers, with their own reason when
+    they refuse (DEBUG is off unless enable-debug-command allows it)."""
+    if "debug-sleep" not in kinds:
+        return
+    for node in topology.data_nodes:
+        try:
+            with probe_client(node, 2.0, topology.credentials("operator", node)) as client:
+                client.execute_command("DEBUG", "HELP")
+        except redis.ResponseError as exc:
+            raise FaultError(
+                f"debug-sleep: {node.name} ({node.address}) refuses DEBUG: {exc}. Hint: "
+                "enable-debug-command local (or yes) in its configuration allows it"
+            ) from None
+        except redis.RedisError as exc:
+            raise FaultError(f"debug-sleep: cannot ask {node.name} ({node.address}): {exc}") from None

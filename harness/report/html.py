@@ -86,6 +86,7 @@ def render_html(report: dict[str, Any], timeline: Timeline) -> str:
         "<h2>Checks</h2>",
         _checks(report["checks"]),
         *(("<h2>Faults</h2>", _faults(report["faults"])) if report.get("faults") else ()),
+        *(("<h2>Control commands</h2>", _controls(report["controls"])) if report.get("controls") else ()),
         "<h2>Workloads</h2>",
         _workloads(report.get("workloads", {})),
         "</body></html>",
@@ -147,6 +148,20 @@ def _faults(faults: list[dict[str, Any]]) -> str:
         f"<td>{escape(f['node'] or '-')}</td><td>{escape(f['role'] or '-')}</td>"
         f"<td class='num'>{t(f['completed'])}</td><td class='num'>{t(f['ended'])}</td></tr>"
         for f in faults
+    )
+    return f"<table>{head}{rows}</table>"
+
+
+def _controls(controls: list[dict[str, Any]]) -> str:
+    """The deployment's own commands, each with its exit code and output."""
+    names = ("t", "control", "node", "exit", "took", "command", "output")
+    head = "<tr>" + "".join(f"<th>{name}</th>" for name in names) + "</tr>"
+    rows = "".join(
+        f"<tr><td class='num'>{c['t']:.3f}s</td><td>{escape(c['action'])}</td><td>{escape(c['node'])}</td>"
+        f"<td class='num'>{'timed out' if c['exit'] is None else c['exit']}</td>"
+        f"<td class='num'>{c['seconds']:.3f}s</td><td><code>{escape(c['command'])}</code></td>"
+        f"<td><pre>{escape((c['stdout'] + c['stderr']).strip())}</pre></td></tr>"
+        for c in controls
     )
     return f"<table>{head}{rows}</table>"
 

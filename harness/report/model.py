@@ -65,6 +65,36 @@ class LoadSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class ControlSummary:
+    """One of an external deployment's own control commands, as it ran."""
+
+    t: float
+    action: str
+    node: str
+    command: str  # the argv, words joined by spaces
+    exit: int | None  # None: killed at the timeout
+    seconds: float
+    stdout: str
+    stderr: str
+
+
+def control_summaries(history: History) -> tuple[ControlSummary, ...]:
+    return tuple(
+        ControlSummary(
+            round(float(r["t"]), 6),
+            r["action"],
+            r["node"],
+            " ".join(r["argv"]),
+            r["exit"],
+            r["seconds"],
+            r["stdout"],
+            r["stderr"],
+        )
+        for r in history.controls
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class RunReport:
     scenario: str
     run_id: str
@@ -90,6 +120,7 @@ class RunReport:
     load_window: tuple[float, float] | None = None  # t of the load's start and stop
     faults: tuple[FaultSummary, ...] = ()
     nodes: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> {kind, address, client_address}
+    controls: tuple[ControlSummary, ...] = ()  # an external deployment's control commands, in order
 
     @property
     def passed(self) -> bool:
@@ -258,6 +289,7 @@ def build_report(
         checks=evaluation.verdicts,
         load_window=history.load_window(),
         faults=fault_summaries(history),
+        controls=control_summaries(history),
         nodes=dict(history.topologies[0].get("nodes", {})) if history.topologies else {},
         notes=(
             *(_security_note(r) for r in history.topologies[:1] if _security_note(r)),

@@ -113,10 +113,43 @@ def render_table(report: RunReport) -> str:
                 tablefmt="simple",
                 maxcolwidths=[None, 20, 44, None, None, 60],
             ),
+            *_controls(report),
             "",
             f"{verdict}  report: {report.run_dir}/report.json",
         ]
     )
+
+
+def _controls(report: RunReport) -> list[str]:
+    """The deployment's own commands the run ran (status checks counted, not listed)."""
+    acted = [c for c in report.controls if c.action != "status"]
+    if not report.controls:
+        return []
+    status = len(report.controls) - len(acted)
+    rows = [
+        (
+            f"{c.t:.3f}s",
+            c.action,
+            c.node,
+            "timed out" if c.exit is None else c.exit,
+            f"{c.seconds:.3f}s",
+            c.command,
+            last_line(c.stderr or c.stdout),
+        )
+        for c in acted
+    ]
+    table = tabulate(
+        rows,
+        headers=["t", "control", "node", "exit", "took", "command", "last output"],
+        tablefmt="simple",
+        maxcolwidths=[None, None, None, None, None, 60, 40],
+    )
+    return ["", table, f"(and {status} status checks)" if status else ""]
+
+
+def last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 def _retries(load: LoadSummary) -> str:

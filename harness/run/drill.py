@@ -20,6 +20,7 @@ from harness.core.observation_log import ObservationLog, read_log
 from harness.core.run_context import RunContext
 from harness.core.topology import Node, Topology
 from harness.faults.injector import FaultInjector
+from harness.faults.server import preflight
 from harness.faults.timeline import due, schedule
 from harness.load.remote_protocol import RemoteWorkers
 from harness.observe.cluster_view import watch_cluster
@@ -111,6 +112,7 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
         log.write(ready)
         console.line(f"topology ready in {log.now():.2f}s")
         probe_security(topology, log)
+        preflight(topology, {f.action for f in scenario.faults})
         alert_api = None
         if scenario.alerts is not None:
             if scenario.alerts.page:  # Alertmanager pages the drill's own receiver

@@ -11,6 +11,7 @@ from harness.runbooks.checks.registry import run_check
 from harness.runbooks.history import History
 from harness.runbooks.lost_writes import LostWrites, lost_writes
 from harness.runbooks.procedure import procedure_verdicts
+from harness.runbooks.restored import restored_verdicts
 from harness.runbooks.security import security_verdicts
 from harness.runbooks.verdict import Verdict
 from harness.scenario.durations import Bound
@@ -56,6 +57,7 @@ def evaluate(scenario: Scenario, records: list[Record]) -> Evaluation:
         + _expectations(scenario, mttd, mttr, lost, settings, history, undecided)
         + run_checkers(history)
         + security_verdicts(history)
+        + restored_verdicts(history)
     )
     return Evaluation(tuple(verdicts), mttd, mttr, lost)
 

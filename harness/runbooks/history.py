@@ -9,7 +9,9 @@ from typing import Any, cast
 from harness.core.log_records import (
     AlertingRecord,
     AlertRecord,
+    CleanupRecord,
     ClusterRecord,
+    ControlRecord,
     FaultEndRecord,
     FaultRecord,
     InfoRecord,
@@ -127,6 +129,14 @@ class History:
     @property
     def security(self) -> list[SecurityRecord]:
         return self._of("security")
+
+    @property
+    def controls(self) -> list[ControlRecord]:
+        return self._of("control")
+
+    @property
+    def cleanups(self) -> list[CleanupRecord]:
+        return self._of("cleanup")
 
     @property
     def readbacks(self) -> list[ReadbackRecord]:

@@ -81,6 +81,7 @@ def environment_file(
         "external",
         "topology",
         "cluster",
+        "confirm",
     )
     if not cur.mapping(allowed, "environment settings"):
         return None
@@ -91,6 +92,11 @@ def environment_file(
         return None
     external = _external(cur) if "external" in cur.value else None
     if "external" in cur.value and external is None:
+        return None
+    confirm = cur.get("confirm", text, None)
+    if "confirm" in cur.value and (confirm is None or external is None):
+        if confirm is not None:
+            cur.error("is for external environments: a run of one must name it with --target", "confirm")
         return None
     name = cur.get("name", text)
     engine = engine_override or cur.get("engine", choice(SYSTEM_ENGINE, *ENGINE_NAMES), SYSTEM_ENGINE)
@@ -143,13 +149,14 @@ def environment_file(
         image=str(image) if image else None,
         external_compose_project=external if isinstance(external, str) else None,
         external_deployment=external if isinstance(external, AddressedDeployment) else None,
+        confirm=confirm,
     )
 
 
 # Sentinel topologies only: a cluster has its own replicas (per shard) and no Sentinels.
 _SENTINEL_ONLY = ("replicas", "sentinels", "master_name")
 # Not on a cluster yet: an external cluster is found by seeds, not by Compose project.
-_NOT_ON_CLUSTER = ("external",)
+_NOT_ON_CLUSTER = ("external", "confirm")
 # Set from the cluster: section; a config: entry would contradict it.
 CLUSTER_DIRECTIVES = frozenset({"cluster-enabled", "cluster-config-file", "cluster-node-timeout"})
 

@@ -23,6 +23,11 @@ class LongScript(OnNode):
     writes: bool = param("write before looping, so SCRIPT KILL answers UNKILLABLE", flag(), False)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DebugSleep(OnNode):
+    seconds: float = param("how long the node sleeps, answering nobody", duration(), key="duration")
+
+
 @dataclass(frozen=True, slots=True)
 class Oom(OnNode):
     value_bytes: int = param("size of each filler value", whole(1, 16 * 1024 * 1024), 65536)
@@ -163,6 +168,11 @@ SERVER_FAULT_KINDS: dict[str, tuple[type, str]] = {
     "snapshot-restore": (OnNode, "BGSAVE, copy dump.rdb out, start a fresh node from it, read writes back"),
     "full-sync": (FullSync, "a dataset on the primary, then a replica made to copy all of it (a full sync)"),
     "reshard": (Reshard, "cluster slots moved to another primary under load (MIGRATE, SETSLOT): ASK, MOVED"),
+    "debug-sleep": (
+        DebugSleep,
+        "DEBUG SLEEP: the node stops answering for a while, like a pause, with no access to its host (the "
+        "server must allow DEBUG: enable-debug-command; checked before the drill starts)",
+    ),
 }
 
 # Every fault a scenario may name, with its help, for `drill kinds` (parameters: the classes above, or

@@ -111,6 +111,7 @@ class Environment:
     cluster: ClusterSpec | None = None
     # Nodes the harness did not start, found by address (faults need a CLI flag, and `control` to act).
     external_deployment: AddressedDeployment | None = None
+    confirm: str | None = None  # a run must name this with --target: a drill aimed elsewhere stops
 
     @property
     def external(self) -> bool:
@@ -206,6 +207,7 @@ ServerFaultKind = Literal[
     "snapshot-restore",
     "full-sync",
     "reshard",
+    "debug-sleep",
 ]
 FaultAction = Literal[
     "kill", "terminate", "restart", "network", "heal", "surge", "partition", "pause", ServerFaultKind

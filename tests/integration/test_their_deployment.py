@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from harness.backends.local import free_port
 from tests.conftest import ROOT, drill, only_run_dir
 from tests.their_deployment import Deployment, their_deployment
 
@@ -17,6 +18,8 @@ pytestmark = pytest.mark.integration
 THEIR_KEYS = 1000
 # What a failover changes by design (roles), and what the server itself moves: not the harness's doing.
 VOLATILE_CONFIG = {"replicaof", "slaveof"}
+# What a plan may send to their data nodes besides what Sentinels and replicas send anyway: reads only.
+READS = {"info", "ping", "publish", "replconf", "role", "command", "hello", "client|setname", "subscribe"}
 
 
 def their_state(deployment: Deployment) -> tuple[dict[Any, Any], dict[str, dict[Any, Any]]]:
@@ -30,9 +33,16 @@ def their_state(deployment: Deployment) -> tuple[dict[Any, Any], dict[str, dict[
     return dumps, configs
 
 
-def on_their_deployment(deployment: Deployment, tmp_path: Path, scenario: str) -> Path:
-    env = tmp_path / "their-staging.yaml"
-    env.write_text(deployment.environment_yaml())
+def command_calls(deployment: Deployment) -> dict[str, dict[str, int]]:
+    return {
+        p.name: {
+            k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in p.client().info("commandstats").items()
+        }
+        for p in deployment.data
+    }
+
+
+def on_their_deployment(env: Path, tmp_path: Path, scenario: str) -> Path:
     copy = tmp_path / scenario
     text = (ROOT / "scenarios" / scenario).read_text()
     copy.write_text(
@@ -42,7 +52,27 @@ def on_their_deployment(deployment: Deployment, tmp_path: Path, scenario: str) -
     return copy
 
 
-def test_primary_failover_on_their_deployment_leaves_it_as_found(tmp_path: Path) -> None:
+def run_on_theirs(scenario: Path, runs: Path) -> tuple[Any, dict[str, Any], list[dict[str, Any]]]:
+    result = drill(
+        "run", str(scenario), "--runs-dir", str(runs), "--allow-external-faults", "--target", "their-staging"
+    )
+    run_dir = only_run_dir(runs)
+    report = json.loads((run_dir / "report.json").read_text())
+    failed = [c for c in report["checks"] if c["status"] != "pass"]
+    assert result.returncode == 0, (failed, result.stdout, result.stderr)
+    records = [json.loads(line) for line in (run_dir / "observations.jsonl").read_text().splitlines()]
+    checks = {c["name"]: c for c in report["checks"]}
+    left = checks["external: deployment left as it was found"]
+    assert left["status"] == "pass" and "keys of the run" in left["evidence"], left
+    (cleanup,) = [r for r in records if r["kind"] == "cleanup"]
+    assert cleanup["healthy"] and cleanup["keys_removed"] >= report["acknowledged_writes"] > 1000, cleanup
+    return result, report, records
+
+
+def test_drills_on_their_deployment_leave_it_as_found(tmp_path: Path) -> None:
+    """primary-failover (kill through their command, started again with theirs) and primary-debug-sleep
+    (DEBUG SLEEP past down-after: no host access at all) on a Sentinel deployment started outside the
+    harness; their 1,001 keys DUMP the same after, their CONFIG is as before, no key of a run is left."""
     with their_deployment(tmp_path / "theirs") as deployment:
         primary = deployment.primary().client()
         for i in range(THEIR_KEYS):
@@ -51,27 +81,114 @@ def test_primary_failover_on_their_deployment_leaves_it_as_found(tmp_path: Path)
         primary.execute_command("WAIT", 2, 2000)
         before = their_state(deployment)
         assert len(before[0]) == THEIR_KEYS + 1
-        scenario = on_their_deployment(deployment, tmp_path, "primary-failover.yaml")
+        env = tmp_path / "their-staging.yaml"
+        env.write_text(deployment.environment_yaml())
+        scenario = on_their_deployment(env, tmp_path, "primary-failover.yaml")
         runs = tmp_path / "runs"
-        refused = drill("run", str(scenario), "--runs-dir", str(runs))
-        assert refused.returncode == 2 and "--allow-external-faults" in refused.stderr, refused.stderr
-        result = drill("run", str(scenario), "--runs-dir", str(runs), "--allow-external-faults")
-        run_dir = only_run_dir(runs)
-        report = json.loads((run_dir / "report.json").read_text())
-        failed = [c for c in report["checks"] if c["status"] != "pass"]
-        assert result.returncode == 0, (failed, result.stdout, result.stderr)
-        records = [json.loads(line) for line in (run_dir / "observations.jsonl").read_text().splitlines()]
+
+        # drill plan: the exact commands, and nothing but reads reach their nodes.
+        calls = command_calls(deployment)
+        plan = drill("plan", str(scenario))
+        assert plan.returncode == 0, plan.stderr
+        pidfile = deployment.data[0].pidfile
+        assert f"control kill: sh -c kill -KILL $(cat {pidfile})" in plan.stdout, plan.stdout
+        assert (
+            f"then, at the end of the drill: control start: /usr/bin/redis-server {deployment.data[0].conf}"
+            in plan.stdout
+        )
+        assert "down-after 1.50s from sentinels.down-after-milliseconds" in plan.stdout
+        after_plan = command_calls(deployment)
+        called = {
+            cmd for name, seen in after_plan.items() for cmd, n in seen.items() if n > calls[name].get(cmd, 0)
+        }
+        assert called <= READS, called - READS
+
+        # Refused before anything changes: no --allow-external-faults, no or another --target, a wrong file.
+        for extra, why in (
+            ((), "this run gave no --target"),
+            (("--target", "their-staging"), "--allow-external-faults"),
+            (("--allow-external-faults", "--target", "prod"), "--target prod is another"),
+        ):
+            refused = drill("run", str(scenario), "--runs-dir", str(runs), *extra)
+            assert refused.returncode == 2 and why in refused.stderr, (extra, refused.stderr)
+        wrong = tmp_path / "wrong.yaml"
+        wrong.write_text(
+            env.read_text().replace("replicas: 2", "replicas: 3").replace("quorum: 2", "quorum: 3")
+        )
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(scenario.read_text().replace(str(env), str(wrong)))
+        differs = drill(
+            "run", str(bad), "--runs-dir", str(tmp_path / "bad-runs"), "--allow-external-faults",
+            "--target", "their-staging",
+        )  # fmt: skip
+        assert differs.returncode == 2 and "Traceback" not in differs.stderr, differs.stderr
+        assert f"{wrong}:4: replicas: says 3, the deployment has 2" in differs.stderr, differs.stderr
+        assert "sentinels.quorum: says 3, the deployment has 2" in differs.stderr, differs.stderr
+        assert not runs.exists()  # the refusals made no run
+
+        result, report, records = run_on_theirs(scenario, runs)
         controls = [
             (r["action"], r["node"], r["exit"])
             for r in records
             if r["kind"] == "control" and r["action"] != "status"  # asked before choosing a target
         ]
         assert controls == [("kill", "redis-1", 0), ("start", "redis-1", 0)], controls
-        (cleanup,) = [r for r in records if r["kind"] == "cleanup"]
-        assert cleanup["healthy"] and cleanup["keys_removed"] >= report["acknowledged_writes"] > 1000, cleanup
+        assert [c["action"] for c in report["controls"] if c["action"] != "status"] == ["kill", "start"]
+        assert "kill -KILL" in result.stdout and "status checks" in result.stdout  # the terminal lists them
+        assert deployment.healthy()
+
+        sleep_runs = tmp_path / "sleep-runs"
+        _, slept, sleep_records = run_on_theirs(
+            on_their_deployment(env, tmp_path, "primary-debug-sleep.yaml"), sleep_runs
+        )
+        assert not [r for r in sleep_records if r["kind"] == "control" and r["action"] != "status"]
+        (woke,) = [r for r in sleep_records if r["kind"] == "fault_end"]
+        assert woke["outcome"] == "woke up", woke
+        assert slept["mttd_s"] is not None and slept["mttd_s"] < 3.0, slept["mttd_s"]
+
         assert deployment.healthy()
         after = their_state(deployment)
         assert after[0] == before[0]  # every key of theirs, byte for byte
         assert after[1] == before[1]
         leftovers = list(deployment.primary().client().scan_iter(match="drill:*", count=1000))
         assert leftovers == [] and list(deployment.primary().client().scan_iter(match="{drill:*")) == []
+
+
+def test_a_deployment_whose_sentinels_do_not_answer_is_said_by_address(tmp_path: Path) -> None:
+    port = free_port("127.77.0.1")  # nothing listens there
+    env = tmp_path / "gone.yaml"
+    env.write_text(
+        "name: gone\nmaster_name: mymaster\nreplicas: 1\nreadiness_timeout: 1s\n"
+        "sentinels: {count: 1, quorum: 1, down-after-milliseconds: 1500, failover-timeout: 5000}\n"
+        f"external:\n  sentinels: [127.77.0.1:{port}]\n"
+    )
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        f"name: s\nenvironment: {env}\nload:\n  duration: 2s\n  workloads: {{acked-writes: {{users: 1}}}}\n"
+        "runbooks: []\n"
+    )
+    result = drill("run", str(scenario), "--runs-dir", str(tmp_path / "runs"))
+    assert result.returncode == 3 and "Traceback" not in result.stderr, result.stderr
+    assert f"127.77.0.1:{port}: ConnectionError" in result.stderr and "not ready after 1s" in result.stderr
+
+
+def test_a_fault_the_deployments_control_cannot_do_is_bad_input_at_its_line(tmp_path: Path) -> None:
+    env = tmp_path / "theirs.yaml"
+    env.write_text(
+        "name: theirs\nmaster_name: mymaster\nreplicas: 1\n"
+        "sentinels: {count: 1, quorum: 1, down-after-milliseconds: 1500, failover-timeout: 5000}\n"
+        "external:\n  sentinels: [127.77.0.1:26379]\n  control:\n    kill: [systemctl, kill, '{unit}']\n"
+    )
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        f"name: s\nenvironment: {env}\nload:\n  duration: 2s\n  workloads: {{acked-writes: {{users: 1}}}}\n"
+        "faults:\n  - {at: 1s, kill: primary}\n  - {at: 2s, pause: {node: replica, duration: 1s}}\n"
+        "runbooks: []\n"
+    )
+    result = drill("validate", str(scenario))
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert f"{scenario}:7: faults[0].kill: kill acts through the deployment's own commands" in result.stderr
+    assert "no external.control start command" in result.stderr  # killed nodes are started again
+    assert (
+        f"{scenario}:8: faults[1].pause: pause acts" in result.stderr and "pause or resume" in result.stderr
+    )

@@ -14,6 +14,7 @@ from harness.cli.commands import (
     listing,
     matrix,
     node,
+    plan,
     proxy,
     report,
     run,
@@ -25,6 +26,7 @@ COMMANDS: tuple[Command, ...] = tuple(
     m.COMMAND
     for m in (
         run,
+        plan,
         worker,
         validate,
         proxy,

@@ -40,6 +40,17 @@ def arguments(run: argparse.ArgumentParser) -> None:
         "default user off, and TLS on every link, with passwords and certificates made for the run",
     )
     run.add_argument(
+        "--target",
+        default=None,
+        metavar="NAME",
+        help="the deployment this run is meant for: must equal the environment's confirm: (when it has one)",
+    )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what the drill would touch and run (drill plan), changing nothing",
+    )
+    run.add_argument(
         "--engine",
         choices=ENGINE_NAMES,
         default=None,
@@ -83,6 +94,11 @@ def run(args: argparse.Namespace) -> int:
     from harness.scenario.loader import load_drill
     from harness.scenario.model import Sweep, secured
 
+    if args.dry_run:
+        from harness.cli.commands.plan import describe_plan
+
+        print(describe_plan(args.scenario, args.backend))
+        return ExitCode.PASSED
     ui = _ui_address(args.ui)
     scenario = load_drill(args.scenario, args.engine)
     if args.secure:
@@ -114,6 +130,12 @@ def run(args: argparse.Namespace) -> int:
                 "already running"
             )
         chosen = "external"
+        if env.confirm is not None and args.target != env.confirm:
+            raise UsageError(
+                f"drill run: {env.file} asks every run to name its deployment (confirm: {env.confirm}), and "
+                + (f"--target {args.target} is another" if args.target else "this run gave no --target")
+                + f". Pass --target {env.confirm} if it is meant for it; nothing was started or changed"
+            )
         # Refused before anything starts: these nodes belong to someone else.
         faults = () if isinstance(scenario, Sweep) else scenario.faults
         if faults and not args.allow_external_faults:
