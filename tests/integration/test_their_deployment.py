@@ -146,6 +146,27 @@ def test_drills_on_their_deployment_leave_it_as_found(tmp_path: Path) -> None:
         assert woke["outcome"] == "woke up", woke
         assert slept["mttd_s"] is not None and slept["mttd_s"] < 3.0, slept["mttd_s"]
 
+        # Their command fails mid-drill: the run stops (exit 3) with its exit code and stderr, and what the
+        # drill changed is put back all the same.
+        broken = tmp_path / "broken.yaml"
+        broken.write_text(
+            env.read_text().replace(
+                'kill: [sh, -c, "kill -KILL $(cat {pidfile})"]',
+                'kill: [sh, -c, "echo no such unit >&2; exit 5"]',
+            )
+        )
+        short = tmp_path / "short.yaml"
+        short.write_text(
+            f"name: short\nenvironment: {broken}\nload:\n  duration: 3s\n  timeout: 500ms\n"
+            "  workloads: {acked-writes: {users: 4, wait: 10ms}}\nfaults:\n  - {at: 1s, kill: primary}\n"
+            "runbooks: []\n"
+        )
+        failing = drill(
+            "run", str(short), "--runs-dir", str(tmp_path / "short-runs"), "--allow-external-faults",
+            "--target", "their-staging",
+        )  # fmt: skip
+        assert failing.returncode == 3 and "Traceback" not in failing.stderr, failing.stderr
+        assert "control kill redis-1" in failing.stderr and "exited 5: no such unit" in failing.stderr
         assert deployment.healthy()
         after = their_state(deployment)
         assert after[0] == before[0]  # every key of theirs, byte for byte
