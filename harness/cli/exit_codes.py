@@ -31,16 +31,19 @@ EXIT_CODES_HELP = """exit codes:
 
 
 def exit_code(report: RunReport) -> ExitCode:
-    """0 every check passed, 1 a check failed, 5 none failed but some could not judge."""
+    """0 every check passed, 1 a check failed, 4 a stop condition aborted it, 5 none failed but some could
+    not judge."""
     outcome = report.outcome
+    if outcome == "aborted":
+        return ExitCode.ABORTED
     if outcome == "failed":
         return ExitCode.CHECK_FAILED
     return ExitCode.UNKNOWN if outcome == "unknown" else ExitCode.PASSED
 
 
 def worst(codes: list[ExitCode]) -> ExitCode:
-    """Several runs' codes as one: a failure outranks an unknown, which outranks a pass."""
-    for code in (ExitCode.CHECK_FAILED, ExitCode.UNKNOWN):
+    """Several runs' codes as one: an abort outranks a failure, which outranks an unknown, then a pass."""
+    for code in (ExitCode.ABORTED, ExitCode.CHECK_FAILED, ExitCode.UNKNOWN):
         if code in codes:
             return code
     return ExitCode.PASSED

@@ -19,6 +19,7 @@ from harness.scenario.fault_kinds import (
 )
 from harness.scenario.params import describe
 from harness.scenario.procedure_kinds import GATHERERS, REMEDIATIONS, STEP_OPTION, TRIGGERS
+from harness.scenario.stop_kinds import STOP_CONDITIONS
 from harness.scenario.workload_kinds import WORKLOAD_KINDS
 
 WIDTH = 100  # help wraps at this width, never cut
@@ -57,6 +58,14 @@ def _kinds(only: str | None) -> str:
         parts.append("\n".join(lines))
     if only in (None, "checks"):
         parts.append(_checks())
+    if only in (None, "stop-conditions"):
+        lines = [
+            "stop conditions (scenario abort_if: [{KIND: {...}}]; any one trips: the drill stops, its faults"
+            " are rolled back, exit 4)"
+        ]
+        for name, (params, doc) in STOP_CONDITIONS.items():
+            lines += _entry(name, doc, params)
+        parts.append("\n".join(lines))
     if only in (None, "triggers"):
         lines = ["triggers (runbook respond.when: exactly one trigger's key, plus its options)"]
         for name, (params, doc) in TRIGGERS.items():

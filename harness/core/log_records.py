@@ -422,6 +422,29 @@ class CleanupRecord(TypedDict):
     seconds: Annotated[float, "how long putting it back took"]
 
 
+class AbortRecord(TypedDict):
+    """A stop condition tripped (abort_if): the drill stopped and rolled its faults back."""
+
+    t: Seconds
+    kind: Literal["abort"]
+    condition: Annotated[str, "the condition as written, e.g. error_rate above 5% for 1s"]
+    tripped: Annotated[float, "s since the run started: when the condition held (t: when the guard saw it)"]
+    evidence: Annotated[str, "what the guard saw"]
+
+
+class RollbackRecord(TypedDict):
+    """After an abort: each fault still acting, ended, newest first."""
+
+    t: Seconds
+    kind: Literal["rollback"]
+    index: Annotated[int, "the fault's place in the timeline"]
+    action: Annotated[str, "the fault's action"]
+    node: Annotated[str | None, "the node it acted on"]
+    done: Annotated[str, "what the rollback did"]
+    seconds: Annotated[float, "how long it took"]
+    error: NotRequired[Annotated[str, "why it could not be undone"]]
+
+
 class SweepRecord(TypedDict):
     """drill sweep: one cell."""
 
@@ -462,6 +485,8 @@ LogRecord = (
     | ReadbackRecord
     | ControlRecord
     | CleanupRecord
+    | AbortRecord
+    | RollbackRecord
     | SweepRecord
 )
 

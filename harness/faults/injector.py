@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
+from dataclasses import dataclass
+
+import redis
 
 from harness.backends.base import Backend
+from harness.core.errors import BackendError, FaultError
 from harness.core.observation_log import ObservationLog
 from harness.core.topology import Topology
 from harness.faults.network import NetworkFaults
@@ -14,6 +19,21 @@ from harness.faults.process import ProcessFaults
 from harness.faults.server import ServerFaults
 from harness.faults.surge import Surge, SurgeFaults
 from harness.faults.timeline import ScheduledFault
+
+# Server faults that keep acting from the harness's side (a loop, held connections, a waiting call).
+SERVER_LOOPS = ("slow-command", "client-flood", "oom", "debug-sleep")
+
+
+@dataclass(frozen=True, slots=True)
+class Undone:
+    """One step of a rollback: a fault still acting, ended."""
+
+    index: int
+    action: str
+    node: str | None
+    done: str  # what was done: "partitions healed", "redis-1 started again", ...
+    seconds: float
+    error: str = ""  # it could not be undone, and why
 
 
 class FaultInjector:
@@ -35,6 +55,8 @@ class FaultInjector:
         self._pauses = PauseFaults(backend, topology, log)
         self._incident_index = incident_index
         self.incident_node: str | None = None  # set once the incident fault has been applied
+        self._backend = backend
+        self._applied: list[tuple[int, str, str | None]] = []  # (index, action, node), in order
 
     def apply(self, fault: ScheduledFault) -> None:
         spec = fault.spec
@@ -58,6 +80,53 @@ class FaultInjector:
             node = self._network.apply(fault)
         if fault.index == self._incident_index:
             self.incident_node = node
+        action = spec.server.kind if spec.server is not None else spec.action
+        self._applied.append((fault.index, action, node))
+
+    def rollback(self) -> list[Undone]:
+        """End every fault still acting, the newest first (a stop condition tripped): partitions healed,
+        frozen nodes thawed, toxics removed, loops and floods ended, CONFIG put back, killed nodes started."""
+        steps: list[Undone] = []
+        seen: set[str] = set()
+        for index, action, node in reversed(self._applied):
+            started = time.monotonic()
+            try:
+                done = self._undo(action, node, seen)
+            except (BackendError, FaultError, redis.RedisError, OSError) as exc:
+                steps.append(Undone(index, action, node, "", time.monotonic() - started, str(exc)[:300]))
+                continue
+            if done:
+                steps.append(Undone(index, action, node, done, time.monotonic() - started))
+        return steps
+
+    def _undo(self, action: str, node: str | None, seen: set[str]) -> str:
+        """What still acts of one applied fault, ended ("" when nothing does); `seen`: what is ended for
+        every fault at once (all partitions, all toxics), done once."""
+        if action == "partition" and "partition" not in seen:
+            seen.add("partition")
+            self._backend.heal_cuts()
+            return "partitions healed"
+        if action == "network" and self._network is not None and "network" not in seen:
+            seen.add("network")
+            self._network.heal_all()
+            return "toxics removed, links back"
+        if action == "pause" and "pause" not in seen:
+            seen.add("pause")
+            self._pauses.stop()
+            return "frozen nodes thawed"
+        if action in ("kill", "terminate") and node is not None and not self._backend.is_running(node):
+            self._backend.restart(node)
+            return f"{node} started again"
+        if action == "misconf" and node is not None:
+            original = self.server.restore_dir(node)
+            return f"{node}'s dir back to {original}" if original else ""
+        if action == "long-script" and node is not None:
+            return f"{node}'s script killed" if self.server.kill_script(node) else ""
+        if action in SERVER_LOOPS and "server" not in seen:
+            seen.add("server")
+            self.server.stop()
+            return "loops and held connections ended"
+        return ""
 
     def await_incident(self, stop: threading.Event, tick: float) -> str | None:
         """The incident's node, once its fault has been applied; None when the drill ends first."""

@@ -66,6 +66,12 @@ class NetworkFaults:
         )
         return link.replica or link.node  # a replication link's incident is its replica
 
+    def heal_all(self) -> None:
+        """Every toxic off and every link back (a rollback: no fault record, the rollback logs itself)."""
+        for node in self._backend.disconnected():
+            self._backend.reconnect(node)
+        self._links.heal(None)
+
     def resolve(self, selector: str, seed: int) -> str:
         """The proxy link a selector names, choosing "primary"/"replica" from the topology as it is now."""
         kind, _, which = selector.partition(":")

@@ -267,6 +267,25 @@ class ServerFaults:
         for thread in self._threads:
             thread.join(timeout=2)
 
+    def kill_script(self, node: str) -> bool:
+        """SCRIPT KILL on the node (a rollback); False when no script was running."""
+        try:
+            with self._client(self._topology.node(node), 5.0) as client:
+                client.script_kill()
+        except redis.ResponseError as exc:
+            if "NOTBUSY" in str(exc):
+                return False
+            raise
+        return True
+
+    def restore_dir(self, node: str) -> str | None:
+        """Put back the snapshot directory misconf moved (a rollback); returns it, or None if unmoved."""
+        original = self._original_dirs.pop(node, None)
+        if original is not None:
+            with self._client(self._topology.node(node), 5.0) as client:
+                client.config_set("dir", original)
+        return original
+
     def original_dir(self, node: str) -> str | None:
         """Where the node wrote snapshots before misconf moved it: what the remediation puts back."""
         return self._original_dirs.get(node)

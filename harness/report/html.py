@@ -30,6 +30,7 @@ body { font-family: system-ui, sans-serif; margin: 24px; color: #222; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 22px 0 6px; }
 .verdict { display: inline-block; padding: 3px 10px; border-radius: 4px; color: #fff; font-weight: 600; }
 .passed { background: #2ca02c; } .failed { background: #d62728; } .unknown { background: #7f7f7f; }
+.aborted { background: #8c2d04; }
 .reported { background: #d97706; }
 table { border-collapse: collapse; font-size: 13px; }
 td, th { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
@@ -50,6 +51,7 @@ def render_html(report: dict[str, Any], timeline: Timeline) -> str:
         "passed": "PASSED",
         "failed": f"FAILED: {len(failed)} check(s)",
         "unknown": f"UNKNOWN: {len(unknown)} check(s) could not judge",
+        "aborted": str(report.get("headline", "ABORTED")),
     }[outcome]
     badge = outcome
     if outcome == "passed" and report.get("reported_loss"):  # passed by design, but loss is never plain green
@@ -86,6 +88,7 @@ def render_html(report: dict[str, Any], timeline: Timeline) -> str:
         "<h2>Checks</h2>",
         _checks(report["checks"]),
         *(("<h2>Faults</h2>", _faults(report["faults"])) if report.get("faults") else ()),
+        *(("<h2>Aborted</h2>", _aborted(report["aborted"])) if report.get("aborted") else ()),
         *(("<h2>Control commands</h2>", _controls(report["controls"])) if report.get("controls") else ()),
         "<h2>Workloads</h2>",
         _workloads(report.get("workloads", {})),
@@ -150,6 +153,24 @@ def _faults(faults: list[dict[str, Any]]) -> str:
         for f in faults
     )
     return f"<table>{head}{rows}</table>"
+
+
+def _aborted(aborted: dict[str, Any]) -> str:
+    """The stop condition, its evidence, and the rollback step by step."""
+    head = "<tr><th>t</th><th>rolled back</th><th>node</th><th>what was done</th><th>took</th></tr>"
+    rows = "".join(
+        f"<tr><td class='num'>{s['t']:.3f}s</td><td>{escape(s['action'])}</td>"
+        f"<td>{escape(s['node'] or '-')}</td>"
+        f"<td>{escape(s['done'] or 'NOT undone: ' + s.get('error', ''))}</td>"
+        f"<td class='num'>{s['seconds']:.3f}s</td></tr>"
+        for s in aborted["rollback"]
+    )
+    lead = (
+        f"<p><b>{escape(aborted['condition'])}</b> held at t={aborted['tripped']:.3f}s: "
+        f"{escape(aborted['evidence'])}. The drill stopped at t={aborted['seen']:.3f}s and rolled back in "
+        f"{aborted['rollback_seconds']:.3f}s.</p>"
+    )
+    return lead + (f"<table>{head}{rows}</table>" if rows else "<p>No fault was still acting.</p>")
 
 
 def _controls(controls: list[dict[str, Any]]) -> str:

@@ -95,6 +95,37 @@ def control_summaries(history: History) -> tuple[ControlSummary, ...]:
 
 
 @dataclass(frozen=True, slots=True)
+class Abort:
+    """A stop condition tripped: what, when, on what evidence, and the rollback step by step."""
+
+    condition: str
+    tripped: float  # t the condition held
+    seen: float  # t the guard saw it and stopped the drill
+    evidence: str
+    rollback: tuple[dict[str, Any], ...]  # {t, action, node, done, seconds, error?}, newest fault first
+    rollback_seconds: float
+
+    @property
+    def text(self) -> str:
+        return f"{self.condition} at t={self.tripped:.2f}s; rolled back in {self.rollback_seconds:.2f}s"
+
+
+def abort_of(history: History) -> Abort | None:
+    if not history.aborts:
+        return None
+    record = history.aborts[0]
+    steps = tuple({k: v for k, v in r.items() if k != "kind"} for r in history.rollbacks)
+    return Abort(
+        record["condition"],
+        float(record["tripped"]),
+        float(record["t"]),
+        record["evidence"],
+        steps,
+        round(sum(float(r["seconds"]) for r in history.rollbacks), 6),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class RunReport:
     scenario: str
     run_id: str
@@ -121,6 +152,7 @@ class RunReport:
     faults: tuple[FaultSummary, ...] = ()
     nodes: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> {kind, address, client_address}
     controls: tuple[ControlSummary, ...] = ()  # an external deployment's control commands, in order
+    aborted: Abort | None = None  # a stop condition tripped (abort_if): exit 4
 
     @property
     def passed(self) -> bool:
@@ -136,7 +168,10 @@ class RunReport:
 
     @property
     def outcome(self) -> str:
-        """passed; failed (some check failed); unknown (nothing failed, but some check could not judge)."""
+        """aborted (a stop condition tripped); passed; failed (some check failed); unknown (nothing failed,
+        but some check could not judge)."""
+        if self.aborted is not None:
+            return "aborted"
         if self.failed_checks:
             return "failed"
         return "unknown" if self.unknown_checks else "passed"
@@ -148,6 +183,8 @@ class RunReport:
 
     @property
     def headline(self) -> str:
+        if self.aborted is not None:
+            return f"ABORTED: {self.aborted.text}"
         if self.outcome == "failed":
             return f"FAILED ({len(self.failed_checks)} check(s))"
         if self.outcome == "unknown":
@@ -290,6 +327,7 @@ def build_report(
         load_window=history.load_window(),
         faults=fault_summaries(history),
         controls=control_summaries(history),
+        aborted=abort_of(history),
         nodes=dict(history.topologies[0].get("nodes", {})) if history.topologies else {},
         notes=(
             *(_security_note(r) for r in history.topologies[:1] if _security_note(r)),

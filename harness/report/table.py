@@ -114,6 +114,7 @@ def render_table(report: RunReport) -> str:
                 maxcolwidths=[None, 20, 44, None, None, 60],
             ),
             *_controls(report),
+            *_rollback(report),
             "",
             f"{verdict}  report: {report.run_dir}/report.json",
         ]
@@ -145,6 +146,27 @@ def _controls(report: RunReport) -> list[str]:
         maxcolwidths=[None, None, None, None, None, 60, 40],
     )
     return ["", table, f"(and {status} status checks)" if status else ""]
+
+
+def _rollback(report: RunReport) -> list[str]:
+    """After an abort: each fault still acting, ended, with how long it took."""
+    if report.aborted is None:
+        return []
+    rows = [
+        (
+            f"{s['t']:.3f}s",
+            s["action"],
+            s["node"] or "-",
+            s["done"] or f"NOT undone: {s.get('error', '')}",
+            f"{s['seconds']:.3f}s",
+        )
+        for s in report.aborted.rollback
+    ]
+    table = tabulate(rows, headers=["t", "rolled back", "node", "what was done", "took"], tablefmt="simple")
+    lead = (
+        f"ABORTED: {report.aborted.condition} at t={report.aborted.tripped:.3f}s: {report.aborted.evidence}"
+    )
+    return ["", lead, table if rows else "(no fault was still acting)"]
 
 
 def last_line(text: str) -> str:

@@ -15,7 +15,7 @@ from harness.alerting.stack import AlertStack
 from harness.backends.base import Backend
 from harness.backends.choose import make_backend, require_partitions
 from harness.core.engines import Engine, EngineMissing, find_engine, installed_engines
-from harness.core.log_records import AlertingRecord, TopologyRecord
+from harness.core.log_records import AlertingRecord, RollbackRecord, TopologyRecord
 from harness.core.observation_log import ObservationLog, read_log
 from harness.core.run_context import RunContext
 from harness.core.topology import Node, Topology
@@ -33,6 +33,7 @@ from harness.report.write import write_reports
 from harness.respond.commands import StepSetting
 from harness.respond.program_probes import ProgramProbes
 from harness.respond.responder import Responder
+from harness.run.guard import Guard
 from harness.run.progress import Console, Status
 from harness.runbooks.evaluate import evaluate
 from harness.runbooks.history import History
@@ -192,6 +193,30 @@ def _node_record(node: Node) -> dict[str, str]:
     return {"kind": node.kind, "address": node.address, "client_address": f"{host}:{port}"}
 
 
+def _roll_back(guard: Guard, faults: FaultInjector, log: ObservationLog, console: Console) -> None:
+    """A stop condition tripped: end every fault still acting, the newest first, and log each step."""
+    assert guard.trip is not None
+    condition, trip = guard.trip
+    console.line(
+        f"t={log.now():7.3f}s  ABORTED: {condition.label} ({trip.evidence}); rolling the faults back"
+    )
+    for step in faults.rollback():
+        record = RollbackRecord(
+            t=log.now(),
+            kind="rollback",
+            index=step.index,
+            action=step.action,
+            node=step.node,
+            done=step.done,
+            seconds=round(step.seconds, 6),
+        )
+        if step.error:
+            record["error"] = step.error
+        log.write(record, flush=True)
+        what = step.done or f"could not be undone: {step.error}"
+        console.line(f"t={log.now():7.3f}s  rollback: {step.action} {step.node or ''}: {what}")
+
+
 def _drive(
     scenario: Scenario,
     backend: Backend,
@@ -260,12 +285,16 @@ def _drive(
     if programs.needed:  # the team's own health checks, as verify steps
         observers.append(threading.Thread(target=programs.run, args=(stop,), daemon=True, name="programs"))
         observers[-1].start()
+    guard = Guard(scenario.abort_if, log)
+    if guard.needed:  # stop conditions, judged live over the log
+        observers.append(threading.Thread(target=guard.run, args=(stop,), daemon=True, name="guard"))
+        observers[-1].start()
     fired, next_status = 0, 0.0
     applied: list[str] = []
     try:
         load.start()
         began = log.now()
-        while (elapsed := log.now() - began) < scenario.load.duration:
+        while (elapsed := log.now() - began) < scenario.load.duration and not guard.tripped.is_set():
             for fault in due(plan, elapsed, fired):
                 faults.apply(fault)
                 fired += 1
@@ -284,10 +313,13 @@ def _drive(
                         tuple(applied),
                         tuple(log.events_seen),
                         began,
+                        guard.readings,
                     )
                 )
             time.sleep(TICK_S)
         console.close()
+        if guard.trip is not None:
+            _roll_back(guard, faults, log, console)
         load.stop()
         faults.stop()  # a KEYS loop or a connection flood would stand in the read-back's way
         console.line(f"t={log.now():7.3f}s  load stopped; reading acknowledged writes back")

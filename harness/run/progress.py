@@ -25,6 +25,7 @@ class Status:
     faults: tuple[str, ...]  # applied so far, most recent last
     events: tuple[str, ...]  # Sentinel events (or cluster nodes' flags) seen so far
     load_started: float = 0.0  # t of the load's start on the run's clock
+    guards: tuple[str, ...] = ()  # each stop condition's current value (abort_if)
 
     @property
     def t(self) -> float:
@@ -75,7 +76,8 @@ class PlainConsole:
             return
         self._last_status = now
         ops, errors, events = _summary(status)
-        self.line(f"t={status.t:7.3f}s  {ops}; errors: {errors}; events: {events}")
+        guards = f"; guards: {', '.join(status.guards)}" if status.guards else ""
+        self.line(f"t={status.t:7.3f}s  {ops}; errors: {errors}; events: {events}{guards}")
 
     def close(self) -> None:
         pass
@@ -100,6 +102,8 @@ class LiveConsole:
         table.add_row("errors (last 0.5 s)", errors)
         table.add_row("faults applied", ", ".join(status.faults[-3:]) or "none yet")
         table.add_row("events", events)
+        if status.guards:
+            table.add_row("stop conditions", ", ".join(status.guards))
         if self._live is None:
             self._live = Live(table, console=self._console, refresh_per_second=4, transient=True)
             self._live.start()

@@ -13,6 +13,7 @@ from harness.runbooks.lost_writes import LostWrites, lost_writes
 from harness.runbooks.procedure import procedure_verdicts
 from harness.runbooks.restored import restored_verdicts
 from harness.runbooks.security import security_verdicts
+from harness.runbooks.stop_conditions import stop_verdicts
 from harness.runbooks.verdict import Verdict
 from harness.scenario.durations import Bound
 from harness.scenario.model import Scenario
@@ -58,6 +59,7 @@ def evaluate(scenario: Scenario, records: list[Record]) -> Evaluation:
         + run_checkers(history)
         + security_verdicts(history)
         + restored_verdicts(history)
+        + stop_verdicts(scenario.abort_if, history)
     )
     return Evaluation(tuple(verdicts), mttd, mttr, lost)
 

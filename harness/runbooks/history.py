@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from harness.core.log_records import (
+    AbortRecord,
     AlertingRecord,
     AlertRecord,
     CleanupRecord,
@@ -23,6 +24,7 @@ from harness.core.log_records import (
     ProgramProbeRecord,
     ReadbackRecord,
     RespondRecord,
+    RollbackRecord,
     RunbookStepRecord,
     RunRecord,
     SecurityRecord,
@@ -133,6 +135,14 @@ class History:
     @property
     def controls(self) -> list[ControlRecord]:
         return self._of("control")
+
+    @property
+    def aborts(self) -> list[AbortRecord]:
+        return self._of("abort")
+
+    @property
+    def rollbacks(self) -> list[RollbackRecord]:
+        return self._of("rollback")
 
     @property
     def cleanups(self) -> list[CleanupRecord]:

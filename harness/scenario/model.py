@@ -377,6 +377,24 @@ class AlertsSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class StopCondition:
+    """One entry of a scenario's `abort_if:`: when it trips, the drill stops and rolls its faults back."""
+
+    kind: str  # a name of harness/scenario/stop_kinds.py's STOP_CONDITIONS
+    params: Any  # an instance of its parameters class
+    line: int | None = None
+
+    @property
+    def label(self) -> str:
+        """As written: `error_rate above 5% for 1s`, `max_duration after 60s`."""
+        words = [self.kind]
+        for f in dataclasses.fields(self.params):
+            kind = f.metadata["kind"]
+            words.append(f"{f.metadata['key'] or f.name} {kind.show_default(getattr(self.params, f.name))}")
+        return " ".join(words)
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     file: Path
     name: str
@@ -388,6 +406,7 @@ class Scenario:
     runbooks: tuple[Runbook, ...]
     expect: Expectation = field(default_factory=lambda: Expectation(None, None, None))
     alerts: AlertsSpec | None = None
+    abort_if: tuple[StopCondition, ...] = ()  # any one trips: the drill stops, its faults rolled back
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,12 +22,14 @@ from harness.scenario.model import (
     Runbook,
     Scenario,
     Step,
+    StopCondition,
     WorkloadKind,
     WorkloadSpec,
 )
 from harness.scenario.params import read_params
 from harness.scenario.procedure_kinds import AlertTrigger
 from harness.scenario.runbook_file import runbook_file
+from harness.scenario.stop_kinds import STOP_CONDITIONS, MaxDuration
 from harness.scenario.workload_kinds import WORKLOAD_KINDS
 from harness.scenario.yamlsource import Source
 
@@ -49,7 +51,10 @@ def scenario_file(path: Path, problems: list[Problem], engine: str | None = None
     cur = parse_file(path, problems)
     if cur is None:
         return None
-    allowed = ("name", "description", "environment", "seed", "load", "faults", "runbooks", "expect", "alerts")
+    allowed = (
+        "name", "description", "environment", "seed", "load", "faults", "runbooks", "expect", "alerts",
+        "abort_if",
+    )  # fmt: skip
     if not cur.mapping(allowed, "scenario settings"):
         return None
     name = cur.get("name", text)
@@ -71,6 +76,11 @@ def scenario_file(path: Path, problems: list[Problem], engine: str | None = None
                 runbooks.append(runbook)
     expect = _expect(cur.child("expect")) if "expect" in cur.value else Expectation(None, None, None)
     alerts = _alerts(cur.child("alerts")) if "alerts" in cur.value else None
+    abort_if = (
+        tuple(c for c in map(stop_condition, cur.child("abort_if").items()) if c)
+        if "abort_if" in cur.value
+        else ()
+    )
     paged = [r for r in runbooks if r.respond is not None and isinstance(r.respond.trigger, AlertTrigger)]
     if paged and (alerts is None or not alerts.page):
         cur.error(f"{paged[0].name} starts on a page; add alerts: {{time_scale: N, page: true}}", "runbooks")
@@ -103,7 +113,29 @@ def scenario_file(path: Path, problems: list[Problem], engine: str | None = None
         runbooks=tuple(runbooks),
         expect=expect,
         alerts=alerts,
+        abort_if=abort_if,
     )
+
+
+def stop_condition(cur: Cursor) -> StopCondition | None:
+    """One abort_if entry: {KIND: {params}}, or max_duration: DURATION."""
+    value = cur.value
+    if not isinstance(value, dict) or len(value) != 1:
+        cur.error(f"expected one stop condition as {{KIND: {{...}}}} (KIND: {', '.join(STOP_CONDITIONS)})")
+        return None
+    (kind,) = value
+    if kind not in STOP_CONDITIONS:
+        cur.error(f"unknown stop condition (expected one of: {', '.join(STOP_CONDITIONS)})", str(kind))
+        return None
+    params_type, _ = STOP_CONDITIONS[kind]
+    inner = cur.child(kind)
+    if kind == "max_duration" and not isinstance(inner.value, dict):
+        seconds = cur.get(kind, parse_duration)
+        return (
+            None if seconds is None else StopCondition(kind, MaxDuration(seconds), cur.source.line(cur.path))
+        )
+    params = read_params(inner, params_type, what=f"{kind} settings")
+    return None if params is None else StopCondition(kind, params, cur.source.line(cur.path))
 
 
 def _alerts(cur: Cursor) -> AlertsSpec | None:

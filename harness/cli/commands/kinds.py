@@ -9,7 +9,9 @@ import sys
 from harness.cli.command import Command
 from harness.cli.exit_codes import ExitCode
 
-SECTIONS = ("workloads", "faults", "checks", "triggers", "gatherers", "remediations", "log")
+SECTIONS = (
+    "workloads", "faults", "checks", "stop-conditions", "triggers", "gatherers", "remediations", "log",
+)  # fmt: skip
 
 
 def arguments(kinds: argparse.ArgumentParser) -> None:
