@@ -132,12 +132,14 @@ class AddressedBackend(Backend):
         problems: list[str] = []
         if self._control is not None:
             for name in sorted(self._paused):
-                problems += _attempt(lambda n=name: self.resume(n), f"resume {name}")
-                restored.append(f"resumed {name}")
+                failed = _attempt(lambda n=name: self.resume(n), f"resume {name}")
+                problems += failed
+                restored += [] if failed else [f"resumed {name}"]
             for name in sorted(self._stopped):
                 node = self._node(name)
-                problems += _attempt(lambda n=node: self._control_start(n), f"start {name}")
-                restored.append(f"started {name}")
+                failed = _attempt(lambda n=node: self._control_start(n), f"start {name}")
+                problems += failed
+                restored += [] if failed else [f"started {name}"]
         topology = self._topology
         removed = 0
         healthy = False
