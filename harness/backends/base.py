@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import Any
 
 from harness.core.errors import BackendError
 from harness.core.topology import Node, Topology
@@ -42,6 +43,11 @@ class Backend(ABC):
         """Drop every packet from the senders to the receivers (node names, or "clients": the harness and
         its load); returns the mechanism, for the fault record."""
         raise BackendError("this backend cannot make per-peer partitions")
+
+    def undo_for(self, action: str, node: str | None) -> list[tuple[str, dict[str, Any]]]:
+        """What undoes the fault just applied, for the run's watchdog (harness/backends/watchdog.py): the
+        ops it knows, with their arguments. Empty: nothing of it outlives the harness, or not ours to undo."""
+        return []
 
     def heal_cuts(self) -> None:  # noqa: B027 - a backend without partitions has none to heal
         """Remove every cut; nothing when there is none."""

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import docker
 from docker.errors import DockerException, NotFound
@@ -268,6 +268,17 @@ class DockerBackend(Backend):
 
     def heal_cuts(self) -> None:
         self._partitions.heal()
+
+    def undo_for(self, action: str, node: str | None) -> list[tuple[str, dict[str, Any]]]:
+        """Cuts live in the containers' namespaces, which the watchdog enters as the harness does. (A frozen
+        container is thawed by `drill cleanup` or its removal; the watchdog does not drive Docker.)"""
+        if action != "partition":
+            return []
+        table = self._partitions.table
+        return [
+            ("nft-delete-chain", {"table": table, "namespace": ns, "chain": chain})
+            for ns, chain in self._partitions.take_new_cuts()
+        ]
 
     def pause(self, name: str) -> float:
         sent = container_ops.pause(name, self._containers[name])

@@ -18,7 +18,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from harness.backends.base import Backend
 from harness.backends.cluster_create import start_cluster
@@ -276,6 +276,16 @@ class LocalBackend(Backend):
 
     def heal_cuts(self) -> None:
         self._partitions.heal()
+
+    def undo_for(self, action: str, node: str | None) -> list[tuple[str, dict[str, Any]]]:
+        if action == "partition":
+            table = self._partitions.table
+            return [
+                ("nft-delete-chain", {"table": table, "namespace": ns, "chain": chain})
+                for ns, chain in self._partitions.take_new_cuts()
+            ]
+        pid = self._pid(node) if action == "pause" and node else None
+        return [("sigcont", {"pid": pid})] if pid else []
 
     def pause(self, name: str) -> float:
         sent = self._signal(name, signal.SIGSTOP)

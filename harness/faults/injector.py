@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import redis
 
 from harness.backends.base import Backend
+from harness.backends.watchdog import DeadMansSwitch
 from harness.core.errors import BackendError, FaultError
 from harness.core.observation_log import ObservationLog
 from harness.core.topology import Topology
@@ -45,14 +46,20 @@ class FaultInjector:
         key_prefix: str,
         incident_index: int,
         surge: Surge | None = None,
+        switch: DeadMansSwitch | None = None,
+        planned_end: float = 0.0,
     ) -> None:
-        """surge: how a surge fault grows the load (LoadRunner.surge)."""
+        """surge: how a surge fault grows the load (LoadRunner.surge); switch: the run's dead man's switch,
+        armed with what undoes each cut or frozen node by its `max:` (default: `planned_end`, wall clock)."""
         self._process = ProcessFaults(backend, topology, log)
         self._surge = SurgeFaults(surge, log)
         self._network = NetworkFaults(backend, topology, log) if topology.proxy_api else None
         self.server = ServerFaults(backend, topology, log, key_prefix)
         self._partitions = PartitionFaults(backend, topology, log)
-        self._pauses = PauseFaults(backend, topology, log)
+        self._switch = switch
+        self._planned_end = planned_end
+        self._armed_cuts: list[int] = []
+        self._pauses = PauseFaults(backend, topology, log, self._disarm)
         self._incident_index = incident_index
         self.incident_node: str | None = None  # set once the incident fault has been applied
         self._backend = backend
@@ -82,6 +89,28 @@ class FaultInjector:
             self.incident_node = node
         action = spec.server.kind if spec.server is not None else spec.action
         self._applied.append((fault.index, action, node))
+        if spec.action == "heal" and spec.target in ("partition", "all"):
+            for index in self._armed_cuts:  # healed by the harness: nothing left for the watchdog
+                self._disarm(index)
+            self._armed_cuts.clear()
+        self._arm(fault, action, node)
+
+    def _arm(self, fault: ScheduledFault, action: str, node: str | None) -> None:
+        """Hand the watchdog what undoes this fault, by its max: (or the drill's planned end)."""
+        if self._switch is None:
+            return
+        undos = self._backend.undo_for(action, node)
+        if not undos:
+            return
+        longest = fault.spec.max
+        deadline = time.time() + longest if longest is not None else self._planned_end
+        self._switch.arm(fault.index, undos, deadline)
+        if action == "partition":
+            self._armed_cuts.append(fault.index)
+
+    def _disarm(self, index: int) -> None:
+        if self._switch is not None:
+            self._switch.disarm(index)
 
     def rollback(self) -> list[Undone]:
         """End every fault still acting, the newest first (a stop condition tripped): partitions healed,

@@ -5,6 +5,7 @@ still believing it is the primary."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from harness.backends.base import Backend
 from harness.core.errors import BackendError
@@ -15,10 +16,18 @@ from harness.faults.timeline import ScheduledFault
 
 
 class PauseFaults:
-    def __init__(self, backend: Backend, topology: Topology, log: ObservationLog) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        topology: Topology,
+        log: ObservationLog,
+        ended: Callable[[int], None] = lambda index: None,
+    ) -> None:
+        """ended: told each pause the harness thawed itself (the watchdog need not)."""
         self._backend = backend
         self._topology = topology
         self._log = log
+        self._ended = ended
         self._timers: list[tuple[threading.Timer, int, str]] = []
 
     def apply(self, fault: ScheduledFault) -> str:
@@ -53,6 +62,7 @@ class PauseFaults:
             return
         self._log.fault_end(index, "pause", t=resumed, node=name, outcome="resumed")
         self._log.flush()
+        self._ended(index)
 
     def stop(self) -> None:
         """Thaw what is still frozen: the drill is over."""

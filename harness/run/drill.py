@@ -14,6 +14,7 @@ from harness.alerting.rules import RULES_FILE
 from harness.alerting.stack import AlertStack
 from harness.backends.base import Backend
 from harness.backends.choose import make_backend, require_partitions
+from harness.backends.watchdog import DeadMansSwitch
 from harness.core.engines import Engine, EngineMissing, find_engine, installed_engines
 from harness.core.log_records import AlertingRecord, RollbackRecord, TopologyRecord
 from harness.core.observation_log import ObservationLog, read_log
@@ -37,7 +38,7 @@ from harness.run.guard import Guard
 from harness.run.progress import Console, Status
 from harness.runbooks.evaluate import evaluate
 from harness.runbooks.history import History
-from harness.scenario.model import Environment, Scenario
+from harness.scenario.model import MAX_MARGIN_S, Environment, Scenario
 
 TICK_S = 0.02
 STATUS_EVERY_S = 0.25
@@ -91,6 +92,7 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
     )
     alerting: AlertStack | None = None
     pager: Pager | None = None
+    switch = DeadMansSwitch(run)
     try:
         console.line(
             f"run {run.run_id}: starting {scenario.environment.name} on the {options.backend} backend"
@@ -137,13 +139,14 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
             )
         console.line(f"driving load for {scenario.load.duration:g}s")
         paging = Paging(alert_api, pager)
-        _drive(scenario, backend, topology, log, run, console, options, paging)
+        _drive(scenario, backend, topology, log, run, console, options, paging, switch)
     finally:
         if alerting is not None:
             alerting.stop()
         if pager is not None:
             pager.stop()
         backend.down()
+        switch.close()  # the backend healed and thawed everything itself: the watchdog may leave
         log.close()
     records = read_log(log.path)
     evaluation = evaluate(scenario, records)
@@ -226,6 +229,7 @@ def _drive(
     console: Console,
     options: RunOptions,
     paging: Paging,
+    switch: DeadMansSwitch,
 ) -> None:
     # Imported here: Locust monkey-patches the process with gevent on import (done first in __main__).
     from harness.load.runner import LoadRunner
@@ -273,7 +277,8 @@ def _drive(
         )
     plan = schedule(scenario.faults, scenario.seed)
     incident = next((f.index for f in plan if f.spec.incident), plan[0].index if plan else -1)
-    faults = FaultInjector(backend, topology, log, run.key_prefix, incident, load.surge)
+    planned_end = time.time() + scenario.load.duration + MAX_MARGIN_S  # a fault without max: by then
+    faults = FaultInjector(backend, topology, log, run.key_prefix, incident, load.surge, switch, planned_end)
     setting = StepSetting(run.run_id, options.backend)
     responder = Responder(
         scenario.runbooks, backend, topology, log, faults, run.key_prefix, setting, paging.pager

@@ -30,7 +30,16 @@ ACTIONS: tuple[str, ...] = get_args(FaultAction)  # kill, restart, network, heal
 
 
 def fault_entry(cur: Cursor) -> FaultSpec | None:
-    if not cur.mapping(("at", "jitter", "incident", *ACTIONS), "fault settings"):
+    """One fault of the timeline; `max:` is its longest life, enforced outside the harness's process."""
+    spec = _fault_entry(cur)
+    longest = cur.get("max", parse_duration, None) if isinstance(cur.value, dict) else None
+    if spec is None or longest is None:
+        return spec
+    return dataclasses.replace(spec, max=longest)
+
+
+def _fault_entry(cur: Cursor) -> FaultSpec | None:
+    if not cur.mapping(("at", "jitter", "incident", "max", *ACTIONS), "fault settings"):
         return None
     at = cur.get("at", parse_duration)
     jitter = cur.get("jitter", parse_duration, 0.0)

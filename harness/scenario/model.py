@@ -310,6 +310,14 @@ class FaultSpec:
     surge: SurgeSpec | None = None  # surge: target is "primary", where the extra traffic lands
     partition: PartitionSpec | None = None  # partition: target is the spec's label
     pause: PauseSpec | None = None  # pause: target is "primary", "replica" or a node name
+    # The longest it may last, from when it fires; enforced by a watchdog outside the harness's process (a
+    # harness that dies leaves nothing cut or frozen). None: until the drill's planned end + MAX_MARGIN_S.
+    max: float | None = None
+
+
+MAX_MARGIN_S = (
+    30.0  # a fault without `max:` lasts at most to the load's planned end plus this (read-back, teardown)
+)
 
 
 @dataclass(frozen=True, slots=True)

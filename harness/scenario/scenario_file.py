@@ -13,6 +13,7 @@ from harness.scenario.fault_entries import check_targets, fault_entry
 from harness.scenario.fields import Cursor, Invalid, boolean, integer, number, text
 from harness.scenario.files import parse_file, referenced
 from harness.scenario.model import (
+    MAX_MARGIN_S,
     NO_RETRY,
     AlertsSpec,
     Environment,
@@ -89,6 +90,13 @@ def scenario_file(path: Path, problems: list[Problem], engine: str | None = None
         cur.error("a runbook checks alerts; add alerts: {time_scale: N} so Prometheus runs", "runbooks")
     if isinstance(load, LoadSpec):
         for i, fault in enumerate(faults):
+            if fault.max is not None and fault.at + fault.jitter + fault.max > load.duration + MAX_MARGIN_S:
+                cur.child("faults").child(i).error(
+                    f"max {fault.max:g}s would let the fault outlive the drill: it fires by "
+                    f"{fault.at + fault.jitter:g}s and the drill ends by {load.duration:g}s + "
+                    f"{MAX_MARGIN_S:g}s (read-back and teardown)",
+                    "max",
+                )
             if fault.at + fault.jitter >= load.duration:
                 cur.child("faults").child(i).error(
                     f"fault at {fault.at:g}s (+ jitter {fault.jitter:g}s) is not before the load ends "
