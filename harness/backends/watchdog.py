@@ -18,6 +18,7 @@ from typing import Any
 from harness.backends.netfilter import delete_table
 from harness.backends.reaper import register_pid
 from harness.core.errors import BackendError
+from harness.core.observation_log import ObservationLog
 from harness.core.run_context import RunContext
 from harness.core.undo_journal import JOURNAL, Undo, UndoJournal, read_journal
 
@@ -25,11 +26,13 @@ POLL_S = 0.2
 LINGER_S = 2.0  # after the last deadline with nothing left to undo
 
 
-def start_watchdog(run: RunContext) -> subprocess.Popen[bytes]:
+def start_watchdog(run: RunContext, log: ObservationLog) -> subprocess.Popen[bytes]:
     """Start the run's watchdog, detached from the harness (its own session: a Ctrl-C or a kill of the
-    harness's process group does not reach it), tagged with the run id for `drill cleanup`."""
+    harness's process group does not reach it), tagged with the run id for `drill cleanup`. It writes a
+    fault_end record for each fault it ends into the run's log, on the run's clock."""
+    args = [str(run.work_dir / JOURNAL), str(os.getpid()), str(log.path), repr(log.start)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "harness.backends.watchdog", str(run.work_dir / JOURNAL), str(os.getpid())],
+        [sys.executable, "-m", "harness.backends.watchdog", *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=(run.run_dir / "logs" / "watchdog.log").open("ab"),
@@ -44,16 +47,17 @@ class DeadMansSwitch:
     """The harness's side: arm a fault with what undoes it and by when (the watchdog is started, or started
     again, as needed), disarm it when the harness ends it itself, close at teardown."""
 
-    def __init__(self, run: RunContext) -> None:
+    def __init__(self, run: RunContext, log: ObservationLog) -> None:
         self._run = run
+        self._log = log
         self._journal = UndoJournal(run.work_dir / JOURNAL)
         self._process: subprocess.Popen[bytes] | None = None
 
-    def arm(self, fault: int, undos: list[tuple[str, dict[str, Any]]], deadline: float) -> None:
+    def arm(self, fault: int, action: str, undos: list[tuple[str, dict[str, Any]]], deadline: float) -> None:
         for op, args in undos:
-            self._journal.add(Undo(fault, op, args, deadline))
+            self._journal.add(Undo(fault, action, op, args, deadline))
         if undos and (self._process is None or self._process.poll() is not None):
-            self._process = start_watchdog(self._run)
+            self._process = start_watchdog(self._run, self._log)
 
     def disarm(self, fault: int) -> None:
         if self._process is not None:
@@ -83,8 +87,9 @@ def undo(entry: Undo) -> None:
         raise BackendError(f"the watchdog does not know how to undo {entry.op!r}")
 
 
-def watch(journal: Path, harness_pid: int) -> int:
+def watch(journal: Path, harness_pid: int, log: ObservationLog) -> int:
     undone: set[tuple[int, str, str]] = set()
+    ended: set[int] = set()
     while True:
         pending = read_journal(journal)
         if pending.closed:
@@ -97,13 +102,19 @@ def watch(journal: Path, harness_pid: int) -> int:
             if key in undone:
                 continue
             if harness_gone or now >= entry.deadline:
+                why = "the harness is gone" if harness_gone else "its max ran out"
                 try:
                     undo(entry)
-                    print(f"{time.strftime('%H:%M:%S')} undid fault {entry.fault}: {entry.op} {entry.args}",
-                          file=sys.stderr, flush=True)  # fmt: skip
+                    outcome = f"ended by the watchdog: {why}"
                 except (BackendError, OSError) as exc:
-                    print(f"fault {entry.fault}: {entry.op} failed: {exc}", file=sys.stderr, flush=True)
+                    outcome = f"the watchdog could not end it ({why}): {exc}"
+                print(f"{time.strftime('%H:%M:%S')} fault {entry.fault} {entry.op} {entry.args}: {outcome}",
+                      file=sys.stderr, flush=True)  # fmt: skip
                 undone.add(key)
+                if entry.fault not in ended:  # one record per fault, however many undos it had
+                    ended.add(entry.fault)
+                    log.fault_end(entry.fault, entry.action, outcome=outcome)
+                    log.flush()
             else:
                 left += 1
         last = max((u.deadline for u in pending.undos), default=0.0)
@@ -113,8 +124,12 @@ def watch(journal: Path, harness_pid: int) -> int:
 
 
 def main(argv: list[str]) -> int:
-    journal, harness_pid = Path(argv[0]), int(argv[1])
-    return watch(journal, harness_pid)
+    journal, harness_pid, log_path, start = Path(argv[0]), int(argv[1]), Path(argv[2]), float(argv[3])
+    log = ObservationLog(log_path, start)  # the run's own log, on its clock (monotonic is machine-wide)
+    try:
+        return watch(journal, harness_pid, log)
+    finally:
+        log.close()
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ class Undo:
     """One thing to undo: `op` names it (nft-delete-table, sigcont, ...), `args` say on what."""
 
     fault: int
+    action: str  # the fault's action (partition, pause): the watchdog's fault_end record names it
     op: str
     args: dict[str, Any]
     deadline: float  # wall clock (time.time()): undone by then whatever the harness does
@@ -42,7 +43,15 @@ class UndoJournal:
         self.path = path
 
     def add(self, undo: Undo) -> None:
-        self._write({"fault": undo.fault, "op": undo.op, "args": undo.args, "deadline": undo.deadline})
+        self._write(
+            {
+                "fault": undo.fault,
+                "action": undo.action,
+                "op": undo.op,
+                "args": undo.args,
+                "deadline": undo.deadline,
+            }
+        )
 
     def done(self, fault: int) -> None:
         """The harness ended this fault itself: nothing of it is left to undo."""
@@ -78,7 +87,8 @@ def read_journal(path: Path) -> Pending:
         elif entry.get("op") == "done":
             done.add(int(entry["fault"]))
         else:
-            undos.append(Undo(int(entry["fault"]), entry["op"], entry["args"], float(entry["deadline"])))
+            fault, deadline = int(entry["fault"]), float(entry["deadline"])
+            undos.append(Undo(fault, str(entry["action"]), entry["op"], entry["args"], deadline))
     pending = tuple(u for u in undos if u.fault not in done)
     return Pending(pending, closed, frozenset(done))
 

@@ -104,7 +104,7 @@ class FaultInjector:
             return
         longest = fault.spec.max
         deadline = time.time() + longest if longest is not None else self._planned_end
-        self._switch.arm(fault.index, undos, deadline)
+        self._switch.arm(fault.index, action, undos, deadline)
         if action == "partition":
             self._armed_cuts.append(fault.index)
 

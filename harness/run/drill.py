@@ -92,7 +92,7 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
     )
     alerting: AlertStack | None = None
     pager: Pager | None = None
-    switch = DeadMansSwitch(run)
+    switch = DeadMansSwitch(run, log)
     try:
         console.line(
             f"run {run.run_id}: starting {scenario.environment.name} on the {options.backend} backend"

@@ -71,6 +71,11 @@ def test_a_killed_harness_leaves_no_cut_and_no_frozen_node_after_max(tmp_path: P
         wait_until(lambda: process_state(pid) not in ("T", "t"), MAX_S + 3, "sentinel-1 to be thawed")
         thawed = time.monotonic() - killed_at
         print(f"after the harness's death: cut gone in {cut_ended:.2f}s, sentinel-1 thawed in {thawed:.2f}s")
+        # The watchdog wrote when it ended each fault into the run's log, on the run's clock.
+        lines = (run_dir / "observations.jsonl").read_text().splitlines()
+        ends = [json.loads(line) for line in lines if '"kind":"fault_end"' in line]
+        assert {e["action"] for e in ends} == {"partition", "pause"}, ends
+        assert all(e["outcome"] == "ended by the watchdog: the harness is gone" for e in ends), ends
     finally:
         if proc.poll() is None:
             proc.kill()

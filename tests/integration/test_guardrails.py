@@ -61,9 +61,12 @@ def test_bad_stop_conditions_are_bad_input_at_their_lines(tmp_path: Path) -> Non
         f"name: bad\nenvironment: {ROOT / 'environments' / 'sentinel-3.yaml'}\n"
         "load:\n  duration: 5s\n  workloads: {acked-writes: {users: 1}}\nrunbooks: []\n"
         "abort_if:\n  - error_rate: {above: 5 percent, for: 1s}\n  - no_primary: {}\n  - panic: {}\n"
+        "faults:\n  - {at: 1s, max: 40s, kill: replica}\n"
     )
     result = drill("validate", str(scenario))
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert f"{scenario}:8: abort_if[0].error_rate.above: expected a share such as 5% or 0.05" in result.stderr
     assert f"{scenario}:9: abort_if[1].no_primary.for: required field is missing" in result.stderr
     assert f"{scenario}:10: abort_if[2].panic: unknown stop condition" in result.stderr
+    # A fault's max may not reach past the drill's end plus the teardown margin (5 s + 30 s here).
+    assert f"{scenario}:12: faults[0].max: max 40s would let the fault outlive the drill" in result.stderr
