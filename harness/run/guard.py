@@ -17,7 +17,7 @@ from harness.scenario.model import StopCondition
 
 TICK_S = 0.25
 # What the judges read: the rest of the log is not kept (a long drill's op records would only cost memory).
-KINDS = frozenset({"run", "topology", "load", "stats", "info", "fault"})
+KINDS = frozenset({"run", "topology", "load", "stats", "info", "fault", "cluster"})
 
 
 class LogTail:

@@ -7,11 +7,22 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
 from harness.scenario.model import StopCondition
-from harness.scenario.stop_kinds import ErrorRate, MaxDuration, NoPrimary
+from harness.scenario.stop_kinds import (
+    ClusterState,
+    ErrorRate,
+    Latency,
+    MaxDuration,
+    MemoryAbove,
+    NodeDown,
+    NoPrimary,
+    OpsBelow,
+    ReplicationBroken,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,37 +46,20 @@ def judge(condition: StopCondition, history: History, now: float) -> Reading:
 def _error_rate(params: ErrorRate, history: History, now: float) -> Reading:
     """Every stats interval of a run at least `for` long had more than `above` of its operations failed or
     left uncertain (the load's own counts, every workload and process together)."""
-    interval = history.stats_interval
-    # Per interval (records of every workload and process written within the same interval): operations,
-    # failed or uncertain ones, and the latest record's time (when the interval's figures were known).
-    buckets: dict[int, list[float]] = defaultdict(lambda: [0, 0, 0.0])
-    for record in history.stats:
-        t = float(record["t"])
-        bucket = buckets[round(t / interval)]
-        bucket[0] += record["ok"] + record["fail"] + record["info"]
-        bucket[1] += record["fail"] + record["info"]
-        bucket[2] = max(bucket[2], t)
-    last = 0.0
-    first: int | None = None  # the first interval of the current run above the share
-    previous: int | None = None
-    seen = failed = 0.0
-    for key in sorted(buckets):
-        total, bad, t = buckets[key]
-        last = bad / total if total else 0.0
-        if not (total and last > params.above):
-            first, previous = None, key
-            continue
-        if first is None or previous != key - 1:
-            first, seen, failed = key, 0.0, 0.0
-        seen, failed, previous = seen + total, failed + bad, key
-        if (key - first + 1) * interval >= params.seconds:
-            since = buckets[first][2] - interval
-            evidence = (
-                f"more than {params.above:.0%} of the load's operations failed or were uncertain in every "
-                f"{interval:g}s interval from {since:.2f}s to {t:.2f}s ({failed:,.0f} of {seen:,.0f})"
-            )
-            return Reading(Trip(t, evidence), f"error_rate {last:.0%}")
-    return Reading(None, f"error_rate {last:.0%}")
+    intervals = _intervals(history)
+    shares = [(t, (total - ok) / total if total else 0.0) for t, ok, total, _ in intervals]
+    last = f"error_rate {shares[-1][1]:.0%}" if shares else "error_rate -"
+    held = _held([(t, share > params.above) for t, share in shares], params.seconds, history.stats_interval)
+    if held is None:
+        return Reading(None, last)
+    since, t = held
+    window = [(ok, total) for at, ok, total, _ in intervals if since < at <= t]
+    failed, seen = sum(total - ok for ok, total in window), sum(total for _, total in window)
+    evidence = (
+        f"more than {params.above:.0%} of the load's operations failed or were uncertain in every "
+        f"{history.stats_interval:g}s interval from {since:.2f}s to {t:.2f}s ({failed:,} of {seen:,})"
+    )
+    return Reading(Trip(t, evidence), last)
 
 
 def _no_primary(params: NoPrimary, history: History, now: float) -> Reading:
@@ -94,6 +88,145 @@ def _no_primary(params: NoPrimary, history: History, now: float) -> Reading:
     return Reading(None, held)
 
 
+def _intervals(history: History) -> list[tuple[float, int, int, int]]:
+    """The load per stats interval, every workload and process together: (t of its latest record, ok,
+    operations, the slowest workload's p99 µs)."""
+    interval = history.stats_interval
+    buckets: dict[int, list[float]] = defaultdict(lambda: [0.0, 0, 0, 0])
+    for record in history.stats:
+        t = float(record["t"])
+        bucket = buckets[round(t / interval)]
+        bucket[0] = max(bucket[0], t)
+        bucket[1] += record["ok"]
+        bucket[2] += record["ok"] + record["fail"] + record["info"]
+        bucket[3] = max(bucket[3], record["p99_us"])
+    return [(b[0], int(b[1]), int(b[2]), int(b[3])) for _, b in sorted(buckets.items())]
+
+
+def _held(samples: list[tuple[float, bool]], seconds: float, step: float) -> tuple[float, float] | None:
+    """The first run of consecutive samples (t, holds) that held for `seconds`: (its start, the sample at
+    which it had held long enough). `step`: the time each sample covers (its start is t - step)."""
+    since: float | None = None
+    for t, holds in samples:
+        if not holds:
+            since = None
+            continue
+        since = t - step if since is None else since
+        if t - since >= seconds - 1e-9:
+            return since, t
+    return None
+
+
+def _latency(params: Latency, history: History, now: float) -> Reading:
+    intervals = _intervals(history)
+    limit_us = params.p99_above * 1e6
+    held = _held([(t, p99 > limit_us) for t, _, _, p99 in intervals], params.seconds, history.stats_interval)
+    last = f"p99 {intervals[-1][3] / 1000:.1f} ms" if intervals else "p99 -"
+    if held is None:
+        return Reading(None, last)
+    since, t = held
+    evidence = (
+        f"the load's p99 was above {params.p99_above * 1000:g} ms in every interval from {since:.2f}s to "
+        f"{t:.2f}s"
+    )
+    return Reading(Trip(t, evidence), last)
+
+
+def _ops_below(params: OpsBelow, history: History, now: float) -> Reading:
+    faults = history.faults
+    intervals = _intervals(history)
+    if not faults:
+        return Reading(None, "no fault yet")
+    first = min(float(f["t"]) for f in faults)
+    before = sorted(ok for t, ok, _, _ in intervals if t <= first)
+    if not before:
+        return Reading(None, "no baseline")
+    baseline = before[len(before) // 2]
+    after = [(t, ok) for t, ok, _, _ in intervals if t > first]
+    held = _held(
+        [(t, ok < params.ratio * baseline) for t, ok in after], params.seconds, history.stats_interval
+    )
+    last = f"ops {after[-1][1] / baseline:.0%} of baseline" if after and baseline else "ops -"
+    if held is None:
+        return Reading(None, last)
+    since, t = held
+    evidence = (
+        f"acknowledged operations under {params.ratio:.0%} of the baseline ({baseline} per interval, the "
+        f"median before the first fault) in every interval from {since:.2f}s to {t:.2f}s"
+    )
+    return Reading(Trip(t, evidence), last)
+
+
+def _info_run(
+    history: History, seconds: float, broken: Callable[[dict[str, Any]], str]
+) -> tuple[Trip | None, str]:
+    """The first run of INFO samples at least `seconds` long in which broken(nodes) names something."""
+    since: float | None = None
+    what = ""
+    for record in history.infos:
+        t = float(record["t"])
+        what = broken(record["nodes"])
+        if not what:
+            since = None
+            continue
+        since = t if since is None else since
+        if t - since >= seconds:
+            return Trip(t, f"{what} from {since:.2f}s to {t:.2f}s"), what
+    return None, what or "ok"
+
+
+def _replication_broken(params: ReplicationBroken, history: History, now: float) -> Reading:
+    def broken(nodes: dict[str, Any]) -> str:
+        down = sorted(
+            n for n, i in nodes.items() if i.get("role") == "slave" and i.get("link") not in (None, "up")
+        )
+        return f"{', '.join(down)}'s link to its primary down" if down else ""
+
+    trip, now_text = _info_run(history, params.seconds, broken)
+    return Reading(trip, now_text)
+
+
+def _memory_above(params: MemoryAbove, history: History, now: float) -> Reading:
+    def over(nodes: dict[str, Any]) -> str:
+        for name, info in sorted(nodes.items()):
+            used, limit = info.get("used_memory"), info.get("maxmemory")
+            if used and limit and used / limit > params.above:
+                return f"{name} at {used / limit:.0%} of maxmemory"
+        return ""
+
+    trip, now_text = _info_run(history, 0.0, over)
+    return Reading(trip, now_text)
+
+
+def _node_down(params: NodeDown, history: History, now: float) -> Reading:
+    def down(nodes: dict[str, Any]) -> str:
+        silent = sorted(n for n, i in nodes.items() if "error" in i and params.node in ("any", n))
+        return f"{', '.join(silent)} not answering" if silent else ""
+
+    trip, now_text = _info_run(history, params.seconds, down)
+    return Reading(trip, now_text)
+
+
+def _cluster_state(params: ClusterState, history: History, now: float) -> Reading:
+    states: dict[str, str] = {}
+    since: float | None = None
+    for record in history.cluster_views:
+        if "state" in record:
+            states[record["node"]] = record["state"]
+        failing = sorted(n for n, s in states.items() if s != "ok")
+        t = float(record["t"])
+        if not failing:
+            since = None
+            continue
+        since = t if since is None else since
+        if t - since >= params.seconds:
+            evidence = f"{', '.join(failing)} reported cluster_state fail from {since:.2f}s to {t:.2f}s"
+            return Reading(Trip(t, evidence), "cluster_state fail")
+    return Reading(
+        None, "cluster_state ok" if since is None else f"cluster_state fail for {now - since:.1f}s"
+    )
+
+
 def _max_duration(params: MaxDuration, history: History, now: float) -> Reading:
     start = float(history.run["t"]) if history.run else 0.0
     if now - start >= params.seconds:
@@ -104,6 +237,12 @@ def _max_duration(params: MaxDuration, history: History, now: float) -> Reading:
 JUDGES: dict[str, Callable[..., Reading]] = {
     "error_rate": _error_rate,
     "no_primary": _no_primary,
+    "latency": _latency,
+    "ops_below": _ops_below,
+    "replication_broken": _replication_broken,
+    "memory_above": _memory_above,
+    "node_down": _node_down,
+    "cluster_state": _cluster_state,
     "max_duration": _max_duration,
 }
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.scenario.fields import Invalid
-from harness.scenario.params import ParamType, duration, param
+from harness.scenario.params import ParamType, duration, name, param
 
 
 def share(value: Any) -> float:
@@ -40,6 +40,43 @@ class NoPrimary:
 
 
 @dataclass(frozen=True, slots=True)
+class Latency:
+    p99_above: float = param("the slowest workload's p99 in each stats interval above this", duration())
+    seconds: float = param("how long it stays above, interval by interval", duration(), key="for")
+
+
+@dataclass(frozen=True, slots=True)
+class OpsBelow:
+    ratio: float = param(
+        "acknowledged ops/s under this share of the baseline (before the first fault)", percent()
+    )
+    seconds: float = param("how long it stays under, interval by interval", duration(), key="for")
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicationBroken:
+    seconds: float = param("a replica's link to its primary is down this long", duration(), key="for")
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryAbove:
+    above: float = param("used_memory / maxmemory of a data node above this share", percent())
+
+
+@dataclass(frozen=True, slots=True)
+class NodeDown:
+    seconds: float = param("the node does not answer INFO this long", duration(), key="for")
+    node: str = param("a node's name, or any data node", name(), "any")
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterState:
+    seconds: float = param(
+        "a cluster node reports cluster_state other than ok this long", duration(), key="for"
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class MaxDuration:
     seconds: float = param("the drill's whole length, from its start", duration(), key="after")
 
@@ -47,5 +84,11 @@ class MaxDuration:
 STOP_CONDITIONS: dict[str, tuple[type, str]] = {
     "error_rate": (ErrorRate, "the load's failed or uncertain share stays above `above` for `for`"),
     "no_primary": (NoPrimary, "no data node answers INFO as a primary for `for` (on a cluster: of a shard)"),
+    "latency": (Latency, "the load's p99 (slowest workload) stays above `p99_above` for `for`"),
+    "ops_below": (OpsBelow, "acknowledged ops/s stay under `ratio` of the pre-fault baseline for `for`"),
+    "replication_broken": (ReplicationBroken, "a replica's link to its primary stays down for `for`"),
+    "memory_above": (MemoryAbove, "a data node's used_memory / maxmemory goes above `above`"),
+    "node_down": (NodeDown, "a data node (or `node`) stops answering INFO for `for`"),
+    "cluster_state": (ClusterState, "a cluster node reports cluster_state fail for `for`"),
     "max_duration": (MaxDuration, "the drill has run for `after` (written max_duration: 60s)"),
 }

@@ -7,7 +7,17 @@ from typing import Any
 from harness.runbooks.history import History
 from harness.runbooks.stop_conditions import judge, stop_verdicts
 from harness.scenario.model import StopCondition
-from harness.scenario.stop_kinds import ErrorRate, MaxDuration, NoPrimary
+from harness.scenario.stop_kinds import (
+    ClusterState,
+    ErrorRate,
+    Latency,
+    MaxDuration,
+    MemoryAbove,
+    NodeDown,
+    NoPrimary,
+    OpsBelow,
+    ReplicationBroken,
+)
 from tests.unit.history_builder import KILL_AT, failover_log
 
 Record = dict[str, Any]
@@ -49,3 +59,55 @@ def test_stop_verdicts_fail_what_tripped_and_pass_the_rest() -> None:
     tripped, untouched = stop_verdicts(conditions, history)
     assert (tripped.name, tripped.status) == ("abort_if: error_rate above 5% for 1s", "FAIL")
     assert (untouched.name, untouched.status) == ("abort_if: max_duration after 60s", "pass")
+
+
+def stats(t: float, ok: int, failed: int = 0, p99_us: int = 500) -> Record:
+    return {
+        "t": t, "kind": "stats", "workload": "w", "ok": ok, "fail": failed, "info": 0, "retries": 0,
+        "errors": {}, "retried_errors": {}, "p50_us": 100, "p99_us": p99_us, "max_us": p99_us, "hist": {},
+    }  # fmt: skip
+
+
+def test_latency_and_ops_below_read_the_load_interval_by_interval() -> None:
+    records: list[Record] = [{"t": 0.0, "kind": "run"}]
+    records += [stats(t / 2, 100) for t in range(1, 7)]  # 0.5 .. 3.0 s: 100 ops, p99 0.5 ms
+    records.append({"t": 3.1, "kind": "fault", "action": "kill", "target": "primary", "node": "redis-1"})
+    records += [stats(3 + t / 2, 10, p99_us=80_000) for t in range(1, 7)]  # 3.5 .. 6.0 s: 10 ops, 80 ms
+    history = History(tuple(records))
+    slow = judge(StopCondition("latency", Latency(0.05, 2.0)), history, 6.0).tripped
+    assert slow is not None and slow.t == 5.0 and "from 3.00s to 5.00s" in slow.evidence, slow
+    assert judge(StopCondition("latency", Latency(0.1, 1.0)), history, 6.0).tripped is None
+    starved = judge(StopCondition("ops_below", OpsBelow(0.2, 1.0)), history, 6.0).tripped
+    assert starved is not None and starved.t == 4.0 and "(100 per interval" in starved.evidence, starved
+    assert judge(StopCondition("ops_below", OpsBelow(0.05, 1.0)), history, 6.0).tripped is None
+
+
+def test_info_and_cluster_conditions() -> None:
+    def sample(t: float, link: str, used: int, answering: bool = True) -> Record:
+        replica: dict[str, Any] = {"role": "slave", "link": link, "used_memory": used, "maxmemory": 1000}
+        return {
+            "t": t,
+            "kind": "info",
+            "nodes": {"redis-1": {"role": "master"}, "redis-2": replica if answering else {"error": "x"}},
+            "sentinels": {},
+        }
+
+    records = [sample(t / 4, "up", 500) for t in range(0, 8)]
+    records += [sample(2 + t / 4, "down", 960, answering=t < 4) for t in range(0, 16)]
+    history = History(tuple(records))
+    broken = judge(StopCondition("replication_broken", ReplicationBroken(0.5)), history, 6.0).tripped
+    assert broken is not None and broken.t == 2.5 and "redis-2's link" in broken.evidence, broken
+    full = judge(StopCondition("memory_above", MemoryAbove(0.95)), history, 6.0).tripped
+    assert full is not None and full.t == 2.0 and "redis-2 at 96%" in full.evidence, full
+    down = judge(StopCondition("node_down", NodeDown(1.0, "redis-2")), history, 6.0).tripped
+    assert down is not None and down.t == 4.0 and "redis-2 not answering" in down.evidence, down
+    assert judge(StopCondition("node_down", NodeDown(1.0, "redis-1")), history, 6.0).tripped is None
+    views = History(
+        (
+            {"t": 1.0, "kind": "cluster", "node": "redis-2", "state": "ok"},
+            {"t": 2.0, "kind": "cluster", "node": "redis-2", "state": "fail"},
+            {"t": 3.5, "kind": "cluster", "node": "redis-3", "state": "ok"},
+        )
+    )
+    failing = judge(StopCondition("cluster_state", ClusterState(1.0)), views, 4.0).tripped
+    assert failing is not None and failing.t == 3.5 and "redis-2 reported" in failing.evidence, failing
