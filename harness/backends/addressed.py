@@ -29,7 +29,7 @@ from harness.core.log_records import CleanupRecord
 from harness.core.loopback import RANGE, is_loopback
 from harness.core.observation_log import ObservationLog
 from harness.core.run_context import RunContext
-from harness.core.topology import Node, Topology
+from harness.core.topology import Node, NodeKind, Topology
 from harness.scenario.model import AddressedDeployment, Environment
 from harness.scenario.yamlsource import load_yaml
 
@@ -74,6 +74,14 @@ class AddressedBackend(Backend):
         assert self._topology is not None
         return self._topology.node(name)
 
+    def _do(
+        self, control: Control, action: str, name: str, role: str, check: bool = True
+    ) -> tuple[float, int | None]:
+        """One of the team's commands for a node, filled with its variables (by either of its addresses)."""
+        assert self._topology is not None
+        announced = self._topology.announced_address(name)
+        return control.run(action, self._node(name), role, check, announced)
+
     def _role(self, name: str) -> str:
         assert self._topology is not None
         return _role(self._node(name), self._topology)
@@ -89,38 +97,36 @@ class AddressedBackend(Backend):
         return self._control
 
     def kill(self, name: str) -> float:
-        started, _ = self._acting("kill", name).run("kill", self._node(name), self._role(name))
+        started, _ = self._do(self._acting("kill", name), "kill", name, self._role(name))
         self._stopped.add(name)
         return started
 
     def terminate(self, name: str) -> float:
-        started, _ = self._acting("stop", name).run("stop", self._node(name), self._role(name))
+        started, _ = self._do(self._acting("stop", name), "stop", name, self._role(name))
         self._stopped.add(name)
         return started
 
     def restart(self, name: str) -> None:
         control = self._acting("restart", name)
-        node = self._node(name)
         if name not in self._stopped:
-            control.run("stop", node, self._role(node.name))
-        control.run("start", node, "down")
+            self._do(control, "stop", name, self._role(name))
+        self._do(control, "start", name, "down")
         self._stopped.discard(name)
 
     def pause(self, name: str) -> float:
-        started, _ = self._acting("pause", name).run("pause", self._node(name), self._role(name))
+        started, _ = self._do(self._acting("pause", name), "pause", name, self._role(name))
         self._paused.add(name)
         return started
 
     def resume(self, name: str) -> float:
-        started, _ = self._acting("resume", name).run("resume", self._node(name), "paused")
+        started, _ = self._do(self._acting("resume", name), "resume", name, "paused")
         self._paused.discard(name)
         return started
 
     def is_running(self, name: str) -> bool:
-        node = self._node(name)
         if self._control is not None and self._control.can("status"):
-            return self._control.run("status", node, self._role(node.name), check=False)[1] == 0
-        return self._role(node.name) != "down"
+            return self._do(self._control, "status", name, self._role(name), check=False)[1] == 0
+        return self._role(name) != "down"
 
     def log_path(self, name: str) -> Path:
         return self._run.run_dir / "logs" / f"{name}.log"  # the team's logs stay theirs: none copied
@@ -136,8 +142,7 @@ class AddressedBackend(Backend):
                 problems += failed
                 restored += [] if failed else [f"resumed {name}"]
             for name in sorted(self._stopped):
-                node = self._node(name)
-                failed = _attempt(lambda n=node: self._control_start(n), f"start {name}")
+                failed = _attempt(lambda n=name: self._control_start(n), f"start {name}")
                 problems += failed
                 restored += [] if failed else [f"started {name}"]
         topology = self._topology
@@ -166,10 +171,10 @@ class AddressedBackend(Backend):
         self._log.write(record)
         self._run.remove_work_dir()
 
-    def _control_start(self, node: Node) -> None:
+    def _control_start(self, name: str) -> None:
         assert self._control is not None
-        self._control.run("start", node, "down")
-        self._stopped.discard(node.name)
+        self._do(self._control, "start", name, "down")
+        self._stopped.discard(name)
 
 
 def found_topology(env: Environment) -> Topology:
@@ -179,12 +184,16 @@ def found_topology(env: Environment) -> Topology:
     access = open_access(env.password.resolve() if env.password else None)
     found = _discover(env.external_deployment.sentinels, env, access)
     _check_matches(env, found)
-    nodes = [
-        Node("redis-1", "redis", *found.primary),
-        *(Node(f"redis-{i}", "redis", *a) for i, a in enumerate(sorted(found.replicas), start=2)),
-        *(Node(f"sentinel-{i}", "sentinel", *a) for i, a in enumerate(sorted(found.sentinels), start=1)),
+    deployment = env.external_deployment
+    named: list[tuple[str, NodeKind, tuple[str, int]]] = [
+        ("redis-1", "redis", found.primary),
+        *((f"redis-{i}", "redis", a) for i, a in enumerate(sorted(found.replicas), start=2)),
+        *((f"sentinel-{i}", "sentinel", a) for i, a in enumerate(sorted(found.sentinels), start=1)),
     ]
-    return Topology(env.master_name, tuple(nodes), "redis-1", access=access)
+    nodes = tuple(Node(name, kind, *deployment.reach(address)) for name, kind, address in named)
+    # What the Sentinels keep naming (events, the primary's address): the announced addresses.
+    announced = tuple((*a, name) for name, _, a in named if deployment.reach(a) != a)
+    return Topology(env.master_name, nodes, "redis-1", access=access, announced=announced)
 
 
 def _check_matches(env: Environment, found: Found) -> None:
@@ -254,11 +263,15 @@ def _discover(given: tuple[tuple[str, int], ...], env: Environment, access: Acce
         hint="check external.sentinels and master_name, and that the Sentinels answer from this machine",
     )
     found = answers[-1]
-    for host, port in (found.primary, *found.replicas, *found.sentinels):
+    deployment = env.external_deployment
+    assert deployment is not None
+    for address in (found.primary, *found.replicas, *found.sentinels):
+        host, _ = deployment.reach(address)
         if not is_loopback(host):
             raise BackendError(
-                f"the Sentinels name {host}:{port} as part of {env.master_name}, which is not on {RANGE}: "
-                "this harness reaches only this machine's loopback"
+                f"the Sentinels name {address[0]}:{address[1]} as part of {env.master_name}, which is not "
+                f"on {RANGE}: this harness reaches only this machine's loopback. Hint: map it to a "
+                "forwarded loopback port in external.address_map"
             )
     return found
 

@@ -31,12 +31,15 @@ def fill(template: tuple[str, ...], variables: Mapping[str, str], action: str) -
         raise FaultError(f"control {action}: cannot fill the template {list(template)}: {exc}") from None
 
 
-def node_variables(spec: ControlSpec, node: Node, role: str) -> dict[str, str]:
+def node_variables(spec: ControlSpec, node: Node, role: str, announced: str = "") -> dict[str, str]:
+    """{node}, {host}, {port}, {role}, and the node's own variables from `external.nodes`, keyed by the
+    address it is reached at or the one it announces (`announced`, under external.address_map)."""
     return {
         "node": node.name,
         "host": node.host,
         "port": str(node.port),
         "role": role,
+        **spec.variables(announced),
         **spec.variables(node.address),
     }
 
@@ -51,12 +54,14 @@ class Control:
     def can(self, action: str) -> bool:
         return self._spec.template(action) is not None
 
-    def run(self, action: str, node: Node, role: str, check: bool = True) -> tuple[float, int | None]:
+    def run(
+        self, action: str, node: Node, role: str, check: bool = True, announced: str = ""
+    ) -> tuple[float, int | None]:
         """(time.monotonic() when the command started, its exit code; None when it timed out)."""
         template = self._spec.template(action)
         if template is None:
             raise FaultError(f"cannot {action} {node.name}: the environment's control has no {action}")
-        argv = fill(template, node_variables(self._spec, node, role), action)
+        argv = fill(template, node_variables(self._spec, node, role, announced), action)
         started = time.monotonic()
         t = self._log.now()
         code: int | None

@@ -78,6 +78,9 @@ class Topology:
     access: Access = field(default_factory=Access)  # who connects how (harness/core/access.py)
     engine: str = ""  # the engine the nodes run (harness/core/engines.py); empty: not ours to know (external)
     shards: tuple[Shard, ...] = ()  # a cluster's shards as created; empty: a Sentinel topology
+    # Nodes that announce another address than the one the harness reaches them at (external.address_map):
+    # (announced host, port, node name), so what Sentinel or the cluster names is found too.
+    announced: tuple[tuple[str, int, str], ...] = ()
 
     @property
     def cluster(self) -> bool:
@@ -120,7 +123,14 @@ class Topology:
         for link in self.links:
             if (link.host, link.port) == (host, port):
                 return self.node(link.node)
+        for alias_host, alias_port, name in self.announced:
+            if (alias_host, alias_port) == (host, port):
+                return self.node(name)
         return None
+
+    def announced_address(self, name: str) -> str:
+        """host:port the node announces when it differs from where it is reached, else ""."""
+        return next((f"{h}:{p}" for h, p, n in self.announced if n == name), "")
 
     def link(self, name: str) -> Link:
         for link in self.links:

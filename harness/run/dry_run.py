@@ -157,7 +157,11 @@ def _control_lines(action: str, target: str, env: Environment, topology: Topolog
         template = deployment.control.template(step)
         if template is None:
             continue
-        argv = fill(template, node_variables(deployment.control, node, "primary"), step)
+        argv = fill(
+            template,
+            node_variables(deployment.control, node, "primary", topology.announced_address(name)),
+            step,
+        )
         when = "then, at the end of the drill" if i else "runs"
         lines.append(f"{when}: control {step}: {' '.join(argv)}")
     if target == "replica":

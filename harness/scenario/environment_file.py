@@ -252,7 +252,9 @@ def _external(cur: Cursor) -> str | AddressedDeployment | None:
     """external: {compose_project: NAME}: the nodes are that project's redis-N and sentinel-N containers;
     external: {sentinels: [HOST:PORT, ...], control: {...}, nodes: {...}}: a deployment found by address."""
     sub = cur.child("external")
-    if not sub.mapping(("compose_project", "sentinels", "control", "nodes"), "external settings"):
+    if not sub.mapping(
+        ("compose_project", "sentinels", "control", "nodes", "address_map"), "external settings"
+    ):
         return None
     by_address = "sentinels" in sub.value
     # An addressed deployment's clients log in as the team's do: a password from the environment.
@@ -266,7 +268,7 @@ def _external(cur: Cursor) -> str | AddressedDeployment | None:
         )
         return None
     if not by_address:
-        for key in ("control", "nodes"):
+        for key in ("control", "nodes", "address_map"):
             if key in sub.value:
                 sub.error("is for a deployment found by address (external.sentinels)", key)
         project = sub.get("compose_project", text)
@@ -278,10 +280,28 @@ def _external(cur: Cursor) -> str | AddressedDeployment | None:
     sentinels = [_loopback_address_at(item) for item in sub.child("sentinels").items()]
     if not sentinels and len(cur.problems) == before:
         sub.child("sentinels").error("list at least one Sentinel's host:port")
-    control = _control(sub) if "control" in sub.value or "nodes" in sub.value else None
+    address_map = _address_map(sub.child("address_map")) if "address_map" in sub.value else ()
+    announced = {f"{h}:{p}" for (h, p), _ in address_map}
+    control = _control(sub, announced) if "control" in sub.value or "nodes" in sub.value else None
     if len(cur.problems) > before or None in sentinels:
         return None
-    return AddressedDeployment(tuple(s for s in sentinels if s is not None), control)
+    return AddressedDeployment(tuple(s for s in sentinels if s is not None), control, address_map)
+
+
+def _address_map(cur: Cursor) -> tuple[tuple[tuple[str, int], tuple[str, int]], ...]:
+    """address_map: {ANNOUNCED HOST:PORT: REACHABLE HOST:PORT}; what is reached must be on loopback."""
+    if not cur.mapping(tuple(map(str, cur.value or ())), "announced address -> reachable address"):
+        return ()
+    out = []
+    for announced in cur.value:
+        host, _, port = str(announced).rpartition(":")
+        if not host or not port.isdigit():
+            cur.child(announced).error(f"expected an announced host:port, got {announced!r}")
+            continue
+        target = _loopback_address_at(cur.child(announced))
+        if target is not None:
+            out.append(((host.strip("[]"), int(port)), target))
+    return tuple(out)
 
 
 def _loopback_address_at(cur: Cursor) -> tuple[str, int] | None:
@@ -292,7 +312,7 @@ def _loopback_address_at(cur: Cursor) -> tuple[str, int] | None:
         return None
 
 
-def _control(sub: Cursor) -> ControlSpec | None:
+def _control(sub: Cursor, announced: set[str]) -> ControlSpec | None:
     """control: {timeout: D, ACTION: [argv template], ...} and nodes: {HOST:PORT: {VAR: VALUE}}."""
     control = sub.child("control")
     actions: list[tuple[str, tuple[str, ...]]] = []
@@ -310,9 +330,10 @@ def _control(sub: Cursor) -> ControlSpec | None:
         for address, variables in nodes.value.items():
             where = nodes.child(address)
             try:
-                _loopback_address(address)
+                if str(address) not in announced:  # an announced address maps to a reachable one
+                    _loopback_address(address)
             except (Invalid, ValueError) as exc:
-                where.error(str(exc))
+                where.error(f"{exc} (or an announced address of external.address_map)")
                 continue
             if not isinstance(variables, dict) or not all(isinstance(k, str) for k in variables):
                 where.error("expected a mapping of variable names to values")

@@ -83,6 +83,12 @@ class AddressedDeployment:
 
     sentinels: tuple[tuple[str, int], ...]
     control: ControlSpec | None = None
+    # Announced address -> where this machine reaches it (a port-forward, a NAT): nodes that announce
+    # addresses the harness cannot reach (pod IPs, container-internal ones).
+    address_map: tuple[tuple[tuple[str, int], tuple[str, int]], ...] = ()
+
+    def reach(self, address: tuple[str, int]) -> tuple[str, int]:
+        return dict(self.address_map).get(address, address)
 
 
 NO_SENTINELS = SentinelSpec(count=0, quorum=0, down_after_ms=0, failover_timeout_ms=0, parallel_syncs=0)

@@ -1,0 +1,66 @@
+"""A deployment found by address: its file's address map and per-node variables, and a topology that
+knows a node by the address it announces as well as the one it is reached at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.backends.control import fill, node_variables
+from harness.core.errors import ConfigError, FaultError
+from harness.core.topology import Node, Topology
+from harness.scenario.loader import load_environment
+from tests.conftest import ROOT
+
+HEAD = (
+    "name: theirs\nmaster_name: mymaster\nreplicas: 1\n"
+    "sentinels: {count: 1, quorum: 1, down-after-milliseconds: 1500, failover-timeout: 5000}\n"
+)
+
+
+def test_the_kubernetes_example_maps_pod_addresses_to_forwarded_ports() -> None:
+    env = load_environment(ROOT / "environments" / "k8s-sentinel.yaml")
+    deployment = env.external_deployment
+    assert deployment is not None and deployment.control is not None and env.confirm == "k8s-sentinel"
+    assert deployment.reach(("10.244.0.12", 6379)) == ("127.0.0.1", 16380)
+    assert deployment.reach(("127.0.0.1", 26379)) == ("127.0.0.1", 26379)  # unmapped: as announced
+    node = Node("redis-2", "redis", "127.0.0.1", 16380)
+    variables = node_variables(deployment.control, node, "replica", "10.244.0.12:6379")
+    template = deployment.control.template("kill")
+    assert template is not None
+    assert fill(template, variables, "kill") == [
+        "kubectl", "-n", "redis", "delete", "pod", "redis-1", "--grace-period=0", "--force"
+    ]  # fmt: skip
+    with pytest.raises(FaultError, match=r"names \{namespace\}, which this node has no value for"):
+        fill(template, node_variables(deployment.control, node, "replica"), "kill")
+
+
+def test_a_topology_finds_a_node_by_the_address_it_announces() -> None:
+    topology = Topology(
+        "mymaster",
+        (Node("redis-1", "redis", "127.0.0.1", 16379),),
+        "redis-1",
+        announced=(("10.244.0.11", 6379, "redis-1"),),
+    )
+    found = topology.by_address("10.244.0.11", 6379)
+    assert found is not None and found.name == "redis-1"
+    assert topology.announced_address("redis-1") == "10.244.0.11:6379"
+    assert topology.by_address("10.244.0.99", 6379) is None
+
+
+def test_address_map_and_node_keys_are_checked_with_their_lines(tmp_path: Path) -> None:
+    env = tmp_path / "env.yaml"
+    env.write_text(
+        HEAD + "external:\n  sentinels: [127.0.0.1:26379]\n  address_map:\n"
+        "    10.0.0.5:6379: 127.0.0.1:16379\n    10.0.0.7:6379: 10.0.0.7:16379\n"
+        "    nowhere: 127.0.0.1:16380\n"
+        "  nodes:\n    10.0.0.6:6379: {unit: a}\n    10.0.0.5:6379: {unit: b}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_environment(env)
+    text = str(caught.value)
+    assert f"{env}:9: external.address_map.10.0.0.7:6379: 10.0.0.7 is not a loopback address" in text
+    assert f"{env}:10: external.address_map.nowhere: expected an announced host:port" in text
+    assert f"{env}:12: external.nodes.10.0.0.6:6379: 10.0.0.6 is not a loopback address" in text
+    assert "external.nodes.10.0.0.5:6379" not in text  # an announced address of the map
