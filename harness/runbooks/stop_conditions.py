@@ -66,26 +66,16 @@ def _no_primary(params: NoPrimary, history: History, now: float) -> Reading:
     """No data node answered INFO as a primary (on a cluster: for some shard) in every sample of a run at
     least `for` long."""
     shards = history.topologies[0].get("shards", []) if history.topologies else []
-    since: float | None = None
-    missing = ""
-    for record in history.infos:
-        nodes = record["nodes"]
+
+    def missing(nodes: dict[str, Any]) -> str:
         primaries = {name for name, info in nodes.items() if info.get("role") == "master"}
         if shards:
             lacking = [s["primary"] for s in shards if not primaries & {s["primary"], *s["replicas"]}]
-            missing = f"{lacking[0]}'s shard" if lacking else ""
-        else:
-            missing = "the topology" if not primaries else ""
-        t = float(record["t"])
-        if not missing:
-            since = None
-            continue
-        since = t if since is None else since
-        if t - since >= params.seconds:
-            evidence = f"no node answered as the primary of {missing} from {since:.2f}s to {t:.2f}s"
-            return Reading(Trip(t, evidence), f"no primary for {t - since:.1f}s")
-    held = f"no primary for {now - since:.1f}s" if since is not None else "a primary answers"
-    return Reading(None, held)
+            return f"no node answered as the primary of {lacking[0]}'s shard" if lacking else ""
+        return "" if primaries else "no node answered as the primary"
+
+    trip, now_text = _info_run(history, params.seconds, missing)
+    return Reading(trip, now_text)
 
 
 def _intervals(history: History) -> list[tuple[float, int, int, int]]:

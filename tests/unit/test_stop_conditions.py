@@ -47,7 +47,7 @@ def test_no_primary_counts_from_the_first_sample_without_one() -> None:
     tripped = judge(condition, history, 10.0).tripped
     assert tripped is not None and tripped.t == 7.0 and "from 5.00s to 7.00s" in tripped.evidence, tripped
     assert judge(StopCondition("no_primary", NoPrimary(9.0)), history, 10.0).tripped is None
-    assert judge(condition, History(tuple(roles[:20])), 5.0).now == "a primary answers"
+    assert judge(condition, History(tuple(roles[:20])), 5.0).now == "ok"
 
 
 def test_stop_verdicts_fail_what_tripped_and_pass_the_rest() -> None:
