@@ -27,7 +27,11 @@ class Attempted(Generic[T]):
     retried: tuple[str, ...] = ()  # the error class of each attempt that was retried: visible, not hidden
 
 
-def call_with_policy(policy: RetryPolicy, call: Callable[[], T]) -> Attempted[T]:
+def call_with_policy(
+    policy: RetryPolicy, call: Callable[[], T], retrying: Callable[[str], None] = lambda error: None
+) -> Attempted[T]:
+    """`retrying` is told each error class the policy is about to retry, when the attempt failed: the
+    load's stats count it in that interval (a call that retries for seconds ends much later)."""
     if not policy.retries:  # the measurement load's case: one attempt, nothing to set up per call
         try:
             return Attempted(call(), None, "ok", 0)
@@ -45,6 +49,7 @@ def call_with_policy(policy: RetryPolicy, call: Callable[[], T]) -> Attempted[T]
             error = classify(exc)
             uncertain = uncertain or error.outcome == "info"
             if retries < policy.retries and retry_groups(error.error) & set(policy.on):
+                retrying(error.error)
                 # redis-py's compute(n) is base * 2**n: pass n-1 so the first wait is the base itself.
                 time.sleep(backoff.compute(retries))
                 retries += 1

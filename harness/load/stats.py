@@ -57,6 +57,12 @@ class IntervalStats:
             self.retries += len(retried)
             self.retried.update(retried)
 
+    def count_retry(self, error: str) -> None:
+        """An attempt that failed with `error` and is about to be retried, counted now (not when its call
+        ends, seconds of backoff later): a reply the clients got is placed in the interval it came in."""
+        self.retries += 1
+        self.retried[error] += 1
+
     def drain(self, t: float, workload: str, worker: int | None = None) -> StatsRecord:
         """The interval's summary as the log's `stats` record at time `t`; resets the counters."""
         lat = sorted(self.latencies_us)

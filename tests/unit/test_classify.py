@@ -67,8 +67,10 @@ def test_policy_retries_only_its_error_classes_and_counts_them() -> None:
             raise exc
         return "OK"
 
-    result = call_with_policy(policy, flaky)
+    told: list[str] = []  # each retried error, when its attempt failed (the stats count it in that interval)
+    result = call_with_policy(policy, flaky, told.append)
     assert (result.value, result.outcome, result.retries) == ("OK", "ok", 2)
+    assert told == ["BUSY", "BUSY"] and result.retried == ("BUSY", "BUSY")
     readonly = call_with_policy(policy, lambda: (_ for _ in ()).throw(BaseParser.parse_error("READONLY x")))
     assert (readonly.outcome, readonly.retries, readonly.error and readonly.error.error) == (
         "fail",

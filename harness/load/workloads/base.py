@@ -104,10 +104,11 @@ class Workload:
         """Run one operation under the retry policy; account for it; log it when `record` is given
         (with the call's value under `value_field` when it succeeded)."""
         log = self.context.log
+        stats = self.context.stats[self.kind]
         t0 = log.now() if record is not None else 0.0
         start = time.perf_counter()
         try:
-            result = call_with_policy(self.context.spec.retry, call)
+            result = call_with_policy(self.context.spec.retry, call, stats.count_retry)
         except BaseException:
             # Stopped mid-call (the load ending kills the greenlet): the command may have been applied, so a
             # tracked operation is recorded as info rather than vanishing from the history.
@@ -119,7 +120,9 @@ class Workload:
         latency_us = int((time.perf_counter() - start) * 1e6)
         error = result.error.error if result.error else None
         # Locust's own statistics get these per interval, from here (harness.load.locust_feed).
-        self.context.stats[self.kind].record(result.outcome, latency_us, error, result.retried, ops, name)
+        stats.record(
+            result.outcome, latency_us, error, (), ops, name
+        )  # its retries were counted as they came
         if record is not None:
             done = self._op_record(record, result.outcome, t0)
             if value_field is not None and result.outcome == "ok":
