@@ -21,7 +21,7 @@ from harness.backends.base import Backend
 from harness.backends.control import Control
 from harness.backends.topology_ready import wait_until_ready
 from harness.clients.primary import current_primary
-from harness.clients.probe import parse_replica_lines, probe_client
+from harness.clients.probe import parse_replica_lines, probe_client, reported_role
 from harness.clients.waiting import wait_for
 from harness.core.access import Access, open_access
 from harness.core.errors import BackendError, ConfigError, FaultError, Problem
@@ -84,7 +84,8 @@ class AddressedBackend(Backend):
 
     def _role(self, name: str) -> str:
         assert self._topology is not None
-        return _role(self._node(name), self._topology)
+        node = self._node(name)
+        return reported_role(node, self._topology.credentials("operator", node), 0.5) or "down"
 
     def _acting(self, what: str, name: str) -> Control:
         if not self._allow_faults:
@@ -230,16 +231,6 @@ def _attempt(action: Any, what: str) -> list[str]:
     return []
 
 
-def _role(node: Node, topology: Topology) -> str:
-    """The node's role as it says itself (INFO replication), or down."""
-    try:
-        with probe_client(node, 0.5, topology.credentials("operator", node)) as client:
-            role = str(client.info("replication").get("role", ""))
-    except redis.RedisError:
-        return "down"
-    return {"master": "primary", "slave": "replica"}.get(role, role or "unknown")
-
-
 def _discover(given: tuple[tuple[str, int], ...], env: Environment, access: Access) -> Found:
     """Ask the Sentinels (the first that answers, within the readiness timeout) for the deployment."""
     answers: list[Found] = []
@@ -374,6 +365,7 @@ def _differences(topology: Topology, replicas: int) -> list[str]:
             lines = parse_replica_lines(client.info("replication"))
     except redis.RedisError as exc:
         return [f"{primary.name} (the primary) does not answer ({type(exc).__name__})"]
+    # Exactly as found: readiness (topology_ready) asks for at least as many, a restore for the same.
     online = [line for line in lines if line.get("state") == "online"]
     if len(online) != replicas:
         return [f"{primary.name} has {len(online)} of {replicas} replicas online"]

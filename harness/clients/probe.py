@@ -35,3 +35,14 @@ def parse_replica_lines(info: dict[str, object]) -> list[dict[str, object]]:
         if key.startswith("slave") and key[5:].isdigit() and isinstance(value, dict):
             out.append(value)
     return out
+
+
+def reported_role(node: Node, credentials: Credentials, timeout: float) -> str | None:
+    """The data node's own word on its role (INFO replication): primary, replica; None when it does not
+    answer."""
+    try:
+        with probe_client(node, timeout, credentials) as client:
+            role = str(client.info("replication").get("role", ""))
+    except redis.RedisError:
+        return None
+    return {"master": "primary", "slave": "replica"}.get(role, role or "unknown")

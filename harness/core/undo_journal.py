@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,7 +90,3 @@ def read_journal(path: Path) -> Pending:
             undos.append(Undo(fault, str(entry["action"]), entry["op"], entry["args"], deadline))
     pending = tuple(u for u in undos if u.fault not in done)
     return Pending(pending, closed, frozenset(done))
-
-
-def deadline_in(seconds: float) -> float:
-    return time.time() + seconds

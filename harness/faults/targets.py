@@ -11,12 +11,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-import redis
-
 from harness.backends.base import Backend
 from harness.clients.cluster import shard_primary
 from harness.clients.primary import current_primary
-from harness.clients.probe import probe_client
+from harness.clients.probe import reported_role
 from harness.core.errors import FaultError
 from harness.core.topology import Topology
 
@@ -88,9 +86,5 @@ def observed_role(topology: Topology, name: str, backend: Backend) -> str:
         return "sentinel"
     if not backend.is_running(name):
         return "down"
-    try:
-        with probe_client(node, ROLE_PROBE_TIMEOUT_S, topology.credentials("operator", node)) as client:
-            role = str(client.info("replication").get("role", ""))
-    except redis.RedisError:
-        return "unknown"
-    return {"master": "primary", "slave": "replica"}.get(role, role or "unknown")
+    role = reported_role(node, topology.credentials("operator", node), ROLE_PROBE_TIMEOUT_S)
+    return role or "unknown"  # running, but not answering

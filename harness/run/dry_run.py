@@ -7,6 +7,7 @@ from __future__ import annotations
 from harness.core.topology import Topology
 from harness.runbooks.checks.registry import step_name
 from harness.scenario.durations import Bound, format_seconds
+from harness.scenario.fault_entries import CONTROL_NEEDS
 from harness.scenario.model import Environment, FaultSpec, Scenario
 
 # How each process-level action is carried out where the harness runs the nodes itself.
@@ -30,14 +31,6 @@ SERVER_COMMANDS = {
     "reshard": "CLUSTER SETSLOT IMPORTING/MIGRATING, MIGRATE in batches of {batch}, SETSLOT NODE",
     "truncate-aof": "the newest AOF file cut by {cut_bytes} bytes",
     "snapshot-restore": "BGSAVE, dump.rdb copied to a fresh node, writes read back",
-}
-# The control commands a process-level fault runs on a deployment found by address (the last one at the end).
-CONTROL_STEPS = {
-    "kill": ("kill", "start"),
-    "terminate": ("stop", "start"),
-    "restart": ("stop", "start"),
-    "pause": ("pause", "resume"),
-    "loading": ("stop", "start"),
 }
 
 
@@ -110,9 +103,9 @@ def _how(fault: FaultSpec, env: Environment, backend: str, topology: Topology | 
             connections=spec.connections, batch=spec.batch, cut_bytes=spec.cut_bytes,
         )  # fmt: skip
         lines = [f"on {target}: {command}"]
-        if deployment is None or action not in CONTROL_STEPS:
+        if deployment is None or action not in CONTROL_NEEDS:
             return lines
-    if deployment is not None and action in CONTROL_STEPS:
+    if deployment is not None and action in CONTROL_NEEDS:
         return [f"on {target}: {line}" for line in _control_lines(action, fault.target, env, topology)]
     if fault.partition is not None:
         groups = f"{', '.join(fault.partition.between)} | {', '.join(fault.partition.others)}"
@@ -147,13 +140,13 @@ def _control_lines(action: str, target: str, env: Environment, topology: Topolog
     deployment = env.external_deployment
     assert deployment is not None and deployment.control is not None
     if topology is None:
-        return [f"control {step}" for step in CONTROL_STEPS[action]]
+        return [f"control {step}" for step in CONTROL_NEEDS[action]]
     name = topology.initial_primary if target in ("primary", "last-killed") else target
     if target == "replica":
         name = next(n.name for n in topology.data_nodes if n.name != topology.initial_primary)
     node = topology.node(name)
     lines = []
-    for i, step in enumerate(CONTROL_STEPS[action]):
+    for i, step in enumerate(CONTROL_NEEDS[action]):
         template = deployment.control.template(step)
         if template is None:
             continue
