@@ -124,6 +124,16 @@ class AddressedBackend(Backend):
         self._paused.discard(name)
         return started
 
+    def undo_for(self, action: str, node: str | None) -> list[tuple[str, dict[str, Any]]]:
+        """A node the drill killed, stopped or froze is started or resumed by the team's own command, from
+        the watchdog too: their deployment is not left down because the harness died."""
+        undoing = {"kill": "start", "terminate": "start", "pause": "resume"}.get(action)
+        if node is None or undoing is None or self._control is None or self._topology is None:
+            return []
+        announced = self._topology.announced_address(node)
+        argv = self._control.argv(undoing, self._node(node), "down", announced)
+        return [("command", {"argv": argv, "timeout": self._control.timeout})] if argv else []
+
     def is_running(self, name: str) -> bool:
         if self._control is not None and self._control.can("status"):
             return self._do(self._control, "status", name, self._role(name), check=False)[1] == 0

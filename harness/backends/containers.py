@@ -270,8 +270,14 @@ class DockerBackend(Backend):
         self._partitions.heal()
 
     def undo_for(self, action: str, node: str | None) -> list[tuple[str, dict[str, Any]]]:
-        """Cuts live in the containers' namespaces, which the watchdog enters as the harness does. (A frozen
-        container is thawed by `drill cleanup` or its removal; the watchdog does not drive Docker.)"""
+        """Cuts live in the containers' namespaces, which the watchdog enters as the harness does; a frozen
+        container is unpaused through the Docker API."""
+        if action == "pause" and node in self._paused:
+            return [("docker-unpause", {"container": self._containers[node].id})]
+        if action == "disconnect" and node in self._disconnected:
+            assert self._network is not None
+            where = {"network": self._network.id, "address": self._addresses[node]}
+            return [("docker-connect", {"container": self._containers[node].id, **where})]
         if action != "partition":
             return []
         table = self._partitions.table

@@ -54,14 +54,26 @@ class Control:
     def can(self, action: str) -> bool:
         return self._spec.template(action) is not None
 
+    def argv(self, action: str, node: Node, role: str, announced: str = "") -> list[str] | None:
+        """The command for one action on one node, filled in (None when the environment has none)."""
+        template = self._spec.template(action)
+        return (
+            None
+            if template is None
+            else fill(template, node_variables(self._spec, node, role, announced), action)
+        )
+
+    @property
+    def timeout(self) -> float:
+        return self._spec.timeout
+
     def run(
         self, action: str, node: Node, role: str, check: bool = True, announced: str = ""
     ) -> tuple[float, int | None]:
         """(time.monotonic() when the command started, its exit code; None when it timed out)."""
-        template = self._spec.template(action)
-        if template is None:
+        argv = self.argv(action, node, role, announced)
+        if argv is None:
             raise FaultError(f"cannot {action} {node.name}: the environment's control has no {action}")
-        argv = fill(template, node_variables(self._spec, node, role, announced), action)
         started = time.monotonic()
         t = self._log.now()
         code: int | None

@@ -103,7 +103,7 @@ def registered_pid(work_dir: Path, name: str) -> int | None:
     for entry in pids.glob(f"{name}.*") if pids.is_dir() else []:
         pid = int(entry.name.rsplit(".", 1)[1])
         recorded = entry.read_text().strip()
-        if recorded and str(start_time(pid)) == recorded and _exists(pid):
+        if recorded and str(start_time(pid)) == recorded and process_exists(pid):
             live.append((entry.stat().st_mtime, pid))
     return max(live)[1] if live else None
 
@@ -128,15 +128,7 @@ def owner_alive(run_id: str) -> bool:
         pid = int((work_root() / run_id / "owner.pid").read_text())
     except (OSError, ValueError):
         return False
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid != os.getpid() and process_exists(pid)
 
 
 def kill_and_wait(pids: list[int], grace: float = 2.0) -> None:
@@ -145,7 +137,7 @@ def kill_and_wait(pids: list[int], grace: float = 2.0) -> None:
         alive = [pid for pid in pids if _signal(pid, sig)]
         deadline = time.monotonic() + grace
         while alive and time.monotonic() < deadline:
-            alive = [pid for pid in alive if _exists(pid)]
+            alive = [pid for pid in alive if process_exists(pid)]
             time.sleep(0.02)
         pids = alive
         if not pids:
@@ -160,12 +152,15 @@ def _signal(pid: int, sig: int) -> bool:
         return False
 
 
-def _exists(pid: int) -> bool:
+def process_exists(pid: int) -> bool:
+    """Alive: a zombie (killed, its parent has not reaped it yet) counts as gone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    try:  # a zombie we are not the parent of counts as gone
+    except PermissionError:
+        return True
+    try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
         return False

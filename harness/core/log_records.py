@@ -48,6 +48,7 @@ class TopologyRecord(TypedDict):
     nodes: Annotated[dict[str, dict[str, str]], "{name: {kind, address, client_address}}"]
     links: Annotated[dict[str, dict[str, Any]], "proxied links: {name: {kind, node, port}}"]
     security: Annotated[dict[str, bool], "{acl, tls}"]
+    proxy_api: NotRequired[Annotated[str, "host:port of the links' Toxiproxy API, where there are links"]]
     shards: NotRequired[
         Annotated[
             list[dict[str, Any]],

@@ -12,7 +12,7 @@ from harness.backends.base import Backend
 from harness.backends.watchdog import DeadMansSwitch
 from harness.core.errors import BackendError, FaultError
 from harness.core.observation_log import ObservationLog
-from harness.core.topology import Topology
+from harness.core.topology import Node, Topology
 from harness.faults.network import NetworkFaults
 from harness.faults.partition import PartitionFaults
 from harness.faults.pause import PauseFaults
@@ -54,19 +54,23 @@ class FaultInjector:
         self._process = ProcessFaults(backend, topology, log)
         self._surge = SurgeFaults(surge, log)
         self._network = NetworkFaults(backend, topology, log) if topology.proxy_api else None
-        self.server = ServerFaults(backend, topology, log, key_prefix)
+        self.server = ServerFaults(backend, topology, log, key_prefix, self._arm_config)
         self._partitions = PartitionFaults(backend, topology, log)
         self._switch = switch
         self._planned_end = planned_end
         self._armed_cuts: list[int] = []
+        self._faults: dict[int, ScheduledFault] = {}  # applied or being applied, by index
+        self._armed_links: list[tuple[str, int]] = []  # (proxy link, fault index) with toxics or disabled
         self._pauses = PauseFaults(backend, topology, log, self._disarm)
         self._incident_index = incident_index
         self.incident_node: str | None = None  # set once the incident fault has been applied
         self._backend = backend
+        self._topology = topology
         self._applied: list[tuple[int, str, str | None]] = []  # (index, action, node), in order
 
     def apply(self, fault: ScheduledFault) -> None:
         spec = fault.spec
+        self._faults[fault.index] = fault
         heals_cuts_only = spec.target == "partition" or (spec.target == "all" and self._network is None)
         if spec.partition is not None:
             node: str | None = self._partitions.apply(fault)
@@ -97,16 +101,33 @@ class FaultInjector:
 
     def _arm(self, fault: ScheduledFault, action: str, node: str | None) -> None:
         """Hand the watchdog what undoes this fault, by its max: (or the drill's planned end)."""
-        if self._switch is None:
+        link, undos = self._network.take_undos() if self._network is not None else ("", [])
+        if not link:  # not a fault on a proxied link: the backend knows what undoes it
+            undos = self._backend.undo_for(action, node)
+        elif fault.spec.action == "heal":  # healed by the harness: nothing left of those links
+            for armed in [a for a in self._armed_links if link in ("all", a[0])]:
+                self._disarm(armed[1])
+                self._armed_links.remove(armed)
+        elif undos:
+            self._armed_links.append((link, fault.index))
+        if self._switch is None or not undos:
             return
-        undos = self._backend.undo_for(action, node)
-        if not undos:
-            return
-        longest = fault.spec.max
-        deadline = time.time() + longest if longest is not None else self._planned_end
-        self._switch.arm(fault.index, action, undos, deadline)
+        self._switch.arm(fault.index, action, undos, self._deadline(fault.spec.max))
         if action == "partition":
             self._armed_cuts.append(fault.index)
+
+    def _deadline(self, longest: float | None) -> float:
+        """When the watchdog ends a fault whatever the harness does: its max:, else the planned end."""
+        return time.time() + longest if longest is not None else self._planned_end
+
+    def _arm_config(self, index: int, node: Node, parameter: str, value: str) -> None:
+        """Before a fault's CONFIG SET: the watchdog puts `value` back if the harness dies or max runs out."""
+        if self._switch is not None:
+            config = {"node": node.name, "host": node.host, "port": node.port, "parameter": parameter}
+            fault = self._faults[index]
+            action = fault.spec.server.kind if fault.spec.server is not None else fault.spec.action
+            undo = ("config-set", {**config, "value": value})
+            self._switch.arm(index, action, [undo], self._deadline(fault.spec.max))
 
     def _disarm(self, index: int) -> None:
         if self._switch is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from harness.backends.base import Backend
 from harness.backends.links import LinkControl
 from harness.core.errors import FaultError
@@ -20,6 +22,15 @@ class NetworkFaults:
         self._topology = topology
         self._log = log
         self._links = LinkControl(topology.proxy_api)
+        self._api = "{}:{}".format(*topology.proxy_api)
+        self._touched = ""  # the link the fault just applied acted on ("all": every link)
+        self._undos: list[tuple[str, dict[str, Any]]] = []  # what undoes it through the proxy's API
+
+    def take_undos(self) -> tuple[str, list[tuple[str, dict[str, Any]]]]:
+        """The link the fault just applied acted on, and what undoes it (the watchdog's part), once."""
+        touched, undos = self._touched, self._undos
+        self._touched, self._undos = "", []
+        return touched, undos
 
     def apply(self, fault: ScheduledFault) -> str | None:
         """Apply the fault; returns the node whose link it acted on (None for heal all)."""
@@ -30,11 +41,13 @@ class NetworkFaults:
             for node in self._backend.disconnected():
                 self._backend.reconnect(node)
             self._links.heal(None)
+            self._touched = "all"
             self._log.fault(invoked, fault.index, "heal", "all", None, link="all")
             return None
         name = self.resolve(spec.target, fault.choice_seed)
         link = self._topology.link(name)
         mechanism = "proxy"
+        self._touched = name
         invoked = self._log.now()
         if spec.action == "heal":
             self._backend.reconnect(link.node)
@@ -45,11 +58,18 @@ class NetworkFaults:
             toxics = []
             if self._backend.disconnect(link.node):
                 mechanism = "network disconnect"
+                self._undos = self._backend.undo_for("disconnect", link.node)
             else:
                 self._links.apply(name, spec.network)
+                self._undos = [("proxy-enable", {"api": self._api, "link": name})]
         else:
             assert spec.network is not None
             toxics = self._links.apply(name, spec.network)
+            if spec.network.effect == "partition":
+                self._undos = [("proxy-enable", {"api": self._api, "link": name})]
+            self._undos += [
+                ("proxy-toxic-delete", {"api": self._api, "link": name, "toxic": t}) for t in toxics
+            ]
         effect = spec.network.effect if spec.network else "heal"
         self._log.fault(
             invoked,

@@ -73,10 +73,22 @@ FILL_BATCH = 16
 
 # When a server fault's incident began (after any preparation), and the details for its fault record.
 Started = tuple[float, dict[str, Any]]
+# Told before a fault changes a node's CONFIG: (fault index, node, parameter, the value to put back).
+BeforeConfigSet = Callable[[int, Node, str, str], None]
 
 
 class ServerFaults:
-    def __init__(self, backend: Backend, topology: Topology, log: ObservationLog, key_prefix: str) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        topology: Topology,
+        log: ObservationLog,
+        key_prefix: str,
+        before_config_set: BeforeConfigSet | None = None,
+    ) -> None:
+        """before_config_set: written ahead (the dead man's switch), so no CONFIG value is left changed
+        by a harness that dies between the change and its return."""
+        self._before_config_set = before_config_set
         self._backend = backend
         self._topology = topology
         self._log = log
@@ -146,7 +158,7 @@ class ServerFaults:
 
     def _misconf(self, node: Node, spec: ServerFaultSpec, index: int) -> Started:
         invoked = self._log.now()
-        return invoked, {"dir": self._break_snapshots(node)}
+        return invoked, {"dir": self._break_snapshots(node, index)}
 
     def _slow_command(self, node: Node, spec: ServerFaultSpec, index: int) -> Started:
         self._fill_keyspace(node, spec)  # before the incident: the fill itself is not the incident
@@ -485,10 +497,13 @@ class ServerFaults:
             opened += 1
         return opened
 
-    def _break_snapshots(self, node: Node) -> str:
+    def _break_snapshots(self, node: Node, index: int) -> str:
         try:
             with self._client(node, 2.0) as client:
                 original = str(client.config_get("dir").get("dir", ""))
+                if self._before_config_set is not None:
+                    self._before_config_set(index, node, "dir", original)
+                self._original_dirs[node.name] = original
                 client.config_set("dir", UNWRITABLE_DIR)
                 client.bgsave()
 
@@ -504,7 +519,6 @@ class ServerFaults:
             ) from None
         except redis.RedisError as exc:
             raise FaultError(f"misconf on {node.name}: {type(exc).__name__}: {exc}") from None
-        self._original_dirs[node.name] = original
         return original
 
 

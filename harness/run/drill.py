@@ -98,6 +98,8 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
             f"run {run.run_id}: starting {scenario.environment.name} on the {options.backend} backend"
         )
         topology = backend.up()
+        operator = topology.access.credentials
+        switch.authorize((operator("operator"), operator("operator", "sentinel")))
         ready = TopologyRecord(
             t=log.now(),
             kind="topology",
@@ -112,6 +114,8 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
         )
         if topology.cluster:
             ready["shards"] = _shards(topology)
+        if topology.proxy_api is not None:
+            ready["proxy_api"] = "{}:{}".format(*topology.proxy_api)
         log.write(ready)
         console.line(f"topology ready in {log.now():.2f}s")
         probe_security(topology, log)

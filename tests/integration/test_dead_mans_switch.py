@@ -1,5 +1,6 @@
-"""The dead man's switch: a harness SIGKILLed in the middle of a drill leaves no cut and no frozen process
-behind once each fault's `max:` has run out, with no cleanup command run; `drill cleanup` removes the rest."""
+"""The dead man's switch: a harness SIGKILLed in the middle of a drill leaves no cut, no frozen process or
+container and no proxy toxic behind once each fault's `max:` has run out, with no cleanup command run;
+`drill cleanup` removes the rest."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from harness.backends.netfilter import table_name
 from harness.backends.reaper import registered_pid
@@ -21,6 +24,8 @@ from tests.conftest import ROOT, drill, only_run_dir, run_id_of, start_drill, wa
 pytestmark = pytest.mark.integration
 
 MAX_S = 3.0
+FROZEN = ("T", "t", "paused")
+RUNNING = ("S", "R", "D", "running")
 
 
 def process_state(pid: int) -> str:
@@ -31,50 +36,97 @@ def process_state(pid: int) -> str:
         return "gone"
 
 
-def tables() -> str:
-    return subprocess.run(["nft", "list", "tables"], capture_output=True, text=True, check=False).stdout
+def tables(run_id: str = "") -> str:
+    """nftables tables of the host's namespace and, given a run id, of each of the run's containers'."""
+
+    def output(*argv: str) -> str:
+        return subprocess.run(argv, capture_output=True, text=True, check=False).stdout
+
+    labelled = f"label=redis-drill.run-id={run_id}"
+    containers = output("docker", "ps", "-q", "--filter", labelled).split() if run_id else []
+    listed = [output("nft", "list", "tables")]
+    for container in containers:
+        pid = output("docker", "inspect", "-f", "{{.State.Pid}}", container).strip()
+        listed.append(output("nsenter", "-t", pid, "-n", "nft", "list", "tables"))
+    return "".join(listed)
 
 
 def faults_of(run_dir: Path) -> list[dict[str, Any]]:
-    lines = (run_dir / "observations.jsonl").read_text().splitlines()
-    return [json.loads(line) for line in lines if '"kind":"fault"' in line]
+    return [r for r in records(run_dir) if r["kind"] == "fault"]
 
 
-def test_a_killed_harness_leaves_no_cut_and_no_frozen_node_after_max(tmp_path: Path) -> None:
+def container_state(run_id: str, node: str) -> str:
+    """The Docker state (running, paused, ...) of the run's container for one node."""
+    found = subprocess.run(
+        ["docker", "ps", "-a", "--filter", f"label=redis-drill.run-id={run_id}", "--format",
+         "{{.Names}} {{.State}}"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split("\n")  # fmt: skip
+    return next(
+        (line.split()[1] for line in found if line.split() and line.split()[0].endswith(node)), "gone"
+    )
+
+
+def toxics(api: str, link: str) -> list[str]:
+    return [t["name"] for t in requests.get(f"http://{api}/proxies/{link}/toxics", timeout=2).json()]
+
+
+# Local processes on sentinel-3; containers on a proxied cluster (per-peer cuts and proxy links in one drill).
+CASES = {
+    "local": ("sentinel-3", "sentinel-1", None),
+    "docker": ("cluster-3-proxied", "redis-4", "redis-2"),
+}
+
+
+@pytest.mark.parametrize("backend", sorted(CASES))
+def test_a_killed_harness_leaves_no_cut_no_frozen_node_and_no_toxic(tmp_path: Path, backend: str) -> None:
+    environment, frozen_node, slowed_link = CASES[backend]
+    latency = f"  - {{at: 1s, max: {MAX_S:g}s, network: {{link: {slowed_link}, latency: 20ms}}}}\n"
     scenario = tmp_path / "abandoned.yaml"
     scenario.write_text(
-        f"name: abandoned\nenvironment: {ROOT / 'environments' / 'sentinel-3.yaml'}\nseed: 7\n"
+        f"name: abandoned\nenvironment: {ROOT / 'environments' / environment}.yaml\nseed: 7\n"
         "load:\n  duration: 30s\n  timeout: 500ms\n  workloads: {acked-writes: {users: 2, wait: 20ms}}\n"
         f"faults:\n  - {{at: 1s, max: {MAX_S:g}s, partition: {{between: [replica], and: [primary]}}}}\n"
-        f"  - {{at: 1s, max: {MAX_S:g}s, pause: {{node: sentinel-1, duration: 25s}}}}\n"
-        "runbooks: []\n"
+        f"  - {{at: 1s, max: {MAX_S:g}s, pause: {{node: {frozen_node}, duration: 25s}}}}\n"
+        + (latency if slowed_link else "")
+        + "runbooks: []\n"
     )
+    expected = {"partition", "pause"} | ({"network"} if slowed_link else set())
     runs = tmp_path / "runs"
-    proc = start_drill("run", str(scenario), "--runs-dir", str(runs))
+    proc = start_drill("run", str(scenario), "--runs-dir", str(runs), "--backend", backend)
     try:
         wait_until(lambda: runs.exists() and any(runs.iterdir()), 30, "the run directory")
         run_dir = only_run_dir(runs)
         wait_until(
-            lambda: {f["action"] for f in faults_of(run_dir)} >= {"partition", "pause"},
-            30,
-            "the partition and the pause",
+            lambda: {f["action"] for f in faults_of(run_dir)} >= expected, 90, f"the faults {expected}"
         )
         run_id = run_id_of(run_dir)
-        pid = registered_pid(work_root() / run_id, "sentinel-1")
-        assert pid is not None and process_state(pid) in ("T", "t")
-        assert table_name(run_id) in tables()
+        api = next(r.get("proxy_api", "") for r in records(run_dir) if r["kind"] == "topology")
+        state = state_of(backend, run_id, frozen_node)
+        assert state() in FROZEN, f"{frozen_node} is not frozen: {state()}"
+        assert table_name(run_id) in tables(run_id)
+        if slowed_link:
+            assert toxics(api, slowed_link) == ["drill_latency_upstream", "drill_latency_downstream"]
         killed_at = time.monotonic()
         os.kill(proc.pid, signal.SIGKILL)  # no teardown, no cleanup: only the watchdog is left to act
         proc.communicate()
-        wait_until(lambda: table_name(run_id) not in tables(), MAX_S + 3, "the run's nftables table to go")
-        cut_ended = time.monotonic() - killed_at
-        wait_until(lambda: process_state(pid) not in ("T", "t"), MAX_S + 3, "sentinel-1 to be thawed")
-        thawed = time.monotonic() - killed_at
-        print(f"after the harness's death: cut gone in {cut_ended:.2f}s, sentinel-1 thawed in {thawed:.2f}s")
+        ended = {}
+        wait_until(
+            lambda: table_name(run_id) not in tables(run_id), MAX_S + 3, "the run's nftables tables to go"
+        )
+        ended["cut"] = time.monotonic() - killed_at
+        wait_until(lambda: state() in RUNNING, MAX_S + 3, f"{frozen_node} to be thawed")
+        ended["pause"] = time.monotonic() - killed_at
+        if slowed_link:
+            wait_until(lambda: toxics(api, slowed_link) == [], MAX_S + 3, "the latency toxic to go")
+            ended["toxic"] = time.monotonic() - killed_at
+        print(
+            f"{backend}: after the harness's death, ended in "
+            + ", ".join(f"{k} {v:.2f}s" for k, v in ended.items())
+        )
         # The watchdog wrote when it ended each fault into the run's log, on the run's clock.
-        lines = (run_dir / "observations.jsonl").read_text().splitlines()
-        ends = [json.loads(line) for line in lines if '"kind":"fault_end"' in line]
-        assert {e["action"] for e in ends} == {"partition", "pause"}, ends
+        ends = [r for r in records(run_dir) if r["kind"] == "fault_end"]
+        assert {e["action"] for e in ends} == expected, ends
         assert all(e["outcome"] == "ended by the watchdog: the harness is gone" for e in ends), ends
     finally:
         if proc.poll() is None:
@@ -82,3 +134,16 @@ def test_a_killed_harness_leaves_no_cut_and_no_frozen_node_after_max(tmp_path: P
             proc.communicate()
         cleaned = drill("cleanup")
         assert cleaned.returncode == 0, cleaned.stderr
+
+
+def records(run_dir: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (run_dir / "observations.jsonl").read_text().splitlines()]
+
+
+def state_of(backend: str, run_id: str, node: str) -> Callable[[], str]:
+    """The node's state: its process's (local: T stopped, S/R running), its container's (paused, running)."""
+    if backend == "docker":
+        return lambda: container_state(run_id, node)
+    pid = registered_pid(work_root() / run_id, node)
+    assert pid is not None
+    return lambda: process_state(pid)
