@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import redis
@@ -133,21 +134,20 @@ class FaultInjector:
         if self._switch is not None:
             self._switch.disarm(index)
 
-    def rollback(self) -> list[Undone]:
+    def rollback(self) -> Iterator[Undone]:
         """End every fault still acting, the newest first (a stop condition tripped): partitions healed,
-        frozen nodes thawed, toxics removed, loops and floods ended, CONFIG put back, killed nodes started."""
-        steps: list[Undone] = []
+        frozen nodes thawed, toxics removed, loops and floods ended, CONFIG put back, killed nodes started.
+        Each step is handed out as it is done, so its record carries its own time."""
         seen: set[str] = set()
         for index, action, node in reversed(self._applied):
             started = time.monotonic()
             try:
                 done = self._undo(action, node, seen)
             except (BackendError, FaultError, redis.RedisError, OSError) as exc:
-                steps.append(Undone(index, action, node, "", time.monotonic() - started, str(exc)[:300]))
+                yield Undone(index, action, node, "", time.monotonic() - started, str(exc)[:300])
                 continue
             if done:
-                steps.append(Undone(index, action, node, done, time.monotonic() - started))
-        return steps
+                yield Undone(index, action, node, done, time.monotonic() - started)
 
     def _undo(self, action: str, node: str | None, seen: set[str]) -> str:
         """What still acts of one applied fault, ended ("" when nothing does); `seen`: what is ended for

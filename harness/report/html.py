@@ -20,7 +20,7 @@ from harness.report.timeline import Band, Marker, Timeline
 WIDTH, PLOT_PX = 960, 140  # the plot's height; label rows above it add to the chart's
 LEFT, RIGHT, TOP, BOTTOM = 70, 20, 12, 28
 ERROR_COLOURS = ("#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
-MARKER_COLOURS = {"sentinel": "#555", "detected": "#d62728", "recovered": "#2ca02c"}
+MARKER_COLOURS = {"sentinel": "#555", "detected": "#d62728", "recovered": "#2ca02c", "aborted": "#8c2d04"}
 CHAR_PX = 6.6  # an 11 px label's width per character (wide enough for the usual sans fonts)
 LABEL_GAP = 4
 ROW_PX = 14  # a label row: the 11 px font's box is 13 px high

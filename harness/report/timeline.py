@@ -35,7 +35,7 @@ class Band:
 class Marker:
     t: float
     label: str
-    kind: str  # "sentinel" | "detected" | "recovered"
+    kind: str  # "sentinel" | "detected" | "recovered" | "aborted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,4 +149,6 @@ def _markers(
             markers.append(Marker(incident + mttd, f"detected (MTTD {mttd:.2f}s)", "detected"))
         if mttr is not None:
             markers.append(Marker(incident + mttr, f"recovered (MTTR {mttr:.2f}s)", "recovered"))
+    for abort in (r for r in records if r["kind"] == "abort"):  # where the guard stopped the drill
+        markers.append(Marker(float(abort["t"]) - origin, f"ABORTED: {abort['condition']}", "aborted"))
     return tuple(markers)

@@ -209,7 +209,7 @@ def _roll_back(guard: Guard, faults: FaultInjector, log: ObservationLog, console
     )
     for step in faults.rollback():
         record = RollbackRecord(
-            t=log.now(),
+            t=round(log.now() - step.seconds, 6),  # when the step began
             kind="rollback",
             index=step.index,
             action=step.action,

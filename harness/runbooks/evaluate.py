@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from harness.core.histograms import merge_intervals, merge_retried
 from harness.core.observation_log import Record
@@ -61,7 +61,27 @@ def evaluate(scenario: Scenario, records: list[Record]) -> Evaluation:
         + restored_verdicts(history)
         + stop_verdicts(scenario.abort_if, history)
     )
-    return Evaluation(tuple(verdicts), mttd, mttr, lost)
+    return Evaluation(tuple(_cut_short(verdicts, history)), mttd, mttr, lost)
+
+
+def _cut_short(verdicts: list[Verdict], history: History) -> list[Verdict]:
+    """Still judged on what was observed, but a time check not met whose window ran past an abort is
+    marked cut short: the drill stopped before the check could have passed."""
+    aborts, incident = history.aborts, history.incident
+    if not aborts or incident is None:
+        return verdicts
+    stopped = float(aborts[0]["t"]) - float(incident["t"])  # seconds after the incident
+    marked = []
+    for v in verdicts:
+        window_open = v.bound is None or v.bound > stopped
+        if v.failed and not v.quantity and v.measured is None and window_open and v.section != "guard":
+            until = "its window" if v.bound is None else f"its window ({v.bound:g}s)"
+            note = (
+                f" (cut short: the drill was aborted {stopped:.2f}s after the incident, before {until} ended)"
+            )
+            v = replace(v, cut_short=True, evidence=v.evidence + note)
+        marked.append(v)
+    return marked
 
 
 def _time_bound(

@@ -13,6 +13,7 @@ from harness.runbooks.history import History
 from harness.runbooks.verdict import Verdict
 from harness.scenario.model import StopCondition
 from harness.scenario.stop_kinds import (
+    AlertFiring,
     ClusterState,
     ErrorRate,
     Latency,
@@ -217,6 +218,20 @@ def _cluster_state(params: ClusterState, history: History, now: float) -> Readin
     )
 
 
+def _alert(params: AlertFiring, history: History, now: float) -> Reading:
+    """Prometheus reported the alert firing (for the node, or any): the first such state change."""
+    firing = [
+        a
+        for a in history.alerts
+        if a["name"] == params.name and a["state"] == "firing" and params.node in ("any", a["node"])
+        and float(a["t"]) <= now
+    ]  # fmt: skip
+    if firing:
+        first = firing[0]
+        return Reading(Trip(float(first["t"]), f"{params.name} firing for {first['node']}"), "firing")
+    return Reading(None, f"{params.name} not firing")
+
+
 def _max_duration(params: MaxDuration, history: History, now: float) -> Reading:
     start = float(history.run["t"]) if history.run else 0.0
     if now - start >= params.seconds:
@@ -233,6 +248,7 @@ JUDGES: dict[str, Callable[..., Reading]] = {
     "memory_above": _memory_above,
     "node_down": _node_down,
     "cluster_state": _cluster_state,
+    "alert": _alert,
     "max_duration": _max_duration,
 }
 

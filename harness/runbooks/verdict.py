@@ -19,6 +19,7 @@ class Verdict:
     unknown: bool = False  # the check could not judge (evidence says why): neither a pass nor a fail
     quantity: bool = False  # measured is a quantity against the check's own bound, not a time since the
     # incident: it takes no part in MTTD or MTTR
+    cut_short: bool = False  # not met, and the drill was aborted before its window ended
 
     @property
     def status(self) -> str:

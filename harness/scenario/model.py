@@ -400,7 +400,10 @@ class StopCondition:
 
     @property
     def label(self) -> str:
-        """As written: `error_rate above 5% for 1s`, `max_duration after 60s`."""
+        """As written: `error_rate above 5% for 1s`, `max_duration after 60s`, `alert RedisDown`."""
+        if self.kind == "alert":
+            node = str(getattr(self.params, "node", "any"))
+            return f"alert {getattr(self.params, 'name', '')}" + ("" if node == "any" else f" on {node}")
         words = [self.kind]
         for f in dataclasses.fields(self.params):
             kind = f.metadata["kind"]

@@ -30,7 +30,7 @@ from harness.scenario.model import (
 from harness.scenario.params import read_params
 from harness.scenario.procedure_kinds import AlertTrigger
 from harness.scenario.runbook_file import runbook_file
-from harness.scenario.stop_kinds import STOP_CONDITIONS, MaxDuration
+from harness.scenario.stop_kinds import STOP_CONDITIONS, AlertFiring, MaxDuration
 from harness.scenario.workload_kinds import WORKLOAD_KINDS
 from harness.scenario.yamlsource import Source
 
@@ -88,6 +88,10 @@ def scenario_file(path: Path, problems: list[Problem], engine: str | None = None
     steps = [s for r in runbooks for s in (*r.detect, *r.verify)]
     if "alerts" not in cur.value and any(s.check in ("alert", "page") for s in steps):
         cur.error("a runbook checks alerts; add alerts: {time_scale: N} so Prometheus runs", "runbooks")
+    guards = cur.child("abort_if").items() if "abort_if" in cur.value else []
+    for guard in guards:
+        if "alerts" not in cur.value and isinstance(guard.value, dict) and "alert" in guard.value:
+            guard.error("an alert stop condition needs alerts: {time_scale: N} so Prometheus runs", "alert")
     if isinstance(load, LoadSpec):
         for i, fault in enumerate(faults):
             if fault.max is not None and fault.at + fault.jitter + fault.max > load.duration + MAX_MARGIN_S:
@@ -142,6 +146,9 @@ def stop_condition(cur: Cursor) -> StopCondition | None:
         return (
             None if seconds is None else StopCondition(kind, MaxDuration(seconds), cur.source.line(cur.path))
         )
+    if kind == "alert" and not isinstance(inner.value, dict):
+        rule = cur.get(kind, text)
+        return None if rule is None else StopCondition(kind, AlertFiring(rule), cur.source.line(cur.path))
     params = read_params(inner, params_type, what=f"{kind} settings")
     return None if params is None else StopCondition(kind, params, cur.source.line(cur.path))
 

@@ -24,6 +24,9 @@ def share(value: Any) -> float:
     return number
 
 
+a_name = name  # in a class body whose field is called `name`
+
+
 def percent() -> ParamType:
     return ParamType("share (5%, 0.05)", share, lambda v: f"{v:.0%}")
 
@@ -77,6 +80,12 @@ class ClusterState:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertFiring:
+    name: str = param("the alert rule's name (RedisDown, ...)", name())
+    node: str = param("the node its instance label names, or any", a_name(), "any")
+
+
+@dataclass(frozen=True, slots=True)
 class MaxDuration:
     seconds: float = param("the drill's whole length, from its start", duration(), key="after")
 
@@ -90,5 +99,9 @@ STOP_CONDITIONS: dict[str, tuple[type, str]] = {
     "memory_above": (MemoryAbove, "a data node's used_memory / maxmemory goes above `above`"),
     "node_down": (NodeDown, "a data node (or `node`) stops answering INFO for `for`"),
     "cluster_state": (ClusterState, "a cluster node reports cluster_state fail for `for`"),
+    "alert": (
+        AlertFiring,
+        "Prometheus reports the alert `name` firing (alert: RedisDown; needs alerts:)",
+    ),
     "max_duration": (MaxDuration, "the drill has run for `after` (written max_duration: 60s)"),
 }

@@ -47,8 +47,14 @@ def test_an_error_rate_guard_aborts_a_primary_kill_and_rolls_it_back(tmp_path: P
     assert "ABORTED: error_rate above 5% for 1s" in result.stdout and "rolled back" in result.stdout
     junit = (run_dir / "junit.xml").read_text()
     assert "abort_if: error_rate above 5% for 1s" in junit and "<failure" in junit
+    # The runbook's checks are judged on what was seen; those not met whose window outlived the abort are
+    # marked cut short, the rest stand as judged.
+    runbook = [c for c in report["checks"] if c["source"] == "P1 Redis down"]
+    unmet = [c for c in runbook if c["status"] == "FAIL" and c["measured"] is None]
+    assert unmet and all(c["cut_short"] and "(cut short: the drill was aborted" in c["evidence"] for c in unmet), runbook
     html = (run_dir / "report.html").read_text()
     assert "<h2>Aborted</h2>" in html and "verdict aborted" in html
+    assert "ABORTED: error_rate above 5% for 1s</text>" in html  # its mark on the timeline
     # drill evaluate finds the same trip in the stored log.
     again = drill("evaluate", str(run_dir))
     assert again.returncode == ExitCode.ABORTED, again.stdout + again.stderr

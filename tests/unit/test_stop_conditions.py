@@ -8,6 +8,7 @@ from harness.runbooks.history import History
 from harness.runbooks.stop_conditions import judge, stop_verdicts
 from harness.scenario.model import StopCondition
 from harness.scenario.stop_kinds import (
+    AlertFiring,
     ClusterState,
     ErrorRate,
     Latency,
@@ -111,3 +112,24 @@ def test_info_and_cluster_conditions() -> None:
     )
     failing = judge(StopCondition("cluster_state", ClusterState(1.0)), views, 4.0).tripped
     assert failing is not None and failing.t == 3.5 and "redis-2 reported" in failing.evidence, failing
+
+
+def test_an_alert_condition_trips_when_prometheus_reports_it_firing() -> None:
+    def alert(t: float, name: str, node: str, state: str) -> Record:
+        return {"t": t, "kind": "alert", "name": name, "node": node, "state": state}
+
+    history = History(
+        (
+            {"t": 0.0, "kind": "run"},
+            alert(3.0, "RedisDown", "redis-1", "pending"),
+            alert(4.5, "RedisReplicationBroken", "redis-2", "firing"),
+            alert(6.0, "RedisDown", "redis-1", "firing"),
+        )
+    )
+    down = StopCondition("alert", AlertFiring("RedisDown"))
+    assert down.label == "alert RedisDown"
+    tripped = judge(down, history, 10.0).tripped
+    assert tripped is not None and (tripped.t, tripped.evidence) == (6.0, "RedisDown firing for redis-1")
+    assert judge(down, history, 5.9).tripped is None  # pending is not firing; judged up to now only
+    elsewhere = StopCondition("alert", AlertFiring("RedisDown", "redis-3"))
+    assert elsewhere.label == "alert RedisDown on redis-3" and judge(elsewhere, history, 10.0).tripped is None
