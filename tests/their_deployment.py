@@ -22,6 +22,13 @@ from tests.conftest import wait_until
 SERVER = "/usr/bin/redis-server"  # Debian's: the deployment's own build, not one of the harness's engines
 DOWN_AFTER_MS = 1500
 FAILOVER_TIMEOUT_MS = 5000
+# The team's own packet filter: a table per node, dropping what its peers send to its port ({{ }}: braces).
+TABLE = "ip theirs_{port}"
+ISOLATE = (
+    f"nft add table {TABLE} && nft add chain {TABLE} in '{{{{ type filter hook input priority 0; }}}}' && "
+    f"nft add rule {TABLE} in ip saddr '{{{{ {{peers}} }}}}' ip daddr {{host}} tcp dport {{port}} drop"
+)
+REJOIN = f"nft delete table {TABLE}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +72,8 @@ class Deployment:
             '    pause: [sh, -c, "kill -STOP $(cat {pidfile})"]\n'
             '    resume: [sh, -c, "kill -CONT $(cat {pidfile})"]\n'
             '    status: [sh, -c, "kill -0 $(cat {pidfile})"]\n'
+            f'    isolate: [sh, -c, "{ISOLATE}"]\n'
+            f'    rejoin: [sh, -c, "{REJOIN}"]\n'
             f"  nodes:\n{nodes}\n"
         )
 
@@ -124,6 +133,7 @@ def their_deployment(root: Path, replicas: int = 2, sentinels: int = 3) -> Itera
             "repl-diskless-sync yes",
             "repl-diskless-sync-delay 0",
             "enable-debug-command local",  # a team that allows DEBUG SLEEP drills
+            "enable-protected-configs local",  # and CONFIG SET dir (misconf) from this host
             f"replica-announce-ip {process.host}",
         ]
         if process is not data[0]:

@@ -29,7 +29,7 @@ from harness.core.log_records import CleanupRecord
 from harness.core.loopback import RANGE, is_loopback
 from harness.core.observation_log import ObservationLog
 from harness.core.run_context import RunContext
-from harness.core.topology import Node, NodeKind, Topology
+from harness.core.topology import CLIENTS, Node, NodeKind, Topology
 from harness.scenario.model import AddressedDeployment, Environment
 from harness.scenario.yamlsource import load_yaml
 
@@ -59,6 +59,8 @@ class AddressedBackend(Backend):
         self._topology: Topology | None = None
         self._stopped: set[str] = set()  # killed or stopped by a fault, not started again yet
         self._paused: set[str] = set()
+        self._isolated: set[str] = set()  # cut off by the team's isolate command, not rejoined yet
+        self._newly_isolated: list[str] = []  # since the watchdog was last told
 
     def up(self) -> Topology:
         topology = found_topology(self._env)
@@ -75,12 +77,18 @@ class AddressedBackend(Backend):
         return self._topology.node(name)
 
     def _do(
-        self, control: Control, action: str, name: str, role: str, check: bool = True
+        self,
+        control: Control,
+        action: str,
+        name: str,
+        role: str,
+        check: bool = True,
+        extra: dict[str, str] | None = None,
     ) -> tuple[float, int | None]:
         """One of the team's commands for a node, filled with its variables (by either of its addresses)."""
         assert self._topology is not None
         announced = self._topology.announced_address(name)
-        return control.run(action, self._node(name), role, check, announced)
+        return control.run(action, self._node(name), role, check, announced, extra)
 
     def _role(self, name: str) -> str:
         assert self._topology is not None
@@ -124,9 +132,41 @@ class AddressedBackend(Backend):
         self._paused.discard(name)
         return started
 
+    def require_partitions(self) -> None:
+        if self._control is None or not (self._control.can("isolate") and self._control.can("rejoin")):
+            raise BackendError(f"{self._env.file} gives no external.control isolate and rejoin commands")
+
+    def cut(self, senders: frozenset[str], receivers: frozenset[str]) -> str:
+        """The team's isolate command on each receiver, given the senders' hosts as {peers}: their packet
+        filters are theirs (another host's, often), reached only through their commands."""
+        control = self._acting("isolate", ", ".join(sorted(receivers)))
+        if CLIENTS in senders | receivers:
+            raise FaultError("a deployment found by address cannot be cut from this machine's clients")
+        peers = ",".join(sorted({self._node(n).host for n in senders}))
+        for name in sorted(receivers):
+            self._do(control, "isolate", name, self._role(name), extra={"peers": peers})
+            self._isolated.add(name)
+            self._newly_isolated.append(name)
+        return "the deployment's isolate command"
+
+    def heal_cuts(self) -> None:
+        if self._control is None:
+            return
+        for name in sorted(self._isolated):
+            self._do(self._control, "rejoin", name, "isolated")
+            self._isolated.discard(name)
+
     def undo_for(self, action: str, node: str | None) -> list[tuple[str, dict[str, Any]]]:
-        """A node the drill killed, stopped or froze is started or resumed by the team's own command, from
-        the watchdog too: their deployment is not left down because the harness died."""
+        """A node the drill killed, stopped, froze or isolated is started, resumed or rejoined by the team's
+        own command, from the watchdog too: their deployment is not left down because the harness died."""
+        if action == "partition" and self._control is not None and self._topology is not None:
+            isolated, self._newly_isolated = self._newly_isolated, []
+            known_as = self._topology.announced_address
+            argvs = [
+                self._control.argv("rejoin", self._node(n), "isolated", known_as(n))
+                for n in dict.fromkeys(isolated)
+            ]
+            return [("command", {"argv": a, "timeout": self._control.timeout}) for a in argvs if a]
         undoing = {"kill": "start", "terminate": "start", "pause": "resume"}.get(action)
         if node is None or undoing is None or self._control is None or self._topology is None:
             return []
@@ -148,6 +188,10 @@ class AddressedBackend(Backend):
         restored: list[str] = []
         problems: list[str] = []
         if self._control is not None:
+            isolated = sorted(self._isolated)
+            failed = _attempt(self.heal_cuts, "rejoin")
+            problems += failed
+            restored += [f"rejoined {name}" for name in isolated if name not in self._isolated]
             for name in sorted(self._paused):
                 failed = _attempt(lambda n=name: self.resume(n), f"resume {name}")
                 problems += failed

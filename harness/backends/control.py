@@ -54,24 +54,31 @@ class Control:
     def can(self, action: str) -> bool:
         return self._spec.template(action) is not None
 
-    def argv(self, action: str, node: Node, role: str, announced: str = "") -> list[str] | None:
-        """The command for one action on one node, filled in (None when the environment has none)."""
+    def argv(
+        self, action: str, node: Node, role: str, announced: str = "", extra: Mapping[str, str] | None = None
+    ) -> list[str] | None:
+        """The command for one action on one node, filled in (None when the environment has none); `extra`:
+        the action's own variables ({peers} for isolate)."""
         template = self._spec.template(action)
-        return (
-            None
-            if template is None
-            else fill(template, node_variables(self._spec, node, role, announced), action)
-        )
+        if template is None:
+            return None
+        return fill(template, {**node_variables(self._spec, node, role, announced), **(extra or {})}, action)
 
     @property
     def timeout(self) -> float:
         return self._spec.timeout
 
     def run(
-        self, action: str, node: Node, role: str, check: bool = True, announced: str = ""
+        self,
+        action: str,
+        node: Node,
+        role: str,
+        check: bool = True,
+        announced: str = "",
+        extra: Mapping[str, str] | None = None,
     ) -> tuple[float, int | None]:
         """(time.monotonic() when the command started, its exit code; None when it timed out)."""
-        argv = self.argv(action, node, role, announced)
+        argv = self.argv(action, node, role, announced, extra)
         if argv is None:
             raise FaultError(f"cannot {action} {node.name}: the environment's control has no {action}")
         started = time.monotonic()

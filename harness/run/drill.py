@@ -69,8 +69,8 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
     for source in (env.password, env.security.secret if env.security else None):
         if source is not None:
             source.resolve()  # a missing secret is bad input: say so before starting anything
-    if any(f.partition is not None for f in scenario.faults):
-        require_partitions(options.backend)
+    if any(f.partition is not None for f in scenario.faults) and env.external_deployment is None:
+        require_partitions(options.backend)  # a deployment found by address cuts with its own commands
     engine = None if options.backend == "external" else required_engine(env)  # before anything starts
     run = RunContext.create(options.runs_dir, scenario.name)
     log = run.open_log(

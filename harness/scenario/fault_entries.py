@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, get_args
 
+from harness.core.topology import CLIENTS
 from harness.scenario.durations import parse_duration
 from harness.scenario.fault_kinds import REDIS_EFFECTS, SERVER_FAULT_KINDS, PacketLoss, Pause, Surge
 from harness.scenario.fields import Cursor, Invalid, boolean, choice, text
@@ -255,6 +256,7 @@ CONTROL_NEEDS: dict[str, tuple[str, ...]] = {
     "restart": ("stop", "start"),
     "pause": ("pause", "resume"),
     "loading": ("stop", "start"),
+    "partition": ("isolate", "rejoin"),  # the packet filters are the team's: their commands cut and heal
 }
 # They read or write a node's files, which only the node's own host has.
 NEEDS_FILES = ("truncate-aof", "snapshot-restore")
@@ -369,5 +371,10 @@ def _check_partition(cur: Cursor, spec: PartitionSpec, env: Environment, names: 
             "replicas through the proxy (proxy:), where they all share its address; drop proxy: or use a "
             "network fault with partition: true"
         )
-    if env.external:
+    if env.external_compose_project is not None:
         cur.error(f"{env.file} is an external environment: the harness cannot cut its network")
+    if env.external_deployment is not None and CLIENTS in (*spec.between, *spec.others):
+        cur.error(
+            f"{env.file} is a deployment found by address: its isolate command cuts nodes from each other, "
+            "not from this machine's clients; use a network fault with partition: true for the clients"
+        )

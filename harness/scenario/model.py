@@ -57,13 +57,15 @@ class ClusterSpec:
         return self.shards * (1 + self.replicas_per_shard)
 
 
-CONTROL_ACTIONS = ("kill", "stop", "start", "pause", "resume", "status")
+CONTROL_ACTIONS = ("kill", "stop", "start", "pause", "resume", "status", "isolate", "rejoin")
 
 
 @dataclass(frozen=True, slots=True)
 class ControlSpec:
     """A deployment's own commands for acting on its nodes: argv templates per action (no shell unless the
-    team writes one), filled with {node}, {host}, {port}, {role} and the node's own variables."""
+    team writes one), filled with {node}, {host}, {port}, {role} and the node's own variables; `isolate`
+    (drop what reaches the node from {peers}: their hosts, comma-separated) and `rejoin` (undo every
+    isolate of the node) are how partitions reach packet filters only the team's commands can."""
 
     actions: tuple[tuple[str, tuple[str, ...]], ...]  # (action, argv template), actions of CONTROL_ACTIONS
     timeout: float  # each command is killed after this long, and the action fails

@@ -51,7 +51,9 @@ def test_an_error_rate_guard_aborts_a_primary_kill_and_rolls_it_back(tmp_path: P
     # marked cut short, the rest stand as judged.
     runbook = [c for c in report["checks"] if c["source"] == "P1 Redis down"]
     unmet = [c for c in runbook if c["status"] == "FAIL" and c["measured"] is None]
-    assert unmet and all(c["cut_short"] and "(cut short: the drill was aborted" in c["evidence"] for c in unmet), runbook
+    assert unmet and all(
+        c["cut_short"] and "(cut short: the drill was aborted" in c["evidence"] for c in unmet
+    ), runbook
     html = (run_dir / "report.html").read_text()
     assert "<h2>Aborted</h2>" in html and "verdict aborted" in html
     assert "ABORTED: error_rate above 5% for 1s</text>" in html  # its mark on the timeline

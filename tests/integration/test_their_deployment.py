@@ -4,6 +4,7 @@ commands (environment `external`): nothing of theirs lost or left changed."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +159,38 @@ def test_drills_on_their_deployment_leave_it_as_found(tmp_path: Path) -> None:
         )  # fmt: skip
         assert failing.returncode == 3 and "Traceback" not in failing.stderr, failing.stderr
         assert "control kill redis-1" in failing.stderr and "exited 5: no such unit" in failing.stderr
+        assert deployment.healthy()
+
+        # A partition through their isolate command, their CONFIG changed and their primary busy in a script:
+        # the guard aborts on no primary, and every fault is rolled back, newest first, through their
+        # commands and the nodes' own; then the deployment is put back as it was found.
+        busy = deployment.primary()
+        guarded = tmp_path / "guarded.yaml"
+        guarded.write_text(
+            f"name: guarded\nenvironment: {env}\nload:\n  duration: 25s\n  timeout: 500ms\n  retry: none\n"
+            "  workloads: {acked-writes: {users: 4, wait: 20ms}}\nfaults:\n"
+            "  - {at: 1s, partition: {between: [sentinels], and: [primary, replicas]}}\n"
+            "  - {at: 1.5s, misconf: {node: primary}}\n"
+            "  - {at: 2s, long-script: {node: primary, duration: 20s}}\n"
+            "runbooks: []\nabort_if:\n  - no_primary: {for: 3s}\n"
+        )
+        aborted = drill(
+            "run", str(guarded), "--runs-dir", str(tmp_path / "guarded-runs"), "--allow-external-faults",
+            "--target", "their-staging",
+        )  # fmt: skip
+        assert aborted.returncode == 4, aborted.stdout + aborted.stderr
+        report = json.loads((only_run_dir(tmp_path / "guarded-runs") / "report.json").read_text())
+        steps = [(s["action"], s["done"]) for s in report["aborted"]["rollback"]]
+        assert steps == [
+            ("long-script", "redis-1's script killed"),
+            ("misconf", f"redis-1's dir back to {busy.conf.parent}"),  # the harness calls the primary redis-1
+            ("partition", "partitions healed"),
+        ], steps
+        isolates = [r for r in report["controls"] if r["action"] in ("isolate", "rejoin")]
+        assert [r["action"] for r in isolates] == ["isolate"] * 6 + ["rejoin"] * 6, isolates
+        assert (
+            "theirs_" not in subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
+        )
         assert deployment.healthy()
         after = their_state(deployment)
         assert after[0] == before[0]  # every key of theirs, byte for byte
