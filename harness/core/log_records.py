@@ -236,7 +236,8 @@ class InfoRecord(TypedDict):
         dict[str, dict[str, Any]],
         "{name: {role, offset, replicas: [{node, state, offset, lag}], primary, link,"
         " errors ({class: count}), used_memory, maxmemory, evicted_keys, connected_clients, maxclients,"
-        " keyspace_hits, keyspace_misses, total_commands_processed, mem_clients_slaves, sync_full}}"
+        " keyspace_hits, keyspace_misses, total_commands_processed, mem_clients_slaves, sync_full,"
+        " used_cpu_sys, used_cpu_user}}"
         " or {error, message} for a node that did not answer",
     ]
     sentinels: Annotated[dict[str, str | None], "{sentinel: the primary it names}"]
@@ -401,7 +402,7 @@ class ControlRecord(TypedDict):
 
     t: Seconds
     kind: Literal["control"]
-    action: Annotated[str, "kill, stop, start, pause, resume or status"]
+    action: Annotated[str, "kill, stop, start, pause, resume, status, isolate or rejoin"]
     node: Annotated[str, "the node"]
     argv: Annotated[list[str], "the command, as run"]
     exit: Annotated[int | None, "its exit code (null: killed at the timeout)"]

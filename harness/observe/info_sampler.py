@@ -61,10 +61,12 @@ METRICS = (
     "total_commands_processed",  # ops/s against its baseline (SEED-FACTS: +50 % warning, +100 % critical)
     "mem_clients_slaves",  # output buffers to replicas: the write stream held during a full sync
     "sync_full",  # full syncs served: a replica copying the whole dataset
+    "used_cpu_sys",  # CPU seconds, for the key-metrics dashboard's CPU % (SEED-FACTS: 70 % / 85 %)
+    "used_cpu_user",
 )
 
 
-SECTIONS = ("replication", "errorstats", "memory", "stats", "clients")
+SECTIONS = ("replication", "errorstats", "memory", "stats", "clients", "cpu")
 
 
 def sample_info(topology: Topology, log: ObservationLog, stop: threading.Event) -> None:

@@ -4,10 +4,10 @@ and errors over time with fault bands and event markers, then the checks with th
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from harness.report.key_metrics_html import key_metric_panels
 from harness.report.model import (
     UNCERTAIN_OPS,
     loss_text,
@@ -15,19 +15,15 @@ from harness.report.model import (
     uncertain_writes_text,
 )
 from harness.report.shard_latency import shard_latency_from_json, shard_latency_text
-from harness.report.timeline import Band, Marker, Timeline
+from harness.report.svg_chart import LEFT, RIGHT, WIDTH, frame_of, legend, x_of
+from harness.report.timeline import Timeline
 
-WIDTH, PLOT_PX = 960, 140  # the plot's height; label rows above it add to the chart's
-LEFT, RIGHT, TOP, BOTTOM = 70, 20, 12, 28
 ERROR_COLOURS = ("#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
-MARKER_COLOURS = {"sentinel": "#555", "detected": "#d62728", "recovered": "#2ca02c", "aborted": "#8c2d04"}
-CHAR_PX = 6.6  # an 11 px label's width per character (wide enough for the usual sans fonts)
-LABEL_GAP = 4
-ROW_PX = 14  # a label row: the 11 px font's box is 13 px high
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 24px; color: #222; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 22px 0 6px; }
+h3 { font-size: 13px; margin: 14px 0 2px; font-weight: 600; }
 .verdict { display: inline-block; padding: 3px 10px; border-radius: 4px; color: #fff; font-weight: 600; }
 .passed { background: #2ca02c; } .failed { background: #d62728; } .unknown { background: #7f7f7f; }
 .aborted { background: #8c2d04; }
@@ -90,6 +86,7 @@ def render_html(report: dict[str, Any], timeline: Timeline) -> str:
         *(("<h2>Faults</h2>", _faults(report["faults"])) if report.get("faults") else ()),
         *(("<h2>Aborted</h2>", _aborted(report["aborted"])) if report.get("aborted") else ()),
         *(("<h2>Control commands</h2>", _controls(report["controls"])) if report.get("controls") else ()),
+        key_metric_panels(timeline),
         "<h2>Workloads</h2>",
         _workloads(report.get("workloads", {})),
         "</body></html>",
@@ -187,97 +184,12 @@ def _controls(controls: list[dict[str, Any]]) -> str:
     return f"<table>{head}{rows}</table>"
 
 
-def _x(t: float, timeline: Timeline) -> float:
-    return LEFT + (WIDTH - LEFT - RIGHT) * max(0.0, min(t, timeline.duration)) / timeline.duration
-
-
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """Where a chart's plot lies in its SVG: event labels take rows above it, as many as they need."""
-
-    top: float
-    bottom: float
-
-
-def _frame(timeline: Timeline, top_label: str) -> tuple[list[str], Frame]:
-    """Axes, fault bands and event markers shared by every chart, with their labels packed in rows above
-    the plot so that none overlaps another however close the events."""
-    labels = [(_x(b.start, timeline), f"fault: {b.label}", "#d62728") for b in timeline.bands]
-    labels += [(_x(m.t, timeline), m.label, MARKER_COLOURS[m.kind]) for m in timeline.markers]
-    placed = _packed(labels)
-    rows = max((row for *_, row in placed), default=-1) + 1
-    top = TOP + ROW_PX * rows
-    frame = Frame(top, top + PLOT_PX)
-    height = frame.bottom + BOTTOM
-    out = [f"<svg width='{WIDTH}' height='{height:.0f}' xmlns='http://www.w3.org/2000/svg'>"]
-    for band in timeline.bands:
-        out.append(_band(band, timeline, frame))
-    out.append(
-        f"<line x1='{LEFT}' y1='{frame.bottom}' x2='{WIDTH - RIGHT}' y2='{frame.bottom}' stroke='#999'/>"
-    )
-    out.append(f"<line x1='{LEFT}' y1='{frame.top}' x2='{LEFT}' y2='{frame.bottom}' stroke='#999'/>")
-    step = max(1, math.ceil(timeline.duration / 15))
-    first = math.ceil(timeline.origin)  # ticks at whole seconds of t, the run's clock
-    for second in range(first, int(timeline.origin + timeline.duration) + 1, step):
-        x = _x(second - timeline.origin, timeline)
-        out.append(f"<text x='{x:.1f}' y='{height - 10:.0f}' text-anchor='middle'>{second}s</text>")
-    out.append(f"<text x='{LEFT - 6}' y='{frame.top + 4}' text-anchor='end'>{escape(top_label)}</text>")
-    for marker in timeline.markers:
-        out.append(_marker(marker, timeline, frame))
-    for x, text, colour, anchor, row in placed:
-        at = x + 3 if anchor == "start" else x - 3
-        out.append(
-            f"<text x='{at:.1f}' y='{TOP + ROW_PX * row}' text-anchor='{anchor}' fill='{colour}'>"
-            f"{escape(text)}</text>"
-        )
-    return out, frame
-
-
-def _packed(labels: list[tuple[float, str, str]]) -> list[tuple[float, str, str, str, int]]:
-    """(x, text, colour, anchor, row) for each label: right of its x (left of it when it would run past
-    the chart), in the first row where it overlaps no other label."""
-    rows: list[list[tuple[float, float]]] = []
-    out = []
-    for x, text, colour in sorted(labels, key=lambda label: label[0]):
-        width = CHAR_PX * len(text)
-        start, anchor = (x + 3, "start") if x + 3 + width <= WIDTH - RIGHT else (x - 3 - width, "end")
-        span = (start - LABEL_GAP, start + width + LABEL_GAP)
-        row = next(
-            (i for i, taken in enumerate(rows) if all(span[1] <= a or b <= span[0] for a, b in taken)),
-            len(rows),
-        )
-        if row == len(rows):
-            rows.append([])
-        rows[row].append(span)
-        out.append((x, text, colour, anchor, row))
-    return out
-
-
-def _band(band: Band, timeline: Timeline, frame: Frame) -> str:
-    x0, x1 = _x(band.start, timeline), _x(band.end, timeline)
-    return (
-        f"<rect x='{x0:.1f}' y='{frame.top}' width='{max(x1 - x0, 1):.1f}' "
-        f"height='{frame.bottom - frame.top}' fill='#d62728' fill-opacity='0.10'>"
-        f"<title>fault: {escape(band.label)}</title></rect>"
-    )
-
-
-def _marker(marker: Marker, timeline: Timeline, frame: Frame) -> str:
-    x = _x(marker.t, timeline)
-    colour = MARKER_COLOURS[marker.kind]
-    dash = "" if marker.kind != "sentinel" else " stroke-dasharray='3,3'"
-    return (
-        f"<line x1='{x:.1f}' y1='{frame.top}' x2='{x:.1f}' y2='{frame.bottom}' stroke='{colour}'{dash}>"
-        f"<title>{escape(marker.label)} at t={marker.t + timeline.origin:.3f}s</title></line>"
-    )
-
-
 def _chart(timeline: Timeline, series: list[tuple[str, str, list[float]]], log_scale: bool) -> str:
     values = [v for _, _, vs in series for v in vs if v > 0]
     top = max(values, default=1.0)
     low = min(values, default=1.0) if log_scale else 0.0
     label = f"{top:,.0f}"
-    out, frame = _frame(timeline, label)
+    out, frame = frame_of(timeline, label)
     bottom = frame.bottom
 
     def y(value: float) -> float:
@@ -291,26 +203,20 @@ def _chart(timeline: Timeline, series: list[tuple[str, str, list[float]]], log_s
 
     for name, colour, points in series:
         coords = " ".join(
-            f"{_x(p.t, timeline):.1f},{y(v):.1f}" for p, v in zip(timeline.points, points, strict=True)
+            f"{x_of(p.t, timeline):.1f},{y(v):.1f}" for p, v in zip(timeline.points, points, strict=True)
         )
         out.append(f"<polyline fill='none' stroke='{colour}' stroke-width='1.5' points='{coords}'>")
         out.append(f"<title>{escape(name)}</title></polyline>")
     out.append("</svg>")
-    return "".join(out) + _legend([(name, colour) for name, colour, _ in series])
-
-
-def _legend(entries: list[tuple[str, str]]) -> str:
-    """Series names under the chart, where they cannot cover an event label."""
-    spans = "".join(f"<span style='color:{c}'>&#9632; {escape(name)}</span> " for name, c in entries)
-    return f"<div class='legend'>{spans}</div>"
+    return "".join(out) + legend([(name, colour) for name, colour, _ in series])
 
 
 def _lost_lane(timeline: Timeline) -> str:
     """Each lost acknowledged write as a tick when it was acknowledged, against the faults and events."""
-    out, frame = _frame(timeline, f"{len(timeline.lost):,}")
+    out, frame = frame_of(timeline, f"{len(timeline.lost):,}")
     bottom = frame.bottom
     for t in timeline.lost:
-        x = _x(t, timeline)
+        x = x_of(t, timeline)
         out.append(f"<line x1='{x:.1f}' y1='{bottom - 40}' x2='{x:.1f}' y2='{bottom}' stroke='#d62728'/>")
     first, last = min(timeline.lost), max(timeline.lost)
     out.append("</svg>")
@@ -318,14 +224,14 @@ def _lost_lane(timeline: Timeline) -> str:
     caption = (
         f"{len(timeline.lost):,} lost, acknowledged from t={first + origin:.3f}s to t={last + origin:.3f}s"
     )
-    return "".join(out) + _legend([(caption, "#d62728")])
+    return "".join(out) + legend([(caption, "#d62728")])
 
 
 def error_chart(timeline: Timeline) -> str:
     classes = sorted({name for p in timeline.points for name in p.errors})
     totals = [sum(p.errors.values()) for p in timeline.points]
     top = max(totals, default=0) or 1
-    out, frame = _frame(timeline, f"{top:,}")
+    out, frame = frame_of(timeline, f"{top:,}")
     bottom = frame.bottom
     width = max((WIDTH - LEFT - RIGHT) / max(len(timeline.points), 1) - 1, 1)
     for point in timeline.points:
@@ -336,7 +242,7 @@ def error_chart(timeline: Timeline) -> str:
                 continue
             height = count / top * (bottom - frame.top)
             base -= height
-            x = _x(point.t - 0.5, timeline)
+            x = x_of(point.t - 0.5, timeline)
             colour = ERROR_COLOURS[index % len(ERROR_COLOURS)]
             out.append(
                 f"<rect x='{x:.1f}' y='{base:.1f}' width='{width:.1f}' height='{height:.1f}' "
@@ -345,8 +251,8 @@ def error_chart(timeline: Timeline) -> str:
     if not classes:
         out.append(f"<text x='{LEFT + 10}' y='{bottom - 8}'>no errors</text>")
     out.append("</svg>")
-    legend = [(name, ERROR_COLOURS[i % len(ERROR_COLOURS)]) for i, name in enumerate(classes)]
-    return "".join(out) + (_legend(legend) if legend else "")
+    entries = [(name, ERROR_COLOURS[i % len(ERROR_COLOURS)]) for i, name in enumerate(classes)]
+    return "".join(out) + (legend(entries) if entries else "")
 
 
 def _checks(checks: list[dict[str, Any]]) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from harness.core.histograms import histogram_percentile, merge_intervals, merge_redirects, merge_retried
 from harness.core.log_records import AlertingRecord, TopologyRecord
+from harness.report.key_metrics import KeyMetricSummary, key_metrics, summarize
 from harness.report.shard_latency import ShardLatency, latency_by_shard
 from harness.runbooks.evaluate import Evaluation
 from harness.runbooks.history import History
@@ -153,6 +154,7 @@ class RunReport:
     nodes: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> {kind, address, client_address}
     controls: tuple[ControlSummary, ...] = ()  # an external deployment's control commands, in order
     aborted: Abort | None = None  # a stop condition tripped (abort_if): exit 4
+    key_metrics: tuple[KeyMetricSummary, ...] = ()  # the dashboard's six metrics: the worst band each reached
 
     @property
     def passed(self) -> bool:
@@ -328,6 +330,7 @@ def build_report(
         faults=fault_summaries(history),
         controls=control_summaries(history),
         aborted=abort_of(history),
+        key_metrics=summarize(key_metrics(history)),
         nodes=dict(history.topologies[0].get("nodes", {})) if history.topologies else {},
         notes=(
             *(_security_note(r) for r in history.topologies[:1] if _security_note(r)),

@@ -64,6 +64,7 @@ def render_table(report: RunReport) -> str:
             else []
         ),
         *(("latency by shard", shard_latency_text(s)) for s in report.latency_by_shard),
+        *((f"metric: {k.metric}", k.text) for k in report.key_metrics if k.worst != "no data"),
         ("wall time", _seconds(report.wall_time_s)),
         *(("note", note) for note in report.notes),
     ]

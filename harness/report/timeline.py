@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from harness.core.histograms import histogram_percentile, merge_intervals
 from harness.core.log_records import StatsRecord
 from harness.core.observation_log import Record
+from harness.report.key_metrics import Panel, key_metrics
 from harness.runbooks.history import History
 from harness.runbooks.lost_writes import lost_writes
 
@@ -49,6 +50,7 @@ class Timeline:
     markers: tuple[Marker, ...]
     lost: tuple[float, ...] = ()  # when each lost acknowledged write was acknowledged
     origin: float = 0.0  # the load's start, t on the run's clock
+    key_metrics: tuple[Panel, ...] = ()  # the operations documents' dashboard, from the INFO samples
 
 
 def build_timeline(records: list[Record], mttd: float | None, mttr: float | None) -> Timeline:
@@ -61,6 +63,7 @@ def build_timeline(records: list[Record], mttd: float | None, mttr: float | None
         markers=_markers(records, origin, mttd, mttr),
         lost=tuple(round(t - origin, 3) for _, t in lost_writes(history).lost),
         origin=origin,
+        key_metrics=key_metrics(history),
     )
 
 

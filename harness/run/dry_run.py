@@ -8,7 +8,7 @@ from harness.core.topology import Topology
 from harness.runbooks.checks.registry import step_name
 from harness.scenario.durations import Bound, format_seconds
 from harness.scenario.fault_entries import CONTROL_NEEDS
-from harness.scenario.model import Environment, FaultSpec, Scenario
+from harness.scenario.model import Environment, FaultSpec, PartitionSpec, Scenario
 
 # How each process-level action is carried out where the harness runs the nodes itself.
 OWN_ACTIONS = {
@@ -105,6 +105,8 @@ def _how(fault: FaultSpec, env: Environment, backend: str, topology: Topology | 
         lines = [f"on {target}: {command}"]
         if deployment is None or action not in CONTROL_NEEDS:
             return lines
+    if deployment is not None and fault.partition is not None and topology is not None:
+        return _isolate_lines(fault.partition, env, topology)
     if deployment is not None and action in CONTROL_NEEDS:
         return [f"on {target}: {line}" for line in _control_lines(action, fault.target, env, topology)]
     if fault.partition is not None:
@@ -159,6 +161,38 @@ def _control_lines(action: str, target: str, env: Environment, topology: Topolog
         lines.append(f"{when}: control {step}: {' '.join(argv)}")
     if target == "replica":
         lines.append(f"(shown for {name}; the replica is chosen when the fault fires)")
+    return lines
+
+
+def _isolate_lines(spec: PartitionSpec, env: Environment, topology: Topology) -> list[str]:
+    """The team's isolate command on each node of a side, given the other side's hosts, as the topology is
+    now (the groups are resolved again when the fault fires), then their rejoin at the heal."""
+    from harness.backends.control import fill, node_variables
+
+    assert env.external_deployment is not None and env.external_deployment.control is not None
+    control = env.external_deployment.control
+    primary = topology.initial_primary
+    replicas = [n.name for n in topology.data_nodes if n.name != primary]
+    groups = {"primary": [primary], "replica": replicas[:1], "replicas": replicas}
+    groups["sentinels"] = [n.name for n in topology.sentinels]
+
+    def side(names: tuple[str, ...]) -> list[str]:
+        return [m for g in names for m in groups.get(g, [g])]
+
+    between, others = side(spec.between), side(spec.others)
+    cuts = [(between, others)] if spec.one_way else [(between, others), (others, between)]
+    lines = []
+    for senders, receivers in cuts:
+        peers = ",".join(sorted({topology.node(n).host for n in senders}))
+        for name in receivers:
+            node = topology.node(name)
+            variables = node_variables(control, node, "", topology.announced_address(name))
+            for step, when in (("isolate", "runs"), ("rejoin", "then, at the heal or the end")):
+                template = control.template(step)
+                extra = {"peers": peers} if step == "isolate" else {}
+                if template is not None:
+                    argv = fill(template, {**variables, **extra}, step)
+                    lines.append(f"on {name}: {when}: control {step}: {' '.join(argv)}")
     return lines
 
 

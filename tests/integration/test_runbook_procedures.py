@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.chromium import label_overlaps
 from tests.conftest import ROOT, drill, only_run_dir
 
 pytestmark = pytest.mark.integration
@@ -90,6 +91,26 @@ def test_server_fault_drills_pass_with_their_procedure(
         assert report["lost_writes"] == 0
     if scenario == "node-down.yaml":
         one_clock(report, stdout, (only_run_dir(runs) / "report.html").read_text())
+    if scenario in KEY_METRIC:
+        key_metric_crossed(report, stdout, only_run_dir(runs) / "report.html", *KEY_METRIC[scenario])
+
+
+# The dashboard's band each drill must cross (SEED-FACTS: memory > 90 % critical; clients >= 80 % warning).
+KEY_METRIC = {"oom.yaml": ("memory", "critical"), "client-flood.yaml": ("connections", "warning")}
+
+
+def key_metric_crossed(report: dict[str, Any], stdout: str, page: Path, metric: str, band: str) -> None:
+    """The metric reached the band on the incident's node, in report.json, the terminal and report.html
+    (a dot where it crossed, in a panel Chromium lays out with no two labels overlapping)."""
+    summary = {k["metric"]: k for k in report["key_metrics"]}[metric]
+    incident = report["faults"][0]
+    assert (summary["worst"], summary["node"]) == (band, incident["node"]), summary
+    assert summary["t"] >= incident["t"], (summary, incident)
+    assert f"metric: {metric}" in stdout and f"{band}: {incident['node']}" in stdout
+    text = page.read_text()
+    crossed = f"<title>{incident['node']} into {band} at t={summary['t']:.2f}s"
+    assert "<h2>Key metrics</h2>" in text and crossed in text, crossed
+    assert label_overlaps(page) == []
 
 
 def one_clock(report: dict[str, Any], stdout: str, page: str) -> None:

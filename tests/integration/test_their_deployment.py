@@ -172,8 +172,14 @@ def test_drills_on_their_deployment_leave_it_as_found(tmp_path: Path) -> None:
             "  - {at: 1s, partition: {between: [sentinels], and: [primary, replicas]}}\n"
             "  - {at: 1.5s, misconf: {node: primary}}\n"
             "  - {at: 2s, long-script: {node: primary, duration: 20s}}\n"
-            "runbooks: []\nabort_if:\n  - no_primary: {for: 3s}\n"
+            "runbooks: []\nabort_if:\n  - no_primary: {for: 5s}\n"
         )
+        planned = drill("plan", str(guarded))
+        assert planned.returncode == 0, planned.stderr
+        isolating = [
+            line for line in planned.stdout.splitlines() if "control isolate: sh -c nft add table" in line
+        ]
+        assert len(isolating) == 6 and "control rejoin: sh -c nft delete table ip theirs_" in planned.stdout
         aborted = drill(
             "run", str(guarded), "--runs-dir", str(tmp_path / "guarded-runs"), "--allow-external-faults",
             "--target", "their-staging",

@@ -4,9 +4,7 @@ check table must be what a person sees."""
 from __future__ import annotations
 
 import dataclasses
-import html
 import json
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,6 +17,7 @@ from harness.report.rerender import rerender
 from harness.report.timeline import Band, Marker, build_timeline
 from harness.sweep.chart import render_sweep_html
 from harness.sweep.model import Cell, with_bounds
+from tests.chromium import label_overlaps
 from tests.unit.history_builder import failover_report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,21 +97,6 @@ def test_drill_report_rerenders_from_run_files(tmp_path: Path) -> None:
     assert rerender(tmp_path).read_text() == html
 
 
-# Measures every label as the browser lays it out and lists the pairs of one chart whose boxes overlap.
-OVERLAP_PROBE = """<script>
-const found = [];
-document.querySelectorAll("svg").forEach((svg, chart) => {
-  const boxes = [...svg.querySelectorAll("text")].map((t) => [t.textContent, t.getBBox()]);
-  boxes.forEach(([a, p], i) => boxes.slice(i + 1).forEach(([b, q]) => {
-    if (p.x < q.x + q.width && q.x < p.x + p.width && p.y < q.y + q.height && q.y < p.y + p.height) {
-      found.push(chart + ": " + a + " / " + b);
-    }
-  }));
-});
-document.body.setAttribute("data-overlaps", JSON.stringify(found));
-</script>"""
-
-
 def test_event_labels_never_overlap_however_close_the_events(tmp_path: Path) -> None:
     """A primary kill's burst of events within 0.2 s, long fault labels, and events at the right edge: laid
     out by a real browser, no two labels of a chart overlap (they used to be drawn over each other)."""
@@ -139,21 +123,8 @@ def test_event_labels_never_overlap_however_close_the_events(tmp_path: Path) -> 
         timeline, markers=(*timeline.markers, *burst, *edge), bands=(*timeline.bands, *bands)
     )
     page = tmp_path / "crowded.html"
-    page.write_text(
-        render_html(built.report.to_dict(), crowded).replace("</body>", OVERLAP_PROBE + "</body>")
-    )
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "chromium is needed to lay the report out"
-    dom = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout
-    match = re.search(r'data-overlaps="([^"]*)"', dom)
-    assert match is not None, "the probe did not run"
-    assert json.loads(html.unescape(match.group(1))) == []
+    page.write_text(render_html(built.report.to_dict(), crowded))
+    assert label_overlaps(page) == []
 
 
 def test_sweep_chart_draws_each_line_and_its_dashed_bound(tmp_path: Path) -> None:
