@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,13 @@ class LoadRunner:
         if not self._processes:  # with workers, each spawns its own share (harness/load/worker_loop.py)
             listen(self._env, self._context, 1, self._surge, self._stop.is_set)
         self._flusher = threading.Thread(target=self._flush_loop, name="load-stats", daemon=True)
+
+    def add_page(self, path: str, render: Callable[[], str]) -> bool:
+        """Serve `render()` at `path` beside Locust's web UI (False: no UI runs)."""
+        if self._web_ui is None or self._web_ui.app is None:
+            return False
+        self._web_ui.app.add_url_rule(path, path.strip("/") or "page", render)
+        return True
 
     def start(self) -> None:
         self._initialize()

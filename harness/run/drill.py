@@ -35,6 +35,8 @@ from harness.respond.commands import StepSetting
 from harness.respond.program_probes import ProgramProbes
 from harness.respond.responder import Responder
 from harness.run.guard import Guard
+from harness.run.live import PATH as LIVE_PATH
+from harness.run.live import LivePage
 from harness.run.progress import Console, Status
 from harness.runbooks.evaluate import evaluate
 from harness.runbooks.history import History
@@ -273,7 +275,12 @@ def _drive(
         remote=options.remote,
     )
     if options.ui is not None:
+        live = LivePage(scenario.name, log)
+        load.add_page(LIVE_PATH, live.render)
         console.line(f"Locust web UI: http://{options.ui[0]}:{options.ui[1]}/")
+        console.line(
+            f"drill page (live timeline and key metrics): http://{options.ui[0]}:{options.ui[1]}{LIVE_PATH}"
+        )
     if options.remote is not None:
         host, port = options.remote.bind
         console.line(

@@ -23,8 +23,9 @@ KINDS = frozenset({"run", "topology", "load", "stats", "info", "fault", "cluster
 class LogTail:
     """The records appended to a log since the last call (whole lines only; a torn one waits)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, kinds: frozenset[str]) -> None:
         self._path = path
+        self._kinds = kinds  # what the reader keeps
         self._offset = 0
         self._partial = b""
 
@@ -41,7 +42,7 @@ class LogTail:
                 record = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            if record.get("kind") in KINDS:
+            if record.get("kind") in self._kinds:
                 out.append(record)
         return out
 
@@ -50,7 +51,7 @@ class Guard:
     def __init__(self, conditions: tuple[StopCondition, ...], log: ObservationLog) -> None:
         self._conditions = conditions
         self._log = log
-        self._tail = LogTail(log.path)
+        self._tail = LogTail(log.path, KINDS)
         self._records: list[dict[str, Any]] = []
         self.tripped = threading.Event()
         self.trip: tuple[StopCondition, Trip] | None = None

@@ -130,24 +130,40 @@ def test_every_workload_through_a_failover_keeps_its_invariants(runs: Path) -> N
     assert len(checkers) == 3 and all(c["status"] == "pass" for c in checkers)
 
 
-def test_locust_web_ui_serves_the_running_drill_and_csv_is_written(tmp_path: Path, runs: Path) -> None:
+def test_locust_web_ui_and_the_drill_page_serve_the_running_drill_and_csv_is_written(
+    tmp_path: Path, runs: Path
+) -> None:
     scenario = tmp_path / "ui.yaml"
     scenario.write_text(
-        f"name: ui\nenvironment: {ROOT}/environments/sentinel-3.yaml\nload:\n  duration: 6s\n"
+        f"name: ui\nenvironment: {ROOT}/environments/sentinel-3.yaml\nload:\n  duration: 9s\n"
         "  workloads: {acked-writes: {users: 4, wait: 10ms}, counter: {users: 2, wait: 10ms}}\n"
+        "faults:\n  - {at: 1s, kill: primary}\n"
     )
     port = free_port()
     proc = start_drill("run", str(scenario), "--runs-dir", str(runs), "--quiet", "--ui", f"127.0.0.1:{port}")
 
-    def ui_shows_load() -> bool:
+    def read(path: str) -> bytes:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats/requests", timeout=1) as response:
-                stats = json.load(response)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=1) as response:
+                return bytes(response.read())
         except OSError:
-            return False
-        return bool(stats["state"] == "running" and stats["current_rps"] > 0)
+            return b""
+
+    def ui_shows_load() -> bool:
+        stats = json.loads(read("/stats/requests") or b"{}")
+        return bool(stats.get("state") == "running" and stats["current_rps"] > 0)
 
     wait_until(ui_shows_load, 30, "Locust's web UI to show the running load")
+    # The drill page, read while the drill runs: the kill and the failover as they happen.
+    page: list[str] = [""]
+
+    def page_shows_the_failover() -> bool:
+        page[0] = read("/drill").decode()
+        return "fault: kill primary" in page[0] and "+switch-master" in page[0]
+
+    wait_until(page_shows_the_failover, 20, "the drill page to show the kill and +switch-master")
+    assert proc.poll() is None, "the drill ended before its page showed the failover"
+    assert "http-equiv='refresh'" in page[0] and "<h2>Key metrics</h2>" in page[0]
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr + stdout
     rows = list(csv.DictReader((only_run_dir(runs) / "locust_stats.csv").open()))
