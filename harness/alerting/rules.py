@@ -11,6 +11,10 @@ from harness.scenario.durations import parse_duration
 
 RULES_FILE = Path(__file__).resolve().parents[2] / "monitoring" / "redis-alerts.yml"
 ROUTING_FILE = RULES_FILE.parent / "alertmanager.yml"
+# The key-metrics console (Prometheus console templates), /consoles/redis-drill.html on a drill's Prometheus.
+CONSOLES_DIR = RULES_FILE.parent / "consoles"
+CONSOLE_LIBRARIES_DIR = RULES_FILE.parent / "console_libraries"
+CONSOLE_PAGE = "consoles/redis-drill.html"
 ROUTE_DURATIONS = ("group_wait", "group_interval", "repeat_interval")
 
 

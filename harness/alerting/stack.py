@@ -20,6 +20,8 @@ import yaml
 
 from harness.alerting.pager import Pager
 from harness.alerting.rules import (
+    CONSOLE_LIBRARIES_DIR,
+    CONSOLES_DIR,
     ROUTING_FILE,
     RULES_FILE,
     format_prometheus,
@@ -156,6 +158,8 @@ class AlertStack:
                 f"--config.file={directory / 'prometheus.yml'}",
                 f"--storage.tsdb.path={directory / 'data'}",
                 f"--web.listen-address={HOST}:{prometheus_port}",
+                f"--web.console.templates={CONSOLES_DIR}",  # the key-metrics dashboard
+                f"--web.console.libraries={CONSOLE_LIBRARIES_DIR}",
                 "--log.level=warn",
             ],
             self._run.process_env(),

@@ -273,6 +273,7 @@ class AlertingRecord(TypedDict):
     time_scale: Annotated[float, "the factor every rule's for: was multiplied by"]
     scrape_interval: Annotated[float, "s between Prometheus scrapes"]
     for_s: Annotated[dict[str, float], "{alert: its scaled for:, s}"]
+    console: NotRequired[Annotated[str, "the key-metrics console on the drill's Prometheus (a URL)"]]
 
 
 class AlertRecord(TypedDict):

@@ -10,7 +10,7 @@ from typing import Any
 
 from harness.alerting.pager import Pager
 from harness.alerting.poller import watch_alerts
-from harness.alerting.rules import RULES_FILE
+from harness.alerting.rules import CONSOLE_PAGE, RULES_FILE
 from harness.alerting.stack import AlertStack
 from harness.backends.base import Backend
 from harness.backends.choose import make_backend, require_partitions
@@ -138,10 +138,12 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
                     time_scale=setup.time_scale,
                     scrape_interval=setup.scrape_interval,
                     for_s=setup.durations,
+                    console=f"{setup.api}/{CONSOLE_PAGE}",
                 )
             )
             console.line(
-                f"Prometheus at {setup.api} with the alert rules' for: divided by {setup.time_scale:g}"
+                f"Prometheus at {setup.api} with the alert rules' for: divided by {setup.time_scale:g}; "
+                f"key metrics: {setup.api}/{CONSOLE_PAGE}"
             )
         console.line(f"driving load for {scenario.load.duration:g}s")
         paging = Paging(alert_api, pager)

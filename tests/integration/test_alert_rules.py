@@ -4,8 +4,10 @@ their full `for:` durations; the time-scaled copy drills use keeps everything bu
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ import yaml
 
 from harness.alerting.rules import scaled_routing, scaled_rules
 from harness.backends.reaper import tagged_processes
-from tests.conftest import ROOT, drill, only_run_dir, run_id_of
+from tests.conftest import ROOT, drill, only_run_dir, run_id_of, start_drill, wait_until
 
 pytestmark = pytest.mark.integration
 MONITORING = ROOT / "monitoring"
@@ -64,8 +66,13 @@ def test_scaled_copy_changes_only_the_durations() -> None:
 def test_alert_goes_pending_fires_and_resolves_in_a_live_prometheus(
     runs: Path, scenario: str, alert: str, node: str
 ) -> None:
-    result = drill("run", str(ROOT / "scenarios" / scenario), "--runs-dir", str(runs), "--quiet")
-    assert result.returncode == 0, result.stdout + result.stderr
+    proc = start_drill("run", str(ROOT / "scenarios" / scenario), "--runs-dir", str(runs), "--quiet")
+    try:
+        panels = key_metrics_console_while_running(runs, proc)
+    finally:
+        stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stdout + stderr
+    assert panels == {"memory", "cpu", "connections", "hit_rate", "replication_lag", "ops"}, panels
     run_dir = only_run_dir(runs)
     report = json.loads((run_dir / "report.json").read_text())
     checks = {c["name"]: c for c in report["checks"]}
@@ -75,6 +82,33 @@ def test_alert_goes_pending_fires_and_resolves_in_a_live_prometheus(
     assert any("divided by" in note for note in report["notes"])
     # The exporter and Prometheus went with the run.
     assert [p for p in tagged_processes() if p.run_id == run_id_of(run_dir)] == []
+
+
+PANEL = re.compile(r'<div class="panel" id="([a-z_]+)">(.*?)</table>', re.S)
+VALUE = re.compile(r'<td class="value">-?[0-9.]+[%s]</td><td class="(healthy|warning|critical)">')
+
+
+def key_metrics_console_while_running(runs: Path, proc: subprocess.Popen[str]) -> set[str]:
+    """The key-metrics console on the drill's Prometheus, read while the drill runs: the panels that have
+    shown a value with its band (every panel, within the drill)."""
+    shown: set[str] = set()
+
+    def console_url() -> str:
+        records = [json.loads(line) for line in (only_run_dir(runs) / "observations.jsonl").open()]
+        return next((r["console"] for r in records if r["kind"] == "alerting"), "")
+
+    wait_until(lambda: runs.exists() and any(runs.iterdir()) and bool(console_url()), 60, "the console")
+    url = console_url()
+
+    def every_panel_shown() -> bool:
+        assert proc.poll() is None, "the drill ended before its console showed every panel"
+        with urllib.request.urlopen(url, timeout=2) as response:
+            page = response.read().decode()
+        shown.update(name for name, body in PANEL.findall(page) if VALUE.search(body))
+        return len(shown) == 6
+
+    wait_until(every_panel_shown, 30, "every key-metric panel of the console to show a value")
+    return shown
 
 
 def test_routing_passes_amtool_and_its_scaled_copy_too(tmp_path: Path) -> None:
