@@ -41,7 +41,7 @@ import redis
 
 from harness.backends.base import Backend
 from harness.clients.primary import current_primary
-from harness.clients.probe import probe_client
+from harness.clients.probe import probe_client, reported_role
 from harness.clients.waiting import wait_for
 from harness.core.errors import BackendError, FaultError
 from harness.core.log_records import RestoreCheckRecord
@@ -132,6 +132,8 @@ class ServerFaults:
             "full-sync": "_full_sync",
             "reshard": "_reshard",
             "debug-sleep": "_debug_sleep",
+            "client-pause": "_client_pause",
+            "client-kill": "_client_kill",
         }
     )
 
@@ -150,6 +152,19 @@ class ServerFaults:
         invoked = self._log.now()
         self._spawn(self._sleep, node, spec, index)
         return invoked, {"seconds": spec.seconds}
+
+    def _client_pause(self, node: Node, spec: ServerFaultSpec, index: int) -> Started:
+        """CLIENT PAUSE ends by itself on the server: nothing of it outlives the harness."""
+        with self._client(node, 2.0) as client:
+            invoked = self._log.now()
+            client.execute_command("CLIENT", "PAUSE", int(spec.seconds * 1000), spec.mode.upper())
+        return invoked, {"seconds": spec.seconds, "mode": spec.mode}
+
+    def _client_kill(self, node: Node, spec: ServerFaultSpec, index: int) -> Started:
+        with self._client(node, 2.0) as client:
+            invoked = self._log.now()
+            closed = client.execute_command("CLIENT", "KILL", "TYPE", spec.client_type)
+        return invoked, {"type": spec.client_type, "closed": int(closed)}
 
     def _oom(self, node: Node, spec: ServerFaultSpec, index: int) -> Started:
         invoked = self._log.now()
@@ -177,8 +192,24 @@ class ServerFaults:
         return invoked, {"keys": spec.keys}
 
     def _planned_switch(self, node: Node, spec: ServerFaultSpec, index: int) -> Started:
+        if self._topology.cluster:
+            return self._cluster_failover()
         invoked = self._log.now()
         return invoked, {"sentinel": self._switchover()}
+
+    def _cluster_failover(self) -> Started:
+        """A cluster's planned switch: CLUSTER FAILOVER on a replica of the first shard (its primary and the
+        replica swap roles once the replica has caught up; no write is lost)."""
+        shard = self._topology.shards[0]
+        for name in shard.nodes:
+            member = self._topology.node(name)
+            if reported_role(member, self._topology.credentials("operator", member), 1.0) != "replica":
+                continue
+            with self._client(member, 5.0) as client:
+                invoked = self._log.now()
+                client.execute_command("CLUSTER", "FAILOVER")
+            return invoked, {"replica": name, "command": "CLUSTER FAILOVER"}
+        raise FaultError(f"switchover: no replica of {shard.primary}'s shard answers as a replica")
 
     def _truncate_fault(self, node: Node, spec: ServerFaultSpec, index: int) -> Started:
         invoked = self._log.now()

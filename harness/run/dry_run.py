@@ -20,6 +20,8 @@ OWN_ACTIONS = {
 # What the faults driven through Redis's own commands send.
 SERVER_COMMANDS = {
     "debug-sleep": "DEBUG SLEEP {seconds:g}",
+    "client-pause": "CLIENT PAUSE {milliseconds} {mode}",
+    "client-kill": "CLIENT KILL TYPE {client_type}",
     "long-script": "EVAL a Lua loop of {seconds:g}s",
     "oom": "SET filler keys ({value_bytes} B each, TTL 1h) until an OOM reply",
     "misconf": "CONFIG SET dir /proc, then BGSAVE (dir restored at the end)",
@@ -101,6 +103,7 @@ def _how(fault: FaultSpec, env: Environment, backend: str, topology: Topology | 
         command = SERVER_COMMANDS.get(spec.kind, spec.kind).format(
             seconds=spec.seconds, value_bytes=spec.value_bytes, keys=spec.keys, every=spec.every,
             connections=spec.connections, batch=spec.batch, cut_bytes=spec.cut_bytes,
+            milliseconds=int(spec.seconds * 1000), mode=spec.mode.upper(), client_type=spec.client_type,
         )  # fmt: skip
         lines = [f"on {target}: {command}"]
         if deployment is None or action not in CONTROL_NEEDS:

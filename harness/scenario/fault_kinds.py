@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.scenario.params import command_names, duration, flag, name, param, ratio, whole
+from harness.scenario.params import command_names, duration, flag, name, one_of, param, ratio, whole
 
 NODE_HELP = "primary (whoever is primary when it fires) or a data node's name"
 
@@ -26,6 +26,24 @@ class LongScript(OnNode):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DebugSleep(OnNode):
     seconds: float = param("how long the node sleeps, answering nobody", duration(), key="duration")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientPause(OnNode):
+    seconds: float = param("how long the node holds its clients' commands", duration(), key="duration")
+    mode: str = param(
+        "write: writes wait, reads are served; all: every command waits", one_of("write", "all"), "write"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ClientKill(OnNode):
+    client_type: str = param(
+        "whose connections are closed: normal (clients), replica (replication links), pubsub",
+        one_of("normal", "replica", "pubsub"),
+        "normal",
+        key="type",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,11 +181,23 @@ SERVER_FAULT_KINDS: dict[str, tuple[type, str]] = {
     "slow-command": (SlowCommand, "many keys, then KEYS * in a loop: every client slows down"),
     "client-flood": (ClientFlood, "idle connections held open up to near maxclients"),
     "loading": (Loading, "many keys, then a restart: LOADING while the snapshot loads"),
-    "switchover": (NoNode, "SENTINEL FAILOVER: a planned switch of primary"),
+    "switchover": (
+        NoNode,
+        "a planned switch of primary: SENTINEL FAILOVER; on a cluster, CLUSTER FAILOVER on a replica of "
+        "the first shard",
+    ),
     "truncate-aof": (TruncateAof, "cut the tail of a stopped node's newest AOF file"),
     "snapshot-restore": (OnNode, "BGSAVE, copy dump.rdb out, start a fresh node from it, read writes back"),
     "full-sync": (FullSync, "a dataset on the primary, then a replica made to copy all of it (a full sync)"),
     "reshard": (Reshard, "cluster slots moved to another primary under load (MIGRATE, SETSLOT): ASK, MOVED"),
+    "client-pause": (
+        ClientPause,
+        "CLIENT PAUSE: the node holds its clients' commands (writes, or all) for a while, then serves them",
+    ),
+    "client-kill": (
+        ClientKill,
+        "CLIENT KILL TYPE: every connection of a type closed at once; clients reconnect",
+    ),
     "debug-sleep": (
         DebugSleep,
         "DEBUG SLEEP: the node stops answering for a while, like a pause, with no access to its host (the "

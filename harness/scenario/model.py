@@ -216,6 +216,8 @@ ServerFaultKind = Literal[
     "full-sync",
     "reshard",
     "debug-sleep",
+    "client-pause",
+    "client-kill",
 ]
 FaultAction = Literal[
     "kill", "terminate", "restart", "network", "heal", "surge", "partition", "pause", ServerFaultKind
@@ -270,6 +272,8 @@ class ServerFaultSpec:
     to: str = ""  # reshard: the primary receiving the slots ("": the next shard's)
     slots: int = 1000  # reshard: how many slots move
     batch: int = 100  # reshard: keys per MIGRATE
+    mode: str = "write"  # client-pause: WRITE or ALL
+    client_type: str = "normal"  # client-kill: normal, replica or pubsub
 
 
 @dataclass(frozen=True, slots=True)
