@@ -64,6 +64,7 @@ class Deployment:
             "parallel-syncs: 1}\nreadiness_timeout: 20s\n"
             "external:\n"
             f"  sentinels: [{sentinels}]\n"
+            "  key_prefix: staging-drill\n"  # every key of a run: staging-drill:<run id>:...
             "  control:\n"
             "    timeout: 10s\n"
             '    kill: [sh, -c, "kill -KILL $(cat {pidfile})"]\n'

@@ -26,9 +26,10 @@ class RunContext:
     run_id: str
     run_dir: Path  # artifacts kept after the run: log, node logs, reports
     work_dir: Path  # scratch removed at teardown: data directories, owner pid
+    prefix: str = "drill"  # every key of the run starts with PREFIX:<run id> (an environment may set it)
 
     @staticmethod
-    def create(runs_dir: Path, scenario_name: str) -> RunContext:
+    def create(runs_dir: Path, scenario_name: str, prefix: str = "drill") -> RunContext:
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
         run_dir = runs_dir / f"{scenario_name}-{run_id}"
         (run_dir / "logs").mkdir(parents=True)
@@ -36,7 +37,7 @@ class RunContext:
         work_dir.mkdir(parents=True)
         (work_dir / "owner.pid").write_text(str(os.getpid()))
         (work_dir / "run_dir").write_text(str(run_dir.resolve()))
-        return RunContext(run_id, run_dir, work_dir)
+        return RunContext(run_id, run_dir, work_dir, prefix)
 
     def open_log(
         self,
@@ -72,7 +73,7 @@ class RunContext:
     @property
     def key_prefix(self) -> str:
         """Every key the run writes starts with it (or with `{` and it, under a hash tag)."""
-        return f"drill:{self.run_id}"
+        return f"{self.prefix}:{self.run_id}"
 
     def process_env(self) -> dict[str, str]:
         """Environment for child processes: the run id tag lets `drill cleanup` find them from /proc."""

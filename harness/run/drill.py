@@ -74,7 +74,8 @@ def run_drill(scenario: Scenario, options: RunOptions, console: Console) -> RunR
     if any(f.partition is not None for f in scenario.faults) and env.external_deployment is None:
         require_partitions(options.backend)  # a deployment found by address cuts with its own commands
     engine = None if options.backend == "external" else required_engine(env)  # before anything starts
-    run = RunContext.create(options.runs_dir, scenario.name)
+    deployment = env.external_deployment
+    run = RunContext.create(options.runs_dir, scenario.name, deployment.key_prefix if deployment else "drill")
     log = run.open_log(
         scenario.name,
         scenario.seed,

@@ -253,7 +253,7 @@ def _external(cur: Cursor) -> str | AddressedDeployment | None:
     external: {sentinels: [HOST:PORT, ...], control: {...}, nodes: {...}}: a deployment found by address."""
     sub = cur.child("external")
     if not sub.mapping(
-        ("compose_project", "sentinels", "control", "nodes", "address_map"), "external settings"
+        ("compose_project", "sentinels", "control", "nodes", "address_map", "key_prefix"), "external settings"
     ):
         return None
     by_address = "sentinels" in sub.value
@@ -268,7 +268,7 @@ def _external(cur: Cursor) -> str | AddressedDeployment | None:
         )
         return None
     if not by_address:
-        for key in ("control", "nodes", "address_map"):
+        for key in ("control", "nodes", "address_map", "key_prefix"):
             if key in sub.value:
                 sub.error("is for a deployment found by address (external.sentinels)", key)
         project = sub.get("compose_project", text)
@@ -283,9 +283,21 @@ def _external(cur: Cursor) -> str | AddressedDeployment | None:
     address_map = _address_map(sub.child("address_map")) if "address_map" in sub.value else ()
     announced = {f"{h}:{p}" for (h, p), _ in address_map}
     control = _control(sub, announced) if "control" in sub.value or "nodes" in sub.value else None
-    if len(cur.problems) > before or None in sentinels:
+    prefix = sub.get("key_prefix", key_prefix, "drill")
+    if len(cur.problems) > before or None in sentinels or prefix is None:
         return None
-    return AddressedDeployment(tuple(s for s in sentinels if s is not None), control, address_map)
+    return AddressedDeployment(tuple(s for s in sentinels if s is not None), control, address_map, prefix)
+
+
+def key_prefix(value: Any) -> str:
+    """The first part of every key a run writes (`PREFIX:<run id>:...`): no glob or hash-tag characters,
+    since the end of the run removes exactly SCAN MATCH PREFIX:<run id>:*."""
+    given = str(value)
+    if not given or any(c in given for c in "*?[]{}\\ :") or not given.isprintable():
+        raise Invalid(
+            f"expected a key prefix such as drill or staging-drill (no glob characters), got {value!r}"
+        )
+    return given
 
 
 def _address_map(cur: Cursor) -> tuple[tuple[tuple[str, int], tuple[str, int]], ...]:

@@ -88,6 +88,7 @@ class AddressedDeployment:
     # Announced address -> where this machine reaches it (a port-forward, a NAT): nodes that announce
     # addresses the harness cannot reach (pod IPs, container-internal ones).
     address_map: tuple[tuple[tuple[str, int], tuple[str, int]], ...] = ()
+    key_prefix: str = "drill"  # the run's keys are KEY_PREFIX:<run id>:... (the team's ACL may name it)
 
     def reach(self, address: tuple[str, int]) -> tuple[str, int]:
         return dict(self.address_map).get(address, address)

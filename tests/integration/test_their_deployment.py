@@ -67,6 +67,7 @@ def run_on_theirs(scenario: Path, runs: Path) -> tuple[Any, dict[str, Any], list
     assert left["status"] == "pass" and "keys of the run" in left["evidence"], left
     (cleanup,) = [r for r in records if r["kind"] == "cleanup"]
     assert cleanup["healthy"] and cleanup["keys_removed"] >= report["acknowledged_writes"] > 1000, cleanup
+    assert cleanup["prefix"].startswith("staging-drill:"), cleanup  # the prefix the file sets
     return result, report, records
 
 
@@ -98,6 +99,7 @@ def test_drills_on_their_deployment_leave_it_as_found(tmp_path: Path) -> None:
             in plan.stdout
         )
         assert "down-after 1.50s from sentinels.down-after-milliseconds" in plan.stdout
+        assert "every key under staging-drill:<run id>:*" in plan.stdout
         after_plan = command_calls(deployment)
         called = {
             cmd for name, seen in after_plan.items() for cmd, n in seen.items() if n > calls[name].get(cmd, 0)
@@ -201,8 +203,8 @@ def test_drills_on_their_deployment_leave_it_as_found(tmp_path: Path) -> None:
         after = their_state(deployment)
         assert after[0] == before[0]  # every key of theirs, byte for byte
         assert after[1] == before[1]
-        leftovers = list(deployment.primary().client().scan_iter(match="drill:*", count=1000))
-        assert leftovers == [] and list(deployment.primary().client().scan_iter(match="{drill:*")) == []
+        leftovers = list(deployment.primary().client().scan_iter(match="*drill*", count=1000))
+        assert leftovers == []  # no key of any run: staging-drill:..., {staging-drill:...}
 
 
 def test_a_deployment_whose_sentinels_do_not_answer_is_said_by_address(tmp_path: Path) -> None:

@@ -33,11 +33,13 @@ def describe_plan(path: Path, backend: str | None) -> str:
         raise UsageError(f"drill plan: {path} is a sweep; plans are for drills (scenarios)")
     env = scenario.environment
     topology = None
+    prefix = "drill"
     if env.external_deployment is not None:
         from harness.backends.addressed import found_topology  # reads only: SENTINEL commands
 
         topology = found_topology(env)
-    return describe(scenario, backend or env.backend, topology, "drill:<run id>")
+        prefix = env.external_deployment.key_prefix
+    return describe(scenario, backend or env.backend, topology, f"{prefix}:<run id>")
 
 
 COMMAND = Command(
