@@ -56,15 +56,36 @@ def free_port(host: str = HOST) -> int:
     chooser = random.Random()
     for _ in range(50 if low - PORT_FLOOR > 1000 else 0):
         port = chooser.randrange(PORT_FLOOR, low)
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind((host, port))
-            except OSError:
-                continue
+        if _bindable(host, port):
             return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+CLUSTER_BUS_OFFSET = 10_000  # a cluster node's bus listens on its port + 10000
+
+
+def free_cluster_port(host: str = HOST) -> int:
+    """A port for a cluster node: it and its bus port (+10000) both free and both below the kernel's
+    ephemeral range (a bus port in the range may be taken by any outgoing connection, as free_port says).
+    A scratch cluster's node failed to start here once that way, its bus port taken."""
+    low = _ephemeral_floor() - CLUSTER_BUS_OFFSET
+    chooser = random.Random()
+    for _ in range(50 if low - PORT_FLOOR > 1000 else 0):
+        port = chooser.randrange(PORT_FLOOR, low)
+        if all(_bindable(host, p) for p in (port, port + CLUSTER_BUS_OFFSET)):
+            return port
+    return free_port(host)
+
+
+def _bindable(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _ephemeral_floor() -> int:
@@ -157,10 +178,12 @@ class LocalBackend(Backend):
     def _plan(self) -> Topology:
         ports: set[int] = set()
 
+        pick = free_cluster_port if self._env.cluster is not None else free_port
+
         def port(host: str = HOST) -> int:
-            chosen = free_port(host)
+            chosen = pick(host)
             while chosen in ports:
-                chosen = free_port(host)
+                chosen = pick(host)
             ports.add(chosen)
             return chosen
 

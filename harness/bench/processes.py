@@ -18,7 +18,7 @@ from pathlib import Path
 import redis
 
 from harness.backends.cluster_create import create_cluster
-from harness.backends.local import HOST, INSTALL_HINT, free_port
+from harness.backends.local import HOST, INSTALL_HINT, free_cluster_port, free_port
 from harness.clients.waiting import wait_for
 from harness.core.errors import BackendError
 from harness.core.slots import SLOTS
@@ -31,7 +31,7 @@ def scratch_redis(extra: tuple[str, ...] = ()) -> Iterator[int]:
     binary = shutil.which("redis-server")
     if binary is None:
         raise BackendError(f"redis-server not found. Hint: {INSTALL_HINT}")
-    port = free_port()
+    port = free_cluster_port() if "--cluster-enabled" in extra else free_port()
     # In its own directory (a later --dir in `extra` wins): nothing it writes lands in the caller's cwd.
     scratch = tempfile.mkdtemp(prefix="redis-drill-bench-")
     process = subprocess.Popen(

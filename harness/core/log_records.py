@@ -425,6 +425,18 @@ class CleanupRecord(TypedDict):
     seconds: Annotated[float, "how long putting it back took"]
 
 
+class ConfigRecord(TypedDict):
+    """A CONFIG SET the drill made on a node (a fault's, a remediation's, the end of the run's restore)."""
+
+    t: Seconds
+    kind: Literal["config"]
+    node: Annotated[str, "the node"]
+    parameter: Annotated[str, "the CONFIG parameter"]
+    before: Annotated[str, "its value before this change"]
+    value: Annotated[str, "the value set"]
+    by: Annotated[str, "who set it: a fault, a runbook step, a rollback, the end of the run"]
+
+
 class AbortRecord(TypedDict):
     """A stop condition tripped (abort_if): the drill stopped and rolled its faults back."""
 
@@ -488,6 +500,7 @@ LogRecord = (
     | ReadbackRecord
     | ControlRecord
     | CleanupRecord
+    | ConfigRecord
     | AbortRecord
     | RollbackRecord
     | SweepRecord

@@ -47,6 +47,7 @@ from harness.core.errors import BackendError, FaultError
 from harness.core.log_records import RestoreCheckRecord
 from harness.core.observation_log import ObservationLog, read_log
 from harness.core.topology import Node, Topology
+from harness.faults.config_ledger import ConfigLedger
 from harness.faults.reshard import Move, fill_slots, move_slots, plan_move
 from harness.faults.targets import observed_role, resolve
 from harness.faults.timeline import ScheduledFault
@@ -89,6 +90,7 @@ class ServerFaults:
         """before_config_set: written ahead (the dead man's switch), so no CONFIG value is left changed
         by a harness that dies between the change and its return."""
         self._before_config_set = before_config_set
+        self.config = ConfigLedger(topology, log)  # every CONFIG SET of the drill, put back at its end
         self._backend = backend
         self._topology = topology
         self._log = log
@@ -325,8 +327,10 @@ class ServerFaults:
         """Put back the snapshot directory misconf moved (a rollback); returns it, or None if unmoved."""
         original = self._original_dirs.pop(node, None)
         if original is not None:
-            with self._client(self._topology.node(node), 5.0) as client:
+            where = self._topology.node(node)
+            with self._client(where, 5.0) as client:
                 client.config_set("dir", original)
+            self.config.changed(where, "dir", UNWRITABLE_DIR, original, "the rollback")
         return original
 
     def original_dir(self, node: str) -> str | None:
@@ -536,6 +540,7 @@ class ServerFaults:
                     self._before_config_set(index, node, "dir", original)
                 self._original_dirs[node.name] = original
                 client.config_set("dir", UNWRITABLE_DIR)
+                self.config.changed(node, "dir", original, UNWRITABLE_DIR, f"fault {index} misconf")
                 client.bgsave()
 
                 def failed() -> str | None:

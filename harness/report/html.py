@@ -86,6 +86,11 @@ def render_html(report: dict[str, Any], timeline: Timeline) -> str:
         *(("<h2>Faults</h2>", _faults(report["faults"])) if report.get("faults") else ()),
         *(("<h2>Aborted</h2>", _aborted(report["aborted"])) if report.get("aborted") else ()),
         *(("<h2>Control commands</h2>", _controls(report["controls"])) if report.get("controls") else ()),
+        *(
+            ("<h2>CONFIG changes</h2>", _configs(report["config_changes"]))
+            if report.get("config_changes")
+            else ()
+        ),
         key_metric_panels(timeline),
         "<h2>Workloads</h2>",
         _workloads(report.get("workloads", {})),
@@ -253,6 +258,20 @@ def error_chart(timeline: Timeline) -> str:
     out.append("</svg>")
     entries = [(name, ERROR_COLOURS[i % len(ERROR_COLOURS)]) for i, name in enumerate(classes)]
     return "".join(out) + (legend(entries) if entries else "")
+
+
+def _configs(changes: list[dict[str, Any]]) -> str:
+    """Each parameter the drill set: the value it found, what was set and by whom, what it left."""
+    head = "<tr><th>node</th><th>parameter</th><th>before</th><th>during</th><th>after</th></tr>"
+    rows = []
+    for c in changes:
+        during = "<br>".join(escape(step) for step in c["during"])
+        flagged = "" if c["restored"] else " class='fail'"
+        rows.append(
+            f"<tr{flagged}><td>{escape(c['node'])}</td><td>{escape(c['parameter'])}</td>"
+            f"<td>{escape(c['before'])}</td><td>{during}</td><td>{escape(c['after'])}</td></tr>"
+        )
+    return f"<table>{head}{''.join(rows)}</table>"
 
 
 def _checks(checks: list[dict[str, Any]]) -> str:

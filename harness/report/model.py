@@ -7,6 +7,7 @@ from typing import Any
 
 from harness.core.histograms import histogram_percentile, merge_intervals, merge_redirects, merge_retried
 from harness.core.log_records import AlertingRecord, TopologyRecord
+from harness.report.config_changes import ConfigChange, config_changes
 from harness.report.key_metrics import KeyMetricSummary, key_metrics, summarize
 from harness.report.shard_latency import ShardLatency, latency_by_shard
 from harness.runbooks.evaluate import Evaluation
@@ -155,6 +156,9 @@ class RunReport:
     controls: tuple[ControlSummary, ...] = ()  # an external deployment's control commands, in order
     aborted: Abort | None = None  # a stop condition tripped (abort_if): exit 4
     key_metrics: tuple[KeyMetricSummary, ...] = ()  # the dashboard's six metrics: the worst band each reached
+    config_changes: tuple[
+        ConfigChange, ...
+    ] = ()  # each CONFIG parameter the drill set: before, during, after
 
     @property
     def passed(self) -> bool:
@@ -331,6 +335,7 @@ def build_report(
         controls=control_summaries(history),
         aborted=abort_of(history),
         key_metrics=summarize(key_metrics(history)),
+        config_changes=config_changes(history),
         nodes=dict(history.topologies[0].get("nodes", {})) if history.topologies else {},
         notes=(
             *(_security_note(r) for r in history.topologies[:1] if _security_note(r)),

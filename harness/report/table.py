@@ -65,6 +65,7 @@ def render_table(report: RunReport) -> str:
         ),
         *(("latency by shard", shard_latency_text(s)) for s in report.latency_by_shard),
         *((f"metric: {k.metric}", k.text) for k in report.key_metrics if k.worst != "no data"),
+        *(("config", c.text()) for c in report.config_changes),
         ("wall time", _seconds(report.wall_time_s)),
         *(("note", note) for note in report.notes),
     ]

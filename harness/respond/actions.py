@@ -193,8 +193,11 @@ def _shutdown_nosave_failover(ctx: ActionContext) -> Outcome:
 
 def _set_policy(ctx: ActionContext) -> Outcome:
     with _client(ctx) as client:
-        before = client.config_get("maxmemory-policy").get("maxmemory-policy")
+        before = str(client.config_get("maxmemory-policy").get("maxmemory-policy"))
         client.config_set("maxmemory-policy", ctx.argument)
+    ctx.server_faults.config.changed(
+        ctx.node, "maxmemory-policy", before, ctx.argument, "runbook remediation"
+    )
     return True, f"CONFIG SET maxmemory-policy {ctx.argument} (was {before})"
 
 
@@ -203,7 +206,9 @@ def _restore_snapshot_dir(ctx: ActionContext) -> Outcome:
     if original is None:
         return False, f"no snapshot directory of {ctx.node.name} was recorded before the fault"
     with _client(ctx, 2.0) as client:
+        before = str(client.config_get("dir").get("dir", ""))
         client.config_set("dir", original)
+        ctx.server_faults.config.changed(ctx.node, "dir", before, original, "runbook remediation")
         client.bgsave()
 
         def saved() -> str | None:

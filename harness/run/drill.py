@@ -343,6 +343,7 @@ def _drive(
         faults.stop()  # a KEYS loop or a connection flood would stand in the read-back's way
         console.line(f"t={log.now():7.3f}s  load stopped; reading acknowledged writes back")
         read_back(topology, log, keys_to_read(read_log(log.path)))
+        faults.server.config.restore_all()  # every CONFIG value the drill changed, as it found it
         time.sleep(SETTLE_S)
     finally:
         console.close()

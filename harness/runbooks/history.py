@@ -12,6 +12,7 @@ from harness.core.log_records import (
     AlertRecord,
     CleanupRecord,
     ClusterRecord,
+    ConfigRecord,
     ControlRecord,
     FaultEndRecord,
     FaultRecord,
@@ -135,6 +136,10 @@ class History:
     @property
     def controls(self) -> list[ControlRecord]:
         return self._of("control")
+
+    @property
+    def configs(self) -> list[ConfigRecord]:
+        return self._of("config")
 
     @property
     def aborts(self) -> list[AbortRecord]:

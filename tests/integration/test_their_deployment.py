@@ -194,6 +194,14 @@ def test_drills_on_their_deployment_leave_it_as_found(tmp_path: Path) -> None:
             ("misconf", f"redis-1's dir back to {busy.conf.parent}"),  # the harness calls the primary redis-1
             ("partition", "partitions healed"),
         ], steps
+        (dir_change,) = report["config_changes"]  # before, during and after, in the report
+        assert (dir_change["parameter"], dir_change["before"], dir_change["after"]) == (
+            "dir",
+            str(busy.conf.parent),
+            str(busy.conf.parent),
+        ), dir_change
+        assert dir_change["during"] == ["/proc (by fault 1 misconf)", f"{busy.conf.parent} (by the rollback)"]
+        assert f"config redis-1 dir: {busy.conf.parent} -> /proc" in " ".join(aborted.stdout.split())
         isolates = [r for r in report["controls"] if r["action"] in ("isolate", "rejoin")]
         assert [r["action"] for r in isolates] == ["isolate"] * 6 + ["rejoin"] * 6, isolates
         assert (
