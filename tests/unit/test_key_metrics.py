@@ -60,10 +60,10 @@ def test_bands_crossings_and_the_lag_behind_the_primary() -> None:
         5.0,
         95.0,
     )
-    clients = panels["connections"].worst
-    assert clients is not None and (clients.band, clients.t) == ("warning", 5.0)
-    cpu = panels["cpu"].worst
-    assert cpu is not None and cpu.band == "critical" and 5.0 < cpu.t <= 6.0, cpu
+    crowded = panels["connections"].worst
+    assert crowded is not None and (crowded.band, crowded.t) == ("warning", 5.0)
+    busy = panels["cpu"].worst
+    assert busy is not None and busy.band == "critical" and 5.0 < busy.t <= 6.0, busy
     ops = panels["ops"].worst
     assert ops is not None and ops.band == "critical" and 5.0 < ops.t <= 6.0, ops
     # Hit rate: 12 hits to 1 miss is 92 %: the warning band (90-95 %), never critical.
