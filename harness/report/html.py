@@ -63,6 +63,7 @@ def render_html(report: dict[str, Any], timeline: Timeline) -> str:
         f"{report['wall_time_s']:.1f}s</div>",
         f"<div class='muted'>{escape(time_origin_text(report.get('load_window')))}</div>",
         _summary(report),
+        *(("<h2>Incidents</h2>", _incidents(report["incidents"])) if report.get("incidents") else ()),
         "<h2>Throughput (acknowledged ops/s)</h2>",
         throughput_chart(timeline),
         "<h2>Latency (µs, log scale)</h2>",
@@ -258,6 +259,25 @@ def error_chart(timeline: Timeline) -> str:
     out.append("</svg>")
     entries = [(name, ERROR_COLOURS[i % len(ERROR_COLOURS)]) for i, name in enumerate(classes)]
     return "".join(out) + (legend(entries) if entries else "")
+
+
+def _incidents(incidents: list[dict[str, Any]]) -> str:
+    """A nemesis's drawn faults, one row each: when it fired, its MTTD and MTTR, its verdict."""
+
+    def took(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}s"
+
+    head = "<tr><th></th><th>incident</th><th>fault</th><th>t</th><th>MTTD</th><th>MTTR</th></tr>"
+    rows = []
+    for i in incidents:
+        status = "pass" if i["passed"] else ("FAIL" if i["fired"] else "not fired")
+        css = "pass" if i["passed"] else "fail"
+        rows.append(
+            f"<tr class='{css}'><td class='status-{css}'>{status}</td><td>{i['number']}</td>"
+            f"<td>{escape(i['label'])}</td><td class='num'>{took(i['t'])}</td>"
+            f"<td class='num'>{took(i['mttd'])}</td><td class='num'>{took(i['mttr'])}</td></tr>"
+        )
+    return f"<table>{head}{''.join(rows)}</table>"
 
 
 def _configs(changes: list[dict[str, Any]]) -> str:

@@ -10,7 +10,7 @@ from harness.core.log_records import AlertingRecord, TopologyRecord
 from harness.report.config_changes import ConfigChange, config_changes
 from harness.report.key_metrics import KeyMetricSummary, key_metrics, summarize
 from harness.report.shard_latency import ShardLatency, latency_by_shard
-from harness.runbooks.evaluate import Evaluation
+from harness.runbooks.evaluate import Evaluation, Incident
 from harness.runbooks.history import History
 from harness.runbooks.lost_writes import ShardLoss, lost_by_shard
 from harness.runbooks.verdict import Verdict
@@ -156,9 +156,8 @@ class RunReport:
     controls: tuple[ControlSummary, ...] = ()  # an external deployment's control commands, in order
     aborted: Abort | None = None  # a stop condition tripped (abort_if): exit 4
     key_metrics: tuple[KeyMetricSummary, ...] = ()  # the dashboard's six metrics: the worst band each reached
-    config_changes: tuple[
-        ConfigChange, ...
-    ] = ()  # each CONFIG parameter the drill set: before, during, after
+    config_changes: tuple[ConfigChange, ...] = ()  # each CONFIG parameter set: before, during, after
+    incidents: tuple[Incident, ...] = ()  # a nemesis's drawn faults, each with its MTTD and MTTR
 
     @property
     def passed(self) -> bool:
@@ -336,6 +335,7 @@ def build_report(
         aborted=abort_of(history),
         key_metrics=summarize(key_metrics(history)),
         config_changes=config_changes(history),
+        incidents=evaluation.incidents,
         nodes=dict(history.topologies[0].get("nodes", {})) if history.topologies else {},
         notes=(
             *(_security_note(r) for r in history.topologies[:1] if _security_note(r)),

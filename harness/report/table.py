@@ -13,7 +13,20 @@ from harness.report.model import (
     uncertain_writes_text,
 )
 from harness.report.shard_latency import shard_latency_text
+from harness.runbooks.evaluate import Incident
 from harness.runbooks.verdict import Verdict
+
+
+def incident_text(incident: Incident) -> str:
+    if not incident.fired:
+        return f"{incident.label}: not fired (the drill stopped first)"
+
+    def took(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f}s"
+
+    verdict = "pass" if incident.passed else "FAIL"
+    times = f"MTTD {took(incident.mttd)}, MTTR {took(incident.mttr)}"
+    return f"{verdict}: {incident.label} at t={incident.t:.2f}s, {times}"
 
 
 def _seconds(value: float | None) -> str:
@@ -66,6 +79,7 @@ def render_table(report: RunReport) -> str:
         *(("latency by shard", shard_latency_text(s)) for s in report.latency_by_shard),
         *((f"metric: {k.metric}", k.text) for k in report.key_metrics if k.worst != "no data"),
         *(("config", c.text()) for c in report.config_changes),
+        *((f"incident {i.number}", incident_text(i)) for i in report.incidents),
         ("wall time", _seconds(report.wall_time_s)),
         *(("note", note) for note in report.notes),
     ]

@@ -9,6 +9,7 @@ from harness.runbooks.checks.registry import step_name
 from harness.scenario.durations import Bound, format_seconds
 from harness.scenario.fault_entries import CONTROL_NEEDS
 from harness.scenario.model import Environment, FaultSpec, PartitionSpec, Scenario
+from harness.scenario.nemesis import nemesis_incidents
 
 # How each process-level action is carried out where the harness runs the nodes itself.
 OWN_ACTIONS = {
@@ -42,7 +43,18 @@ def describe(scenario: Scenario, backend: str, topology: Topology | None, key_pr
     env = scenario.environment
     lines = [f"drill plan {scenario.file}: {scenario.name} (nothing was started or changed)", ""]
     lines += _nodes(env, backend, topology)
-    lines += ["", _load_line(scenario, key_prefix), "", "faults:"]
+    lines += ["", _load_line(scenario, key_prefix), ""]
+    if scenario.nemesis is not None:
+        drawn = nemesis_incidents(scenario)
+        lines.append(
+            f"nemesis: seed {scenario.seed} drew {len(drawn)} incident(s), each judged by its runbooks "
+            "(drill run --seed N draws another schedule)"
+        )
+        for number, (index, entry) in enumerate(drawn, 1):
+            books = ", ".join(r.name for r in entry.runbooks) or "no runbook: the whole-run checks only"
+            lines.append(f"  incident {number}: {entry.label} at {scenario.faults[index].at:.2f}s ({books})")
+        lines.append("")
+    lines.append("faults:")
     lines += [f"  {line}" for fault in scenario.faults for line in _fault(fault, env, backend, topology)]
     if not scenario.faults:
         lines.append("  none")

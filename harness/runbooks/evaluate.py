@@ -16,15 +16,31 @@ from harness.runbooks.security import security_verdicts
 from harness.runbooks.stop_conditions import stop_verdicts
 from harness.runbooks.verdict import Verdict
 from harness.scenario.durations import Bound
-from harness.scenario.model import Scenario
+from harness.scenario.model import Runbook, Scenario
+from harness.scenario.nemesis import nemesis_incidents
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """One incident of a nemesis's run: its drawn fault, when it fired, its MTTD and MTTR."""
+
+    number: int
+    index: int  # the fault's place in the drawn timeline
+    label: str  # "kill primary -> redis-1"
+    t: float | None  # when it fired (None: the drill stopped first)
+    mttd: float | None
+    mttr: float | None
+    passed: bool
+    fired: bool
 
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
     verdicts: tuple[Verdict, ...]
-    mttd: float | None  # seconds from the incident to its first detection
-    mttr: float | None  # seconds from the incident until every verify step held
+    mttd: float | None  # seconds from the incident to its first detection (a nemesis: the worst)
+    mttr: float | None  # seconds from the incident until every verify step held (a nemesis: the worst)
     lost: LostWrites
+    incidents: tuple[Incident, ...] = ()  # a nemesis's, one per drawn fault
 
     @property
     def passed(self) -> bool:
@@ -34,8 +50,33 @@ class Evaluation:
 def evaluate(scenario: Scenario, records: list[Record]) -> Evaluation:
     history = History(tuple(records))
     settings = scenario.environment.bound_settings()
+    steps, mttd, mttr = _runbook_steps(scenario.runbooks, history, settings)
+    lost = lost_writes(history)
+    undecided = _undecided(steps)
+    incidents: list[Incident] = []
+    if scenario.nemesis is not None:  # each drawn fault an incident, judged by its own runbooks
+        steps, incidents = _incidents(scenario, records, settings)
+        measured = [i for i in incidents if i.fired]
+        mttd = max((i.mttd for i in measured if i.mttd is not None), default=None)
+        mttr = max((i.mttr for i in measured if i.mttr is not None), default=None)
+        undecided = {"detect": None, "verify": None}
+    verdicts = (
+        steps
+        + _expectations(scenario, mttd, mttr, lost, settings, history, undecided, bool(incidents))
+        + run_checkers(history)
+        + security_verdicts(history)
+        + restored_verdicts(history)
+        + stop_verdicts(scenario.abort_if, history)
+    )
+    return Evaluation(tuple(_cut_short(verdicts, history)), mttd, mttr, lost, tuple(incidents))
+
+
+def _runbook_steps(
+    runbooks: tuple[Runbook, ...], history: History, settings: dict[str, float]
+) -> tuple[list[Verdict], float | None, float | None]:
+    """Every runbook step judged from the history's incident, and the MTTD and MTTR they give."""
     steps: list[Verdict] = []
-    for runbook in scenario.runbooks:
+    for runbook in runbooks:
         steps += [run_check(step, history, settings, runbook.name, "detect") for step in runbook.detect]
         steps += procedure_verdicts(runbook, history)
         steps += [run_check(step, history, settings, runbook.name, "verify") for step in runbook.verify]
@@ -48,20 +89,43 @@ def evaluate(scenario: Scenario, records: list[Record]) -> Evaluation:
         if verify and all(v.measured is not None for v in verify)
         else None
     )
-    lost = lost_writes(history)
-    undecided = {
+    return steps, mttd, mttr
+
+
+def _undecided(steps: list[Verdict]) -> dict[str, Verdict | None]:
+    return {
         section: next((v for v in steps if v.section == section and v.unknown), None)
         for section in ("detect", "verify")
     }
-    verdicts = (
-        steps
-        + _expectations(scenario, mttd, mttr, lost, settings, history, undecided)
-        + run_checkers(history)
-        + security_verdicts(history)
-        + restored_verdicts(history)
-        + stop_verdicts(scenario.abort_if, history)
-    )
-    return Evaluation(tuple(_cut_short(verdicts, history)), mttd, mttr, lost)
+
+
+def _incidents(
+    scenario: Scenario, records: list[Record], settings: dict[str, float]
+) -> tuple[list[Verdict], list[Incident]]:
+    """Each drawn fault of the nemesis judged as the incident, by its catalogue entry's runbooks and the
+    scenario's time bounds; a fault the drill never fired (it stopped first) is listed as not fired."""
+    assert scenario.nemesis is not None
+    fired = {int(r["index"]): r for r in records if r["kind"] == "fault"}
+    verdicts: list[Verdict] = []
+    incidents: list[Incident] = []
+    for number, (index, entry) in enumerate(nemesis_incidents(scenario), 1):
+        record = fired.get(index)
+        label = f"{entry.label}" + (f" -> {record['node']}" if record and record.get("node") else "")
+        if record is None:
+            incidents.append(Incident(number, index, label, None, None, None, False, False))
+            continue
+        marked = [
+            {**r, "incident": r is record} if r["kind"] == "fault" else r for r in records
+        ]  # this fault is the incident every time is measured from
+        history = History(tuple(marked))
+        steps, mttd, mttr = _runbook_steps(entry.runbooks, history, settings)
+        steps += _bounds(scenario, mttd, mttr, settings, _undecided(steps))
+        prefix = f"incident {number} ({label} at t={float(record['t']):.2f}s): "
+        steps = [replace(v, name=prefix + v.name) for v in steps]
+        verdicts += steps
+        passed = all(v.passed or v.unknown for v in steps)
+        incidents.append(Incident(number, index, label, float(record["t"]), mttd, mttr, passed, True))
+    return verdicts, incidents
 
 
 def _cut_short(verdicts: list[Verdict], history: History) -> list[Verdict]:
@@ -106,16 +170,15 @@ def _time_bound(
     )
 
 
-def _expectations(
+def _bounds(
     scenario: Scenario,
     mttd: float | None,
     mttr: float | None,
-    lost: LostWrites,
     settings: dict[str, float],
-    history: History,
     undecided: dict[str, Verdict | None],
 ) -> list[Verdict]:
-    expect, incident = scenario.expect, history.incident
+    """detection_within and recovery_within, against one incident's MTTD and MTTR."""
+    expect = scenario.expect
     out: list[Verdict] = []
     if expect.detection_within is not None:
         out.append(
@@ -141,6 +204,22 @@ def _expectations(
                 undecided["verify"],
             )
         )
+    return out
+
+
+def _expectations(
+    scenario: Scenario,
+    mttd: float | None,
+    mttr: float | None,
+    lost: LostWrites,
+    settings: dict[str, float],
+    history: History,
+    undecided: dict[str, Verdict | None],
+    per_incident: bool = False,
+) -> list[Verdict]:
+    """The scenario's expectations; with incidents (a nemesis) the time bounds are judged per incident."""
+    expect, incident = scenario.expect, history.incident
+    out = [] if per_incident else _bounds(scenario, mttd, mttr, settings, undecided)
     count = len(lost.lost)
     evidence = (
         f"{lost.acknowledged} acknowledged, {lost.uncertain} uncertain, {lost.read_back} read back, "

@@ -30,21 +30,23 @@ SERVER_FAULTS: tuple[str, ...] = get_args(ServerFaultKind)
 ACTIONS: tuple[str, ...] = get_args(FaultAction)  # kill, restart, network, heal, surge, then SERVER_FAULTS
 
 
-def fault_entry(cur: Cursor) -> FaultSpec | None:
-    """One fault of the timeline; `max:` is its longest life, enforced outside the harness's process."""
-    spec = _fault_entry(cur)
+def fault_entry(cur: Cursor, timed: bool = True, extra: tuple[str, ...] = ()) -> FaultSpec | None:
+    """One fault of the timeline; `max:` is its longest life, enforced outside the harness's process.
+    Untimed (a nemesis's catalogue): no `at`, `jitter` or `incident`, and `extra` keys are the caller's."""
+    spec = _fault_entry(cur, timed, extra)
     longest = cur.get("max", parse_duration, None) if isinstance(cur.value, dict) else None
     if spec is None or longest is None:
         return spec
     return dataclasses.replace(spec, max=longest)
 
 
-def _fault_entry(cur: Cursor) -> FaultSpec | None:
-    if not cur.mapping(("at", "jitter", "incident", "max", *ACTIONS), "fault settings"):
+def _fault_entry(cur: Cursor, timed: bool, extra: tuple[str, ...]) -> FaultSpec | None:
+    timing = ("at", "jitter", "incident") if timed else ()
+    if not cur.mapping((*timing, "max", *extra, *ACTIONS), "fault settings"):
         return None
-    at = cur.get("at", parse_duration)
-    jitter = cur.get("jitter", parse_duration, 0.0)
-    incident = cur.get("incident", boolean, False)
+    at = cur.get("at", parse_duration) if timed else 0.0
+    jitter = cur.get("jitter", parse_duration, 0.0) if timed else 0.0
+    incident = cur.get("incident", boolean, False) if timed else False
     actions = [key for key in ACTIONS if key in cur.value]
     if len(actions) != 1:
         cur.error(f"a fault needs exactly one action: {', '.join(ACTIONS)}")
@@ -279,11 +281,12 @@ def _check_control(where: Cursor, fault: FaultSpec, env: Environment) -> None:
         )
 
 
-def check_targets(cur: Cursor, faults: tuple[FaultSpec, ...], env: Environment) -> None:
+def check_targets(cur: Cursor, faults: tuple[FaultSpec, ...], env: Environment, key: str = "faults") -> None:
+    """Each fault's target against the environment; `cur.child(key)` holds the faults as written."""
     names = node_names(env)
     cuts = any(f.partition is not None for f in faults)
     for i, fault in enumerate(faults):
-        where = cur.child("faults").child(i)
+        where = cur.child(key).child(i)
         _check_control(where, fault, env)
         if fault.partition is not None:
             _check_partition(where.child("partition"), fault.partition, env, names)

@@ -419,6 +419,28 @@ class StopCondition:
 
 
 @dataclass(frozen=True, slots=True)
+class NemesisFault:
+    """One entry of the catalogue: a fault as written (its `at` unused), how often it is drawn, and the
+    runbooks its incidents are judged by."""
+
+    spec: FaultSpec
+    weight: float = 1.0
+    runbooks: tuple[Runbook, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.spec.action} {self.spec.target}"
+
+
+@dataclass(frozen=True, slots=True)
+class NemesisSpec:
+    every: float
+    jitter: float
+    heal_after: tuple[float, float]  # drawn uniformly in this range, seconds
+    faults: tuple[NemesisFault, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     file: Path
     name: str
@@ -431,6 +453,9 @@ class Scenario:
     expect: Expectation = field(default_factory=lambda: Expectation(None, None, None))
     alerts: AlertsSpec | None = None
     abort_if: tuple[StopCondition, ...] = ()  # any one trips: the drill stops, its faults rolled back
+    # A drawn schedule (harness/scenario/nemesis.py): `faults` is what it drew with `seed`, each drawn fault
+    # an incident judged by its catalogue entry's runbooks.
+    nemesis: NemesisSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)

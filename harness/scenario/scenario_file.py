@@ -19,6 +19,8 @@ from harness.scenario.model import (
     Environment,
     Expectation,
     LoadSpec,
+    NemesisFault,
+    NemesisSpec,
     RetryPolicy,
     Runbook,
     Scenario,
@@ -27,6 +29,7 @@ from harness.scenario.model import (
     WorkloadKind,
     WorkloadSpec,
 )
+from harness.scenario.nemesis import NEMESIS_ACTIONS, draw, timeline
 from harness.scenario.params import read_params
 from harness.scenario.procedure_kinds import AlertTrigger
 from harness.scenario.runbook_file import runbook_file
@@ -54,7 +57,7 @@ def scenario_file(path: Path, problems: list[Problem], engine: str | None = None
         return None
     allowed = (
         "name", "description", "environment", "seed", "load", "faults", "runbooks", "expect", "alerts",
-        "abort_if",
+        "abort_if", "nemesis",
     )  # fmt: skip
     if not cur.mapping(allowed, "scenario settings"):
         return None
@@ -68,13 +71,7 @@ def scenario_file(path: Path, problems: list[Problem], engine: str | None = None
         if "faults" in cur.value
         else ()
     )
-    runbooks: list[Runbook] = []
-    if "runbooks" in cur.value:
-        for item in cur.child("runbooks").items():
-            rb_path = referenced(item)
-            runbook = runbook_file(rb_path, problems) if rb_path else None
-            if runbook:
-                runbooks.append(runbook)
+    runbooks = _runbooks(cur, problems)
     expect = _expect(cur.child("expect")) if "expect" in cur.value else Expectation(None, None, None)
     alerts = _alerts(cur.child("alerts")) if "alerts" in cur.value else None
     abort_if = (
@@ -107,7 +104,21 @@ def scenario_file(path: Path, problems: list[Problem], engine: str | None = None
                     f"({load.duration:g}s)",
                     "at",
                 )
-    if environment is not None:
+    nemesis = _nemesis(cur, problems) if "nemesis" in cur.value else None
+    if nemesis is not None:
+        if "faults" in cur.value:
+            cur.error("give faults or a nemesis, not both (the nemesis draws the faults)", "nemesis")
+        if runbooks:
+            cur.error("with a nemesis, runbooks go with each fault of its catalogue", "runbooks")
+        if isinstance(load, LoadSpec):
+            faults = timeline(draw(nemesis, load.duration, int(seed or 0)))
+            if not faults:
+                cur.error(
+                    f"the load ({load.duration:g}s) is too short for one fault of the nemesis", "nemesis"
+                )
+        if environment is not None:
+            check_targets(cur.child("nemesis"), tuple(f.spec for f in nemesis.faults), environment)
+    if environment is not None and nemesis is None:
         check_targets(cur, faults, environment)
         _check_bound_names(cur, runbooks, expect, environment)
     if sum(f.incident for f in faults) > 1:
@@ -126,7 +137,69 @@ def scenario_file(path: Path, problems: list[Problem], engine: str | None = None
         expect=expect,
         alerts=alerts,
         abort_if=abort_if,
+        nemesis=nemesis,
     )
+
+
+def _nemesis(cur: Cursor, problems: list[Problem]) -> NemesisSpec | None:
+    """nemesis: {every: 10s, jitter: 3s, heal_after: 3s..8s, faults: [{kill: primary, weight: 2, runbooks:
+    [...]}, ...]}"""
+    sub = cur.child("nemesis")
+    if not sub.mapping(("every", "jitter", "heal_after", "faults"), "nemesis settings"):
+        return None
+    every = sub.get("every", parse_duration)
+    jitter = sub.get("jitter", parse_duration, 0.0)
+    heal_after = sub.get("heal_after", _duration_range)
+    entries: list[NemesisFault] = []
+    for item in sub.child("faults").items() if "faults" in sub.value else []:
+        spec = fault_entry(item, timed=False, extra=("weight", "runbooks"))
+        weight = item.get("weight", number(0.0, 1e6), 1.0) if isinstance(item.value, dict) else None
+        books = []
+        for ref in (
+            item.child("runbooks").items()
+            if isinstance(item.value, dict) and "runbooks" in item.value
+            else []
+        ):
+            book_path = referenced(ref)
+            book = runbook_file(book_path, problems) if book_path else None
+            if book:
+                books.append(book)
+        if spec is None or weight is None:
+            continue
+        if spec.action not in NEMESIS_ACTIONS:
+            item.error(f"a nemesis draws only faults it can end: {', '.join(NEMESIS_ACTIONS)}", spec.action)
+            continue
+        entries.append(NemesisFault(spec, float(weight), tuple(books)))
+    if "faults" not in sub.value:
+        sub.error("required field is missing", "faults")
+    if every is None or jitter is None or heal_after is None or not entries:
+        return None
+    if every <= 0 or jitter >= every:
+        sub.error("expected every > 0 and jitter < every", "jitter" if every > 0 else "every")
+        return None
+    return NemesisSpec(float(every), float(jitter), heal_after, tuple(entries))
+
+
+def _runbooks(cur: Cursor, problems: list[Problem]) -> list[Runbook]:
+    """runbooks: [PATH, ...] under `cur`, each loaded (its problems reported with its own file)."""
+    books: list[Runbook] = []
+    for ref in cur.child("runbooks").items() if "runbooks" in cur.value else []:
+        book_path = referenced(ref)
+        book = runbook_file(book_path, problems) if book_path else None
+        if book:
+            books.append(book)
+    return books
+
+
+def _duration_range(value: Any) -> tuple[float, float]:
+    """3s..8s: a range of durations (drawn uniformly)."""
+    low, sep, high = str(value).partition("..")
+    if not sep:
+        raise Invalid(f"expected a range of durations such as 3s..8s, got {value!r}")
+    first, last = parse_duration(low.strip()), parse_duration(high.strip())
+    if not 0 < first <= last:
+        raise Invalid(f"expected 0 < the first <= the last, got {value!r}")
+    return first, last
 
 
 def stop_condition(cur: Cursor) -> StopCondition | None:

@@ -15,14 +15,17 @@ def arguments(plan: argparse.ArgumentParser) -> None:
     plan.add_argument(
         "--backend", choices=("local", "docker"), default=None, help="the backend it would run on"
     )
+    plan.add_argument(
+        "--seed", type=int, default=None, metavar="N", help="the seed it would run with (drill run --seed)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    print(describe_plan(args.scenario, args.backend))
+    print(describe_plan(args.scenario, args.backend, args.seed))
     return ExitCode.PASSED
 
 
-def describe_plan(path: Path, backend: str | None) -> str:
+def describe_plan(path: Path, backend: str | None, seed: int | None = None) -> str:
     from harness.core.errors import UsageError
     from harness.run.dry_run import describe
     from harness.scenario.loader import load_drill
@@ -31,6 +34,10 @@ def describe_plan(path: Path, backend: str | None) -> str:
     scenario = load_drill(path, None)
     if not isinstance(scenario, Scenario):
         raise UsageError(f"drill plan: {path} is a sweep; plans are for drills (scenarios)")
+    if seed is not None:
+        from harness.scenario.nemesis import with_seed
+
+        scenario = with_seed(scenario, seed)
     env = scenario.environment
     topology = None
     prefix = "drill"

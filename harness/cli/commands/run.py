@@ -46,6 +46,13 @@ def arguments(run: argparse.ArgumentParser) -> None:
         help="the deployment this run is meant for: must equal the environment's confirm: (when it has one)",
     )
     run.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="the seed instead of the scenario's (every seeded choice; a nemesis draws its schedule from it)",
+    )
+    run.add_argument(
         "--dry-run",
         action="store_true",
         help="print what the drill would touch and run (drill plan), changing nothing",
@@ -97,10 +104,14 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         from harness.cli.commands.plan import describe_plan
 
-        print(describe_plan(args.scenario, args.backend))
+        print(describe_plan(args.scenario, args.backend, args.seed))
         return ExitCode.PASSED
     ui = _ui_address(args.ui)
     scenario = load_drill(args.scenario, args.engine)
+    if args.seed is not None and not isinstance(scenario, Sweep):
+        from harness.scenario.nemesis import with_seed
+
+        scenario = with_seed(scenario, args.seed)
     if args.secure:
         scenario = secured(scenario)
     if args.engine is not None and scenario.environment.external:

@@ -1,0 +1,83 @@
+"""A nemesis: a fault schedule drawn from a catalogue with the scenario's seed (`nemesis:` in a scenario).
+Faults come one after another, about `every` apart (± `jitter`), each ended after a drawn `heal_after`
+(a kill by a restart of the node it killed, a partition by its heal, a network fault by its link's heal, a
+pause or a script by its own length), the next never before the last is healed; each drawn fault is an
+incident of its own. Pure: the same nemesis, load length and seed draw the same schedule."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from dataclasses import dataclass
+
+from harness.scenario.model import FaultSpec, NemesisFault, NemesisSpec, PauseSpec, Scenario
+
+# What a nemesis may draw: faults with an end the nemesis can give them.
+NEMESIS_ACTIONS = (
+    "kill", "terminate", "partition", "pause", "network", "long-script", "debug-sleep", "client-pause"
+)  # fmt: skip
+SALT = 0x6E656D  # the schedule's own stream of the seed: drawing it changes no other seeded choice
+FIRST_AFTER_S = 3.0  # the load's baseline before the first fault
+END_MARGIN_S = 3.0  # the last heal at least this long before the load ends
+
+
+@dataclass(frozen=True, slots=True)
+class Drawn:
+    """A drawn fault and its end, as plain timeline entries; `kind` is its catalogue entry."""
+
+    fault: FaultSpec
+    heal: FaultSpec | None  # None: it ends by itself (a pause, a script)
+    kind: int
+
+
+def draw(nemesis: NemesisSpec, duration: float, seed: int) -> tuple[Drawn, ...]:
+    rng = random.Random(seed ^ SALT)
+    weights = [f.weight for f in nemesis.faults]
+    out: list[Drawn] = []
+    at = max(FIRST_AFTER_S, nemesis.every + rng.uniform(-nemesis.jitter, nemesis.jitter))
+    while True:
+        kind = rng.choices(range(len(nemesis.faults)), weights)[0]
+        lasts = rng.uniform(*nemesis.heal_after)
+        if at + lasts > duration - END_MARGIN_S:
+            return tuple(out)
+        fault, heal = _with_end(nemesis.faults[kind].spec, at, lasts)
+        out.append(Drawn(fault, heal, kind))
+        at = max(at + nemesis.every + rng.uniform(-nemesis.jitter, nemesis.jitter), at + lasts + 1.0)
+
+
+def _with_end(spec: FaultSpec, at: float, lasts: float) -> tuple[FaultSpec, FaultSpec | None]:
+    fault = dataclasses.replace(spec, at=round(at, 3), jitter=0.0, incident=False)
+    end = round(at + lasts, 3)
+    if spec.pause is not None:
+        return dataclasses.replace(fault, pause=PauseSpec(lasts)), None
+    if spec.server is not None:  # long-script, debug-sleep, client-pause: their own length
+        return dataclasses.replace(fault, server=dataclasses.replace(spec.server, seconds=lasts)), None
+    if spec.action in ("kill", "terminate"):
+        return fault, FaultSpec(at=end, jitter=0.0, action="restart", target="last-killed")
+    if spec.action == "partition":
+        return fault, FaultSpec(at=end, jitter=0.0, action="heal", target="partition")
+    return fault, FaultSpec(at=end, jitter=0.0, action="heal", target=spec.target)  # a network fault's link
+
+
+def timeline(drawn: tuple[Drawn, ...]) -> tuple[FaultSpec, ...]:
+    """The drawn schedule as a scenario's fault list, each fault followed by its end."""
+    return tuple(f for d in drawn for f in (d.fault, d.heal) if f is not None)
+
+
+def nemesis_incidents(scenario: Scenario) -> tuple[tuple[int, NemesisFault], ...]:
+    """Each drawn fault's place in the scenario's timeline, with its catalogue entry."""
+    assert scenario.nemesis is not None
+    out = []
+    index = 0
+    for drawn in draw(scenario.nemesis, scenario.load.duration, scenario.seed):
+        out.append((index, scenario.nemesis.faults[drawn.kind]))
+        index += 2 if drawn.heal is not None else 1
+    return tuple(out)
+
+
+def with_seed(scenario: Scenario, seed: int) -> Scenario:
+    """The scenario with another seed (`drill run --seed`): a nemesis draws its schedule again."""
+    if scenario.nemesis is None:
+        return dataclasses.replace(scenario, seed=seed)
+    faults = timeline(draw(scenario.nemesis, scenario.load.duration, seed))
+    return dataclasses.replace(scenario, seed=seed, faults=faults)

@@ -1,0 +1,93 @@
+"""A nemesis's schedule: drawn from its catalogue with the seed, the same for the same seed, faults one
+after another each with its end; and its bad input at its lines."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from harness.core.errors import ConfigError
+from harness.scenario.loader import load_scenario
+from harness.scenario.model import FaultSpec, Scenario
+from harness.scenario.nemesis import END_MARGIN_S, draw, nemesis_incidents, with_seed
+
+ROOT = Path(__file__).resolve().parents[2]
+
+NEMESIS = f"""\
+name: nemesis
+environment: {ROOT}/environments/sentinel-3.yaml
+seed: 11
+load:
+  duration: 240s
+  workloads: {{acked-writes: {{users: 2}}}}
+nemesis:
+  every: 10s
+  jitter: 3s
+  heal_after: 3s..8s
+  faults:
+    - {{kill: primary, weight: 2, runbooks: [{ROOT}/runbooks/p1-redis-down.yaml]}}
+    - {{kill: replica}}
+    - {{partition: {{between: [primary], and: [sentinels, replicas]}}}}
+    - {{pause: {{node: replica, duration: 1s}}}}
+    - {{long-script: {{node: primary}}}}
+runbooks: []
+"""
+
+
+def loaded(tmp_path: Path, text: str) -> Scenario:
+    path = tmp_path / "nemesis.yaml"
+    path.write_text(text)
+    return load_scenario(path)
+
+
+def test_the_same_seed_draws_the_same_schedule_and_each_fault_ends_before_the_next(tmp_path: Path) -> None:
+    scenario = loaded(tmp_path, NEMESIS)
+    assert scenario.nemesis is not None
+    again = with_seed(scenario, 11)
+    assert again.faults == scenario.faults
+    other = with_seed(scenario, 12)
+    assert other.faults != scenario.faults and other.seed == 12
+    drawn = draw(scenario.nemesis, 240.0, 11)
+    assert len(drawn) >= 16  # about one every 10-12 s, each lasting 3-8 s
+    assert {d.kind for d in drawn} == {0, 1, 2, 3, 4}  # every entry of the catalogue, over four minutes
+    for before, after in itertools.pairwise(drawn):
+        ended = before.heal.at if before.heal is not None else before.fault.at + _own_length(before.fault)
+        assert after.fault.at >= ended + 1.0, (before, after)
+    last = drawn[-1]
+    assert (last.heal.at if last.heal else last.fault.at + _own_length(last.fault)) <= 240.0 - END_MARGIN_S
+    # Each kind gets its own end: a kill its restart, a partition its heal, a pause and a script their length.
+    ends = {d.fault.action: (d.heal.action, d.heal.target) if d.heal else None for d in drawn}
+    assert ends["kill"] == ("restart", "last-killed") and ends["partition"] == ("heal", "partition")
+    assert ends["pause"] is None and ends["long-script"] is None
+    incidents = nemesis_incidents(scenario)
+    assert [scenario.faults[i].action for i, _ in incidents] == [d.fault.action for d in drawn]
+    assert all(e.runbooks for _, e in incidents if e.label == "kill primary")
+
+
+def _own_length(spec: FaultSpec) -> float:
+    """A pause's or a script's own length: what ends it when the nemesis gives it no heal."""
+    if spec.pause is not None:
+        return spec.pause.seconds
+    assert spec.server is not None
+    return spec.server.seconds
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("runbooks: []\n", "runbooks: []\nfaults: [{at: 1s, kill: primary}]\n"), "give faults or a nemesis"),
+        (
+            ("heal_after: 3s..8s", "heal_after: 8s..3s"),
+            "nemesis.heal_after: expected 0 < the first <= the last",
+        ),
+        (("    - {kill: replica}", "    - {oom: {}}"), "a nemesis draws only faults it can end"),
+        (("jitter: 3s", "jitter: 12s"), "expected every > 0 and jitter < every"),
+        (("    - {kill: replica}", "    - {kill: sentinel-9}"), "nemesis.faults[1].kill: unknown target"),
+    ],
+)
+def test_bad_nemesis_is_bad_input_at_its_line(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        loaded(tmp_path, NEMESIS.replace(*change))
+    assert message in str(raised.value), str(raised.value)
