@@ -109,7 +109,7 @@ class StatsRecord(TypedDict):
 OpFields = TypedDict(
     "OpFields",
     {
-        "f": Annotated[str, "write, incr, transfer, cas or read"],
+        "f": Annotated[str, "write, incr, transfer, cas, read or sadd"],
         "key": NotRequired[Annotated[str, "the key written, incremented or compared"]],
         "value": NotRequired[Annotated[Any, "the value written (write) or returned (incr)"]],
         "from": NotRequired[Annotated[str, "transfer: the source account"]],
@@ -117,6 +117,7 @@ OpFields = TypedDict(
         "amount": NotRequired[Annotated[int, "transfer: the amount"]],
         "result": NotRequired[Annotated[str, "transfer: committed, insufficient or conflict"]],
         "applied": NotRequired[Annotated[Any, "cas: the script's answer"]],
+        "element": NotRequired[Annotated[str, "sadd: the member added (unique to the operation)"]],
     },
 )
 
@@ -393,6 +394,7 @@ class ReadbackRecord(TypedDict):
     kind: Literal["readback"]
     node: NotRequired[Annotated[str, "the primary read"]]
     values: NotRequired[Annotated[dict[str, str | None], "{key: value} of one chunk"]]
+    sets: NotRequired[Annotated[dict[str, list[str]], "{set key: its members} (the set workload)"]]
     done: NotRequired[Annotated[bool, "the last record: every key was read"]]
     keys: NotRequired[Annotated[int, "keys to read"]]
     error: NotRequired[Annotated[str, "why the read-back failed"]]

@@ -13,11 +13,12 @@ from harness.load.workloads.keyspace import Keyspace
 from harness.load.workloads.kv import KeyValue
 from harness.load.workloads.lua_cas import LuaCas
 from harness.load.workloads.pipeline import Pipeline
+from harness.load.workloads.set_adds import SetAdds
 from harness.scenario.model import WorkloadSpec
 
 STEPS_PER_TASK = 8
 WORKLOADS: dict[str, type[Workload]] = {
-    w.kind: w for w in (AckedWrites, KeyValue, Pipeline, Bank, LuaCas, Keyspace, Counter, CrossSlot)
+    w.kind: w for w in (AckedWrites, KeyValue, Pipeline, Bank, LuaCas, Keyspace, Counter, CrossSlot, SetAdds)
 }
 
 

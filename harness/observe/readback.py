@@ -29,11 +29,22 @@ def keys_to_read(records: list[Record]) -> list[str]:
     return written + state
 
 
-def read_back(topology: Topology, log: ObservationLog, keys: list[str], timeout: float = 10.0) -> None:
+def sets_to_read(records: list[Record]) -> list[str]:
+    """The set workload's sets: each one some SADD may have reached."""
+    return sorted({r["key"] for r in records if r["kind"] == "op" and r.get("f") == "sadd"})
+
+
+def read_back(
+    topology: Topology,
+    log: ObservationLog,
+    keys: list[str],
+    timeout: float = 10.0,
+    sets: list[str] | None = None,
+) -> None:
     """Append readback records holding what the current primary has for each key (on a cluster: the
-    primary serving the key's slot)."""
+    primary serving the key's slot), and the members of each of `sets`."""
     if topology.cluster:
-        _read_back_cluster(topology, log, keys, timeout)
+        _read_back_cluster(topology, log, keys, timeout, sets or [])
         return
     primary_name: list[str] = []
 
@@ -72,6 +83,7 @@ def read_back(topology: Topology, log: ObservationLog, keys: list[str], timeout:
                         values=dict(zip(chunk, values, strict=True)),
                     )
                 )
+            _read_sets(client, sets or [], node.name, log)
     except redis.RedisError as exc:
         error = f"{type(exc).__name__}: {exc}"
         log.write(ReadbackRecord(t=log.now(), kind="readback", node=node.name, error=error, keys=len(keys)))
@@ -79,7 +91,21 @@ def read_back(topology: Topology, log: ObservationLog, keys: list[str], timeout:
     log.write(ReadbackRecord(t=log.now(), kind="readback", node=node.name, done=True, keys=len(keys)))
 
 
-def _read_back_cluster(topology: Topology, log: ObservationLog, keys: list[str], timeout: float) -> None:
+def _read_sets(client: redis.Redis, sets: list[str], node: str, log: ObservationLog) -> None:
+    for start in range(0, len(sets), CHUNK):
+        chunk = sets[start : start + CHUNK]
+        pipe = client.pipeline(transaction=False)
+        for key in chunk:
+            pipe.smembers(key)
+        members = {
+            key: sorted(str(m) for m in found) for key, found in zip(chunk, pipe.execute(), strict=True)
+        }
+        log.write(ReadbackRecord(t=log.now(), kind="readback", node=node, sets=members))
+
+
+def _read_back_cluster(
+    topology: Topology, log: ObservationLog, keys: list[str], timeout: float, sets: list[str]
+) -> None:
     owners: dict[tuple[int, int], str] = {}
 
     def every_slot_served() -> str | None:
@@ -111,9 +137,14 @@ def _read_back_cluster(topology: Topology, log: ObservationLog, keys: list[str],
     spans = sorted(owners)
     starts = [first for first, _ in spans]
     by_owner: dict[str, list[str]] = {}
+    sets_by_owner: dict[str, list[str]] = {}
     for key in keys:
         span = spans[bisect_right(starts, key_slot(key.encode())) - 1]
         by_owner.setdefault(owners[span], []).append(key)
+    for key in sets:
+        span = spans[bisect_right(starts, key_slot(key.encode())) - 1]
+        sets_by_owner.setdefault(owners[span], []).append(key)
+        by_owner.setdefault(owners[span], [])
     for name, owned in by_owner.items():
         node = topology.node(name)
         try:
@@ -132,6 +163,7 @@ def _read_back_cluster(topology: Topology, log: ObservationLog, keys: list[str],
                             values=dict(zip(chunk, values, strict=True)),
                         )
                     )
+                _read_sets(client, sets_by_owner.get(name, []), name, log)
         except redis.RedisError as exc:
             error = f"{type(exc).__name__}: {exc}"
             log.write(ReadbackRecord(t=log.now(), kind="readback", node=name, error=error, keys=len(keys)))

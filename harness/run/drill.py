@@ -26,7 +26,7 @@ from harness.faults.timeline import due, schedule
 from harness.load.remote_protocol import RemoteWorkers
 from harness.observe.cluster_view import watch_cluster
 from harness.observe.info_sampler import sample_info
-from harness.observe.readback import keys_to_read, read_back
+from harness.observe.readback import keys_to_read, read_back, sets_to_read
 from harness.observe.security_probe import probe_security
 from harness.observe.sentinel_events import watch_sentinel
 from harness.report.model import RunReport, build_report
@@ -342,7 +342,8 @@ def _drive(
         load.stop()
         faults.stop()  # a KEYS loop or a connection flood would stand in the read-back's way
         console.line(f"t={log.now():7.3f}s  load stopped; reading acknowledged writes back")
-        read_back(topology, log, keys_to_read(read_log(log.path)))
+        written = read_log(log.path)
+        read_back(topology, log, keys_to_read(written), sets=sets_to_read(written))
         faults.server.config.restore_all()  # every CONFIG value the drill changed, as it found it
         time.sleep(SETTLE_S)
     finally:

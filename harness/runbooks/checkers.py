@@ -102,10 +102,47 @@ def bank(history: History) -> Verdict:
     return _verdict("expect: bank checker (total constant, no negative balance)", problems, evidence)
 
 
+def set_adds(history: History) -> Verdict:
+    """Jepsen's set test: every acknowledged SADD's element is in its set at the end (else lost), and every
+    member was sent by some SADD that did not certainly fail (else from nowhere); uncertain ones may be
+    either way."""
+    members: dict[str, set[str]] = {}
+    read = False
+    for record in history.readbacks:
+        for key, found in record.get("sets", {}).items():
+            members.setdefault(key, set()).update(found)
+            read = True
+    ops = _ops(history, "set")
+    sent = {(r["key"], r.get("element", "")) for r in ops if r["type"] != "fail"}
+    acknowledged = [(r["key"], r.get("element", "")) for r in ops if r["type"] == "ok"]
+    uncertain = sum(1 for r in ops if r["type"] == "info")
+    problems: list[str] = []
+    if not read:
+        problems.append("the sets were not read back")
+    lost = [element for key, element in acknowledged if element not in members.get(key, set())]
+    if read and lost:
+        problems.append(f"{len(lost)} acknowledged element(s) lost, e.g. {', '.join(lost[:3])}")
+    unexpected = sorted(m for key, found in members.items() for m in found if (key, m) not in sent)
+    if unexpected:
+        problems.append(f"{len(unexpected)} member(s) no SADD sent, e.g. {', '.join(unexpected[:3])}")
+    evidence = (
+        "; ".join(problems)
+        if problems
+        else (
+            f"{len(members)} set(s): every one of {len(acknowledged)} acknowledged elements present, none "
+            f"from nowhere ({uncertain} uncertain allowed either way)"
+        )
+    )
+    return _verdict("expect: set checker (no acknowledged SADD lost, nothing never sent)", problems, evidence)
+
+
 CHECKERS: dict[str, Callable[[History], Verdict]] = {"counter": counter, "lua-cas": lua_cas, "bank": bank}
 
 
 def run_checkers(history: History) -> list[Verdict]:
-    """Every checker whose workload ran (it logged its initial state)."""
+    """Every checker whose workload ran (it logged its initial state, or its operations)."""
     present = {r.get("workload") for r in history.inits}
-    return [check(history) for workload, check in CHECKERS.items() if workload in present]
+    verdicts = [check(history) for workload, check in CHECKERS.items() if workload in present]
+    if any(r.get("w") == "set" for r in history.ops):
+        verdicts.append(set_adds(history))
+    return verdicts

@@ -172,7 +172,7 @@ NO_RETRY = RetryPolicy(name="none", retries=0, base=0.0, cap=0.0, on=())
 
 
 WorkloadKind = Literal[
-    "acked-writes", "kv", "pipeline", "bank", "lua-cas", "keyspace", "counter", "crossslot"
+    "acked-writes", "kv", "pipeline", "bank", "lua-cas", "keyspace", "counter", "crossslot", "set"
 ]
 
 

@@ -32,7 +32,7 @@ class Accounts(Common):
 
 @dataclass(frozen=True, slots=True)
 class Shared(Common):
-    keys: int = param("counters or registers the users share", whole(1, 100_000), 4)
+    keys: int = param("counters, registers or sets the users share", whole(1, 100_000), 4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,5 +50,10 @@ WORKLOAD_KINDS: dict[str, tuple[type, str]] = {
     "lua-cas": (Shared, "check-and-set in Lua by EVALSHA on shared registers: no lost update"),
     "keyspace": (Common, "SCAN with MATCH/COUNT/TYPE, UNLINK, EXPIRE/PERSIST on the user's own keys"),
     "counter": (Shared, "INCR on shared counters: final values within acknowledged + uncertain"),
+    "set": (
+        Shared,
+        "SADD of a unique element per operation to shared sets: every acknowledged one present at the end, "
+        "none that was never sent (Jepsen's set test)",
+    ),
     "crossslot": (Tagged, "MSET of two keys, with a hash tag or without: CROSSSLOT on a cluster without one"),
 }

@@ -68,3 +68,26 @@ def test_only_checkers_of_workloads_that_ran() -> None:
     assert [v.name for v in verdicts] == ["expect: counter checker (no lost or doubled INCR)"]
     missing = counter(history({"counter": {"c:0": 0}}, [incr("c:0")], {}))
     assert not missing.passed and "not read back" in missing.evidence
+
+
+def sadd(key: str, element: str, outcome: str = "ok") -> Record:
+    return {"w": "set", "f": "sadd", "key": key, "element": element, "type": outcome}
+
+
+def test_set_checker_lost_from_nowhere_and_uncertain_either_way() -> None:
+    ops = [sadd("s:0", "1-0"), sadd("s:0", "1-1", "info"), sadd("s:1", "2-0"), sadd("s:1", "2-1", "fail")]
+
+    def judged(members: dict[str, list[str]]) -> Any:
+        records = [{"t": 1.0 + i / 1000, "kind": "op", **op} for i, op in enumerate(ops)]
+        records.append({"t": 9.0, "kind": "readback", "sets": members})
+        return run_checkers(History(tuple(records)))
+
+    (clean,) = judged({"s:0": ["1-0"], "s:1": ["2-0"]})  # the uncertain one not applied: fine
+    assert clean.passed and "every one of 2 acknowledged elements present" in clean.evidence, clean.evidence
+    assert judged({"s:0": ["1-0", "1-1"], "s:1": ["2-0"]})[0].passed  # the uncertain one applied: fine too
+    (lost,) = judged({"s:0": [], "s:1": ["2-0"]})
+    assert not lost.passed and "1 acknowledged element(s) lost, e.g. 1-0" in lost.evidence
+    (nowhere,) = judged(
+        {"s:0": ["1-0", "9-9"], "s:1": ["2-0", "2-1"]}
+    )  # 2-1 certainly failed; 9-9 never sent
+    assert not nowhere.passed and "2 member(s) no SADD sent" in nowhere.evidence, nowhere.evidence
