@@ -21,6 +21,7 @@ from harness.runbooks.evaluate import evaluate
 from harness.runbooks.history import History
 from harness.scenario.loader import load_runbook, load_scenario
 from harness.scenario.model import Scenario
+from harness.scenario.nemesis import with_seed
 from harness.scenario.scenario_file import read_expectations
 from harness.scenario.yamlsource import Source
 
@@ -44,6 +45,8 @@ def reevaluate(run_dir: Path, options: EvaluateOptions) -> RunReport:
     if run is None:
         raise UsageError(f"drill evaluate: {log_file} has no run record; is it an observation log?")
     scenario = _with_overrides(load_scenario(_scenario_file(run, options, log_file)), options)
+    if scenario.nemesis is not None and "seed" in run:  # the schedule the run drew (drill run --seed)
+        scenario = with_seed(scenario, int(run["seed"]))
     original = _original_report(run_dir)
     history = History(tuple(records))
     evaluation = evaluate(scenario, records)

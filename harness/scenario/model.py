@@ -326,6 +326,7 @@ class FaultSpec:
     # The longest it may last, from when it fires; enforced by a watchdog outside the harness's process (a
     # harness that dies leaves nothing cut or frozen). None: until the drill's planned end + MAX_MARGIN_S.
     max: float | None = None
+    drawn_from: int | None = None  # a nemesis's fault: its catalogue entry (each such fault is an incident)
 
 
 MAX_MARGIN_S = (

@@ -40,7 +40,7 @@ def draw(nemesis: NemesisSpec, duration: float, seed: int) -> tuple[Drawn, ...]:
         lasts = rng.uniform(*nemesis.heal_after)
         if at + lasts > duration - END_MARGIN_S:
             return tuple(out)
-        fault, heal = _with_end(nemesis.faults[kind].spec, at, lasts)
+        fault, heal = _with_end(dataclasses.replace(nemesis.faults[kind].spec, drawn_from=kind), at, lasts)
         out.append(Drawn(fault, heal, kind))
         at = max(at + nemesis.every + rng.uniform(-nemesis.jitter, nemesis.jitter), at + lasts + 1.0)
 
@@ -67,12 +67,10 @@ def timeline(drawn: tuple[Drawn, ...]) -> tuple[FaultSpec, ...]:
 def nemesis_incidents(scenario: Scenario) -> tuple[tuple[int, NemesisFault], ...]:
     """Each drawn fault's place in the scenario's timeline, with its catalogue entry."""
     assert scenario.nemesis is not None
-    out = []
-    index = 0
-    for drawn in draw(scenario.nemesis, scenario.load.duration, scenario.seed):
-        out.append((index, scenario.nemesis.faults[drawn.kind]))
-        index += 2 if drawn.heal is not None else 1
-    return tuple(out)
+    catalogue = scenario.nemesis.faults
+    return tuple(
+        (i, catalogue[f.drawn_from]) for i, f in enumerate(scenario.faults) if f.drawn_from is not None
+    )
 
 
 def with_seed(scenario: Scenario, seed: int) -> Scenario:

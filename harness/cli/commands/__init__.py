@@ -18,6 +18,7 @@ from harness.cli.commands import (
     proxy,
     report,
     run,
+    shrink,
     validate,
     worker,
 )
@@ -35,6 +36,7 @@ COMMANDS: tuple[Command, ...] = tuple(
         kinds,
         node,
         evaluate,
+        shrink,
         report,
         bench,
         cleanup,
