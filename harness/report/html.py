@@ -7,6 +7,7 @@ import math
 from html import escape
 from typing import Any
 
+from harness.report.availability import availability_text
 from harness.report.key_metrics_html import key_metric_panels
 from harness.report.model import (
     UNCERTAIN_OPS,
@@ -132,6 +133,11 @@ def _summary(report: dict[str, Any]) -> str:
         *(
             (f"latency on {s['shard']}'s shard", shard_latency_text(shard_latency_from_json(s)))
             for s in report.get("latency_by_shard", [])
+        ),
+        *(
+            (("availability", availability_text(report["availability"])),)
+            if report.get("availability")
+            else ()
         ),
     ]
     cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)

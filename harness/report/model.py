@@ -7,6 +7,7 @@ from typing import Any
 
 from harness.core.histograms import histogram_percentile, merge_intervals, merge_redirects, merge_retried
 from harness.core.log_records import AlertingRecord, TopologyRecord
+from harness.report.availability import Availability, availability
 from harness.report.config_changes import ConfigChange, config_changes
 from harness.report.key_metrics import KeyMetricSummary, key_metrics, summarize
 from harness.report.shard_latency import ShardLatency, latency_by_shard
@@ -158,6 +159,7 @@ class RunReport:
     key_metrics: tuple[KeyMetricSummary, ...] = ()  # the dashboard's six metrics: the worst band each reached
     config_changes: tuple[ConfigChange, ...] = ()  # each CONFIG parameter set: before, during, after
     incidents: tuple[Incident, ...] = ()  # a nemesis's drawn faults, each with its MTTD and MTTR
+    availability: Availability | None = None  # from the clients' acknowledged writes (None: no tracked write)
 
     @property
     def passed(self) -> bool:
@@ -336,6 +338,7 @@ def build_report(
         key_metrics=summarize(key_metrics(history)),
         config_changes=config_changes(history),
         incidents=evaluation.incidents,
+        availability=availability(history),
         nodes=dict(history.topologies[0].get("nodes", {})) if history.topologies else {},
         notes=(
             *(_security_note(r) for r in history.topologies[:1] if _security_note(r)),

@@ -80,6 +80,7 @@ def render_table(report: RunReport) -> str:
         *((f"metric: {k.metric}", k.text) for k in report.key_metrics if k.worst != "no data"),
         *(("config", c.text()) for c in report.config_changes),
         *((f"incident {i.number}", incident_text(i)) for i in report.incidents),
+        *((("availability", report.availability.text()),) if report.availability else ()),
         ("wall time", _seconds(report.wall_time_s)),
         *(("note", note) for note in report.notes),
     ]

@@ -75,7 +75,7 @@ def test_report_shows_verdict_timeline_band_and_checks(tmp_path: Path) -> None:
     assert image.size == (1000, 1500)
     assert count(image, PASS_GREEN, (0, 0, 400, 70)) > 500  # the PASSED badge
     # The throughput chart (below the summary and its row of event labels) has its line and the fault band.
-    chart = (60, 390, 1000, 540)
+    chart = (60, 410, 1000, 570)  # below the summary, its availability row included
     assert count(image, BLUE_LINE, chart) > 150
     assert count(image, (251, 233, 233), chart) > 20_000  # the band: the fault colour at 10 % on white
     assert count(image, PASS_GREEN, (0, 900, 120, 1500)) > 100  # "pass" cells of the check table
