@@ -136,6 +136,17 @@ def set_adds(history: History) -> Verdict:
     return _verdict("expect: set checker (no acknowledged SADD lost, nothing never sent)", problems, evidence)
 
 
+def reads(history: History) -> Verdict:
+    """No read returned a value no client wrote: an acknowledged-writes key holds only its writer's one
+    value, so its readers log a read only when it returned another (the evidence of a violation)."""
+    wrong = [r for r in _ops(history, "acked-writes") if r.get("f") == "read"]
+    problems = [f"{r.get('key')} read {r.get('value')!r} at t={float(r['t']):.3f}s" for r in wrong[:5]]
+    if len(wrong) > 5:
+        problems.append(f"{len(wrong) - 5} more")
+    evidence = "; ".join(problems) if problems else "every read returned its key's one written value, or nil"
+    return _verdict("expect: reads checker (no value no client wrote)", problems, evidence)
+
+
 CHECKERS: dict[str, Callable[[History], Verdict]] = {"counter": counter, "lua-cas": lua_cas, "bank": bank}
 
 
@@ -145,4 +156,6 @@ def run_checkers(history: History) -> list[Verdict]:
     verdicts = [check(history) for workload, check in CHECKERS.items() if workload in present]
     if any(r.get("w") == "set" for r in history.ops):
         verdicts.append(set_adds(history))
+    if any(r.get("f") == "read" for r in history.ops):  # a wrong read is never silent; a nemesis always asks
+        verdicts.append(reads(history))
     return verdicts

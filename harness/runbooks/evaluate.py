@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from harness.core.histograms import merge_intervals, merge_retried
 from harness.core.observation_log import Record
-from harness.runbooks.checkers import run_checkers
+from harness.runbooks.checkers import reads, run_checkers
 from harness.runbooks.checks.registry import run_check
 from harness.runbooks.history import History
 from harness.runbooks.lost_writes import LostWrites, lost_writes
@@ -64,6 +64,7 @@ def evaluate(scenario: Scenario, records: list[Record]) -> Evaluation:
         steps
         + _expectations(scenario, mttd, mttr, lost, settings, history, undecided, bool(incidents))
         + run_checkers(history)
+        + ([reads(history)] if incidents and not any(r.get("f") == "read" for r in history.ops) else [])
         + security_verdicts(history)
         + restored_verdicts(history)
         + stop_verdicts(scenario.abort_if, history)

@@ -91,3 +91,13 @@ def test_set_checker_lost_from_nowhere_and_uncertain_either_way() -> None:
         {"s:0": ["1-0", "9-9"], "s:1": ["2-0", "2-1"]}
     )  # 2-1 certainly failed; 9-9 never sent
     assert not nowhere.passed and "2 member(s) no SADD sent" in nowhere.evidence, nowhere.evidence
+
+
+def test_reads_checker_names_a_value_no_client_wrote() -> None:
+    wrong = {"w": "acked-writes", "f": "read", "key": "d:acked-writes:3:7", "value": "9:9", "type": "ok"}
+    (verdict,) = run_checkers(History(({"t": 5.0, "kind": "op", **wrong},)))
+    assert not verdict.passed and "d:acked-writes:3:7 read '9:9' at t=5.000s" in verdict.evidence
+    assert (
+        run_checkers(History(({"t": 5.0, "kind": "op", "w": "acked-writes", "f": "write", "type": "ok"},)))
+        == []
+    )

@@ -20,15 +20,23 @@ class AckedWrites(Workload):
         self.seq = 0
         # Reads pick among the latest 100 acknowledged keys; older ones are the checker's (from the log), so
         # the user keeps no more (a soak's users would otherwise grow by every write they made).
-        self.acked: deque[str] = deque(maxlen=100)
+        self.acked: deque[tuple[str, str]] = deque(maxlen=100)
 
     def step(self) -> None:
         if self.rng.random() < self.spec.write_ratio or not self.acked:
             self._write()
         else:
-            key = self.rng.choice(self.acked)
+            key, value = self.rng.choice(self.acked)
             payload = encode("GET", key)
-            self.op("GET", lambda: self.session.one(payload, key))
+            t0 = self.context.log.now()
+            read = self.op("GET", lambda: self.session.one(payload, key))
+            if read.outcome == "ok" and read.value is not None and read.value != value.encode():
+                # Only this key's writer ever wrote it, and only this value: anything else is a value no
+                # client wrote (the reads checker's evidence). A nil is a stale read, counted elsewhere.
+                seen = (
+                    read.value.decode(errors="replace") if isinstance(read.value, bytes) else str(read.value)
+                )
+                self.context.log.write(self._op_record(OpFields(f="read", key=key, value=seen), "ok", t0))
 
     def _write(self) -> None:
         self.seq += 1
@@ -37,4 +45,4 @@ class AckedWrites(Workload):
         payload = encode("SET", key, value)
         record = OpFields(f="write", key=key, value=value)
         if self.op("SET", lambda: self.session.one(payload, key), record=record).outcome == "ok":
-            self.acked.append(key)
+            self.acked.append((key, value))
