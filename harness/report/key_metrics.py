@@ -75,7 +75,11 @@ class Panel:
 
 
 def key_metrics(history: History) -> tuple[Panel, ...]:
-    samples = [(float(r["t"]), r["nodes"]) for r in history.infos]
+    """Up to the load's end: what the read-back and teardown do after it (MGETs of every key) is not the
+    drill's traffic."""
+    window = history.load_window()
+    until = window[1] if window else float("inf")
+    samples = [(float(r["t"]), r["nodes"]) for r in history.infos if float(r["t"]) <= until]
     nodes = sorted({name for _, per_node in samples for name in per_node})
     faults = history.faults
     first_fault = float(faults[0]["t"]) if faults else float("inf")

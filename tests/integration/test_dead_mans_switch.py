@@ -17,9 +17,19 @@ import pytest
 import requests
 
 from harness.backends.netfilter import table_name
-from harness.backends.reaper import registered_pid
+from harness.backends.reaper import registered_pid, tagged_processes
 from harness.core.run_context import work_root
-from tests.conftest import ROOT, drill, only_run_dir, run_id_of, start_drill, wait_until
+from tests.conftest import (
+    ROOT,
+    drill,
+    live_redis_processes,
+    only_run_dir,
+    run_id_of,
+    run_ports,
+    start_drill,
+    wait_until,
+)
+from tests.integration.test_docker_backend import run_resources
 
 pytestmark = pytest.mark.integration
 
@@ -134,6 +144,14 @@ def test_a_killed_harness_leaves_no_cut_no_frozen_node_and_no_toxic(tmp_path: Pa
             proc.communicate()
         cleaned = drill("cleanup")
         assert cleaned.returncode == 0, cleaned.stderr
+    # drill cleanup removed the rest: the nodes (processes or containers, and the run's network), the proxy,
+    # the watchdog, the scratch dir.
+    if backend == "docker":
+        assert run_resources(run_id) == []
+    else:
+        assert live_redis_processes(run_ports(run_dir)) == []
+    assert not (work_root() / run_id).exists()
+    assert [p for p in tagged_processes() if p.run_id == run_id] == []
 
 
 def records(run_dir: Path) -> list[dict[str, Any]]:

@@ -145,19 +145,6 @@ def test_interrupted_docker_drill_leaves_nothing(runs: Path) -> None:
     assert run_resources(run_id) == []
 
 
-def test_cleanup_reaps_a_killed_docker_run(runs: Path) -> None:
-    proc, run_dir = start_until_load(runs)
-    proc.kill()
-    proc.communicate(timeout=10)
-    run_id = run_id_of(run_dir)
-    assert run_resources(run_id), "SIGKILL of the harness should leave its containers behind"
-    result = drill("cleanup", "--run-id", run_id)
-    assert result.returncode == 0, result.stderr
-    assert "6 container(s), 1 network(s)" in result.stdout, result.stdout
-    assert run_resources(run_id) == []
-    assert not (work_root() / run_id).exists()
-
-
 def test_split_brain_bounded_on_docker(runs: Path) -> None:
     """Per-peer partitions inside the containers' own network namespaces: the cut-off primary refuses writes
     with NOREPLICAS and loses only what it acknowledged within min-replicas-max-lag + 2 s. (The suite runs

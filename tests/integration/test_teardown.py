@@ -51,19 +51,6 @@ def test_interrupt_tears_everything_down(runs: Path, sig: signal.Signals) -> Non
     assert not (work_root() / run_id_of(run_dir)).exists()
 
 
-def test_cleanup_reaps_a_killed_harness(runs: Path) -> None:
-    proc, run_dir = start_and_wait_for_load(runs)
-    ports = run_ports(run_dir)
-    proc.kill()
-    proc.communicate(timeout=10)
-    assert live_redis_processes(ports), "SIGKILL of the harness should leave its nodes behind"
-    run_id = run_id_of(run_dir)
-    result = drill("cleanup", "--run-id", run_id)
-    assert result.returncode == 0, result.stderr
-    assert live_redis_processes(ports) == []
-    assert not (work_root() / run_id).exists()
-
-
 def test_cleanup_finds_a_node_no_registry_knows_by_its_scratch_dir(tmp_path: Path) -> None:
     """What a Ctrl-C between fork and registration leaves: a node in a run's scratch dir, no pid file, its
     run-id tag unreadable (Redis writes its title over its environment). Its working directory names it."""
