@@ -3,15 +3,18 @@ after another each with its end; and its bad input at its lines."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from pathlib import Path
 
 import pytest
 
 from harness.core.errors import ConfigError
+from harness.runbooks.evaluate import evaluate
 from harness.scenario.loader import load_scenario
 from harness.scenario.model import FaultSpec, Scenario
 from harness.scenario.nemesis import END_MARGIN_S, draw, nemesis_incidents, with_seed
+from tests.unit.history_builder import KILL_AT, failover_log
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,3 +94,25 @@ def test_bad_nemesis_is_bad_input_at_its_line(tmp_path: Path, change: tuple[str,
     with pytest.raises(ConfigError) as raised:
         loaded(tmp_path, NEMESIS.replace(*change))
     assert message in str(raised.value), str(raised.value)
+
+
+def test_each_incident_is_judged_from_its_own_fault_and_one_not_fired_is_said(tmp_path: Path) -> None:
+    scenario = loaded(tmp_path, NEMESIS)
+    assert scenario.nemesis is not None
+    kill = FaultSpec(at=4.0, jitter=0.0, action="kill", target="primary", drawn_from=0)
+    late = FaultSpec(at=11.0, jitter=0.0, action="kill", target="replica", drawn_from=1)
+    restart = FaultSpec(at=9.0, jitter=0.0, action="restart", target="last-killed")
+    planned = dataclasses.replace(scenario, faults=(kill, restart, late))
+    records = [
+        {**r, "index": 0} if r["kind"] == "fault" else r for r in failover_log()
+    ]  # the kill at 5.0 s is fault 0; fault 2 never fired (the drill ended first)
+    judged = evaluate(planned, records)
+    first, second = judged.incidents
+    assert (first.number, first.label, first.t, first.fired) == (1, "kill primary -> redis-1", KILL_AT, True)
+    assert first.mttd is not None and abs(first.mttd - 1.02) < 1e-6 and first.passed, first
+    assert (second.fired, second.t, second.passed) == (False, None, False)
+    names = [v.name for v in judged.verdicts]
+    assert (
+        "incident 1 (kill primary -> redis-1 at t=5.00s): detect: sentinel_event +sdown (incident)" in names
+    )
+    assert judged.mttd == first.mttd and "expect: reads checker (no value no client wrote)" in names
