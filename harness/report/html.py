@@ -64,7 +64,15 @@ def render_html(report: dict[str, Any], timeline: Timeline) -> str:
         f"{report['wall_time_s']:.1f}s</div>",
         f"<div class='muted'>{escape(time_origin_text(report.get('load_window')))}</div>",
         _summary(report),
-        *(("<h2>Incidents</h2>", _incidents(report["incidents"])) if report.get("incidents") else ()),
+        *(
+            (
+                "<h2>Incidents</h2>",
+                _incident_lane(report["incidents"], timeline),
+                _incidents(report["incidents"]),
+            )
+            if report.get("incidents")
+            else ()
+        ),
         "<h2>Throughput (acknowledged ops/s)</h2>",
         throughput_chart(timeline),
         "<h2>Latency (µs, log scale)</h2>",
@@ -265,6 +273,30 @@ def error_chart(timeline: Timeline) -> str:
     out.append("</svg>")
     entries = [(name, ERROR_COLOURS[i % len(ERROR_COLOURS)]) for i, name in enumerate(classes)]
     return "".join(out) + (legend(entries) if entries else "")
+
+
+INCIDENT_ROWS = 8  # rows of the incident lane; the ninth incident shares the first's, far later in time
+INCIDENT_ROW_PX = 16
+
+
+def _incident_lane(incidents: list[dict[str, Any]], timeline: Timeline) -> str:
+    """Each incident in its own band, from its fault to its recovery (MTTR) or the load's end, on the
+    drill's time axis with the faults and events of the other charts."""
+    out, frame = frame_of(timeline, "")
+    for i, incident in enumerate(j for j in incidents if j["fired"]):
+        start = incident["t"] - timeline.origin
+        end = start + incident["mttr"] if incident["mttr"] is not None else timeline.duration
+        x0, x1 = x_of(start, timeline), x_of(end, timeline)
+        top = frame.top + 4 + (i % INCIDENT_ROWS) * INCIDENT_ROW_PX
+        colour = "#2ca02c" if incident["passed"] else "#d62728"
+        title = escape(f"incident {incident['number']}: {incident['label']}")
+        out.append(
+            f"<rect x='{x0:.1f}' y='{top:.1f}' width='{max(x1 - x0, 2):.1f}' height='{INCIDENT_ROW_PX - 3}' "
+            f"fill='{colour}' fill-opacity='0.35'><title>{title}</title></rect>"
+            f"<text x='{x0 + 3:.1f}' y='{top + 10:.1f}'>incident {incident['number']}</text>"
+        )
+    out.append("</svg>")
+    return "".join(out) + legend([("recovered", "#2ca02c"), ("failed or not recovered", "#d62728")])
 
 
 def _incidents(incidents: list[dict[str, Any]]) -> str:

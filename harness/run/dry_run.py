@@ -9,7 +9,6 @@ from harness.runbooks.checks.registry import step_name
 from harness.scenario.durations import Bound, format_seconds
 from harness.scenario.fault_entries import CONTROL_NEEDS
 from harness.scenario.model import Environment, FaultSpec, PartitionSpec, Scenario
-from harness.scenario.nemesis import nemesis_incidents
 
 # How each process-level action is carried out where the harness runs the nodes itself.
 OWN_ACTIONS = {
@@ -44,15 +43,21 @@ def describe(scenario: Scenario, backend: str, topology: Topology | None, key_pr
     lines = [f"drill plan {scenario.file}: {scenario.name} (nothing was started or changed)", ""]
     lines += _nodes(env, backend, topology)
     lines += ["", _load_line(scenario, key_prefix), ""]
-    if scenario.nemesis is not None:
-        drawn = nemesis_incidents(scenario)
+    if scenario.incidents:
+        starts = scenario.incident_faults()
         lines.append(
-            f"nemesis: seed {scenario.seed} drew {len(drawn)} incident(s), each judged by its runbooks "
+            f"nemesis: seed {scenario.seed} drew {len(starts)} incident(s), each judged by its runbooks "
             "(drill run --seed N draws another schedule)"
+            if scenario.nemesis is not None
+            else f"incidents: {len(starts)}, each judged by its own runbooks from the fault that starts it"
         )
-        for number, (index, entry) in enumerate(drawn, 1):
+        for number, (index, entry) in enumerate(starts, 1):
+            fault = scenario.faults[index]
             books = ", ".join(r.name for r in entry.runbooks) or "no runbook: the whole-run checks only"
-            lines.append(f"  incident {number}: {entry.label} at {scenario.faults[index].at:.2f}s ({books})")
+            named = "" if scenario.nemesis is not None else f"{entry.name}: "
+            lines.append(
+                f"  incident {number}: {named}{fault.action} {fault.target} at {fault.at:.2f}s ({books})"
+            )
         lines.append("")
     lines.append("faults:")
     lines += [f"  {line}" for fault in scenario.faults for line in _fault(fault, env, backend, topology)]

@@ -82,7 +82,7 @@ def _stable(name: str) -> str:
 def _units(faults: tuple[FaultSpec, ...]) -> tuple[Unit, ...]:
     units: list[list[FaultSpec]] = []
     for fault in faults:
-        if fault.drawn_from is not None or not units:
+        if fault.starts_incident is not None or not units:
             units.append([fault])
         else:
             units[-1].append(fault)
@@ -120,8 +120,8 @@ def _write(scenario: Scenario, kept: tuple[Unit, ...], path: Path) -> Path:
     runbooks: list[str] = []
     for number, unit in enumerate(kept):
         first = unit[0]
-        assert first.drawn_from is not None
-        entry = {k: v for k, v in catalogue[first.drawn_from].items() if k not in ("weight", "runbooks")}
+        assert first.starts_incident is not None
+        entry = {k: v for k, v in catalogue[first.starts_incident].items() if k not in ("weight", "runbooks")}
         entry = {"at": f"{first.at:g}s", **({"incident": True} if number == 0 else {}), **entry}
         if first.pause is not None:
             entry["pause"] = {**entry["pause"], "duration": f"{first.pause.seconds:.3f}s"}
@@ -129,7 +129,7 @@ def _write(scenario: Scenario, kept: tuple[Unit, ...], path: Path) -> Path:
             entry[first.action] = {**(entry[first.action] or {}), "duration": f"{first.server.seconds:.3f}s"}
         faults.append(entry)
         faults += [{"at": f"{end.at:g}s", end.action: end.target} for end in unit[1:]]
-        runbooks += [str(r.file) for r in scenario.nemesis.faults[first.drawn_from].runbooks]
+        runbooks += [str(r.file) for r in scenario.incidents[first.starts_incident].runbooks]
     shrunk = {
         "name": f"{scenario.name}-shrunk",
         "description": f"The smallest schedule drill shrink found (seed {scenario.seed}) that still "

@@ -17,7 +17,6 @@ from harness.runbooks.stop_conditions import stop_verdicts
 from harness.runbooks.verdict import Verdict
 from harness.scenario.durations import Bound
 from harness.scenario.model import Runbook, Scenario
-from harness.scenario.nemesis import nemesis_incidents
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +53,7 @@ def evaluate(scenario: Scenario, records: list[Record]) -> Evaluation:
     lost = lost_writes(history)
     undecided = _undecided(steps)
     incidents: list[Incident] = []
-    if scenario.nemesis is not None:  # each drawn fault an incident, judged by its own runbooks
+    if scenario.incidents:  # several incidents (a nemesis's drawn faults too), each judged by its own
         steps, incidents = _incidents(scenario, records, settings)
         measured = [i for i in incidents if i.fired]
         mttd = max((i.mttd for i in measured if i.mttd is not None), default=None)
@@ -103,15 +102,18 @@ def _undecided(steps: list[Verdict]) -> dict[str, Verdict | None]:
 def _incidents(
     scenario: Scenario, records: list[Record], settings: dict[str, float]
 ) -> tuple[list[Verdict], list[Incident]]:
-    """Each drawn fault of the nemesis judged as the incident, by its catalogue entry's runbooks and the
-    scenario's time bounds; a fault the drill never fired (it stopped first) is listed as not fired."""
-    assert scenario.nemesis is not None
+    """Each incident judged from the fault that starts it, by its own runbooks and the scenario's time
+    bounds; one whose fault never fired (the drill stopped first) is listed as not fired."""
     fired = {int(r["index"]): r for r in records if r["kind"] == "fault"}
     verdicts: list[Verdict] = []
     incidents: list[Incident] = []
-    for number, (index, entry) in enumerate(nemesis_incidents(scenario), 1):
+    for number, (index, entry) in enumerate(scenario.incident_faults(), 1):
         record = fired.get(index)
-        label = f"{entry.label}" + (f" -> {record['node']}" if record and record.get("node") else "")
+        fault = scenario.faults[index]
+        node = f" -> {record['node']}" if record and record.get("node") else ""
+        # A nemesis's incidents are named by their fault; hand-written ones by their own name.
+        what = f"{fault.action} {fault.target}{node}"
+        label = what if scenario.nemesis is not None else f"{entry.name} ({what})"
         if record is None:
             incidents.append(Incident(number, index, label, None, None, None, False, False))
             continue

@@ -326,7 +326,8 @@ class FaultSpec:
     # The longest it may last, from when it fires; enforced by a watchdog outside the harness's process (a
     # harness that dies leaves nothing cut or frozen). None: until the drill's planned end + MAX_MARGIN_S.
     max: float | None = None
-    drawn_from: int | None = None  # a nemesis's fault: its catalogue entry (each such fault is an incident)
+    # The incident this fault starts (an index into Scenario.incidents): its times are measured from it.
+    starts_incident: int | None = None
 
 
 MAX_MARGIN_S = (
@@ -442,6 +443,14 @@ class NemesisSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class IncidentSpec:
+    """One incident of a scenario with several: what it is called and the runbooks that judge it."""
+
+    name: str
+    runbooks: tuple[Runbook, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     file: Path
     name: str
@@ -457,6 +466,17 @@ class Scenario:
     # A drawn schedule (harness/scenario/nemesis.py): `faults` is what it drew with `seed`, each drawn fault
     # an incident judged by its catalogue entry's runbooks.
     nemesis: NemesisSpec | None = None
+    # Several incidents (`incidents:`, or a nemesis's catalogue): each fault whose starts_incident names one
+    # starts it; each is judged by its own runbooks, with its own MTTD and MTTR.
+    incidents: tuple[IncidentSpec, ...] = ()
+
+    def incident_faults(self) -> tuple[tuple[int, IncidentSpec], ...]:
+        """(the fault's place in `faults`, its incident) for each fault that starts an incident."""
+        return tuple(
+            (i, self.incidents[f.starts_incident])
+            for i, f in enumerate(self.faults)
+            if f.starts_incident is not None
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ import dataclasses
 import random
 from dataclasses import dataclass
 
-from harness.scenario.model import FaultSpec, NemesisFault, NemesisSpec, PauseSpec, Scenario
+from harness.scenario.model import FaultSpec, NemesisSpec, PauseSpec, Scenario
 
 # What a nemesis may draw: faults with an end the nemesis can give them.
 NEMESIS_ACTIONS = (
@@ -40,7 +40,9 @@ def draw(nemesis: NemesisSpec, duration: float, seed: int) -> tuple[Drawn, ...]:
         lasts = rng.uniform(*nemesis.heal_after)
         if at + lasts > duration - END_MARGIN_S:
             return tuple(out)
-        fault, heal = _with_end(dataclasses.replace(nemesis.faults[kind].spec, drawn_from=kind), at, lasts)
+        fault, heal = _with_end(
+            dataclasses.replace(nemesis.faults[kind].spec, starts_incident=kind), at, lasts
+        )
         out.append(Drawn(fault, heal, kind))
         at = max(at + nemesis.every + rng.uniform(-nemesis.jitter, nemesis.jitter), at + lasts + 1.0)
 
@@ -62,15 +64,6 @@ def _with_end(spec: FaultSpec, at: float, lasts: float) -> tuple[FaultSpec, Faul
 def timeline(drawn: tuple[Drawn, ...]) -> tuple[FaultSpec, ...]:
     """The drawn schedule as a scenario's fault list, each fault followed by its end."""
     return tuple(f for d in drawn for f in (d.fault, d.heal) if f is not None)
-
-
-def nemesis_incidents(scenario: Scenario) -> tuple[tuple[int, NemesisFault], ...]:
-    """Each drawn fault's place in the scenario's timeline, with its catalogue entry."""
-    assert scenario.nemesis is not None
-    catalogue = scenario.nemesis.faults
-    return tuple(
-        (i, catalogue[f.drawn_from]) for i, f in enumerate(scenario.faults) if f.drawn_from is not None
-    )
 
 
 def with_seed(scenario: Scenario, seed: int) -> Scenario:

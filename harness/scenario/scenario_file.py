@@ -18,6 +18,8 @@ from harness.scenario.model import (
     AlertsSpec,
     Environment,
     Expectation,
+    FaultSpec,
+    IncidentSpec,
     LoadSpec,
     NemesisFault,
     NemesisSpec,
@@ -57,7 +59,7 @@ def scenario_file(path: Path, problems: list[Problem], engine: str | None = None
         return None
     allowed = (
         "name", "description", "environment", "seed", "load", "faults", "runbooks", "expect", "alerts",
-        "abort_if", "nemesis",
+        "abort_if", "nemesis", "incidents",
     )  # fmt: skip
     if not cur.mapping(allowed, "scenario settings"):
         return None
@@ -90,20 +92,12 @@ def scenario_file(path: Path, problems: list[Problem], engine: str | None = None
         if "alerts" not in cur.value and isinstance(guard.value, dict) and "alert" in guard.value:
             guard.error("an alert stop condition needs alerts: {time_scale: N} so Prometheus runs", "alert")
     if isinstance(load, LoadSpec):
-        for i, fault in enumerate(faults):
-            if fault.max is not None and fault.at + fault.jitter + fault.max > load.duration + MAX_MARGIN_S:
-                cur.child("faults").child(i).error(
-                    f"max {fault.max:g}s would let the fault outlive the drill: it fires by "
-                    f"{fault.at + fault.jitter:g}s and the drill ends by {load.duration:g}s + "
-                    f"{MAX_MARGIN_S:g}s (read-back and teardown)",
-                    "max",
-                )
-            if fault.at + fault.jitter >= load.duration:
-                cur.child("faults").child(i).error(
-                    f"fault at {fault.at:g}s (+ jitter {fault.jitter:g}s) is not before the load ends "
-                    f"({load.duration:g}s)",
-                    "at",
-                )
+        _check_times(cur.child("faults"), faults, load)
+    incidents: tuple[IncidentSpec, ...] = ()
+    if "incidents" in cur.value:
+        if "faults" in cur.value or "nemesis" in cur.value or runbooks:
+            cur.error("give incidents, or faults (with runbooks), or a nemesis: one of them", "incidents")
+        faults, incidents = _incidents(cur, problems, load, environment)
     nemesis = _nemesis(cur, problems) if "nemesis" in cur.value else None
     if nemesis is not None:
         if "faults" in cur.value:
@@ -118,7 +112,8 @@ def scenario_file(path: Path, problems: list[Problem], engine: str | None = None
                 )
         if environment is not None:
             check_targets(cur.child("nemesis"), tuple(f.spec for f in nemesis.faults), environment)
-    if environment is not None and nemesis is None:
+        incidents = tuple(IncidentSpec(entry.label, entry.runbooks) for entry in nemesis.faults)
+    if environment is not None and nemesis is None and not incidents:
         check_targets(cur, faults, environment)
         _check_bound_names(cur, runbooks, expect, environment)
     if sum(f.incident for f in faults) > 1:
@@ -138,7 +133,57 @@ def scenario_file(path: Path, problems: list[Problem], engine: str | None = None
         alerts=alerts,
         abort_if=abort_if,
         nemesis=nemesis,
+        incidents=incidents,
     )
+
+
+def _check_times(where: Cursor, faults: tuple[FaultSpec, ...], load: LoadSpec) -> None:
+    """Each fault fires before the load ends, and its max: ends before the drill does; `where`: the list."""
+    for i, fault in enumerate(faults):
+        if fault.max is not None and fault.at + fault.jitter + fault.max > load.duration + MAX_MARGIN_S:
+            where.child(i).error(
+                f"max {fault.max:g}s would let the fault outlive the drill: it fires by "
+                f"{fault.at + fault.jitter:g}s and the drill ends by {load.duration:g}s + "
+                f"{MAX_MARGIN_S:g}s (read-back and teardown)",
+                "max",
+            )
+        if fault.at + fault.jitter >= load.duration:
+            where.child(i).error(
+                f"fault at {fault.at:g}s (+ jitter {fault.jitter:g}s) is not before the load ends "
+                f"({load.duration:g}s)",
+                "at",
+            )
+
+
+def _incidents(
+    cur: Cursor, problems: list[Problem], load: Any, environment: Environment | None
+) -> tuple[tuple[FaultSpec, ...], tuple[IncidentSpec, ...]]:
+    """incidents: [{name, faults: [...], runbooks: [...]}, ...]: each its own faults (the earliest starts
+    it: its times are measured from that one) and its own runbooks."""
+    faults: list[FaultSpec] = []
+    specs: list[IncidentSpec] = []
+    for place, item in enumerate(cur.child("incidents").items()):
+        if not item.mapping(("name", "faults", "runbooks"), "incident settings"):
+            continue
+        name = item.get("name", text, f"incident {place + 1}")
+        if "faults" not in item.value:
+            item.error("required field is missing", "faults")
+            continue
+        own = tuple(f for f in (fault_entry(c) for c in item.child("faults").items()) if f)
+        if not own or name is None:
+            continue
+        if isinstance(load, LoadSpec):
+            _check_times(item.child("faults"), own, load)
+        if environment is not None:
+            check_targets(item, own, environment)
+        first = min(range(len(own)), key=lambda i: own[i].at)
+        faults += [
+            dataclasses.replace(f, starts_incident=len(specs)) if i == first else f for i, f in enumerate(own)
+        ]
+        specs.append(IncidentSpec(str(name), tuple(_runbooks(item, problems))))
+    if not specs and "incidents" in cur.value:
+        cur.child("incidents").error("list at least one incident with its faults")
+    return tuple(faults), tuple(specs)
 
 
 def _nemesis(cur: Cursor, problems: list[Problem]) -> NemesisSpec | None:

@@ -13,7 +13,7 @@ from harness.core.errors import ConfigError
 from harness.runbooks.evaluate import evaluate
 from harness.scenario.loader import load_scenario
 from harness.scenario.model import FaultSpec, Scenario
-from harness.scenario.nemesis import END_MARGIN_S, draw, nemesis_incidents, with_seed
+from harness.scenario.nemesis import END_MARGIN_S, draw, with_seed
 from tests.unit.history_builder import KILL_AT, failover_log
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,9 +64,9 @@ def test_the_same_seed_draws_the_same_schedule_and_each_fault_ends_before_the_ne
     ends = {d.fault.action: (d.heal.action, d.heal.target) if d.heal else None for d in drawn}
     assert ends["kill"] == ("restart", "last-killed") and ends["partition"] == ("heal", "partition")
     assert ends["pause"] is None and ends["long-script"] is None
-    incidents = nemesis_incidents(scenario)
+    incidents = scenario.incident_faults()
     assert [scenario.faults[i].action for i, _ in incidents] == [d.fault.action for d in drawn]
-    assert all(e.runbooks for _, e in incidents if e.label == "kill primary")
+    assert all(e.runbooks for _, e in incidents if e.name == "kill primary")
 
 
 def _own_length(spec: FaultSpec) -> float:
@@ -99,8 +99,8 @@ def test_bad_nemesis_is_bad_input_at_its_line(tmp_path: Path, change: tuple[str,
 def test_each_incident_is_judged_from_its_own_fault_and_one_not_fired_is_said(tmp_path: Path) -> None:
     scenario = loaded(tmp_path, NEMESIS)
     assert scenario.nemesis is not None
-    kill = FaultSpec(at=4.0, jitter=0.0, action="kill", target="primary", drawn_from=0)
-    late = FaultSpec(at=11.0, jitter=0.0, action="kill", target="replica", drawn_from=1)
+    kill = FaultSpec(at=4.0, jitter=0.0, action="kill", target="primary", starts_incident=0)
+    late = FaultSpec(at=11.0, jitter=0.0, action="kill", target="replica", starts_incident=1)
     restart = FaultSpec(at=9.0, jitter=0.0, action="restart", target="last-killed")
     planned = dataclasses.replace(scenario, faults=(kill, restart, late))
     records = [
@@ -116,3 +116,41 @@ def test_each_incident_is_judged_from_its_own_fault_and_one_not_fired_is_said(tm
         "incident 1 (kill primary -> redis-1 at t=5.00s): detect: sentinel_event +sdown (incident)" in names
     )
     assert judged.mttd == first.mttd and "expect: reads checker (no value no client wrote)" in names
+
+
+INCIDENTS = f"""\
+name: three
+environment: {ROOT}/environments/sentinel-3.yaml
+load:
+  duration: 30s
+  workloads: {{acked-writes: {{users: 2}}}}
+incidents:
+  - name: replica lost
+    faults:
+      - {{at: 7s, restart: last-killed}}
+      - {{at: 3s, kill: replica}}
+    runbooks: [{ROOT}/runbooks/replication-broken.yaml]
+  - name: primary lost during the resync
+    faults: [{{at: 7.2s, kill: primary}}, {{at: 14s, restart: last-killed}}]
+    runbooks: [{ROOT}/runbooks/p1-redis-down.yaml]
+  - name: new primary frozen
+    faults: [{{at: 20s, pause: {{node: primary, duration: 1s}}}}]
+"""
+
+
+def test_hand_written_incidents_each_start_at_their_earliest_fault(tmp_path: Path) -> None:
+    scenario = loaded(tmp_path, INCIDENTS)
+    starts = [(scenario.faults[i].action, spec.name) for i, spec in scenario.incident_faults()]
+    assert starts == [
+        ("kill", "replica lost"),
+        ("kill", "primary lost during the resync"),
+        ("pause", "new primary frozen"),
+    ]
+    assert [len(spec.runbooks) for spec in scenario.incidents] == [1, 1, 0]
+    both = INCIDENTS.replace("incidents:", "faults: [{at: 1s, kill: replica}]\nincidents:")
+    with pytest.raises(ConfigError, match="give incidents, or faults"):
+        loaded(tmp_path, both)
+    with pytest.raises(ConfigError, match=r"incidents\[2\].faults: required field is missing"):
+        loaded(
+            tmp_path, INCIDENTS.replace("    faults: [{at: 20s, pause: {node: primary, duration: 1s}}]\n", "")
+        )
