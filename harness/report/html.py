@@ -305,7 +305,10 @@ def _incidents(incidents: list[dict[str, Any]]) -> str:
     def took(value: float | None) -> str:
         return "-" if value is None else f"{value:.3f}s"
 
-    head = "<tr><th></th><th>incident</th><th>fault</th><th>t</th><th>MTTD</th><th>MTTR</th></tr>"
+    head = (
+        "<tr><th></th><th>incident</th><th>fault</th><th>t</th><th>MTTD</th><th>MTTR</th>"
+        "<th>lost writes acknowledged in it</th></tr>"
+    )
     rows = []
     for i in incidents:
         status = "pass" if i["passed"] else ("FAIL" if i["fired"] else "not fired")
@@ -313,7 +316,8 @@ def _incidents(incidents: list[dict[str, Any]]) -> str:
         rows.append(
             f"<tr class='{css}'><td class='status-{css}'>{status}</td><td>{i['number']}</td>"
             f"<td>{escape(i['label'])}</td><td class='num'>{took(i['t'])}</td>"
-            f"<td class='num'>{took(i['mttd'])}</td><td class='num'>{took(i['mttr'])}</td></tr>"
+            f"<td class='num'>{took(i['mttd'])}</td><td class='num'>{took(i['mttr'])}</td>"
+            f"<td class='num'>{i.get('lost', 0)}</td></tr>"
         )
     return f"<table>{head}{''.join(rows)}</table>"
 

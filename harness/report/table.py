@@ -25,7 +25,7 @@ def incident_text(incident: Incident) -> str:
         return "-" if value is None else f"{value:.2f}s"
 
     verdict = "pass" if incident.passed else "FAIL"
-    times = f"MTTD {took(incident.mttd)}, MTTR {took(incident.mttr)}"
+    times = f"MTTD {took(incident.mttd)}, MTTR {took(incident.mttr)}, {incident.lost} lost write(s)"
     return f"{verdict}: {incident.label} at t={incident.t:.2f}s, {times}"
 
 

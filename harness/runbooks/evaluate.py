@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from harness.core.histograms import merge_intervals, merge_retried
@@ -21,16 +22,18 @@ from harness.scenario.model import Runbook, Scenario
 
 @dataclass(frozen=True, slots=True)
 class Incident:
-    """One incident of a nemesis's run: its drawn fault, when it fired, its MTTD and MTTR."""
+    """One incident of a run with several: its fault, when it fired, its MTTD and MTTR, and the lost
+    acknowledged writes acknowledged from it to the next incident."""
 
     number: int
-    index: int  # the fault's place in the drawn timeline
+    index: int  # the fault's place in the scenario's timeline
     label: str  # "kill primary -> redis-1"
     t: float | None  # when it fired (None: the drill stopped first)
     mttd: float | None
     mttr: float | None
     passed: bool
     fired: bool
+    lost: int = 0  # acknowledged writes lost, acknowledged between this incident and the next one
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,7 @@ def evaluate(scenario: Scenario, records: list[Record]) -> Evaluation:
     incidents: list[Incident] = []
     if scenario.incidents:  # several incidents (a nemesis's drawn faults too), each judged by its own
         steps, incidents = _incidents(scenario, records, settings)
+        incidents = _with_losses(incidents, lost)
         measured = [i for i in incidents if i.fired]
         mttd = max((i.mttd for i in measured if i.mttd is not None), default=None)
         mttr = max((i.mttr for i in measured if i.mttr is not None), default=None)
@@ -129,6 +133,18 @@ def _incidents(
         passed = all(v.passed or v.unknown for v in steps)
         incidents.append(Incident(number, index, label, float(record["t"]), mttd, mttr, passed, True))
     return verdicts, incidents
+
+
+def _with_losses(incidents: list[Incident], lost: LostWrites) -> list[Incident]:
+    """Each lost write counted against the incident it was acknowledged in (from its fault to the next's)."""
+    fired = sorted((i for i in incidents if i.t is not None), key=lambda i: i.t or 0.0)
+    starts = [i.t or 0.0 for i in fired]
+    counts = dict.fromkeys((i.number for i in fired), 0)
+    for _, acknowledged in lost.lost:
+        place = bisect_right(starts, acknowledged) - 1
+        if place >= 0:
+            counts[fired[place].number] += 1
+    return [replace(i, lost=counts.get(i.number, 0)) for i in incidents]
 
 
 def _cut_short(verdicts: list[Verdict], history: History) -> list[Verdict]:

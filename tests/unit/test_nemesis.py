@@ -104,12 +104,13 @@ def test_each_incident_is_judged_from_its_own_fault_and_one_not_fired_is_said(tm
     restart = FaultSpec(at=9.0, jitter=0.0, action="restart", target="last-killed")
     planned = dataclasses.replace(scenario, faults=(kill, restart, late))
     records = [
-        {**r, "index": 0} if r["kind"] == "fault" else r for r in failover_log()
+        {**r, "index": 0} if r["kind"] == "fault" else r for r in failover_log(lose_key="k80")
     ]  # the kill at 5.0 s is fault 0; fault 2 never fired (the drill ended first)
     judged = evaluate(planned, records)
     first, second = judged.incidents
     assert (first.number, first.label, first.t, first.fired) == (1, "kill primary -> redis-1", KILL_AT, True)
     assert first.mttd is not None and abs(first.mttd - 1.02) < 1e-6 and first.passed, first
+    assert first.lost == 1  # k80, acknowledged at 8.0 s: after the kill, in the first incident
     assert (second.fired, second.t, second.passed) == (False, None, False)
     names = [v.name for v in judged.verdicts]
     assert (
