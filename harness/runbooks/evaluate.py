@@ -109,6 +109,7 @@ def _incidents(
     """Each incident judged from the fault that starts it, by its own runbooks and the scenario's time
     bounds; one whose fault never fired (the drill stopped first) is listed as not fired."""
     fired = {int(r["index"]): r for r in records if r["kind"] == "fault"}
+    starts = sorted(float(fired[i]["t"]) for i, _ in scenario.incident_faults() if i in fired)
     verdicts: list[Verdict] = []
     incidents: list[Incident] = []
     for number, (index, entry) in enumerate(scenario.incident_faults(), 1):
@@ -121,9 +122,16 @@ def _incidents(
         if record is None:
             incidents.append(Incident(number, index, label, None, None, None, False, False))
             continue
+        # This fault is the incident every time is measured from, and the next incident ends its window:
+        # what comes after it is that incident's to judge (a replica still down at the end of the drill is
+        # not a failure of the kill three incidents before).
+        began = float(record["t"])
+        until = next((t for t in starts if t > began), float("inf"))
         marked = [
-            {**r, "incident": r is record} if r["kind"] == "fault" else r for r in records
-        ]  # this fault is the incident every time is measured from
+            {**r, "incident": r is record} if r["kind"] == "fault" else r
+            for r in records
+            if float(r["t"]) < until
+        ]
         history = History(tuple(marked))
         steps, mttd, mttr = _runbook_steps(entry.runbooks, history, settings)
         steps += _bounds(scenario, mttd, mttr, settings, _undecided(steps))

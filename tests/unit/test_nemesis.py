@@ -155,3 +155,17 @@ def test_hand_written_incidents_each_start_at_their_earliest_fault(tmp_path: Pat
         loaded(
             tmp_path, INCIDENTS.replace("    faults: [{at: 20s, pause: {node: primary, duration: 1s}}]\n", "")
         )
+
+
+def test_the_next_incident_ends_an_incidents_window(tmp_path: Path) -> None:
+    """What comes after the next incident is that one's to judge: a second fault 0.5 s after the kill leaves
+    the kill's window without its +switch-master (at 6.7 s), one at 11.5 s leaves it everything it needs."""
+    scenario = loaded(tmp_path, NEMESIS)
+    kill = FaultSpec(at=4.0, jitter=0.0, action="kill", target="primary", starts_incident=0)
+    other = FaultSpec(at=4.5, jitter=0.0, action="kill", target="replica", starts_incident=1)
+    planned = dataclasses.replace(scenario, faults=(kill, other))
+    for second, first_passes in ((KILL_AT + 0.5, False), (11.5, True)):
+        records = [{**r, "index": 0} if r["kind"] == "fault" else r for r in failover_log()]
+        records.append({"t": second, "kind": "fault", "index": 1, "action": "kill", "target": "replica"})
+        first, _ = evaluate(planned, sorted(records, key=lambda r: r["t"])).incidents
+        assert first.passed is first_passes, (second, first)
