@@ -92,7 +92,7 @@ class FaultInjector:
             node = self._network.apply(fault)
         if fault.index == self._incident_index:
             self.incident_node = node
-        action = spec.server.kind if spec.server is not None else spec.action
+        action = spec.kind
         self._applied.append((fault.index, action, node))
         if spec.action == "heal" and spec.target in ("partition", "all"):
             for index in self._armed_cuts:  # healed by the harness: nothing left for the watchdog
@@ -125,10 +125,9 @@ class FaultInjector:
         """Before a fault's CONFIG SET: the watchdog puts `value` back if the harness dies or max runs out."""
         if self._switch is not None:
             config = {"node": node.name, "host": node.host, "port": node.port, "parameter": parameter}
-            fault = self._faults[index]
-            action = fault.spec.server.kind if fault.spec.server is not None else fault.spec.action
+            spec = self._faults[index].spec
             undo = ("config-set", {**config, "value": value})
-            self._switch.arm(index, action, [undo], self._deadline(fault.spec.max))
+            self._switch.arm(index, spec.kind, [undo], self._deadline(spec.max))
 
     def _disarm(self, index: int) -> None:
         if self._switch is not None:

@@ -114,7 +114,7 @@ def _fault(fault: FaultSpec, env: Environment, backend: str, topology: Topology 
 def _how(fault: FaultSpec, env: Environment, backend: str, topology: Topology | None) -> list[str]:
     target = _target(fault.target, topology)
     deployment = env.external_deployment
-    action = fault.server.kind if fault.server is not None else fault.action
+    action = fault.kind
     if fault.server is not None:
         spec = fault.server
         command = SERVER_COMMANDS.get(spec.kind, spec.kind).format(

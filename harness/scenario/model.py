@@ -329,6 +329,11 @@ class FaultSpec:
     # The incident this fault starts (an index into Scenario.incidents): its times are measured from it.
     starts_incident: int | None = None
 
+    @property
+    def kind(self) -> str:
+        """What the fault does: a server fault's own kind (long-script, misconf, ...), else its action."""
+        return self.server.kind if self.server is not None else self.action
+
 
 MAX_MARGIN_S = (
     30.0  # a fault without `max:` lasts at most to the load's planned end plus this (read-back, teardown)
