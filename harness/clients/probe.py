@@ -46,3 +46,16 @@ def reported_role(node: Node, credentials: Credentials, timeout: float) -> str |
     except redis.RedisError:
         return None
     return {"master": "primary", "slave": "replica"}.get(role, role or "unknown")
+
+
+def replicating_from(node: Node, credentials: Credentials, timeout: float) -> tuple[str, int] | None:
+    """The address a replica streams from now (INFO replication master_host:master_port); None for a
+    primary or a node that does not answer."""
+    try:
+        with probe_client(node, timeout, credentials) as client:
+            info = client.info("replication")
+    except redis.RedisError:
+        return None
+    if info.get("role") != "slave":
+        return None
+    return str(info.get("master_host", "")), int(info.get("master_port", 0))

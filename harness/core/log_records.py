@@ -160,6 +160,7 @@ class FaultDetails(TypedDict, total=False):
     seconds: Annotated[float, "surge, pause, long-script: how long"]
     rtt: Annotated[float, "sweep: the round trip added, s"]
     details: Annotated[dict[str, Any], "server faults: what the fault did: bytes, keys, dir ..."]
+    skipped: Annotated[str, "nemesis: why the drawn fault could not act now (nothing was done)"]
 
 
 class FaultRecord(FaultDetails):

@@ -6,10 +6,11 @@ from typing import Any
 
 from harness.backends.base import Backend
 from harness.backends.links import LinkControl
+from harness.clients.probe import replicating_from
 from harness.core.errors import FaultError
 from harness.core.observation_log import ObservationLog
-from harness.core.topology import Topology
-from harness.faults.targets import resolve
+from harness.core.topology import Link, Topology
+from harness.faults.targets import ROLE_PROBE_TIMEOUT_S, draw_one, resolve
 from harness.faults.timeline import ScheduledFault
 from harness.scenario.plan import link_name
 
@@ -95,6 +96,30 @@ class NetworkFaults:
     def resolve(self, selector: str, seed: int) -> str:
         """The proxy link a selector names, choosing "primary"/"replica" from the topology as it is now."""
         kind, _, which = selector.partition(":")
-        node = which if kind == "replication" else kind
-        node = resolve(node, self._topology, self._backend, seed, f"network {selector}")
-        return link_name(f"replication:{node}" if kind == "replication" else node)
+        if kind == "replication":
+            return self._replication_link(which, seed, selector)
+        return link_name(resolve(kind, self._topology, self._backend, seed, f"network {selector}"))
+
+    def _replication_link(self, which: str, seed: int, selector: str) -> str:
+        """A replica's replication link that carries its stream now. Links lead to the first primary: after
+        a failover Sentinel points replicas at the new primary's own address, and their links carry
+        nothing, so a fault on one would act on nothing (refused, saying why)."""
+        streaming = [
+            link
+            for link in self._topology.links
+            if link.kind == "replication" and (which == "replica" or link.replica == which)
+            if self._streams_through(link)
+        ]
+        if not streaming:
+            whose = "no replica" if which == "replica" else which
+            raise FaultError(
+                f"network {selector}: {whose} streams through its proxied replication link now (the links "
+                f"lead to {self._topology.initial_primary}; after a failover replicas follow the new primary "
+                "directly)"
+            )
+        return draw_one([link.name for link in streaming], seed)
+
+    def _streams_through(self, link: Link) -> bool:
+        node = self._topology.node(link.replica)
+        source = replicating_from(node, self._topology.credentials("operator", node), ROLE_PROBE_TIMEOUT_S)
+        return source == (link.host, link.port)

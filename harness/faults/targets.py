@@ -9,6 +9,7 @@ by the fault, so a seed picks the same node on every run with the same roles."""
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness.backends.base import Backend
@@ -68,8 +69,13 @@ def pick(selector: str, view: RoleView, seed: int, what: str = "fault") -> str:
         if not replicas:
             scope = f" in {view.primary}'s shard" if view.other_primaries else ""
             raise FaultError(f"{what}: no running replica{scope}")
-        return random.Random(seed).choice(replicas)
+        return draw_one(replicas, seed)
     return selector
+
+
+def draw_one(candidates: Sequence[str], seed: int) -> str:
+    """The seeded choice among candidates (sorted first, so the same seed draws the same one)."""
+    return random.Random(seed).choice(sorted(candidates))
 
 
 def resolve(selector: str, topology: Topology, backend: Backend, seed: int, what: str = "fault") -> str:

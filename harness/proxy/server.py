@@ -27,6 +27,15 @@ def split_address(address: Any, what: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def _own_source(client: Side) -> tuple[str, int] | None:
+    """Upstream, a peer on a loopback address of its own keeps it: the node behind the proxy sees (and a
+    partition's address rules cut) the replica or Sentinel itself, not the proxy. Elsewhere the kernel
+    picks the source, as a plain proxy's would."""
+    peer = client.transport.get_extra_info("peername") if client.transport is not None else None
+    host = str(peer[0]) if peer else ""
+    return (host, 0) if is_loopback(host) and host != "127.0.0.1" else None
+
+
 @dataclass
 class Proxy:
     name: str
@@ -238,7 +247,8 @@ class ProxyServer:
         loop = asyncio.get_running_loop()
         try:
             _, upstream = await asyncio.wait_for(
-                loop.create_connection(Side, host, port), UPSTREAM_CONNECT_TIMEOUT_S
+                loop.create_connection(Side, host, port, local_addr=_own_source(client)),
+                UPSTREAM_CONNECT_TIMEOUT_S,
             )
         except (OSError, TimeoutError):
             client.close()

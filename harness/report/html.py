@@ -313,9 +313,12 @@ def _incidents(incidents: list[dict[str, Any]]) -> str:
     for i in incidents:
         status = "pass" if i["passed"] else ("FAIL" if i["fired"] else "not fired")
         css = "pass" if i["passed"] else "fail"
+        label = i["label"] + (f" (skipped: {i['skipped']})" if i.get("skipped") else "")
+        if i.get("skipped"):
+            status, css = "skipped", "skipped"
         rows.append(
             f"<tr class='{css}'><td class='status-{css}'>{status}</td><td>{i['number']}</td>"
-            f"<td>{escape(i['label'])}</td><td class='num'>{took(i['t'])}</td>"
+            f"<td>{escape(label)}</td><td class='num'>{took(i['t'])}</td>"
             f"<td class='num'>{took(i['mttd'])}</td><td class='num'>{took(i['mttr'])}</td>"
             f"<td class='num'>{i.get('lost', 0)}</td></tr>"
         )

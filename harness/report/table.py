@@ -18,6 +18,8 @@ from harness.runbooks.verdict import Verdict
 
 
 def incident_text(incident: Incident) -> str:
+    if incident.skipped:
+        return f"skipped: {incident.label}: {incident.skipped}"
     if not incident.fired:
         return f"{incident.label}: not fired (the drill stopped first)"
 

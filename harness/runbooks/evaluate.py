@@ -34,6 +34,7 @@ class Incident:
     passed: bool
     fired: bool
     lost: int = 0  # acknowledged writes lost, acknowledged between this incident and the next one
+    skipped: str = ""  # a drawn fault that could not act when its time came: why (nothing was done)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +80,21 @@ def _runbook_steps(
     runbooks: tuple[Runbook, ...], history: History, settings: dict[str, float]
 ) -> tuple[list[Verdict], float | None, float | None]:
     """Every runbook step judged from the history's incident, and the MTTD and MTTR they give."""
+    steps = _judged(runbooks, history, settings)
+    return (steps, *_times(steps))
+
+
+def _judged(runbooks: tuple[Runbook, ...], history: History, settings: dict[str, float]) -> list[Verdict]:
     steps: list[Verdict] = []
     for runbook in runbooks:
         steps += [run_check(step, history, settings, runbook.name, "detect") for step in runbook.detect]
         steps += procedure_verdicts(runbook, history)
         steps += [run_check(step, history, settings, runbook.name, "verify") for step in runbook.verify]
+    return steps
+
+
+def _times(steps: list[Verdict]) -> tuple[float | None, float | None]:
+    """The MTTD and MTTR the steps give."""
     timed = [v for v in steps if not v.quantity]  # MTTD and MTTR are times since the incident
     detected = [v.measured for v in timed if v.section == "detect" and v.measured is not None]
     verify = [v for v in timed if v.section == "verify"]
@@ -93,7 +104,7 @@ def _runbook_steps(
         if verify and all(v.measured is not None for v in verify)
         else None
     )
-    return steps, mttd, mttr
+    return mttd, mttr
 
 
 def _undecided(steps: list[Verdict]) -> dict[str, Verdict | None]:
@@ -109,6 +120,8 @@ def _incidents(
     """Each incident judged from the fault that starts it, by its own runbooks and the scenario's time
     bounds; one whose fault never fired (the drill stopped first) is listed as not fired."""
     fired = {int(r["index"]): r for r in records if r["kind"] == "fault"}
+    skipped = {i: str(r["skipped"]) for i, r in fired.items() if r.get("skipped")}
+    fired = {i: r for i, r in fired.items() if i not in skipped}
     starts = sorted(float(fired[i]["t"]) for i, _ in scenario.incident_faults() if i in fired)
     verdicts: list[Verdict] = []
     incidents: list[Incident] = []
@@ -119,6 +132,9 @@ def _incidents(
         # A nemesis's incidents are named by their fault; hand-written ones by their own name.
         what = f"{fault.action} {fault.target}{node}"
         label = what if scenario.nemesis is not None else f"{entry.name} ({what})"
+        if index in skipped:  # nothing was done: nothing to judge, and no failure of the runbooks'
+            incidents.append(Incident(number, index, label, None, None, None, True, False, 0, skipped[index]))
+            continue
         if record is None:
             incidents.append(Incident(number, index, label, None, None, None, False, False))
             continue
@@ -127,13 +143,9 @@ def _incidents(
         # not a failure of the kill three incidents before).
         began = float(record["t"])
         until = next((t for t in starts if t > began), float("inf"))
-        marked = [
-            {**r, "incident": r is record} if r["kind"] == "fault" else r
-            for r in records
-            if float(r["t"]) < until
-        ]
-        history = History(tuple(marked))
-        steps, mttd, mttr = _runbook_steps(entry.runbooks, history, settings)
+        steps = _judged(entry.runbooks, _window(records, record, until), settings)
+        steps = _overtaken(steps, entry.runbooks, records, record, until - began, settings)
+        mttd, mttr = _times(steps)
         steps += _bounds(scenario, mttd, mttr, settings, _undecided(steps))
         prefix = f"incident {number} ({label} at t={float(record['t']):.2f}s): "
         steps = [replace(v, name=prefix + v.name) for v in steps]
@@ -141,6 +153,43 @@ def _incidents(
         passed = all(v.passed or v.unknown for v in steps)
         incidents.append(Incident(number, index, label, float(record["t"]), mttd, mttr, passed, True))
     return verdicts, incidents
+
+
+def _window(records: list[Record], incident: Record, until: float) -> History:
+    """The records before `until`, with `incident` the fault every time is measured from."""
+    return History(
+        tuple(
+            {**r, "incident": r is incident} if r["kind"] == "fault" else r
+            for r in records
+            if float(r["t"]) < until
+        )
+    )
+
+
+def _overtaken(
+    steps: list[Verdict],
+    runbooks: tuple[Runbook, ...],
+    records: list[Record],
+    incident: Record,
+    gap: float,
+    settings: dict[str, float],
+) -> list[Verdict]:
+    """A step not yet met when the next incident began, whose own bound runs past it, is judged over its
+    whole bound: an incident may start while another still recovers (a primary killed during a replica's
+    resync), and the first keeps the time its runbook promises. The evidence says it was overtaken."""
+    late = {
+        i
+        for i, v in enumerate(steps)
+        if v.failed and not v.quantity and v.measured is None and v.bound is not None and v.bound > gap
+    }
+    if not late:
+        return steps
+    longest = max(steps[i].bound or 0.0 for i in late)
+    again = _judged(runbooks, _window(records, incident, float(incident["t"]) + longest), settings)
+    note = f" (overtaken: the next incident began {gap:.2f}s after this one; judged over its own bound)"
+    return [
+        replace(again[i], evidence=again[i].evidence + note) if i in late else v for i, v in enumerate(steps)
+    ]
 
 
 def _with_losses(incidents: list[Incident], lost: LostWrites) -> list[Incident]:

@@ -367,8 +367,10 @@ def _check_partition(cur: Cursor, spec: PartitionSpec, env: Environment, names: 
                 why = f"; {env.file} is a {kind}" if group in unfit else ""
                 cur.error(f"unknown group {group!r} (expected: {', '.join(dict.fromkeys(known))}){why}", key)
     # A cluster's proxied links carry the load only: its nodes meet, gossip and replicate on their own
-    # addresses, and the load's traffic leaves the proxy from the clients' address.
-    if env.proxy is not None and (env.proxy.clients or env.proxy.replication) and env.cluster is None:
+    # addresses, and the load's traffic leaves the proxy from the clients' address. On the local backend
+    # the proxy connects upstream from each peer's own loopback address, so the rules still tell them apart.
+    proxied = env.proxy is not None and (env.proxy.clients or env.proxy.replication)
+    if proxied and env.cluster is None and env.backend != "local":
         cur.error(
             f"per-peer partitions tell peers apart by address, but {env.file} sends clients, Sentinels and "
             "replicas through the proxy (proxy:), where they all share its address; drop proxy: or use a "

@@ -222,6 +222,13 @@ def _nemesis(cur: Cursor, problems: list[Problem]) -> NemesisSpec | None:
     if every <= 0 or jitter >= every:
         sub.error("expected every > 0 and jitter < every", "jitter" if every > 0 else "every")
         return None
+    if every < heal_after[1]:  # the next fault waits for the heal: `every` would silently not hold
+        sub.error(
+            f"every ({every:g}s) is shorter than heal_after's longest ({heal_after[1]:g}s): a nemesis's"
+            " faults never overlap (each waits for the last one's heal); make every at least that long",
+            "every",
+        )
+        return None
     return NemesisSpec(float(every), float(jitter), heal_after, tuple(entries))
 
 

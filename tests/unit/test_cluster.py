@@ -263,7 +263,8 @@ def test_which_keys_a_lost_shard_takes_down_is_judged_per_shard() -> None:
 
 def test_a_proxied_cluster_takes_per_peer_partitions_and_links_per_data_node(tmp_path: Path) -> None:
     """Its links carry the load only (the nodes meet and replicate on their own addresses), so a partition
-    still tells the peers apart; a Sentinel topology's proxy carries replicas and Sentinels too: refused."""
+    still tells the peers apart; a Sentinel topology's proxy carries replicas and Sentinels too: on the
+    local backend the proxy keeps each peer's own address, elsewhere they share the proxy's: refused."""
     scenario = tmp_path / "s.yaml"
     body = (
         "name: s\nenvironment: {env}\nload:\n  duration: 5s\n  workloads: {{acked-writes: {{users: 1}}}}\n"
@@ -276,5 +277,10 @@ def test_a_proxied_cluster_takes_per_peer_partitions_and_links_per_data_node(tmp
     assert [(link.name, link.kind) for link in layout.links] == [
         (f"redis-{i}", "clients") for i in range(1, 7)
     ]
-    scenario.write_text(body.format(env=ROOT / "environments" / "sentinel-3-proxied.yaml"))
+    local = ROOT / "environments" / "sentinel-3-proxied.yaml"
+    scenario.write_text(body.format(env=local))
+    assert load_scenario(scenario).faults  # local: the proxy connects upstream from each peer's address
+    docker = tmp_path / "docker.yaml"
+    docker.write_text(local.read_text().replace("backend: local", "backend: docker"))
+    scenario.write_text(body.format(env=docker))
     assert "per-peer partitions tell peers apart by address" in problems_of(scenario)

@@ -87,6 +87,7 @@ def _own_length(spec: FaultSpec) -> float:
         ),
         (("    - {kill: replica}", "    - {oom: {}}"), "a nemesis draws only faults it can end"),
         (("jitter: 3s", "jitter: 12s"), "expected every > 0 and jitter < every"),
+        (("every: 10s", "every: 6s"), "nemesis.every: every (6s) is shorter than heal_after's longest (8s)"),
         (("    - {kill: replica}", "    - {kill: sentinel-9}"), "nemesis.faults[1].kill: unknown target"),
     ],
 )
@@ -157,15 +158,38 @@ def test_hand_written_incidents_each_start_at_their_earliest_fault(tmp_path: Pat
         )
 
 
-def test_the_next_incident_ends_an_incidents_window(tmp_path: Path) -> None:
-    """What comes after the next incident is that one's to judge: a second fault 0.5 s after the kill leaves
-    the kill's window without its +switch-master (at 6.7 s), one at 11.5 s leaves it everything it needs."""
+def test_an_incident_overtaken_by_the_next_keeps_the_time_its_runbook_promises(tmp_path: Path) -> None:
+    """A second fault 0.5 s after the kill ends the kill's window before its +switch-master (at 6.7 s): the
+    steps not yet met are judged over their own bounds and say they were overtaken; a second fault at
+    11.5 s leaves the first everything it needs in its own window."""
     scenario = loaded(tmp_path, NEMESIS)
     kill = FaultSpec(at=4.0, jitter=0.0, action="kill", target="primary", starts_incident=0)
     other = FaultSpec(at=4.5, jitter=0.0, action="kill", target="replica", starts_incident=1)
     planned = dataclasses.replace(scenario, faults=(kill, other))
-    for second, first_passes in ((KILL_AT + 0.5, False), (11.5, True)):
+    for second, overtaken in ((KILL_AT + 0.5, True), (11.5, False)):
         records = [{**r, "index": 0} if r["kind"] == "fault" else r for r in failover_log()]
         records.append({"t": second, "kind": "fault", "index": 1, "action": "kill", "target": "replica"})
-        first, _ = evaluate(planned, sorted(records, key=lambda r: r["t"])).incidents
-        assert first.passed is first_passes, (second, first)
+        judged = evaluate(planned, sorted(records, key=lambda r: r["t"]))
+        first = judged.incidents[0]
+        assert first.passed and first.mttr is not None and abs(first.mttr - 2.0) < 1e-6, (second, first)
+        switch = next(v for v in judged.verdicts if v.name.startswith("incident 1") and "+switch" in v.name)
+        assert ("overtaken: the next incident began 0.50s after" in switch.evidence) is overtaken, switch
+
+
+def test_a_drawn_fault_that_could_not_act_is_skipped_not_failed(tmp_path: Path) -> None:
+    """Logged as skipped with its reason: its incident is neither judged nor a failure, and it ends no other
+    incident's window."""
+    scenario = loaded(tmp_path, NEMESIS)
+    kill = FaultSpec(at=4.0, jitter=0.0, action="kill", target="primary", starts_incident=0)
+    other = FaultSpec(at=4.5, jitter=0.0, action="kill", target="replica", starts_incident=1)
+    planned = dataclasses.replace(scenario, faults=(kill, other))
+    records = [{**r, "index": 0} if r["kind"] == "fault" else r for r in failover_log()]
+    why = "network replication:replica: no replica streams through its proxied replication link now"
+    records.append(
+        {"t": 5.5, "kind": "fault", "index": 1, "action": "kill", "target": "replica", "skipped": why}
+    )
+    judged = evaluate(planned, sorted(records, key=lambda r: r["t"]))
+    first, second = judged.incidents
+    assert first.passed and not any("overtaken" in v.evidence for v in judged.verdicts)
+    assert (second.skipped, second.fired, second.passed) == (why, False, True)
+    assert not any(v.name.startswith("incident 2") for v in judged.verdicts)
