@@ -24,6 +24,7 @@ from harness.scenario.model import FaultSpec, Scenario
 from harness.scenario.nemesis import with_seed
 
 INCIDENT_PREFIX = re.compile(r"^incident \d+ \([^)]*\): ")
+QUIET_TAIL_S = 10.0  # after the last kept fault's end, when its runbooks give no longer bound
 # A unit of the schedule: one drawn fault and the entries that end it (a restart, a heal).
 Unit = tuple[FaultSpec, ...]
 
@@ -58,7 +59,7 @@ def shrink(
 
     def still_fails(subset: tuple[Unit, ...]) -> bool:
         count[0] += 1
-        trial = dataclasses.replace(scenario, faults=tuple(f for unit in subset for f in unit))
+        trial = _trial(scenario, subset)
         console = make_console(True)
         result = run_drill(
             trial, RunOptions(trials_dir / f"trial-{count[0]}", backend or run["backend"]), console
@@ -70,8 +71,28 @@ def shrink(
         return target in broken
 
     kept, trials = ddmin(units, still_fails, max_trials)
-    written = _write(scenario, kept, trials_dir / "minimal.yaml")
+    written = _write(_trial(scenario, kept), kept, trials_dir / "minimal.yaml")
     return Shrunk(target, kept, len(units), trials, written)
+
+
+def _trial(scenario: Scenario, subset: tuple[Unit, ...]) -> Scenario:
+    """The subset's faults at their drawn times, the load cut short once the last of them has had the
+    longest time its runbooks give (the rest of a long run would only cost time: nothing else is drawn)."""
+    faults = tuple(f for unit in subset for f in unit)
+    settings = scenario.environment.bound_settings()
+    bounds = [
+        step.within.resolve(settings)
+        for unit in subset
+        if unit[0].starts_incident is not None
+        for book in scenario.incidents[unit[0].starts_incident].runbooks
+        for step in (*book.detect, *book.verify)
+        if step.within is not None
+    ]
+    last_start = max((unit[0].at for unit in subset), default=0.0)
+    last_end = max((f.at for f in faults), default=0.0)
+    until = max(last_start + max(bounds, default=0.0), last_end + QUIET_TAIL_S)
+    load = dataclasses.replace(scenario.load, duration=min(scenario.load.duration, until))
+    return dataclasses.replace(scenario, faults=faults, load=load)
 
 
 def _stable(name: str) -> str:
@@ -137,6 +158,7 @@ def _write(scenario: Scenario, kept: tuple[Unit, ...], path: Path) -> Path:
         "environment": str(scenario.environment.file),
         "seed": scenario.seed,
         **{k: raw[k] for k in ("load", "expect", "alerts", "abort_if") if k in raw},
+        "load": {**raw["load"], "duration": f"{scenario.load.duration:g}s"},  # a trial's length
         "faults": faults,
         "runbooks": list(dict.fromkeys(runbooks)),
     }

@@ -11,6 +11,12 @@ _UNIT_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 # Names a bound may refer to, resolved from the environment's Sentinel, cluster or redis.conf settings.
 BOUND_NAMES = ("down-after", "failover-timeout", "node-timeout", "min-replicas-max-lag")
 
+# The same forms as JSON Schema (drill schema): what an editor can check before the loader does.
+_DURATION_TEXT = r"\d+(\.\d+)?\s*(us|ms|s|m|h)"
+DURATION_SCHEMA = {"type": "string", "pattern": rf"^\s*{_DURATION_TEXT}\s*$"}
+_TERM = rf"({_DURATION_TEXT}|{'|'.join(BOUND_NAMES)})"
+BOUND_SCHEMA = {"type": "string", "pattern": rf"^\s*{_TERM}(\s*\+\s*{_TERM})*\s*$"}
+
 
 def parse_duration(value: object) -> float:
     """Seconds from a duration string; ValueError with a hint otherwise."""

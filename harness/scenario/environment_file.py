@@ -56,6 +56,34 @@ PERSISTENCE: dict[str, dict[str, ConfigValue]] = {
 }
 
 
+# The keys each part of an environment file takes (the loader's and `drill schema`'s one list).
+ENVIRONMENT_KEYS = (
+    "name",
+    "engine",
+    "backend",
+    "master_name",
+    "replicas",
+    "sentinels",
+    "config",
+    "readiness_timeout",
+    "proxy",
+    "persistence",
+    "auth",
+    "security",
+    "image",
+    "external",
+    "topology",
+    "cluster",
+    "confirm",
+)
+CLUSTER_KEYS = ("shards", "replicas_per_shard", "cluster-node-timeout")
+EXTERNAL_KEYS = ("compose_project", "sentinels", "control", "nodes", "address_map", "key_prefix")
+AUTH_KEYS = ("password_env", "password_file")
+SECURITY_KEYS = ("acl", "tls", "secret_env", "secret_file")
+PROXY_KEYS = ("clients", "replication", "server")
+SENTINEL_KEYS = ("count", "quorum", "down-after-milliseconds", "failover-timeout", "parallel-syncs")
+
+
 def environment_file(
     path: Path, problems: list[Problem], engine_override: str | None = None
 ) -> Environment | None:
@@ -64,26 +92,7 @@ def environment_file(
     cur = parse_file(path, problems)
     if cur is None:
         return None
-    allowed = (
-        "name",
-        "engine",
-        "backend",
-        "master_name",
-        "replicas",
-        "sentinels",
-        "config",
-        "readiness_timeout",
-        "proxy",
-        "persistence",
-        "auth",
-        "security",
-        "image",
-        "external",
-        "topology",
-        "cluster",
-        "confirm",
-    )
-    if not cur.mapping(allowed, "environment settings"):
+    if not cur.mapping(ENVIRONMENT_KEYS, "environment settings"):
         return None
     if cur.get("topology", choice("sentinel", "cluster"), "sentinel") == "cluster":
         return _cluster_environment(path, cur, engine_override)
@@ -223,7 +232,7 @@ def _cluster_environment(path: Path, cur: Cursor, engine_override: str | None) -
 
 
 def _cluster(cur: Cursor) -> ClusterSpec | None:
-    if not cur.mapping(("shards", "replicas_per_shard", "cluster-node-timeout"), "cluster settings"):
+    if not cur.mapping(CLUSTER_KEYS, "cluster settings"):
         return None
     shards = cur.get("shards", _shard_count)
     replicas = cur.get("replicas_per_shard", integer(0, 4), 1)
@@ -252,9 +261,7 @@ def _external(cur: Cursor) -> str | AddressedDeployment | None:
     """external: {compose_project: NAME}: the nodes are that project's redis-N and sentinel-N containers;
     external: {sentinels: [HOST:PORT, ...], control: {...}, nodes: {...}}: a deployment found by address."""
     sub = cur.child("external")
-    if not sub.mapping(
-        ("compose_project", "sentinels", "control", "nodes", "address_map", "key_prefix"), "external settings"
-    ):
+    if not sub.mapping(EXTERNAL_KEYS, "external settings"):
         return None
     by_address = "sentinels" in sub.value
     # An addressed deployment's clients log in as the team's do: a password from the environment.
@@ -365,7 +372,7 @@ def _argv(value: Any) -> tuple[str, ...]:
 
 def _auth(cur: Cursor) -> SecretSource | None:
     """auth: {password_env: VAR} or {password_file: PATH}: the password itself never sits in a file we own."""
-    if not cur.mapping(("password_env", "password_file"), "auth settings"):
+    if not cur.mapping(AUTH_KEYS, "auth settings"):
         return None
     return _secret_source(cur, "password_env", "password_file")
 
@@ -390,7 +397,7 @@ def _security(cur: Cursor) -> SecuritySpec | None:
     """security: {acl: bool, tls: bool, secret_env: VAR | secret_file: PATH}: users and certificates are
     made for each run; their passwords derive from the named secret, never written here."""
     sub = cur.child("security")
-    if not sub.mapping(("acl", "tls", "secret_env", "secret_file"), "security settings"):
+    if not sub.mapping(SECURITY_KEYS, "security settings"):
         return None
     acl, tls = sub.get("acl", boolean, True), sub.get("tls", boolean, True)
     if acl is None or tls is None:
@@ -410,7 +417,7 @@ def _security(cur: Cursor) -> SecuritySpec | None:
 
 
 def _proxy(cur: Cursor) -> ProxySpec | None:
-    if not cur.mapping(("clients", "replication", "server"), "proxy settings"):
+    if not cur.mapping(PROXY_KEYS, "proxy settings"):
         return None
     clients = cur.get("clients", boolean, False)
     replication = cur.get("replication", boolean, False)
@@ -433,8 +440,7 @@ def _master_name(value: Any) -> str:
 
 
 def _sentinels(cur: Cursor) -> SentinelSpec | None:
-    keys = ("count", "quorum", "down-after-milliseconds", "failover-timeout", "parallel-syncs")
-    if not cur.mapping(keys, "Sentinel settings"):
+    if not cur.mapping(SENTINEL_KEYS, "Sentinel settings"):
         return None
     count = cur.get("count", integer(1, 9))
     quorum = cur.get("quorum", integer(1))

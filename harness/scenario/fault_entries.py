@@ -30,6 +30,11 @@ SERVER_FAULTS: tuple[str, ...] = get_args(ServerFaultKind)
 ACTIONS: tuple[str, ...] = get_args(FaultAction)  # kill, restart, network, heal, surge, then SERVER_FAULTS
 
 
+PARTITION_KEYS = ("between", "and", "one-way")
+NETWORK_KEYS = ("link", "stream", "jitter")  # beside exactly one of NETWORK_EFFECTS
+STREAMS = ("upstream", "downstream", "both")
+
+
 def fault_entry(cur: Cursor, timed: bool = True, extra: tuple[str, ...] = ()) -> FaultSpec | None:
     """One fault of the timeline; `max:` is its longest life, enforced outside the harness's process.
     Untimed (a nemesis's catalogue): no `at`, `jitter` or `incident`, and `extra` keys are the caller's."""
@@ -110,7 +115,7 @@ def _fault_entry(cur: Cursor, timed: bool, extra: tuple[str, ...]) -> FaultSpec 
 
 def _partition(cur: Cursor) -> PartitionSpec | None:
     """partition: {between: [primary], and: [sentinels, replicas], one-way: false}"""
-    if not cur.mapping(("between", "and", "one-way"), "partition settings"):
+    if not cur.mapping(PARTITION_KEYS, "partition settings"):
         return None
     between = cur.get("between", _groups)
     others = cur.get("and", _groups)
@@ -156,10 +161,10 @@ NETWORK_EFFECTS = ("latency", "bandwidth", "timeout", "reset", "partition", "pac
 
 
 def _network(cur: Cursor) -> tuple[str, NetworkSpec] | None:
-    if not cur.mapping(("link", "stream", "jitter", *NETWORK_EFFECTS), "network fault settings"):
+    if not cur.mapping((*NETWORK_KEYS, *NETWORK_EFFECTS), "network fault settings"):
         return None
     link = cur.get("link", text)
-    stream = cur.get("stream", choice("upstream", "downstream", "both"), "both")
+    stream = cur.get("stream", choice(*STREAMS), "both")
     effects = [key for key in NETWORK_EFFECTS if key in cur.value]
     if len(effects) != 1:
         cur.error(f"a network fault needs exactly one effect: {', '.join(NETWORK_EFFECTS)}")

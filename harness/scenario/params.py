@@ -9,11 +9,11 @@ a file's mapping into an instance, reporting every problem with its line like th
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from harness.scenario.durations import parse_bound, parse_duration
+from harness.scenario.durations import BOUND_SCHEMA, DURATION_SCHEMA, parse_bound, parse_duration
 from harness.scenario.fields import Cursor, Invalid, boolean, choice, integer, number, text
 
 P = TypeVar("P")
@@ -22,11 +22,13 @@ _NO_DEFAULT = dataclasses.MISSING
 
 @dataclass(frozen=True, slots=True)
 class ParamType:
-    """How one parameter's value is written (`shown` in `drill kinds`) and read."""
+    """How one parameter's value is written (`shown` in `drill kinds`), read, and described to editors
+    (`json`: the JSON Schema of its values, for `drill schema`)."""
 
     shown: str
     parse: Callable[[Any], Any]
     show_default: Callable[[Any], str] = str
+    json: Mapping[str, Any] = field(default_factory=dict)  # empty: any value (the parser alone judges)
 
 
 def param(doc: str, kind: ParamType, default: Any = _NO_DEFAULT, key: str = "") -> Any:
@@ -39,23 +41,41 @@ def param(doc: str, kind: ParamType, default: Any = _NO_DEFAULT, key: str = "") 
 
 
 def duration() -> ParamType:
-    return ParamType("duration (500ms, 2s)", parse_duration, lambda seconds: f"{seconds:g}s")
+    return ParamType("duration (500ms, 2s)", parse_duration, lambda s: f"{s:g}s", DURATION_SCHEMA)
 
 
 def bound() -> ParamType:
-    return ParamType("bound (10s, down-after + 1s)", parse_bound)
+    return ParamType("bound (10s, down-after + 1s)", parse_bound, json=BOUND_SCHEMA)
 
 
 def ratio(high: float = 1.0) -> ParamType:
-    return ParamType(f"number 0-{high:g}", number(0.0, high))
+    return ParamType(f"number 0-{high:g}", number(0.0, high), json=number_schema(0.0, high))
 
 
 def whole(low: int, high: int) -> ParamType:
-    return ParamType(f"integer {low}-{high}", integer(low, high))
+    return ParamType(f"integer {low}-{high}", integer(low, high), json=integer_schema(low, high))
+
+
+def number_schema(low: float, high: float) -> dict[str, Any]:
+    return {"type": "number", "minimum": low, "maximum": high}
+
+
+def integer_schema(low: int | None = None, high: int | None = None) -> dict[str, Any]:
+    bounds = {"minimum": low, "maximum": high}
+    return {"type": "integer", **{k: v for k, v in bounds.items() if v is not None}}
+
+
+SIZE_SCHEMA = {
+    "anyOf": [
+        {"type": "integer", "minimum": 0},
+        {"type": "string", "pattern": r"^\s*\d+([kKmMgG][bB]?)?\s*$"},
+    ]
+}
+TEXT_SCHEMA = {"type": "string", "pattern": r"\S"}  # a non-empty string, as fields.text reads it
 
 
 def size() -> ParamType:
-    return ParamType("size (4mb, 512kb, 1048576)", parse_size, lambda n: f"{n}")
+    return ParamType("size (4mb, 512kb, 1048576)", parse_size, lambda n: f"{n}", SIZE_SCHEMA)
 
 
 SIZE_UNITS = {"": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
@@ -74,7 +94,9 @@ def parse_size(value: Any) -> int:
 
 
 def command_names() -> ParamType:
-    return ParamType('[NAME, ...] or ["*"]', parse_command_names, lambda names: ",".join(names))
+    names = {"type": "string", "pattern": r"^(\*|[A-Za-z0-9_ |]+)$"}
+    shape = {"anyOf": [names, {"type": "array", "items": names, "minItems": 1}]}
+    return ParamType('[NAME, ...] or ["*"]', parse_command_names, lambda names: ",".join(names), shape)
 
 
 def parse_command_names(value: Any) -> tuple[str, ...]:
@@ -91,19 +113,27 @@ def parse_command_names(value: Any) -> tuple[str, ...]:
 
 
 def one_of(*options: str) -> ParamType:
-    return ParamType(" | ".join(options), choice(*options))
+    return ParamType(" | ".join(options), choice(*options), json={"enum": list(options)})
 
 
 def flag() -> ParamType:
-    return ParamType("true | false", boolean)
+    return ParamType("true | false", boolean, json={"type": "boolean"})
 
 
 def name() -> ParamType:
-    return ParamType("text", text)
+    return ParamType("text", text, json=TEXT_SCHEMA)
+
+
+ARGV_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "minLength": 1},
+        {"type": "array", "items": {"type": ["string", "number"]}, "minItems": 1},
+    ]
+}
 
 
 def argv() -> ParamType:
-    return ParamType("[program, arg, ...]", parse_argv, lambda value: " ".join(value))
+    return ParamType("[program, arg, ...]", parse_argv, lambda value: " ".join(value), ARGV_SCHEMA)
 
 
 def parse_argv(value: Any) -> tuple[str, ...]:
@@ -117,7 +147,9 @@ def parse_argv(value: Any) -> tuple[str, ...]:
 
 
 def reply_class() -> ParamType:
-    return ParamType("error class (BUSY, OOM, ...)", parse_reply_class)
+    return ParamType(
+        "error class (BUSY, OOM, ...)", parse_reply_class, json={"type": "string", "pattern": "^[A-Z]+$"}
+    )
 
 
 def parse_reply_class(value: Any) -> str:

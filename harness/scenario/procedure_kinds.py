@@ -86,7 +86,9 @@ class LatencyTrigger(Probing):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UnreachableTrigger(Probing):
-    unreachable: bool = param("the node does not answer at all", ParamType("true", _true))
+    unreachable: bool = param(
+        "the node does not answer at all", ParamType("true", _true, json={"const": True})
+    )
 
     @property
     def shown(self) -> str:

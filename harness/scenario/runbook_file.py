@@ -20,12 +20,18 @@ from harness.scenario.model import (
 from harness.scenario.params import parse_argv, parse_reply_class, read_params
 from harness.scenario.procedure_kinds import GATHERERS, REMEDIATIONS, STEP_OPTION, TRIGGERS
 
+# The keys each part of a runbook file takes (the loader's and `drill schema`'s one list).
+RUNBOOK_KEYS = ("name", "detect", "respond", "verify")
+RESPOND_KEYS = ("when", "steps")
+ACTION_KINDS = ("gather", "remediate", "run")
+RUN_KEYS = ("command", "timeout")
+
 
 def runbook_file(path: Path, problems: list[Problem]) -> Runbook | None:
     cur = parse_file(path, problems)
     if cur is None:
         return None
-    if not cur.mapping(("name", "detect", "respond", "verify"), "runbook settings"):
+    if not cur.mapping(RUNBOOK_KEYS, "runbook settings"):
         return None
     name = cur.get("name", text)
     before = len(problems)
@@ -75,7 +81,7 @@ def _step(cur: Cursor) -> Step | None:
 
 def _response(cur: Cursor) -> Response | None:
     """respond: {when: {reply: BUSY, within: 15s}, steps: [{gather: slowlog}, {remediate: script-kill}]}"""
-    if not cur.mapping(("when", "steps"), "respond settings"):
+    if not cur.mapping(RESPOND_KEYS, "respond settings"):
         return None
     for field in ("when", "steps"):
         if field not in cur.value:
@@ -95,7 +101,7 @@ def _response(cur: Cursor) -> Response | None:
 
 def _action(cur: Cursor) -> Action | None:
     value = cur.value
-    kinds = [k for k in ("gather", "remediate", "run") if isinstance(value, dict) and k in value]
+    kinds = [k for k in ACTION_KINDS if isinstance(value, dict) and k in value]
     if len(kinds) != 1:
         cur.error(f"a respond step has exactly one of gather, remediate, run (and optionally {STEP_OPTION})")
         return None
@@ -120,7 +126,7 @@ def _run_step(cur: Cursor) -> Action | None:
     if not cur.mapping(("run", STEP_OPTION), "run step"):
         return None
     sub = cur.child("run")
-    if not sub.mapping(("command", "timeout"), "run settings"):
+    if not sub.mapping(RUN_KEYS, "run settings"):
         return None
     argv = sub.get("command", parse_argv)
     timeout = sub.get("timeout", parse_duration, 30.0)

@@ -49,6 +49,19 @@ RETRY_PRESETS = {
 
 RETRYABLE_CLASSES = ("timeout", "connection", "BUSY", "LOADING", "READONLY", "MASTERDOWN", "TRYAGAIN")
 
+# The keys each part of a scenario file takes (the loader's and `drill schema`'s one list).
+SCENARIO_KEYS = (
+    "name", "description", "environment", "seed", "load", "faults", "runbooks", "expect", "alerts",
+    "abort_if", "nemesis", "incidents",
+)  # fmt: skip
+INCIDENT_KEYS = ("name", "faults", "runbooks")
+NEMESIS_KEYS = ("every", "jitter", "heal_after", "faults")
+NEMESIS_ENTRY_KEYS = ("weight", "runbooks")  # beside the fault's own
+ALERTS_KEYS = ("time_scale", "scrape_interval", "page")
+LOAD_KEYS = ("workloads", "spawn_rate", "duration", "timeout", "retry", "processes")
+RETRY_KEYS = ("retries", "base", "cap", "on")
+EXPECT_KEYS = ("detection_within", "recovery_within", "lost_acknowledged_writes", "clients_ride_out")
+
 # How much later than down-after-milliseconds detection may come when a scenario asks for "from_config".
 DETECTION_SLACK_S = 1.0
 
@@ -57,11 +70,7 @@ def scenario_file(path: Path, problems: list[Problem], engine: str | None = None
     cur = parse_file(path, problems)
     if cur is None:
         return None
-    allowed = (
-        "name", "description", "environment", "seed", "load", "faults", "runbooks", "expect", "alerts",
-        "abort_if", "nemesis", "incidents",
-    )  # fmt: skip
-    if not cur.mapping(allowed, "scenario settings"):
+    if not cur.mapping(SCENARIO_KEYS, "scenario settings"):
         return None
     name = cur.get("name", text)
     description = cur.get("description", text, "")
@@ -163,7 +172,7 @@ def _incidents(
     faults: list[FaultSpec] = []
     specs: list[IncidentSpec] = []
     for place, item in enumerate(cur.child("incidents").items()):
-        if not item.mapping(("name", "faults", "runbooks"), "incident settings"):
+        if not item.mapping(INCIDENT_KEYS, "incident settings"):
             continue
         name = item.get("name", text, f"incident {place + 1}")
         if "faults" not in item.value:
@@ -190,14 +199,14 @@ def _nemesis(cur: Cursor, problems: list[Problem]) -> NemesisSpec | None:
     """nemesis: {every: 10s, jitter: 3s, heal_after: 3s..8s, faults: [{kill: primary, weight: 2, runbooks:
     [...]}, ...]}"""
     sub = cur.child("nemesis")
-    if not sub.mapping(("every", "jitter", "heal_after", "faults"), "nemesis settings"):
+    if not sub.mapping(NEMESIS_KEYS, "nemesis settings"):
         return None
     every = sub.get("every", parse_duration)
     jitter = sub.get("jitter", parse_duration, 0.0)
     heal_after = sub.get("heal_after", _duration_range)
     entries: list[NemesisFault] = []
     for item in sub.child("faults").items() if "faults" in sub.value else []:
-        spec = fault_entry(item, timed=False, extra=("weight", "runbooks"))
+        spec = fault_entry(item, timed=False, extra=NEMESIS_ENTRY_KEYS)
         weight = item.get("weight", number(0.0, 1e6), 1.0) if isinstance(item.value, dict) else None
         books = []
         for ref in (
@@ -280,7 +289,7 @@ def stop_condition(cur: Cursor) -> StopCondition | None:
 
 def _alerts(cur: Cursor) -> AlertsSpec | None:
     """alerts: {time_scale: 30, scrape_interval: 500ms}"""
-    if not cur.mapping(("time_scale", "scrape_interval", "page"), "alerts settings"):
+    if not cur.mapping(ALERTS_KEYS, "alerts settings"):
         return None
     scale = cur.get("time_scale", number(1.0, 3600.0), 1.0)
     interval = cur.get("scrape_interval", parse_duration, 0.5)
@@ -294,8 +303,7 @@ def _alerts(cur: Cursor) -> AlertsSpec | None:
 
 
 def _load(cur: Cursor) -> LoadSpec | None:
-    keys = ("workloads", "spawn_rate", "duration", "timeout", "retry", "processes")
-    if not cur.mapping(keys, "load settings"):
+    if not cur.mapping(LOAD_KEYS, "load settings"):
         return None
     workloads = _workloads(cur.child("workloads")) if "workloads" in cur.value else None
     if "workloads" not in cur.value:
@@ -349,7 +357,7 @@ def _retry(cur: Cursor) -> RetryPolicy | None:
             )
             return None
         return RETRY_PRESETS[value]
-    if not cur.mapping(("retries", "base", "cap", "on"), "retry settings"):
+    if not cur.mapping(RETRY_KEYS, "retry settings"):
         return None
     retries = cur.get("retries", integer(0, 10))
     base = cur.get("base", parse_duration)
@@ -376,8 +384,7 @@ def read_expectations(source: Source, problems: list[Problem]) -> Expectation | 
 
 
 def _expect(cur: Cursor) -> Expectation | None:
-    known = ("detection_within", "recovery_within", "lost_acknowledged_writes", "clients_ride_out")
-    if not cur.mapping(known, "expectations"):
+    if not cur.mapping(EXPECT_KEYS, "expectations"):
         return None
     before = len(cur.problems)
     detection = cur.get("detection_within", _detection_bound, None)

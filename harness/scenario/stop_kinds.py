@@ -28,7 +28,13 @@ a_name = name  # in a class body whose field is called `name`
 
 
 def percent() -> ParamType:
-    return ParamType("share (5%, 0.05)", share, lambda v: f"{v:.0%}")
+    shape = {
+        "anyOf": [
+            {"type": "number", "minimum": 0, "maximum": 1},
+            {"type": "string", "pattern": r"^\s*\d+(\.\d+)?%?\s*$"},
+        ]
+    }
+    return ParamType("share (5%, 0.05)", share, lambda v: f"{v:.0%}", shape)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,12 +16,16 @@ from harness.scenario.model import (
     SweepSpec,
 )
 
+# The keys each part of a sweep file takes (the loader's and `drill schema`'s one list).
+SWEEP_FILE_KEYS = ("name", "description", "environment", "seed", "sweep")
+SWEEP_KEYS = ("link", "rtt", "batch", "connections", "cell_duration")
+
 
 def sweep_file(path: Path, problems: list[Problem], engine: str | None = None) -> Sweep | None:
     cur = parse_file(path, problems)
     if cur is None:
         return None
-    if not cur.mapping(("name", "description", "environment", "seed", "sweep"), "sweep settings"):
+    if not cur.mapping(SWEEP_FILE_KEYS, "sweep settings"):
         return None
     name = cur.get("name", text)
     description = cur.get("description", text, "")
@@ -40,7 +44,7 @@ def sweep_file(path: Path, problems: list[Problem], engine: str | None = None) -
 
 
 def _sweep(cur: Cursor) -> SweepSpec | None:
-    if not cur.mapping(("link", "rtt", "batch", "connections", "cell_duration"), "sweep settings"):
+    if not cur.mapping(SWEEP_KEYS, "sweep settings"):
         return None
     link = cur.get("link", text, "primary")
     rtts = cur.get("rtt", _list_of(parse_duration))

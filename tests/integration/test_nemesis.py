@@ -1,0 +1,65 @@
+"""A short nemesis on real Redis and Sentinel: the seeded schedule is the one `drill plan` printed, each
+drawn fault is an incident of its own, the whole history's safety verdict breaks on the split brain, and
+`drill shrink` finds that one fault by real trial drills and writes it as a scenario that validates."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, drill, log_problems, only_run_dir
+
+pytestmark = pytest.mark.integration
+
+SCENARIO = ROOT / "scenarios" / "nemesis-split-brain.yaml"
+LOST = "expect: lost_acknowledged_writes"
+
+
+def test_a_nemesis_breaks_the_history_on_its_split_brain_and_shrinks_to_it(runs: Path) -> None:
+    plan = drill("plan", str(SCENARIO))
+    assert plan.returncode == 0, plan.stderr
+    drawn = re.findall(r"incident \d+: (.+) at ([\d.]+)s", plan.stdout)
+    assert [label for label, _ in drawn] == [
+        "partition primary | sentinels+replicas",
+        "kill replica",
+        "kill replica",
+        "pause replica",
+    ], plan.stdout
+
+    ran = drill("run", str(SCENARIO), "--runs-dir", str(runs), "--quiet", timeout=150)
+    assert ran.returncode == 1, ran.stdout + ran.stderr  # the history's verdict broke: FAILED, not an error
+    run_dir = only_run_dir(runs)
+    assert log_problems(run_dir) == []
+    report = json.loads((run_dir / "report.json").read_text())
+    records = [json.loads(line) for line in (run_dir / "observations.jsonl").open()]
+    starts = {r["index"]: r for r in records if r["kind"] == "fault"}
+    incidents = report["incidents"]
+    assert [i["label"].split(" -> ")[0] for i in incidents] == [label for label, _ in drawn]
+    for incident, (_, at) in zip(incidents, drawn, strict=True):
+        fired = starts[incident["index"]]
+        # Fault times count from the load's start; the log's from the run's: the same gap for every one.
+        assert (
+            abs((fired["t"] - starts[incidents[0]["index"]]["t"]) - (float(at) - float(drawn[0][1]))) < 0.05
+        )
+    failed = {c["name"] for c in report["checks"] if c["status"] == "FAIL"}
+    assert failed == {LOST}, failed  # the split brain loses writes; the kills and the pause lose none
+    assert report["lost_writes"] > 0 and incidents[0]["lost"] == report["lost_writes"]
+
+    shrunk = drill("shrink", str(run_dir), "--max-trials", "4", timeout=240)
+    assert shrunk.returncode == 0, shrunk.stdout + shrunk.stderr
+    assert "1 of 4 drawn fault(s) still break 'expect: lost_acknowledged_writes'" in shrunk.stdout
+    assert re.search(r"trial 1: 2 fault\(s\) left .*: still breaks it", shrunk.stdout), shrunk.stdout
+    minimal = run_dir / "shrink" / "minimal.yaml"
+    written = yaml.safe_load(minimal.read_text())
+    assert [next(k for k in f if k not in ("at", "incident")) for f in written["faults"]] == [
+        "partition",
+        "heal",
+    ]
+    # The trial ends once its last fault has had its time: shorter than the 42 s of the run.
+    assert float(written["load"]["duration"].rstrip("s")) < 30
+    validated = drill("validate", str(minimal))
+    assert validated.returncode == 0, validated.stdout + validated.stderr
