@@ -214,6 +214,25 @@ def test_drills_on_their_deployment_leave_it_as_found(tmp_path: Path) -> None:
         leftovers = list(deployment.primary().client().scan_iter(match="*drill*", count=1000))
         assert leftovers == []  # no key of any run: staging-drill:..., {staging-drill:...}
 
+        # drill init from their Sentinel: an environment like theirs, started by the harness, and a starter
+        # failover drill that passes on it.
+        made = drill(
+            "init", "--from-sentinel", deployment.sentinels[0].address, "--master", "mymaster",
+            "--name", "like-theirs", "--dir", str(tmp_path / "init"),
+        )  # fmt: skip
+        assert made.returncode == 0, made.stdout + made.stderr
+        written = (tmp_path / "init" / "environments" / "like-theirs.yaml").read_text()
+        for setting in ("replicas: 2", "count: 3", "down-after-milliseconds: 1500", "failover-timeout: 5000"):
+            assert setting in written, written
+        assert 'enable-debug-command: "local"' in written and "bind-source-addr" not in written, written
+        assert "    bind-source-addr: set by the harness" in made.stdout, made.stdout
+        starter = drill(
+            "run", str(tmp_path / "init" / "scenarios" / "like-theirs-failover.yaml"),
+            "--runs-dir", str(tmp_path / "starter-runs"), "--quiet",
+        )  # fmt: skip
+        assert starter.returncode == 0, starter.stdout + starter.stderr
+        assert deployment.healthy()  # init only read
+
 
 def test_a_deployment_whose_sentinels_do_not_answer_is_said_by_address(tmp_path: Path) -> None:
     port = free_port("127.77.0.1")  # nothing listens there

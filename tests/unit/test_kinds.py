@@ -1,4 +1,4 @@
-"""One definition per kind: the check catalogue drives the loader, `drill kinds` and README's table;
+"""One definition per kind: the check catalogue drives the loader, `drill kinds` and the docs' table;
 a check that cannot judge says so (unknown, exit 3); `drill evaluate` judges a stored run again."""
 
 from __future__ import annotations
@@ -27,19 +27,21 @@ from harness.scenario.procedure_kinds import GATHERERS, REMEDIATIONS, TRIGGERS
 from harness.scenario.workload_kinds import WORKLOAD_KINDS
 from tests.unit.history_builder import KILL_AT, ROOT, failover_log, failover_report
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+# The hand-written docs pages (the reference pages are generated, so they would prove nothing here).
+DOCS = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs").glob("*.md")))
+RUNBOOKS_PAGE = (ROOT / "docs" / "runbooks.md").read_text(encoding="utf-8")
 
 
-def test_readme_check_table_lists_exactly_the_defined_checks() -> None:
-    table = README[README.index("| check | holds when |") :]
+def test_runbooks_page_check_table_lists_exactly_the_defined_checks() -> None:
+    table = RUNBOOKS_PAGE[RUNBOOKS_PAGE.index("| check | holds when |") :]
     table = table[: table.index("\n\n")]
     documented = set(re.findall(r"`(\w+)`", "\n".join(line.split("|")[1] for line in table.splitlines()[2:])))
     assert documented == set(all_checks())
 
 
-def test_readme_names_every_trigger_gatherer_and_remediation() -> None:
+def test_runbooks_page_names_every_trigger_gatherer_and_remediation() -> None:
     for name in (*TRIGGERS, *GATHERERS, *REMEDIATIONS):
-        assert f"`{name}" in README, name
+        assert f"`{name}" in RUNBOOKS_PAGE, name
 
 
 def test_kinds_lists_every_check_with_its_parameters() -> None:
@@ -228,9 +230,9 @@ def test_declared_server_faults_each_have_their_starter() -> None:
     assert all(callable(getattr(ServerFaults, method)) for method in ServerFaults.STARTERS.values())
 
 
-def test_readme_names_every_workload_and_fault() -> None:
+def test_docs_name_every_workload_and_fault() -> None:
     for name in (*WORKLOAD_KINDS, *SERVER_FAULT_KINDS, *OTHER_FAULTS):
-        assert f"{name}:" in README or f"`{name}`" in README, name
+        assert f"{name}:" in DOCS or f"`{name}`" in DOCS, name
 
 
 def test_every_named_procedure_step_has_its_action() -> None:

@@ -10,6 +10,7 @@ from harness.cli.commands import (
     engines,
     evaluate,
     image,
+    init,
     kinds,
     listing,
     matrix,
@@ -29,6 +30,7 @@ COMMANDS: tuple[Command, ...] = tuple(
     for m in (
         run,
         plan,
+        init,
         worker,
         validate,
         proxy,
