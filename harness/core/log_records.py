@@ -118,6 +118,9 @@ OpFields = TypedDict(
         "result": NotRequired[Annotated[str, "transfer: committed, insufficient or conflict"]],
         "applied": NotRequired[Annotated[Any, "cas: the script's answer"]],
         "element": NotRequired[Annotated[str, "sadd: the member added (unique to the operation)"]],
+        "by": NotRequired[
+            Annotated[str, "write on a Sentinel topology: host:port of the node that acknowledged it"]
+        ],
     },
 )
 

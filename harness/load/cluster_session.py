@@ -83,6 +83,11 @@ class ClusterSession:
             self._stale, self._refused_by = True, owner
         return replies
 
+    @property
+    def server(self) -> str:
+        """Not one node: each shard has its own primary (one-primary-at-a-time is a Sentinel question)."""
+        return ""
+
     def one(self, payload: bytes, key: str = "") -> Any:
         """One command; an error reply is raised as RespError."""
         (reply,) = self.call(payload, 1, key)

@@ -21,6 +21,11 @@ class Session(Protocol):
 
     def close(self) -> None: ...
 
+    @property
+    def server(self) -> str:
+        """host:port of the node the last call went to ("" when that is not one node: a cluster's)."""
+        ...
+
 
 class PrimarySession:
     """Holds one RESP connection. After a transport error the next call asks Sentinel again, so a
@@ -99,6 +104,11 @@ class PrimarySession:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+    @property
+    def server(self) -> str:
+        conn = self._conn
+        return f"{conn.address[0]}:{conn.address[1]}" if conn is not None else ""
 
     def close(self) -> None:
         self.drop()

@@ -11,6 +11,7 @@ from harness.runbooks.checkers import reads, run_checkers
 from harness.runbooks.checks.registry import run_check
 from harness.runbooks.history import History
 from harness.runbooks.lost_writes import LostWrites, lost_writes
+from harness.runbooks.one_primary import one_primary
 from harness.runbooks.procedure import procedure_verdicts
 from harness.runbooks.restored import restored_verdicts
 from harness.runbooks.security import security_verdicts
@@ -69,11 +70,20 @@ def evaluate(scenario: Scenario, records: list[Record]) -> Evaluation:
         + _expectations(scenario, mttd, mttr, lost, settings, history, undecided, bool(incidents))
         + run_checkers(history)
         + ([reads(history)] if incidents and not any(r.get("f") == "read" for r in history.ops) else [])
+        + _one_primary(history, bool(incidents))
         + security_verdicts(history)
         + restored_verdicts(history)
         + stop_verdicts(scenario.abort_if, history)
     )
     return Evaluation(tuple(_cut_short(verdicts, history)), mttd, mttr, lost, tuple(incidents))
+
+
+def _one_primary(history: History, several: bool) -> list[Verdict]:
+    """A run of several incidents (a nemesis's too) is judged on its whole history: one primary at a time,
+    by the clients' own acknowledgements. A single-incident drill judges split brain with its runbook
+    (single_primary) and its lost writes, as its file says."""
+    verdict = one_primary(history) if several else None
+    return [verdict] if verdict is not None else []
 
 
 def _runbook_steps(

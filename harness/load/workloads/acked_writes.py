@@ -44,5 +44,12 @@ class AckedWrites(Workload):
         value = f"{self.user_id}:{self.seq}"
         payload = encode("SET", key, value)
         record = OpFields(f="write", key=key, value=value)
-        if self.op("SET", lambda: self.session.one(payload, key), record=record).outcome == "ok":
+
+        def write() -> object:
+            reply = self.session.one(payload, key)
+            if server := self.session.server:  # who acknowledged it: one primary at a time, from the clients
+                record["by"] = server
+            return reply
+
+        if self.op("SET", write, record=record).outcome == "ok":
             self.acked.append((key, value))
