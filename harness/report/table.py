@@ -18,8 +18,8 @@ from harness.runbooks.verdict import Verdict
 
 
 def incident_text(incident: Incident) -> str:
-    if incident.skipped:
-        return f"skipped: {incident.label}: {incident.skipped}"
+    if incident.skipped:  # its reason names the fault already
+        return f"skipped: {incident.label}: {incident.skipped.removeprefix(incident.label + ': ')}"
     if not incident.fired:
         return f"{incident.label}: not fired (the drill stopped first)"
 

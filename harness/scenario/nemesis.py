@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 from harness.scenario.model import FaultSpec, NemesisSpec, PauseSpec, Scenario
 
@@ -16,6 +17,17 @@ from harness.scenario.model import FaultSpec, NemesisSpec, PauseSpec, Scenario
 NEMESIS_ACTIONS = (
     "kill", "terminate", "partition", "pause", "network", "long-script", "debug-sleep", "client-pause"
 )  # fmt: skip
+# A catalogue entry without `runbooks:` is judged by the shipped runbook its kind maps to (runbooks: []
+# opts out); kinds not listed get none. The shipped runbooks sit beside the package in a checkout.
+SHIPPED_RUNBOOKS = Path(__file__).resolve().parents[2] / "runbooks"
+DEFAULT_RUNBOOKS: dict[tuple[str, str], str] = {
+    ("kill", "primary"): "p1-redis-down.yaml",
+    ("terminate", "primary"): "p1-redis-down.yaml",
+    ("kill", "replica"): "replication-broken.yaml",
+    ("terminate", "replica"): "replication-broken.yaml",
+    ("partition", "primary | sentinels+replicas"): "p1-primary-partitioned.yaml",
+    ("network", "replication:replica"): "replication-lag.yaml",
+}
 SALT = 0x6E656D  # the schedule's own stream of the seed: drawing it changes no other seeded choice
 FIRST_AFTER_S = 3.0  # the load's baseline before the first fault
 END_MARGIN_S = 3.0  # the last heal at least this long before the load ends
@@ -72,3 +84,10 @@ def with_seed(scenario: Scenario, seed: int) -> Scenario:
         return dataclasses.replace(scenario, seed=seed)
     faults = timeline(draw(scenario.nemesis, scenario.load.duration, seed))
     return dataclasses.replace(scenario, seed=seed, faults=faults)
+
+
+def default_runbook(spec: FaultSpec) -> Path | None:
+    """The shipped runbook a catalogue entry's kind maps to, where this checkout has it."""
+    name = DEFAULT_RUNBOOKS.get((spec.action, spec.target))
+    path = SHIPPED_RUNBOOKS / name if name else None
+    return path if path is not None and path.is_file() else None

@@ -31,7 +31,7 @@ from harness.scenario.model import (
     WorkloadKind,
     WorkloadSpec,
 )
-from harness.scenario.nemesis import NEMESIS_ACTIONS, draw, timeline
+from harness.scenario.nemesis import NEMESIS_ACTIONS, default_runbook, draw, timeline
 from harness.scenario.params import read_params
 from harness.scenario.procedure_kinds import AlertTrigger
 from harness.scenario.runbook_file import runbook_file
@@ -220,6 +220,9 @@ def _nemesis(cur: Cursor, problems: list[Problem]) -> NemesisSpec | None:
                 books.append(book)
         if spec is None or weight is None:
             continue
+        if "runbooks" not in item.value and (shipped := default_runbook(spec)) is not None:
+            book = runbook_file(shipped, problems)  # the kind's shipped runbook; runbooks: [] for none
+            books += [book] if book else []
         if spec.action not in NEMESIS_ACTIONS:
             item.error(f"a nemesis draws only faults it can end: {', '.join(NEMESIS_ACTIONS)}", spec.action)
             continue

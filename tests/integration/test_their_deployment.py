@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from harness.backends.local import free_port
 from tests.conftest import ROOT, drill, only_run_dir
@@ -224,7 +225,8 @@ def test_drills_on_their_deployment_leave_it_as_found(tmp_path: Path) -> None:
         written = (tmp_path / "init" / "environments" / "like-theirs.yaml").read_text()
         for setting in ("replicas: 2", "count: 3", "down-after-milliseconds: 1500", "failover-timeout: 5000"):
             assert setting in written, written
-        assert 'enable-debug-command: "local"' in written and "bind-source-addr" not in written, written
+        config = yaml.safe_load(written)["config"]
+        assert config["enable-debug-command"] == "local" and "bind-source-addr" not in config, written
         assert "    bind-source-addr: set by the harness" in made.stdout, made.stdout
         starter = drill(
             "run", str(tmp_path / "init" / "scenarios" / "like-theirs-failover.yaml"),

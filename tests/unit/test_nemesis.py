@@ -193,3 +193,14 @@ def test_a_drawn_fault_that_could_not_act_is_skipped_not_failed(tmp_path: Path) 
     assert first.passed and not any("overtaken" in v.evidence for v in judged.verdicts)
     assert (second.skipped, second.fired, second.passed) == (why, False, True)
     assert not any(v.name.startswith("incident 2") for v in judged.verdicts)
+
+
+def test_an_entry_without_runbooks_gets_its_kinds_shipped_one_and_runbooks_none_opts_out(
+    tmp_path: Path,
+) -> None:
+    scenario = loaded(tmp_path, NEMESIS)
+    assert scenario.nemesis is not None
+    names = [[b.name for b in entry.runbooks] for entry in scenario.nemesis.faults]
+    assert names == [["P1 Redis down"], ["Replication broken"], ["P1 primary partitioned"], [], []]
+    none = loaded(tmp_path, NEMESIS.replace("    - {kill: replica}", "    - {kill: replica, runbooks: []}"))
+    assert none.nemesis is not None and none.nemesis.faults[1].runbooks == ()
