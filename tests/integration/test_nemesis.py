@@ -53,6 +53,13 @@ def test_a_nemesis_breaks_the_history_on_its_split_brain_and_shrinks_to_it(runs:
     # from the clients' side one primary at a time, and every write it acknowledged after the cut is lost.
     one = checks[ONE_PRIMARY]
     assert one["status"] == "pass" and "one node at a time: redis-1 0." in one["evidence"], one
+    # The split brain: nftables drops between the primary and the rest, its clients still with it; the lost
+    # writes start right after the cut (tests/integration/test_partitions.py had this on split-brain.yaml).
+    cut = starts[incidents[0]["index"]]
+    assert cut["mechanism"] == "nftables" and cut["groups"]["between"] == ["redis-1"], cut
+    assert "starting +0." in checks[LOST]["evidence"], checks[LOST]
+    html = (run_dir / "report.html").read_text()
+    assert "Lost acknowledged writes" in html and "partition redis-1 | redis-2+redis-3+sentinel-1" in html
     # Each lost write counts against the incident whose window it was acknowledged in: from the cut on.
     assert report["lost_writes"] > 0 and sum(i["lost"] for i in incidents) == report["lost_writes"]
     assert incidents[0]["lost"] > 0

@@ -43,30 +43,6 @@ def checks(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["name"]: c for c in report["checks"]}
 
 
-def test_split_brain_loses_the_writes_the_cut_off_primary_acknowledged(runs: Path) -> None:
-    code, report, run_dir, out = run_drill("split-brain", runs)
-    assert code == 0, out
-    assert report["lost_writes"] > 100, "the old primary acknowledged writes nobody will see"
-    lost = checks(report)["expect: lost_acknowledged_writes"]["evidence"]
-    assert "starting +0." in lost  # the first lost write came right after the partition
-    split = checks(report)["verify: single_primary"]["evidence"]
-    assert "redis-1 and" in split and "both answered as primary" in split
-    fault = next(
-        json.loads(line)
-        for line in (run_dir / "observations.jsonl").open()
-        if '"kind":"fault"' in line and '"partition"' in line
-    )
-    assert fault["mechanism"] == "nftables" and fault["groups"]["between"] == ["redis-1"]
-    html = (run_dir / "report.html").read_text()
-    assert "Lost acknowledged writes" in html and "partition redis-1 | redis-2+redis-3+sentinel-1" in html
-    # Passed by design (loss is reported, not bounded), but no renderer shows it plain green (#32).
-    lost_n, acked = report["lost_writes"], report["acknowledged_writes"]
-    headline = f"PASSED · {lost_n:,} of {acked:,} acknowledged writes lost (reported)"
-    assert report["headline"] == headline and report["reported_loss"] is True
-    assert out.rstrip().splitlines()[-1].startswith(headline), out
-    assert f"<span class='verdict reported'>{headline}" in html
-
-
 def test_pause_shorter_than_down_after_fails_nothing_over(runs: Path) -> None:
     code, report, run_dir, out = run_drill("pause-blip", runs)
     assert code == 0, out
