@@ -12,7 +12,7 @@ from pathlib import Path
 import redis
 
 from harness.clients.probe import no_retry
-from harness.scenario.starter_files import SentinelSettings
+from harness.scenario.model import SentinelSpec
 
 TIMEOUT_S = 2.0
 
@@ -71,13 +71,12 @@ def defaults_of(server: Path) -> dict[str, str]:
 
 def sentinel_settings(
     host: str, port: int, master: str, password: str | None
-) -> tuple[SentinelSettings, tuple[str, int], int]:
+) -> tuple[SentinelSpec, tuple[str, int], int]:
     """(Sentinel's settings for `master`, the primary's address, its replica count) from SENTINEL MASTER."""
     with _client(host, port, password) as client:
         state = client.execute_command("SENTINEL", "MASTER", master)
     fields = dict(zip(state[::2], state[1::2], strict=False)) if isinstance(state, list) else dict(state)
-    settings = SentinelSettings(
-        master_name=master,
+    settings = SentinelSpec(
         count=int(fields.get("num-other-sentinels", 2)) + 1,
         quorum=int(fields.get("quorum", 2)),
         down_after_ms=int(fields.get("down-after-milliseconds", 30000)),

@@ -14,9 +14,9 @@ from harness.core.loopback import loopback_address
 from harness.scenario.engine_verdict import config_verdict
 from harness.scenario.loader import load_scenario
 from harness.scenario.starter_files import (
+    DEFAULT_SENTINELS,
     PASSWORD_ENV,
     Found,
-    SentinelSettings,
     Skipped,
     environment_text,
     parse_conf,
@@ -57,7 +57,7 @@ def write_starter(
     else:
         assert sentinel_address is not None and master is not None
         found = _from_sentinel(sentinel_address, master, password)
-    name = name or found.sentinel.master_name
+    name = name or found.master_name
     if not name.replace("-", "").replace("_", "").isalnum():
         raise UsageError(f"drill init: --name {name!r}: use letters, digits, '-' and '_' only")
     carried, skipped = sort_directives(found.directives, lambda d: config_verdict(d, SYSTEM_ENGINE))
@@ -89,11 +89,13 @@ def _read(path: Path, what: str) -> str:
 
 def _from_files(conf: Path, sentinel_conf: Path | None) -> Found:
     directives, password = without_secrets(parse_conf(_read(conf, "redis.conf")))
-    sentinel = (
-        parse_sentinel_conf(_read(sentinel_conf, "sentinel.conf")) if sentinel_conf else SentinelSettings()
+    master, sentinel = (
+        parse_sentinel_conf(_read(sentinel_conf, "sentinel.conf"))
+        if sentinel_conf
+        else ("mymaster", DEFAULT_SENTINELS)
     )
     source = f"{conf}" + (f" and {sentinel_conf}" if sentinel_conf else "")
-    return Found(source, directives, sentinel, DEFAULT_REPLICAS, password)
+    return Found(source, directives, master, sentinel, DEFAULT_REPLICAS, password)
 
 
 def _address(value: str, flag: str) -> tuple[str, int]:
@@ -120,7 +122,13 @@ def _from_redis(address: str, password: str | None) -> Found:
         raise BackendError(f"drill init: {host}:{port} did not answer CONFIG GET: {exc}") from None
     directives, asks = without_secrets(_set_here(config))
     return Found(
-        f"{host}:{port}", directives, SentinelSettings(), replicas or DEFAULT_REPLICAS, asks, version
+        f"{host}:{port}",
+        directives,
+        "mymaster",
+        DEFAULT_SENTINELS,
+        replicas or DEFAULT_REPLICAS,
+        asks,
+        version,
     )
 
 
@@ -135,4 +143,4 @@ def _from_sentinel(address: str, master: str, password: str | None) -> Found:
         raise BackendError(f"drill init: Sentinel {host}:{port} ({master}): {exc}") from None
     directives, asks = without_secrets(_set_here(config))
     source = f"Sentinel {host}:{port} ({master}, primary {primary[0]}:{primary[1]})"
-    return Found(source, directives, sentinel, replicas or DEFAULT_REPLICAS, asks, version)
+    return Found(source, directives, master, sentinel, replicas or DEFAULT_REPLICAS, asks, version)

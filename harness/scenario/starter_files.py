@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from harness.scenario.environment_file import MANAGED_DIRECTIVES
+from harness.scenario.model import SentinelSpec
 
 PASSWORD_ENV = "REDIS_DRILL_PASSWORD"
 SECRETS = frozenset({"requirepass", "masterauth", "masteruser"})
@@ -47,14 +48,10 @@ class Skipped:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class SentinelSettings:
-    master_name: str = "mymaster"
-    count: int = 3
-    quorum: int = 2
-    down_after_ms: int = 30000
-    failover_timeout_ms: int = 180000
-    parallel_syncs: int = 1
+# What Sentinel itself defaults to (quorum and count as most deployments have them).
+DEFAULT_SENTINELS = SentinelSpec(
+    count=3, quorum=2, down_after_ms=30000, failover_timeout_ms=180000, parallel_syncs=1
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +60,8 @@ class Found:
 
     source: str  # where it was read, for the files' header
     directives: tuple[tuple[str, str], ...]  # as the team set them; secrets already left out
-    sentinel: SentinelSettings
+    master_name: str
+    sentinel: SentinelSpec
     replicas: int
     password: bool  # the nodes ask for a password
     version: str = ""  # the engine version found, when a live node said
@@ -94,9 +92,10 @@ def parse_conf(text: str) -> tuple[tuple[str, str], ...]:
     )
 
 
-def parse_sentinel_conf(text: str) -> SentinelSettings:
-    """sentinel monitor / down-after-milliseconds / failover-timeout / parallel-syncs of the first monitored
-    primary; the Sentinel count from its known-sentinel lines (this one included), else three."""
+def parse_sentinel_conf(text: str) -> tuple[str, SentinelSpec]:
+    """The first monitored primary's name and its sentinel monitor / down-after-milliseconds /
+    failover-timeout / parallel-syncs; the Sentinel count from its known-sentinel lines (this one
+    included), else three."""
     name, quorum, settings, known = "mymaster", 2, {}, 0
     for raw in text.splitlines():
         words = raw.split()
@@ -109,13 +108,12 @@ def parse_sentinel_conf(text: str) -> SentinelSettings:
             settings[option] = int(words[3])
         elif option == "known-sentinel":
             known += 1
-    return SentinelSettings(
-        master_name=name,
+    return name, SentinelSpec(
         count=max(known + 1, quorum, 3) if known else max(quorum, 3),
         quorum=quorum,
-        down_after_ms=settings.get("down-after-milliseconds", 30000),
-        failover_timeout_ms=settings.get("failover-timeout", 180000),
-        parallel_syncs=settings.get("parallel-syncs", 1),
+        down_after_ms=settings.get("down-after-milliseconds", DEFAULT_SENTINELS.down_after_ms),
+        failover_timeout_ms=settings.get("failover-timeout", DEFAULT_SENTINELS.failover_timeout_ms),
+        parallel_syncs=settings.get("parallel-syncs", DEFAULT_SENTINELS.parallel_syncs),
     )
 
 
@@ -184,7 +182,7 @@ def environment_text(
         f"name: {name}",
         "engine: redis",
         "backend: local",
-        f"master_name: {s.master_name}",
+        f"master_name: {found.master_name}",
         f"replicas: {found.replicas}",
         "sentinels:",
         f"  count: {s.count}",
