@@ -1,7 +1,8 @@
 """pytest plugin: `pytest scenarios/` collects each drill file of a scenarios/ directory as a test item,
 runs it through the drill CLI, and fails the item with the failed checks as its message.
 
-Markers: `drill` on every item, `backend_<name>` for its backend, `sweep` for sweeps.
+Markers: `drill` on every item, `backend_<name>` for its backend, `sweep` for sweeps, `nemesis` for drills
+whose schedule a nemesis draws (minutes long, and some break a verdict on purpose: `-m "not nemesis"`).
 `--drill-backend docker` runs every drill on that backend instead of its environment's; `--engines a,b`
 runs each drill once per engine (items named `drill[engine]`) instead of on its environment's.
 """
@@ -48,6 +49,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "backend_local: a drill on the local backend")
     config.addinivalue_line("markers", "backend_docker: a drill on the Docker backend")
     config.addinivalue_line("markers", "sweep: a redis-drill sweep (a measurement, not a drill)")
+    config.addinivalue_line("markers", "nemesis: a drill whose fault schedule a seeded nemesis draws")
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
@@ -75,6 +77,8 @@ class DrillFile(pytest.File):
             item.add_marker(getattr(pytest.mark, f"backend_{backend}"))
             if isinstance(drill, Sweep):
                 item.add_marker(pytest.mark.sweep)
+            elif drill.nemesis is not None:
+                item.add_marker(pytest.mark.nemesis)
             yield item
 
 
