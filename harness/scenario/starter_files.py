@@ -170,8 +170,9 @@ def environment_text(
     s = found.sentinel
     lines = [
         "# yaml-language-server: $schema=../schemas/environment.json",
-        f"# Written by drill init from {found.source}: a topology like the team's, started by the harness",
-        "# on this machine (local processes; backend: docker runs it on containers).",
+        f"# Written by drill init from {found.source}:",
+        "# a topology like the team's, started by the harness on this machine (local processes;",
+        "# backend: docker runs it on containers).",
     ]
     if found.version:
         lines.append(f"# The nodes found run {found.version}; engine: picks what runs here (drill engines).")
