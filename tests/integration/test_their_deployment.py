@@ -75,7 +75,8 @@ def run_on_theirs(scenario: Path, runs: Path) -> tuple[Any, dict[str, Any], list
 def test_drills_on_their_deployment_leave_it_as_found(tmp_path: Path) -> None:
     """primary-failover (kill through their command, started again with theirs) on a Sentinel deployment
     started outside the harness; their 1,001 keys DUMP the same after, their CONFIG is as before, no key of
-    a run is left. (primary-debug-sleep passes on it too: by hand, for the suite's time; see the catalogue.)"""
+    a run is left. (primary-debug-sleep passes on it too, by hand, for the suite's time: see the catalogue.)
+    """
     with their_deployment(tmp_path / "theirs") as deployment:
         primary = deployment.primary().client()
         for i in range(THEIR_KEYS):
