@@ -30,6 +30,10 @@ NOT_CARRIED: dict[str, str] = {
     "cluster-node-timeout": "a Sentinel environment (a cluster environment takes topology: cluster)",
     "sentinel": "a Sentinel setting: it goes into the environment's sentinels: section",
     "bind-source-addr": "set by the harness for every node it starts (each node's own address)",
+    "protected-mode": (
+        "set by the harness (no): its nodes reach each other from loopback addresses other than 127.0.0.1,"
+        " which protected mode refuses without a password"
+    ),
     "replica-announce-ip": "the harness's nodes announce the addresses it gives them",
     "replica-announce-port": "the harness's nodes announce the addresses it gives them",
 }
