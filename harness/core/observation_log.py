@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -152,14 +153,28 @@ class ObservationLog:
             self._fd = None
 
 
+SHARED_VALUE_CHARS = 16  # values this short (kinds, workloads, outcomes, error classes) repeat on every line
+
+
+def _shared(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """One copy of every key and short value for the whole log: each line is parsed on its own, so without
+    this a 30-minute nemesis log's 800,000 records each held their own "kind", "ok", "acked-writes" (its
+    judge peaked at 1.4 GB; the 10-minute one's records took 424 MB of memory, and 235 MB with this)."""
+    intern = sys.intern
+    return {
+        intern(k): intern(v) if isinstance(v, str) and len(v) <= SHARED_VALUE_CHARS else v for k, v in pairs
+    }
+
+
 def read_log(path: Path) -> list[Record]:
     """All records of a log, in time order (a fault is written when its action completes but stamped
     with when it was invoked; writers in other processes flush in batches). A torn line is skipped."""
     records: list[Record] = []
+    decoder = json.JSONDecoder(object_pairs_hook=_shared)
     with path.open(encoding="utf-8") as handle:
         for line in handle:
             try:
-                records.append(json.loads(line))
+                records.append(decoder.decode(line))
             except json.JSONDecodeError:
                 continue
     records.sort(key=lambda r: float(r.get("t", 0.0)))  # stable: records of the same time keep their order
