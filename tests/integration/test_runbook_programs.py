@@ -13,7 +13,7 @@ import pytest
 
 from harness.backends.secured import DATA_RULES, SENTINEL_RULES, derive_password
 from harness.core.secrets import Secret
-from tests.conftest import ROOT, drill, live_redis_processes, only_run_dir, run_ports
+from tests.conftest import ROOT, drill, only_run_dir
 
 pytestmark = pytest.mark.integration
 
@@ -76,22 +76,6 @@ def test_team_script_ends_an_oom_and_a_hanging_one_is_killed_at_its_timeout(tmp_
     assert sleeping("sleep 60") == [], "the hanging program's children outlived its timeout"
     ran = next(r for r in records if r["kind"] == "runbook_step" and "oom-evict" in r["step"])
     assert ran["output"].startswith("node redis-1 (primary) at ")
-
-
-def test_team_restart_script_brings_a_killed_replica_back_through_drill_node(tmp_path: Path) -> None:
-    """The script asks `drill node` as it would ask systemctl; the node it starts is the run's and goes with
-    it: nothing of the run is left after the drill."""
-    runs = tmp_path / "runs"
-    result = drill(
-        "run", str(ROOT / "scenarios" / "node-down-script.yaml"), "--runs-dir", str(runs), "--quiet"
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    report, _ = report_of(runs)
-    step = {c["name"]: c for c in report["checks"]}["respond: run restart-node.sh"]
-    assert "not running" in step["evidence"] and "started (pid" in step["evidence"], step
-    assert live_redis_processes(run_ports(only_run_dir(runs))) == [], (
-        "a node the script started outlived the run"
-    )
 
 
 def test_drill_node_names_what_it_cannot_find() -> None:
