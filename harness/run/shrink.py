@@ -157,8 +157,8 @@ def _write(scenario: Scenario, kept: tuple[Unit, ...], path: Path) -> Path:
         "breaks the verdict it was run for.",
         "environment": str(scenario.environment.file),
         "seed": scenario.seed,
-        **{k: raw[k] for k in ("load", "expect", "alerts", "abort_if") if k in raw},
         "load": {**raw["load"], "duration": f"{scenario.load.duration:g}s"},  # a trial's length
+        **{k: raw[k] for k in ("expect", "alerts", "abort_if") if k in raw},
         "faults": faults,
         "runbooks": list(dict.fromkeys(runbooks)),
     }

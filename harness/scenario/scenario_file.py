@@ -208,16 +208,7 @@ def _nemesis(cur: Cursor, problems: list[Problem]) -> NemesisSpec | None:
     for item in sub.child("faults").items() if "faults" in sub.value else []:
         spec = fault_entry(item, timed=False, extra=NEMESIS_ENTRY_KEYS)
         weight = item.get("weight", number(0.0, 1e6), 1.0) if isinstance(item.value, dict) else None
-        books = []
-        for ref in (
-            item.child("runbooks").items()
-            if isinstance(item.value, dict) and "runbooks" in item.value
-            else []
-        ):
-            book_path = referenced(ref)
-            book = runbook_file(book_path, problems) if book_path else None
-            if book:
-                books.append(book)
+        books = _runbooks(item, problems) if isinstance(item.value, dict) else []
         if spec is None or weight is None:
             continue
         if "runbooks" not in item.value and (shipped := default_runbook(spec)) is not None:
