@@ -145,7 +145,10 @@ def write_matrix(
 
 def render_matrix_html(scenario: str, runs: Sequence[MatrixRun], table: str = "") -> str:
     """The comparison, then every run's throughput and errors, stacked, on the time axis of the longest."""
-    timelines = [build_timeline(list(r.records), r.report.mttd_s, r.report.mttr_s) for r in runs]
+    timelines = [
+        build_timeline(list(r.records), r.report.mttd_s, r.report.mttr_s, r.report.to_dict()["checks"])
+        for r in runs
+    ]
     longest = max((t.duration for t in timelines), default=1.0)
     table = table or render_matrix_table(scenario, runs)
     parts = [

@@ -23,7 +23,9 @@ def rerender(run_dir: Path) -> Path:
         raise UsageError(
             str(Problem(str(report_file), exc.lineno, "", f"not valid JSON: {exc.msg}"))
         ) from None
-    timeline = build_timeline(read_log(log_file), report.get("mttd_s"), report.get("mttr_s"))
+    timeline = build_timeline(
+        read_log(log_file), report.get("mttd_s"), report.get("mttr_s"), report.get("checks", [])
+    )
     out = run_dir / "report.html"
     out.write_text(render_html(report, timeline), encoding="utf-8")
     return out

@@ -11,7 +11,13 @@ from harness.report.timeline import Band, Marker, Timeline
 
 WIDTH, PLOT_PX = 960, 140  # the plot's height; label rows above it add to the chart's
 LEFT, RIGHT, TOP, BOTTOM = 70, 20, 12, 28
-MARKER_COLOURS = {"sentinel": "#555", "detected": "#d62728", "recovered": "#2ca02c", "aborted": "#8c2d04"}
+MARKER_COLOURS = {
+    "sentinel": "#555",
+    "detected": "#d62728",
+    "recovered": "#2ca02c",
+    "aborted": "#8c2d04",
+    "closest": "#e6550d",  # where a stop condition that held back came nearest to tripping
+}
 CHAR_PX = 6.6  # an 11 px label's width per character (wide enough for the usual sans fonts)
 LABEL_GAP = 4
 ROW_PX = 14  # a label row: the 11 px font's box is 13 px high
@@ -95,7 +101,7 @@ def band_rect(band: Band, timeline: Timeline, frame: Frame) -> str:
 def marker_line(marker: Marker, timeline: Timeline, frame: Frame) -> str:
     x = x_of(marker.t, timeline)
     colour = MARKER_COLOURS[marker.kind]
-    dash = "" if marker.kind != "sentinel" else " stroke-dasharray='3,3'"
+    dash = "" if marker.kind not in ("sentinel", "closest") else " stroke-dasharray='3,3'"
     return (
         f"<line x1='{x:.1f}' y1='{frame.top}' x2='{x:.1f}' y2='{frame.bottom}' stroke='{colour}'{dash}>"
         f"<title>{escape(marker.label)} at t={marker.t + timeline.origin:.3f}s</title></line>"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from harness.core.histograms import histogram_percentile, merge_intervals
 from harness.core.log_records import StatsRecord
@@ -36,7 +38,7 @@ class Band:
 class Marker:
     t: float
     label: str
-    kind: str  # "sentinel" | "detected" | "recovered" | "aborted"
+    kind: str  # "sentinel" | "detected" | "recovered" | "aborted" | "closest" (a stop condition's nearest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +55,21 @@ class Timeline:
     key_metrics: tuple[Panel, ...] = ()  # the operations documents' dashboard, from the INFO samples
 
 
-def build_timeline(records: list[Record], mttd: float | None, mttr: float | None) -> Timeline:
+def build_timeline(
+    records: list[Record],
+    mttd: float | None,
+    mttr: float | None,
+    checks: Sequence[Mapping[str, Any]] = (),
+) -> Timeline:
+    """`checks`: the report's, as report.json has them; a stop condition that did not trip is marked where
+    it came closest."""
     history = History(tuple(records))
     origin, end = history.load_window() or (0.0, history.end)
     return Timeline(
         duration=max(end - origin, BUCKET_S),
         points=_points(history.stats, origin),
         bands=_bands(records, origin, end),
-        markers=_markers(records, origin, mttd, mttr),
+        markers=_markers(records, origin, mttd, mttr, checks),
         lost=tuple(round(t - origin, 3) for _, t in lost_writes(history).lost),
         origin=origin,
         key_metrics=key_metrics(history),
@@ -127,7 +136,11 @@ def _ends(later: Record, fault: Record) -> bool:
 
 
 def _markers(
-    records: list[Record], origin: float, mttd: float | None, mttr: float | None
+    records: list[Record],
+    origin: float,
+    mttd: float | None,
+    mttr: float | None,
+    checks: Sequence[Mapping[str, Any]],
 ) -> tuple[Marker, ...]:
     markers: list[Marker] = []
     seen: set[tuple[str, str]] = set()
@@ -154,4 +167,7 @@ def _markers(
             markers.append(Marker(incident + mttr, f"recovered (MTTR {mttr:.2f}s)", "recovered"))
     for abort in (r for r in records if r["kind"] == "abort"):  # where the guard stopped the drill
         markers.append(Marker(float(abort["t"]) - origin, f"ABORTED: {abort['condition']}", "aborted"))
+    for check in checks:  # a stop condition that held back: where it came closest to tripping
+        if check.get("section") == "guard" and check.get("passed") and check.get("at") is not None:
+            markers.append(Marker(float(check["at"]) - origin, f"closest to {check['name']}", "closest"))
     return tuple(markers)

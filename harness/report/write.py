@@ -16,5 +16,6 @@ def write_reports(out_dir: Path, report: RunReport, records: list[Record]) -> No
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.json").write_text(render_json(report), encoding="utf-8")
     (out_dir / "junit.xml").write_text(render_junit(report), encoding="utf-8")
-    timeline = build_timeline(records, report.mttd_s, report.mttr_s)
-    (out_dir / "report.html").write_text(render_html(report.to_dict(), timeline), encoding="utf-8")
+    document = report.to_dict()
+    timeline = build_timeline(records, report.mttd_s, report.mttr_s, document["checks"])
+    (out_dir / "report.html").write_text(render_html(document, timeline), encoding="utf-8")

@@ -74,7 +74,7 @@ class Guard:
         readings = []
         for condition in self._conditions:
             reading = judge(condition, history, now)
-            readings.append(f"{condition.kind}: {reading.now}")
+            readings.append(f"{reading.now} (abort at {condition.label})")
             if reading.tripped is not None and self.trip is None:
                 self.trip = (condition, reading.tripped)
                 self._log.write(

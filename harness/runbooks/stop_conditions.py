@@ -33,11 +33,21 @@ class Trip:
 
 
 @dataclass(frozen=True, slots=True)
+class Closest:
+    """The moment a condition that did not trip came nearest to tripping, for the report's timeline."""
+
+    t: float
+    text: str  # e.g. "error_rate peaked at 3% (t=4.50s)"
+    nearness: float  # its measure against the threshold: 1.0 or more would trip (were it held long enough)
+
+
+@dataclass(frozen=True, slots=True)
 class Reading:
-    """What the condition looks like now, for the live progress line."""
+    """What the condition looks like now, for the live progress line, and the closest it came so far."""
 
     tripped: Trip | None
-    now: str  # e.g. "error_rate 12% (above 5% for 1s)"
+    now: str  # e.g. "error_rate 12%"
+    closest: Closest | None = None
 
 
 def judge(condition: StopCondition, history: History, now: float) -> Reading:
@@ -50,9 +60,13 @@ def _error_rate(params: ErrorRate, history: History, now: float) -> Reading:
     intervals = _intervals(history)
     shares = [(t, (total - ok) / total if total else 0.0) for t, ok, total, _ in intervals]
     last = f"error_rate {shares[-1][1]:.0%}" if shares else "error_rate -"
-    held = _held([(t, share > params.above) for t, share in shares], params.seconds, history.stats_interval)
+    above = [(t, share > params.above) for t, share in shares]
+    held = _held(above, params.seconds, history.stats_interval)
     if held is None:
-        return Reading(None, last)
+        closest = _longest(
+            _runs(above, history.stats_interval, f"error_rate above {params.above:.0%}"), params.seconds
+        )
+        return Reading(None, last, closest or _peak(shares, params.above, "error_rate", lambda v: f"{v:.0%}"))
     since, t = held
     window = [(ok, total) for at, ok, total, _ in intervals if since < at <= t]
     failed, seen = sum(total - ok for ok, total in window), sum(total for _, total in window)
@@ -75,8 +89,7 @@ def _no_primary(params: NoPrimary, history: History, now: float) -> Reading:
             return f"no node answered as the primary of {lacking[0]}'s shard" if lacking else ""
         return "" if primaries else "no node answered as the primary"
 
-    trip, now_text = _info_run(history, params.seconds, missing)
-    return Reading(trip, now_text)
+    return Reading(*_info_run(history, params.seconds, missing))
 
 
 def _intervals(history: History) -> list[tuple[float, int, int, int]]:
@@ -111,10 +124,16 @@ def _held(samples: list[tuple[float, bool]], seconds: float, step: float) -> tup
 def _latency(params: Latency, history: History, now: float) -> Reading:
     intervals = _intervals(history)
     limit_us = params.p99_above * 1e6
-    held = _held([(t, p99 > limit_us) for t, _, _, p99 in intervals], params.seconds, history.stats_interval)
+    slow = [(t, p99 > limit_us) for t, _, _, p99 in intervals]
+    held = _held(slow, params.seconds, history.stats_interval)
     last = f"p99 {intervals[-1][3] / 1000:.1f} ms" if intervals else "p99 -"
     if held is None:
-        return Reading(None, last)
+        p99s = [(t, p99 / 1e6) for t, _, _, p99 in intervals]
+        above = f"p99 above {params.p99_above * 1000:g} ms"
+        closest = _longest(_runs(slow, history.stats_interval, above), params.seconds)
+        return Reading(
+            None, last, closest or _peak(p99s, params.p99_above, "p99", lambda v: f"{v * 1000:.1f} ms")
+        )
     since, t = held
     evidence = (
         f"the load's p99 was above {params.p99_above * 1000:g} ms in every interval from {since:.2f}s to "
@@ -139,7 +158,20 @@ def _ops_below(params: OpsBelow, history: History, now: float) -> Reading:
     )
     last = f"ops {after[-1][1] / baseline:.0%} of baseline" if after and baseline else "ops -"
     if held is None:
-        return Reading(None, last)
+        # Lowest throughput against the ratio: nearer as it falls (below the ratio it would trip).
+        lows = [(t, params.ratio * baseline / max(ok, 1)) for t, ok in after] if baseline else []
+        closest = max(lows, key=lambda low: low[1], default=None)
+        return Reading(
+            None,
+            last,
+            None
+            if closest is None
+            else Closest(
+                closest[0],
+                f"ops fell to {params.ratio / closest[1]:.0%} of baseline (t={closest[0]:.2f}s)",
+                closest[1],
+            ),
+        )
     since, t = held
     evidence = (
         f"acknowledged operations under {params.ratio:.0%} of the baseline ({baseline} per interval, the "
@@ -148,12 +180,47 @@ def _ops_below(params: OpsBelow, history: History, now: float) -> Reading:
     return Reading(Trip(t, evidence), last)
 
 
+def _peak(
+    values: list[tuple[float, float]], threshold: float, name: str, show: Callable[[float], str]
+) -> Closest | None:
+    """The highest of (t, value) against a threshold it trips above."""
+    if not values or threshold <= 0:
+        return None
+    t, value = max(values, key=lambda pair: pair[1])
+    return Closest(t, f"{name} peaked at {show(value)} (t={t:.2f}s)", value / threshold)
+
+
+def _runs(samples: list[tuple[float, bool]], step: float, what: str) -> list[tuple[float, float, str]]:
+    """Each run of consecutive samples (t, holds) that held: (its start, its last sample, what)."""
+    runs: list[tuple[float, float, str]] = []
+    since: float | None = None
+    for t, holds in samples:
+        since = None if not holds else (t - step if since is None else since)
+        if since is not None:
+            runs.append((since, t, what))
+    return runs
+
+
+def _longest(runs: list[tuple[float, float, str]], seconds: float) -> Closest | None:
+    """The longest of the runs (since, until, what) a held condition saw, against the `for` it needs."""
+    if not runs:
+        return None
+    since, until, what = max(runs, key=lambda run: run[1] - run[0])
+    held = until - since
+    nearness = held / seconds if seconds > 0 else 1.0
+    return Closest(
+        until, f"{what} for {held:.2f}s of {seconds:g}s (t={since:.2f}s to {until:.2f}s)", nearness
+    )
+
+
 def _info_run(
     history: History, seconds: float, broken: Callable[[dict[str, Any]], str]
-) -> tuple[Trip | None, str]:
-    """The first run of INFO samples at least `seconds` long in which broken(nodes) names something."""
+) -> tuple[Trip | None, str, Closest | None]:
+    """The first run of INFO samples at least `seconds` long in which broken(nodes) names something, else
+    the longest such run seen."""
     since: float | None = None
     what = ""
+    runs: list[tuple[float, float, str]] = []
     for record in history.infos:
         t = float(record["t"])
         what = broken(record["nodes"])
@@ -162,8 +229,9 @@ def _info_run(
             continue
         since = t if since is None else since
         if t - since >= seconds:
-            return Trip(t, f"{what} from {since:.2f}s to {t:.2f}s"), what
-    return None, what or "ok"
+            return Trip(t, f"{what} from {since:.2f}s to {t:.2f}s"), what, None
+        runs.append((since, t, what))
+    return None, what or "ok", _longest(runs, seconds)
 
 
 def _replication_broken(params: ReplicationBroken, history: History, now: float) -> Reading:
@@ -173,8 +241,7 @@ def _replication_broken(params: ReplicationBroken, history: History, now: float)
         )
         return f"{', '.join(down)}'s link to its primary down" if down else ""
 
-    trip, now_text = _info_run(history, params.seconds, broken)
-    return Reading(trip, now_text)
+    return Reading(*_info_run(history, params.seconds, broken))
 
 
 def _memory_above(params: MemoryAbove, history: History, now: float) -> Reading:
@@ -185,8 +252,16 @@ def _memory_above(params: MemoryAbove, history: History, now: float) -> Reading:
                 return f"{name} at {used / limit:.0%} of maxmemory"
         return ""
 
-    trip, now_text = _info_run(history, 0.0, over)
-    return Reading(trip, now_text)
+    trip, now_text, _ = _info_run(history, 0.0, over)
+    if trip is not None:
+        return Reading(trip, now_text)
+    shares = [
+        (float(record["t"]), info["used_memory"] / info["maxmemory"])
+        for record in history.infos
+        for info in record["nodes"].values()
+        if info.get("used_memory") and info.get("maxmemory")
+    ]
+    return Reading(None, now_text, _peak(shares, params.above, "memory", lambda v: f"{v:.0%} of maxmemory"))
 
 
 def _node_down(params: NodeDown, history: History, now: float) -> Reading:
@@ -194,13 +269,13 @@ def _node_down(params: NodeDown, history: History, now: float) -> Reading:
         silent = sorted(n for n, i in nodes.items() if "error" in i and params.node in ("any", n))
         return f"{', '.join(silent)} not answering" if silent else ""
 
-    trip, now_text = _info_run(history, params.seconds, down)
-    return Reading(trip, now_text)
+    return Reading(*_info_run(history, params.seconds, down))
 
 
 def _cluster_state(params: ClusterState, history: History, now: float) -> Reading:
     states: dict[str, str] = {}
     since: float | None = None
+    runs: list[tuple[float, float, str]] = []
     for record in history.cluster_views:
         if "state" in record:
             states[record["node"]] = record["state"]
@@ -213,8 +288,11 @@ def _cluster_state(params: ClusterState, history: History, now: float) -> Readin
         if t - since >= params.seconds:
             evidence = f"{', '.join(failing)} reported cluster_state fail from {since:.2f}s to {t:.2f}s"
             return Reading(Trip(t, evidence), "cluster_state fail")
+        runs.append((since, t, "cluster_state fail"))
     return Reading(
-        None, "cluster_state ok" if since is None else f"cluster_state fail for {now - since:.1f}s"
+        None,
+        "cluster_state ok" if since is None else f"cluster_state fail for {now - since:.1f}s",
+        _longest(runs, params.seconds),
     )
 
 
@@ -262,12 +340,13 @@ def stop_verdicts(conditions: tuple[StopCondition, ...], history: History) -> li
     verdicts = []
     for condition in conditions:
         reading = judge(condition, history, until)
-        trip = reading.tripped
-        evidence = (
-            f"tripped at {trip.t:.3f}s: {trip.evidence}"
-            if trip
-            else f"did not trip ({reading.now} at the end)"
-        )
+        trip, closest = reading.tripped, reading.closest
+        if trip:
+            evidence = f"tripped at {trip.t:.3f}s: {trip.evidence}"
+        elif closest:
+            evidence = f"did not trip; closest: {closest.text}"
+        else:
+            evidence = f"did not trip ({reading.now} at the end)"
         verdicts.append(
             Verdict(
                 f"abort_if: {condition.label}",
@@ -278,7 +357,7 @@ def stop_verdicts(conditions: tuple[StopCondition, ...], history: History) -> li
                 None,
                 "s",
                 evidence,
-                at=None if trip is None else trip.t,
+                at=trip.t if trip else (closest.t if closest else None),
                 quantity=True,
             )
         )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
+from harness.report.timeline import build_timeline
 from harness.runbooks.history import History
 from harness.runbooks.stop_conditions import judge, stop_verdicts
 from harness.scenario.model import StopCondition
@@ -60,6 +62,29 @@ def test_stop_verdicts_fail_what_tripped_and_pass_the_rest() -> None:
     tripped, untouched = stop_verdicts(conditions, history)
     assert (tripped.name, tripped.status) == ("abort_if: error_rate above 5% for 1s", "FAIL")
     assert (untouched.name, untouched.status) == ("abort_if: max_duration after 60s", "pass")
+
+
+def test_a_condition_that_held_back_says_how_close_it_came_and_is_marked_there() -> None:
+    roles = [info(t / 4, {"redis-1": "master", "redis-2": "slave"}) for t in range(0, 20)]
+    roles += [info(5 + t / 4, {"redis-2": "slave"}) for t in range(0, 7)]  # 5.0 .. 6.5 s: no primary
+    roles += [info(7 + t / 4, {"redis-2": "master"}) for t in range(0, 8)]
+    history = History(tuple([{"t": 0.0, "kind": "run"}, *roles]))
+    reading = judge(StopCondition("no_primary", NoPrimary(5.0)), history, 9.0)
+    assert reading.tripped is None and reading.closest is not None
+    assert reading.closest.t == 6.5 and abs(reading.closest.nearness - 1.5 / 5.0) < 1e-9, reading.closest
+    assert "no node answered as the primary for 1.50s of 5s" in reading.closest.text
+    errors = judge(StopCondition("error_rate", ErrorRate(0.5, 5.0)), History(tuple(failover_log())), 12.0)
+    assert (
+        errors.tripped is None
+        and errors.closest is not None
+        and "error_rate above 50% for 2.50s of 5s" in errors.closest.text
+    )
+    (verdict,) = stop_verdicts((StopCondition("no_primary", NoPrimary(5.0)),), history)
+    assert verdict.passed and verdict.at == 6.5 and "closest: no node answered" in verdict.evidence
+    timeline = build_timeline(list(history.records), None, None, [{**asdict(verdict), "status": "pass"}])
+    assert [(m.t, m.label, m.kind) for m in timeline.markers] == [
+        (6.5, "closest to abort_if: no_primary for 5s", "closest")
+    ]
 
 
 def stats(t: float, ok: int, failed: int = 0, p99_us: int = 500) -> Record:
