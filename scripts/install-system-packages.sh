@@ -19,6 +19,10 @@ if [ "${1:-}" = "--test" ]; then
   command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
   # The remote worker test makes a network namespace and a veth pair.
   command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need+=(iproute2)
+  # The staging-over-SSH test gives each host it makes (a network namespace) its own sshd.
+  [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+  command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
+  command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 sudo=""
@@ -31,7 +35,7 @@ echo "installing ${need[*]} from Debian packages" >&2
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # Debian starts the packaged services where systemd runs; drills start their own processes instead.
-for service in redis-server redis-sentinel prometheus prometheus-redis-exporter prometheus-alertmanager; do
+for service in redis-server redis-sentinel prometheus prometheus-redis-exporter prometheus-alertmanager ssh; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
     $sudo systemctl disable --now "$service" >/dev/null 2>&1 || true
   fi

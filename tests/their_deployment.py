@@ -18,15 +18,17 @@ from typing import Any
 import redis
 
 from tests.conftest import wait_until
+from tests.their_hosts import Hosts
 
 SERVER = "/usr/bin/redis-server"  # Debian's: the deployment's own build, not one of the harness's engines
 DOWN_AFTER_MS = 1500
 FAILOVER_TIMEOUT_MS = 5000
 # The team's own packet filter: a table per node, dropping what its peers send to its port ({{ }}: braces).
 TABLE = "ip theirs_{port}"
+# One nft run of three commands: a process less on a busy host (over SSH, the cut lands sooner).
 ISOLATE = (
-    f"nft add table {TABLE} && nft add chain {TABLE} in '{{{{ type filter hook input priority 0; }}}}' && "
-    f"nft add rule {TABLE} in ip saddr '{{{{ {{peers}} }}}}' ip daddr {{host}} tcp dport {{port}} drop"
+    f"nft 'add table {TABLE}; add chain {TABLE} in {{{{ type filter hook input priority 0; }}}}; "
+    f"add rule {TABLE} in ip saddr {{{{ {{peers}} }}}} ip daddr {{host}} tcp dport {{port}} drop'"
 )
 REJOIN = f"nft delete table {TABLE}"
 
@@ -38,6 +40,7 @@ class Process:
     port: int
     conf: Path
     pidfile: Path
+    launch: tuple[str, ...] = ()  # how its host runs a command (inside the host's namespace), or nothing
 
     @property
     def address(self) -> str:
@@ -78,6 +81,25 @@ class Deployment:
             f"  nodes:\n{nodes}\n"
         )
 
+    def ssh_environment_yaml(self, hosts: Hosts, name: str = "their-staging") -> str:
+        """The same deployment as its team drives it over SSH: every command runs on the node's host."""
+        ssh = f"ssh, -F, {hosts.ssh_config}, '{{host}}'"
+        local = self.environment_yaml(name)
+        head, _, _ = local.partition("  control:\n")
+        nodes = local[local.index("  nodes:\n") :]
+        return (
+            head.replace("external:\n", f"external:\n  networks: [{hosts.network}]\n")
+            + "  control:\n    timeout: 15s\n"
+            f'    kill: [{ssh}, "kill -KILL $(cat {{pidfile}}) && echo killed {{node}} on $(hostname -I)"]\n'
+            f'    start: [{ssh}, "{SERVER} {{conf}} && echo started {{node}} on $(hostname -I)"]\n'
+            f'    stop: [{ssh}, "kill -TERM $(cat {{pidfile}})"]\n'
+            f'    pause: [{ssh}, "kill -STOP $(cat {{pidfile}})"]\n'
+            f'    resume: [{ssh}, "kill -CONT $(cat {{pidfile}})"]\n'
+            f'    status: [{ssh}, "kill -0 $(cat {{pidfile}})"]\n'
+            f'    isolate: [{ssh}, "{ISOLATE}"]\n'
+            f'    rejoin: [{ssh}, "{REJOIN}"]\n' + nodes
+        )
+
     def primary(self) -> Process:
         for process in self.data:
             try:
@@ -106,19 +128,31 @@ def _named(sentinel: Process) -> tuple[str, int]:
     return (host.decode() if isinstance(host, bytes) else str(host)), int(port)
 
 
-def _start(process: Process) -> None:
-    subprocess.run([SERVER, str(process.conf)], check=True, stdout=subprocess.DEVNULL)
+def _start(process: Process, *options: str) -> None:
+    subprocess.run(
+        [*process.launch, SERVER, str(process.conf), *options], check=True, stdout=subprocess.DEVNULL
+    )
 
 
 @contextmanager
-def their_deployment(root: Path, replicas: int = 2, sentinels: int = 3) -> Iterator[Deployment]:
-    """Start the deployment under `root`; stop every process of it on the way out."""
+def their_deployment(
+    root: Path, replicas: int = 2, sentinels: int = 3, hosts: Hosts | None = None
+) -> Iterator[Deployment]:
+    """Start the deployment under `root` (each process on a loopback address of its own, or the i-th data
+    node and the i-th Sentinel on the i-th of `hosts`); stop every process of it on the way out."""
     block = f"127.77.{random.randrange(1, 255)}"
     ports = iter(range(16000 + random.randrange(0, 2000) * 4, 65000))
+
+    def place(i: int, loopback: int) -> tuple[str, tuple[str, ...]]:
+        if hosts is None:
+            return f"{block}.{loopback}", ()
+        host = hosts.addresses[i % len(hosts.addresses)]
+        return host, hosts.launcher(host)
+
     data: list[Process] = []
     for i in range(replicas + 1):
-        host = f"{block}.{11 + i}"
-        data.append(_process(root, f"redis-{i + 1}", host, next(ports)))
+        host, launch = place(i, 11 + i)
+        data.append(_process(root, f"redis-{i + 1}", host, next(ports), launch))
     for process in data:
         lines = [
             f"port {process.port}",
@@ -142,8 +176,8 @@ def their_deployment(root: Path, replicas: int = 2, sentinels: int = 3) -> Itera
         process.conf.write_text("\n".join(lines) + "\n")
     watchers: list[Process] = []
     for i in range(sentinels):
-        host = f"{block}.{21 + i}"
-        process = _process(root, f"sentinel-{i + 1}", host, next(ports))
+        host, launch = place(i, 21 + i)
+        process = _process(root, f"sentinel-{i + 1}", host, next(ports), launch)
         process.conf.write_text(
             f"port {process.port}\nbind {process.host}\nbind-source-addr {process.host}\ndaemonize yes\n"
             f"protected-mode no\npidfile {process.pidfile}\ndir {process.conf.parent}\n"
@@ -159,7 +193,7 @@ def their_deployment(root: Path, replicas: int = 2, sentinels: int = 3) -> Itera
         for process in data:
             _start(process)
         for process in watchers:
-            subprocess.run([SERVER, str(process.conf), "--sentinel"], check=True, stdout=subprocess.DEVNULL)
+            _start(process, "--sentinel")
         wait_until(lambda: _sentinels_know_all(deployment), 30, "their Sentinels to know every node")
         yield deployment
     finally:
@@ -181,10 +215,10 @@ def _sentinels_know_all(deployment: Deployment) -> bool:
     return deployment.healthy()
 
 
-def _process(root: Path, name: str, host: str, port: int) -> Process:
+def _process(root: Path, name: str, host: str, port: int, launch: tuple[str, ...]) -> Process:
     home = root / name
     home.mkdir(parents=True)
-    return Process(name, host, port, home / f"{name}.conf", home / f"{name}.pid")
+    return Process(name, host, port, home / f"{name}.conf", home / f"{name}.pid", launch)
 
 
 def _stop(process: Process) -> None:

@@ -11,7 +11,10 @@ again and every Sentinel names it.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +29,7 @@ from harness.clients.waiting import wait_for
 from harness.core.access import Access, open_access
 from harness.core.errors import BackendError, ConfigError, FaultError, Problem
 from harness.core.log_records import CleanupRecord
-from harness.core.loopback import RANGE, is_loopback
+from harness.core.loopback import RANGE, allowed
 from harness.core.observation_log import ObservationLog
 from harness.core.run_context import RunContext
 from harness.core.topology import CLIENTS, Node, NodeKind, Topology
@@ -61,6 +64,7 @@ class AddressedBackend(Backend):
         self._paused: set[str] = set()
         self._isolated: set[str] = set()  # cut off by the team's isolate command, not rejoined yet
         self._newly_isolated: list[str] = []  # since the watchdog was last told
+        self._landed: float | None = None  # log time the last cut's isolate commands had all returned
 
     def up(self) -> Topology:
         topology = found_topology(self._env)
@@ -139,22 +143,47 @@ class AddressedBackend(Backend):
     def cut(self, senders: frozenset[str], receivers: frozenset[str]) -> str:
         """The team's isolate command on each receiver, given the senders' hosts as {peers}: their packet
         filters are theirs (another host's, often), reached only through their commands."""
+        return self._isolate(self._isolations(senders, receivers))
+
+    def cut_both(self, one: frozenset[str], other: frozenset[str]) -> str:
+        """Every isolate of both directions at once: over SSH each is a round trip, so one after another
+        would leave the deployment half cut for seconds."""
+        return self._isolate([*self._isolations(one, other), *self._isolations(other, one)])
+
+    def _isolate(self, calls: list[Callable[[], None]]) -> str:
+        began = self._log.now()
+        _together(calls)
+        self._landed = self._log.now()
+        took = self._landed - began
+        return f"the deployment's isolate command ({len(calls)} run at once, the cut whole {took:.3f}s later)"
+
+    def cut_landed(self) -> float | None:
+        return self._landed
+
+    def _isolations(self, senders: frozenset[str], receivers: frozenset[str]) -> list[Callable[[], None]]:
         control = self._acting("isolate", ", ".join(sorted(receivers)))
         if CLIENTS in senders | receivers:
             raise FaultError("a deployment found by address cannot be cut from this machine's clients")
         peers = ",".join(sorted({self._node(n).host for n in senders}))
-        for name in sorted(receivers):
-            self._do(control, "isolate", name, self._role(name), extra={"peers": peers})
+        roles = {name: self._role(name) for name in receivers}
+
+        def isolate(name: str) -> None:
+            self._do(control, "isolate", name, roles[name], extra={"peers": peers})
             self._isolated.add(name)
             self._newly_isolated.append(name)
-        return "the deployment's isolate command"
+
+        return [partial(isolate, name) for name in sorted(receivers)]
 
     def heal_cuts(self) -> None:
-        if self._control is None:
+        control = self._control
+        if control is None:
             return
-        for name in sorted(self._isolated):
-            self._do(self._control, "rejoin", name, "isolated")
+
+        def rejoin(name: str) -> None:
+            self._do(control, "rejoin", name, "isolated")
             self._isolated.discard(name)
+
+        _together([partial(rejoin, name) for name in sorted(self._isolated)])
 
     def undo_for(self, action: str, node: str | None) -> list[tuple[str, dict[str, Any]]]:
         """A node the drill killed, stopped, froze or isolated is started, resumed or rejoined by the team's
@@ -277,6 +306,20 @@ def _check_matches(env: Environment, found: Found) -> None:
         raise ConfigError(problems)
 
 
+def _together(calls: list[Callable[[], None]]) -> None:
+    """The team's commands for several nodes at once (their own threads; greenlets in the drill): a
+    partition over SSH lands on every host within one round trip, not one host after another. Every call
+    finishes; the first failure is raised after."""
+    if len(calls) <= 1:
+        for call in calls:
+            call()
+        return
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        futures = [pool.submit(call) for call in calls]
+    for future in futures:
+        future.result()
+
+
 def _attempt(action: Any, what: str) -> list[str]:
     try:
         action()
@@ -312,11 +355,12 @@ def _discover(given: tuple[tuple[str, int], ...], env: Environment, access: Acce
     assert deployment is not None
     for address in (found.primary, *found.replicas, *found.sentinels):
         host, _ = deployment.reach(address)
-        if not is_loopback(host):
+        if not allowed(host, deployment.networks):
+            inside = ", ".join([RANGE, *map(str, deployment.networks)])
             raise BackendError(
-                f"the Sentinels name {address[0]}:{address[1]} as part of {env.master_name}, which is not "
-                f"on {RANGE}: this harness reaches only this machine's loopback. Hint: map it to a "
-                "forwarded loopback port in external.address_map"
+                f"the Sentinels name {address[0]}:{address[1]} as part of {env.master_name}, which is in "
+                f"none of the networks this drill may reach ({inside}). Hint: add its network to "
+                "external.networks, or map it to a forwarded port in external.address_map"
             )
     return found
 

@@ -44,6 +44,18 @@ class Backend(ABC):
         its load); returns the mechanism, for the fault record."""
         raise BackendError("this backend cannot make per-peer partitions")
 
+    def cut_both(self, one: frozenset[str], other: frozenset[str]) -> str:
+        """Both directions of a partition (the mechanism of the first); a backend whose cuts are slow
+        commands lands them together."""
+        mechanism = self.cut(one, other)
+        self.cut(other, one)
+        return mechanism
+
+    def cut_landed(self) -> float | None:
+        """Log time at which the last cut became whole, where cutting takes commands that run for a while
+        (a deployment's own isolate, over SSH); None where a cut is in place as soon as it is invoked."""
+        return None
+
     def undo_for(self, action: str, node: str | None) -> list[tuple[str, dict[str, Any]]]:
         """What undoes the fault just applied, for the run's watchdog (harness/backends/watchdog.py): the
         ops it knows, with their arguments. Empty: nothing of it outlives the harness, or not ours to undo."""

@@ -457,6 +457,10 @@ def _external() -> dict[str, Any]:
         {
             "compose_project": _text("the Compose project whose redis-N and sentinel-N containers to drill"),
             "sentinels": _list(ADDRESS, "the deployment's Sentinels", 1),
+            "networks": _list(
+                {"type": "string", "pattern": r"^[0-9a-fA-F:.]+/[0-9]+$"},
+                "networks the deployment lives in besides loopback: the drill reaches nothing else",
+            ),
             "control": control,
             "nodes": {
                 "type": "object",

@@ -19,6 +19,34 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def allowed(host: str, networks: tuple[Network, ...] = ()) -> bool:
+    """Loopback, or an address literal inside one of `networks`: those an environment declares its
+    deployment lives in (external.networks), the only others a drill on it reaches."""
+    if is_loopback(host):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
+
+
+def allowed_address(value: str, networks: tuple[Network, ...]) -> tuple[str, int]:
+    """host:port on loopback or inside one of `networks`; ValueError with the reason otherwise."""
+    if not networks:
+        return loopback_address(value)
+    host, _, port = value.rpartition(":")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected host:port, got {value!r}")
+    if not allowed(host, networks):
+        inside = ", ".join([RANGE, *map(str, networks)])
+        raise ValueError(f"{host} is in none of the networks this deployment may be reached in ({inside})")
+    return host.strip("[]"), int(port)
+
+
 def loopback_address(value: str) -> tuple[str, int]:
     """host:port on loopback; ValueError with the reason otherwise."""
     host, _, port = value.rpartition(":")

@@ -34,9 +34,13 @@ class PartitionFaults:
         node = data[0] if data else None
         role = observed_role(self._topology, node, self._backend) if node else None  # before the cut hides it
         invoked = self._log.now()
-        mechanism = self._backend.cut(between, others)
-        if not spec.one_way:
-            self._backend.cut(others, between)
+        if spec.one_way:
+            mechanism = self._backend.cut(between, others)
+        else:
+            mechanism = self._backend.cut_both(between, others)
+        # Cut by the deployment's own commands (over SSH, say): the incident begins when the cut is whole,
+        # not when the first command set out; the mechanism says how long they took.
+        invoked = max(invoked, self._backend.cut_landed() or invoked)
         self._log.fault(
             invoked,
             fault.index,

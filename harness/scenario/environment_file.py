@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 
 from harness.core.engines import ENGINE_NAMES, SYSTEM_ENGINE
 from harness.core.errors import Problem
-from harness.core.loopback import loopback_address
+from harness.core.loopback import Network, allowed_address, loopback_address
 from harness.core.secrets import SecretSource
 from harness.scenario.conf_values import render_value
 from harness.scenario.durations import parse_duration
@@ -77,7 +78,15 @@ ENVIRONMENT_KEYS = (
     "confirm",
 )
 CLUSTER_KEYS = ("shards", "replicas_per_shard", "cluster-node-timeout")
-EXTERNAL_KEYS = ("compose_project", "sentinels", "control", "nodes", "address_map", "key_prefix")
+EXTERNAL_KEYS = (
+    "compose_project",
+    "sentinels",
+    "networks",
+    "control",
+    "nodes",
+    "address_map",
+    "key_prefix",
+)
 AUTH_KEYS = ("password_env", "password_file")
 SECURITY_KEYS = ("acl", "tls", "secret_env", "secret_file")
 PROXY_KEYS = ("clients", "replication", "server")
@@ -275,7 +284,7 @@ def _external(cur: Cursor) -> str | AddressedDeployment | None:
         )
         return None
     if not by_address:
-        for key in ("control", "nodes", "address_map", "key_prefix"):
+        for key in ("networks", "control", "nodes", "address_map", "key_prefix"):
             if key in sub.value:
                 sub.error("is for a deployment found by address (external.sentinels)", key)
         project = sub.get("compose_project", text)
@@ -284,16 +293,33 @@ def _external(cur: Cursor) -> str | AddressedDeployment | None:
         sub.error("give compose_project or sentinels, not both", "compose_project")
         return None
     before = len(cur.problems)
-    sentinels = [_loopback_address_at(item) for item in sub.child("sentinels").items()]
+    listed = sub.child("networks").items() if "networks" in sub.value else []
+    networks = tuple(n for n in map(_network_at, listed) if n is not None)
+    sentinels = [_address_at(item, networks) for item in sub.child("sentinels").items()]
     if not sentinels and len(cur.problems) == before:
         sub.child("sentinels").error("list at least one Sentinel's host:port")
-    address_map = _address_map(sub.child("address_map")) if "address_map" in sub.value else ()
+    address_map = _address_map(sub.child("address_map"), networks) if "address_map" in sub.value else ()
     announced = {f"{h}:{p}" for (h, p), _ in address_map}
-    control = _control(sub, announced) if "control" in sub.value or "nodes" in sub.value else None
+    control = _control(sub, announced, networks) if "control" in sub.value or "nodes" in sub.value else None
     prefix = sub.get("key_prefix", key_prefix, "drill")
     if len(cur.problems) > before or None in sentinels or prefix is None:
         return None
-    return AddressedDeployment(tuple(s for s in sentinels if s is not None), control, address_map, prefix)
+    return AddressedDeployment(
+        tuple(s for s in sentinels if s is not None), control, address_map, prefix, networks
+    )
+
+
+def _network_at(cur: Cursor) -> Network | None:
+    """A network the deployment lives in, besides this machine's loopback: the drill reaches nothing else."""
+    try:
+        network = ipaddress.ip_network(str(cur.value), strict=False)
+    except ValueError:
+        cur.error(f"expected a network such as 10.20.0.0/24, got {cur.value!r}")
+        return None
+    if network.prefixlen < 8:
+        cur.error(f"{network} would let the drill reach almost anywhere; name the deployment's own networks")
+        return None
+    return network
 
 
 def key_prefix(value: Any) -> str:
@@ -307,8 +333,11 @@ def key_prefix(value: Any) -> str:
     return given
 
 
-def _address_map(cur: Cursor) -> tuple[tuple[tuple[str, int], tuple[str, int]], ...]:
-    """address_map: {ANNOUNCED HOST:PORT: REACHABLE HOST:PORT}; what is reached must be on loopback."""
+def _address_map(
+    cur: Cursor, networks: tuple[Network, ...]
+) -> tuple[tuple[tuple[str, int], tuple[str, int]], ...]:
+    """address_map: {ANNOUNCED HOST:PORT: REACHABLE HOST:PORT}; what is reached must be on loopback or in
+    the deployment's networks."""
     if not cur.mapping(tuple(map(str, cur.value or ())), "announced address -> reachable address"):
         return ()
     out = []
@@ -317,21 +346,21 @@ def _address_map(cur: Cursor) -> tuple[tuple[tuple[str, int], tuple[str, int]], 
         if not host or not port.isdigit():
             cur.child(announced).error(f"expected an announced host:port, got {announced!r}")
             continue
-        target = _loopback_address_at(cur.child(announced))
+        target = _address_at(cur.child(announced), networks)
         if target is not None:
             out.append(((host.strip("[]"), int(port)), target))
     return tuple(out)
 
 
-def _loopback_address_at(cur: Cursor) -> tuple[str, int] | None:
+def _address_at(cur: Cursor, networks: tuple[Network, ...]) -> tuple[str, int] | None:
     try:
-        return _loopback_address(cur.value)
+        return allowed_address(text(cur.value), networks)
     except (Invalid, ValueError) as exc:
         cur.error(str(exc))
         return None
 
 
-def _control(sub: Cursor, announced: set[str]) -> ControlSpec | None:
+def _control(sub: Cursor, announced: set[str], networks: tuple[Network, ...]) -> ControlSpec | None:
     """control: {timeout: D, ACTION: [argv template], ...} and nodes: {HOST:PORT: {VAR: VALUE}}."""
     control = sub.child("control")
     actions: list[tuple[str, tuple[str, ...]]] = []
@@ -350,7 +379,7 @@ def _control(sub: Cursor, announced: set[str]) -> ControlSpec | None:
             where = nodes.child(address)
             try:
                 if str(address) not in announced:  # an announced address maps to a reachable one
-                    _loopback_address(address)
+                    allowed_address(str(address), networks)
             except (Invalid, ValueError) as exc:
                 where.error(f"{exc} (or an announced address of external.address_map)")
                 continue

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from harness.core.loopback import Network
 from harness.core.secrets import SecretSource
 from harness.scenario.durations import Bound
 from harness.scenario.procedure_kinds import Probing, Trigger
@@ -89,6 +90,8 @@ class AddressedDeployment:
     # addresses the harness cannot reach (pod IPs, container-internal ones).
     address_map: tuple[tuple[tuple[str, int], tuple[str, int]], ...] = ()
     key_prefix: str = "drill"  # the run's keys are KEY_PREFIX:<run id>:... (the team's ACL may name it)
+    # Networks the deployment lives in besides this machine's loopback: nothing outside them is reached.
+    networks: tuple[Network, ...] = ()
 
     def reach(self, address: tuple[str, int]) -> tuple[str, int]:
         return dict(self.address_map).get(address, address)

@@ -64,3 +64,24 @@ def test_address_map_and_node_keys_are_checked_with_their_lines(tmp_path: Path) 
     assert f"{env}:10: external.address_map.nowhere: expected an announced host:port" in text
     assert f"{env}:12: external.nodes.10.0.0.6:6379: 10.0.0.6 is not a loopback address" in text
     assert "external.nodes.10.0.0.5:6379" not in text  # an announced address of the map
+
+
+def test_a_deployment_reaches_only_loopback_and_the_networks_its_file_names(tmp_path: Path) -> None:
+    env = tmp_path / "env.yaml"
+    env.write_text(
+        HEAD + "external:\n  networks: [10.213.7.0/24]\n  sentinels: [10.213.7.11:26379, 10.213.8.11:26379]\n"
+        "  nodes:\n    10.213.7.12:6379: {unit: a}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_environment(env)
+    assert str(caught.value).count("\n") == 0, caught.value  # only the Sentinel outside the network
+    assert (
+        f"{env}:7: external.sentinels[1]: 10.213.8.11 is in none of the networks this deployment may be "
+        "reached in (127.0.0.0/8, 10.213.7.0/24)" in str(caught.value)
+    )
+    env.write_text(env.read_text().replace(", 10.213.8.11:26379", ""))
+    deployment = load_environment(env).external_deployment
+    assert deployment is not None and deployment.sentinels == (("10.213.7.11", 26379),)
+    env.write_text(env.read_text().replace("10.213.7.0/24", "0.0.0.0/0"))
+    with pytest.raises(ConfigError, match=r":6: external.networks\[0\]: 0.0.0.0/0 would let the drill"):
+        load_environment(env)
