@@ -20,13 +20,15 @@ from typing import Any
 
 import redis
 
+from harness.backends.addressed_cluster import cluster_differences, found_cluster, remove_cluster_keys
 from harness.backends.base import Backend
 from harness.backends.control import Control
+from harness.backends.external_access import external_access
 from harness.backends.topology_ready import wait_until_ready
 from harness.clients.primary import current_primary
 from harness.clients.probe import parse_replica_lines, probe_client, reported_role
 from harness.clients.waiting import wait_for
-from harness.core.access import Access, open_access
+from harness.core.access import Access
 from harness.core.errors import BackendError, ConfigError, FaultError, Problem
 from harness.core.log_records import CleanupRecord
 from harness.core.loopback import RANGE, allowed
@@ -68,8 +70,15 @@ class AddressedBackend(Backend):
 
     def up(self) -> Topology:
         topology = found_topology(self._env)
-        wait_until_ready(topology, self._env, self.log_path, self._exited, sentinels=False)
-        wait_until_ready(topology, self._env, self.log_path, self._exited, sentinels=True)
+        if topology.cluster:  # ready as found: every node ok, each primary with its replicas online
+            failing = _wait_as_found(
+                topology, partial(cluster_differences, topology), self._env.readiness_timeout
+            )
+            if failing:
+                raise BackendError(f"{self._env.owner} is not ready: {'; '.join(failing)}")
+        else:
+            wait_until_ready(topology, self._env, self.log_path, self._exited, sentinels=False)
+            wait_until_ready(topology, self._env, self.log_path, self._exited, sentinels=True)
         self._topology = topology
         return topology
 
@@ -237,7 +246,12 @@ class AddressedBackend(Backend):
                 removed = remove_keys(topology, self._run.key_prefix)
             except (redis.RedisError, FaultError) as exc:
                 problems.append(f"the run's keys could not be removed: {exc}")
-            differences = _wait_as_found(topology, len(topology.data_nodes) - 1)
+            differences = _wait_as_found(
+                topology,
+                partial(cluster_differences, topology)
+                if topology.cluster
+                else partial(_differences, topology, len(topology.data_nodes) - 1),
+            )
             problems += differences
             healthy = not differences
         record = CleanupRecord(
@@ -262,10 +276,12 @@ class AddressedBackend(Backend):
 
 
 def found_topology(env: Environment) -> Topology:
-    """The deployment as its Sentinels describe it, checked against the file (ConfigError listing every
-    difference). Reads only: SENTINEL MASTER, REPLICAS and SENTINELS."""
+    """The deployment as its Sentinels (or a cluster's nodes) describe it, checked against the file
+    (ConfigError listing every difference). Reads only: SENTINEL MASTER, REPLICAS and SENTINELS."""
     assert env.external_deployment is not None
-    access = open_access(env.password.resolve() if env.password else None)
+    if env.cluster is not None:
+        return found_cluster(env)
+    access = external_access(env)
     found = _discover(env.external_deployment.sentinels, env, access)
     _check_matches(env, found)
     deployment = env.external_deployment
@@ -396,14 +412,17 @@ def _text(value: Any) -> str:
 
 
 def remove_keys(topology: Topology, prefix: str) -> int:
-    """UNLINK every key of the run (PREFIX:* and {PREFIX:*) on the primary Sentinel names now; never a
-    FLUSHALL or FLUSHDB. Returns how many were removed."""
+    """UNLINK every key of the run (PREFIX:* and {PREFIX:*) on the primary Sentinel names now (on a
+    cluster: on every primary); never a FLUSHALL or FLUSHDB. Returns how many were removed."""
+    patterns = tuple(_glob_escape(p) for p in (f"{prefix}:*", "{" + prefix + ":*"))
+    if topology.cluster:
+        return remove_cluster_keys(topology, patterns)
     primary = topology.node(current_primary(topology))
     removed = 0
     with probe_client(primary, 5.0, topology.credentials("operator", primary)) as client:
-        for pattern in (f"{prefix}:*", "{" + prefix + ":*"):
+        for pattern in patterns:
             batch: list[Any] = []
-            for key in client.scan_iter(match=_glob_escape(pattern), count=1000):
+            for key in client.scan_iter(match=pattern, count=1000):
                 batch.append(key)
                 if len(batch) == UNLINK_BATCH:
                     removed += int(client.unlink(*batch))
@@ -421,19 +440,22 @@ def _glob_escape(pattern: str) -> str:
     return head + "*"
 
 
-def _wait_as_found(topology: Topology, replicas: int) -> list[str]:
-    """Wait until every Sentinel names one primary and it has `replicas` replicas online; what still
+def _wait_as_found(
+    topology: Topology, differences: Callable[[], list[str]], timeout: float = RESTORE_TIMEOUT_S
+) -> list[str]:
+    """Wait until the deployment is as found (`differences` says nothing: every Sentinel names one primary
+    with its replicas online; on a cluster, every node ok and each primary with its replicas); what still
     differs at the deadline otherwise."""
     last: list[str] = []
 
     def as_found() -> str | None:
-        last[:] = _differences(topology, replicas)
+        last[:] = differences()
         return "; ".join(last) or None
 
     try:
         wait_for(
             as_found,
-            timeout=RESTORE_TIMEOUT_S,
+            timeout=timeout,
             what="the deployment to be as it was found",
             hint="see the control records in the run's observations.jsonl",
             interval=0.2,

@@ -20,10 +20,13 @@ from harness.scenario.environment_file import (
     CLUSTER_KEYS,
     ENVIRONMENT_KEYS,
     EXTERNAL_KEYS,
+    LOGIN_KEYS,
+    LOGIN_ROLES,
     PERSISTENCE,
     PROXY_KEYS,
     SECURITY_KEYS,
     SENTINEL_KEYS,
+    TLS_FILE_KEYS,
 )
 from harness.scenario.fault_entries import ACTIONS, NETWORK_EFFECTS, PARTITION_KEYS, SERVER_FAULTS, STREAMS
 from harness.scenario.fault_kinds import (
@@ -444,6 +447,14 @@ def _secret(keys: tuple[str, ...], description: str) -> dict[str, Any]:
 
 def _external() -> dict[str, Any]:
     command = {"type": "array", "items": {"type": ["string", "integer"]}, "minItems": 1}
+    login = {
+        **_object(
+            {"user": _text("the ACL user (none: the default user)"), "password_env": _text("a variable"),
+             "password_file": _text("a file")},
+            keys=LOGIN_KEYS,
+        ),
+        "oneOf": [{"required": ["password_env"]}, {"required": ["password_file"]}],
+    }  # fmt: skip
     control = {
         "type": "object",
         "properties": {
@@ -457,6 +468,7 @@ def _external() -> dict[str, Any]:
         {
             "compose_project": _text("the Compose project whose redis-N and sentinel-N containers to drill"),
             "sentinels": _list(ADDRESS, "the deployment's Sentinels", 1),
+            "seeds": _list(ADDRESS, "a cluster's nodes to find it through (topology: cluster)", 1),
             "networks": _list(
                 {"type": "string", "pattern": r"^[0-9a-fA-F:.]+/[0-9]+$"},
                 "networks the deployment lives in besides loopback: the drill reaches nothing else",
@@ -473,6 +485,18 @@ def _external() -> dict[str, Any]:
                 "description": "announced address -> reachable address",
             },
             "key_prefix": {"type": "string", "pattern": r"^[^*?\[\]{}\\ :]+$"},
+            "users": _object(
+                {role: login for role in LOGIN_ROLES},
+                keys=LOGIN_ROLES,
+                description="the team's ACL user per role of the harness (others log in as the operator)",
+            ),
+            "sentinel_auth": login,
+            "tls": _object(
+                {k: _text(f"{k} PEM file") for k in TLS_FILE_KEYS},
+                ["ca"],
+                keys=TLS_FILE_KEYS,
+                description="the team's TLS files, relative to this file",
+            ),
         },
         keys=EXTERNAL_KEYS,
         description="a deployment the harness does not start",

@@ -76,10 +76,20 @@ def _nodes(env: Environment, backend: str, topology: Topology | None) -> list[st
             "addresses are chosen when it starts"
         ]
     lines = [f"environment {env.name} ({env.file}): {env.owner}, as found:"]
+    primaries = {s.primary for s in topology.shards} or {topology.initial_primary}
     for node in topology.nodes:
         role = "sentinel" if node.kind == "sentinel" else "replica"
-        role = "primary" if node.name == topology.initial_primary else role
-        lines.append(f"  {node.name:<11} {node.address:<22} {role}")
+        role = "primary" if node.name in primaries else role
+        shard = topology.shard_of(node.name)
+        where = f" (slots {shard.slots[0]}-{shard.slots[1]}'s shard)" if shard else ""
+        lines.append(f"  {node.name:<11} {node.address:<22} {role}{where}")
+    if env.cluster is not None:
+        cluster = env.cluster
+        lines.append(
+            f"  matches the file: {cluster.shards} shards, {cluster.replicas_per_shard} replica(s) each, "
+            f"cluster-node-timeout {cluster.node_timeout_ms} ms"
+        )
+        return lines
     spec = env.sentinels
     lines.append(
         f"  matches the file: {env.replicas} replicas, {spec.count} Sentinels, quorum {spec.quorum}, "

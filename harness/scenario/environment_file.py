@@ -23,6 +23,8 @@ from harness.scenario.model import (
     ConfigValue,
     ControlSpec,
     Environment,
+    ExternalLogin,
+    ExternalTls,
     ProxySpec,
     SecuritySpec,
     SentinelSpec,
@@ -81,12 +83,19 @@ CLUSTER_KEYS = ("shards", "replicas_per_shard", "cluster-node-timeout")
 EXTERNAL_KEYS = (
     "compose_project",
     "sentinels",
+    "seeds",
     "networks",
     "control",
     "nodes",
     "address_map",
     "key_prefix",
+    "users",
+    "sentinel_auth",
+    "tls",
 )
+LOGIN_KEYS = ("user", "password_env", "password_file")
+TLS_FILE_KEYS = ("ca", "cert", "key")
+LOGIN_ROLES = ("operator", "monitor", "load", "exporter")
 AUTH_KEYS = ("password_env", "password_file")
 SECURITY_KEYS = ("acl", "tls", "secret_env", "secret_file")
 PROXY_KEYS = ("clients", "replication", "server")
@@ -173,8 +182,6 @@ def environment_file(
 
 # Sentinel topologies only: a cluster has its own replicas (per shard) and no Sentinels.
 _SENTINEL_ONLY = ("replicas", "sentinels", "master_name")
-# Not on a cluster yet: an external cluster is found by seeds, not by Compose project.
-_NOT_ON_CLUSTER = ("external", "confirm")
 # Set from the cluster: section; a config: entry would contradict it.
 CLUSTER_DIRECTIVES = frozenset({"cluster-enabled", "cluster-config-file", "cluster-node-timeout"})
 
@@ -183,15 +190,17 @@ def _cluster_environment(path: Path, cur: Cursor, engine_override: str | None) -
     """topology: cluster: `shards` primaries with `replicas_per_shard` replicas each, created as operators
     do (slots assigned, nodes met, replicas attached), no Sentinels."""
     before = len(cur.problems)
-    for key in (*_SENTINEL_ONLY, *_NOT_ON_CLUSTER):
+    for key in _SENTINEL_ONLY:
         if key in cur.value:
-            why = (
+            cur.error(
                 "is a Sentinel-only field (a cluster has no Sentinels; its replicas are "
-                "cluster.replicas_per_shard per shard)"
-                if key in _SENTINEL_ONLY
-                else "is not supported on topology: cluster yet"
+                "cluster.replicas_per_shard per shard)",
+                key,
             )
-            cur.error(why, key)
+    external = _external(cur, cluster=True) if "external" in cur.value else None
+    confirm = cur.get("confirm", text, None)
+    if "confirm" in cur.value and confirm is not None and external is None:
+        cur.error("is for external environments: a run of one must name it with --target", "confirm")
     if "cluster" not in cur.value:
         cur.error("required field is missing (shards, replicas_per_shard, cluster-node-timeout)", "cluster")
         return None
@@ -221,6 +230,8 @@ def _cluster_environment(path: Path, cur: Cursor, engine_override: str | None) -
         )
     if len(cur.problems) > before or None in (cluster, name, engine, backend, config, readiness, persistence):
         return None
+    if "external" in cur.value and not isinstance(external, AddressedDeployment):
+        return None
     assert cluster is not None and config is not None
     return Environment(
         file=path,
@@ -237,6 +248,8 @@ def _cluster_environment(path: Path, cur: Cursor, engine_override: str | None) -
         security=security,
         image=str(image) if image else None,
         cluster=cluster,
+        external_deployment=external if isinstance(external, AddressedDeployment) else None,
+        confirm=confirm,
     )
 
 
@@ -266,13 +279,27 @@ def _shard_count(value: Any) -> int:
 _STARTED_ONLY = ("config", "proxy", "persistence", "auth", "security", "image", "backend")
 
 
-def _external(cur: Cursor) -> str | AddressedDeployment | None:
+def _external(cur: Cursor, cluster: bool = False) -> str | AddressedDeployment | None:
     """external: {compose_project: NAME}: the nodes are that project's redis-N and sentinel-N containers;
-    external: {sentinels: [HOST:PORT, ...], control: {...}, nodes: {...}}: a deployment found by address."""
+    external: {sentinels: [HOST:PORT, ...], control: {...}, nodes: {...}}: a deployment found by address;
+    on topology: cluster, external: {seeds: [HOST:PORT, ...], ...}: a cluster found through its nodes."""
     sub = cur.child("external")
     if not sub.mapping(EXTERNAL_KEYS, "external settings"):
         return None
-    by_address = "sentinels" in sub.value
+    finder = "seeds" if cluster else "sentinels"
+    for wrong in ("compose_project", "sentinels") if cluster else ("seeds",):
+        if wrong in sub.value:
+            sub.error(
+                "an external cluster is found through its nodes: give external.seeds"
+                if cluster
+                else "seeds are for topology: cluster; a Sentinel deployment is found by external.sentinels",
+                wrong,
+            )
+            return None
+    if cluster and "seeds" not in sub.value:
+        sub.error("required field is missing (a node or more of the cluster, HOST:PORT)", "seeds")
+        return None
+    by_address = finder in sub.value
     # An addressed deployment's clients log in as the team's do: a password from the environment.
     started_only = tuple(k for k in _STARTED_ONLY if not (by_address and k == "auth"))
     clashes = [key for key in started_only if key in cur.value]
@@ -284,7 +311,16 @@ def _external(cur: Cursor) -> str | AddressedDeployment | None:
         )
         return None
     if not by_address:
-        for key in ("networks", "control", "nodes", "address_map", "key_prefix"):
+        for key in (
+            "networks",
+            "control",
+            "nodes",
+            "address_map",
+            "key_prefix",
+            "users",
+            "sentinel_auth",
+            "tls",
+        ):
             if key in sub.value:
                 sub.error("is for a deployment found by address (external.sentinels)", key)
         project = sub.get("compose_project", text)
@@ -295,18 +331,78 @@ def _external(cur: Cursor) -> str | AddressedDeployment | None:
     before = len(cur.problems)
     listed = sub.child("networks").items() if "networks" in sub.value else []
     networks = tuple(n for n in map(_network_at, listed) if n is not None)
-    sentinels = [_address_at(item, networks) for item in sub.child("sentinels").items()]
-    if not sentinels and len(cur.problems) == before:
-        sub.child("sentinels").error("list at least one Sentinel's host:port")
+    found_by = [_address_at(item, networks) for item in sub.child(finder).items()]
+    if not found_by and len(cur.problems) == before:
+        sub.child(finder).error(f"list at least one {'node' if cluster else 'Sentinel'}'s host:port")
     address_map = _address_map(sub.child("address_map"), networks) if "address_map" in sub.value else ()
     announced = {f"{h}:{p}" for (h, p), _ in address_map}
     control = _control(sub, announced, networks) if "control" in sub.value or "nodes" in sub.value else None
     prefix = sub.get("key_prefix", key_prefix, "drill")
-    if len(cur.problems) > before or None in sentinels or prefix is None:
+    logins = _logins(sub.child("users")) if "users" in sub.value else ()
+    sentinel_login = _login(sub.child("sentinel_auth")) if "sentinel_auth" in sub.value else None
+    if cluster and "sentinel_auth" in sub.value:
+        sub.error("a cluster has no Sentinels", "sentinel_auth")
+    tls = _tls_files(sub.child("tls")) if "tls" in sub.value else None
+    if len(cur.problems) > before or None in found_by or prefix is None:
         return None
+    addresses = tuple(a for a in found_by if a is not None)
     return AddressedDeployment(
-        tuple(s for s in sentinels if s is not None), control, address_map, prefix, networks
+        () if cluster else addresses,
+        control,
+        address_map,
+        prefix,
+        networks,
+        addresses if cluster else (),
+        logins,
+        sentinel_login,
+        tls,
     )
+
+
+def _logins(cur: Cursor) -> tuple[tuple[str, ExternalLogin], ...]:
+    """users: {ROLE: {user: NAME, password_env: VAR | password_file: PATH}} for the harness's own roles."""
+    if not cur.mapping(LOGIN_ROLES, "logins per role"):
+        return ()
+    out = []
+    for role in LOGIN_ROLES:
+        if role in cur.value:
+            login = _login(cur.child(role))
+            if login is not None:
+                out.append((role, login))
+    return tuple(out)
+
+
+def _login(cur: Cursor) -> ExternalLogin | None:
+    if not cur.mapping(LOGIN_KEYS, "login"):
+        return None
+    user = cur.get("user", text, None)
+    password = _secret_source(cur, "password_env", "password_file")
+    if password is None or ("user" in cur.value and user is None):
+        return None
+    return ExternalLogin(str(user) if user is not None else None, password)
+
+
+def _tls_files(cur: Cursor) -> ExternalTls | None:
+    """tls: {ca: PATH, cert: PATH, key: PATH} (relative to the file): the team's own files, as they are."""
+    if not cur.mapping(TLS_FILE_KEYS, "TLS files"):
+        return None
+    if "ca" not in cur.value:
+        cur.error("required field is missing (the CA the servers' certificates chain to)", "ca")
+        return None
+    if ("cert" in cur.value) != ("key" in cur.value):
+        cur.error("give cert and key together (a client certificate and its key)", "cert")
+        return None
+    paths: dict[str, Path] = {}
+    for key in TLS_FILE_KEYS:
+        if key in cur.value:
+            path = Path(cur.source.file).parent / str(cur.value[key])
+            if not path.is_file():
+                cur.error(f"{path} is not a file", key)
+                continue
+            paths[key] = path
+    if len(paths) != len([k for k in TLS_FILE_KEYS if k in cur.value]):
+        return None
+    return ExternalTls(paths["ca"], paths.get("cert"), paths.get("key"))
 
 
 def _network_at(cur: Cursor) -> Network | None:

@@ -81,8 +81,28 @@ class ControlSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ExternalLogin:
+    """How the harness logs in to a deployment it did not start, as the team's clients do: an ACL user (None:
+    the default user) and where its password is (never the password itself)."""
+
+    user: str | None
+    password: SecretSource
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalTls:
+    """The team's TLS files (PEM): the CA their servers' certificates chain to, and a client certificate and
+    key where the servers ask for one (tls-auth-clients)."""
+
+    ca: Path
+    cert: Path | None = None
+    key: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AddressedDeployment:
-    """A Sentinel deployment the harness did not start, found through its Sentinels' addresses."""
+    """A deployment the harness did not start, found by address: a Sentinel deployment through its
+    Sentinels, a cluster through some of its nodes (`seeds`)."""
 
     sentinels: tuple[tuple[str, int], ...]
     control: ControlSpec | None = None
@@ -92,6 +112,18 @@ class AddressedDeployment:
     key_prefix: str = "drill"  # the run's keys are KEY_PREFIX:<run id>:... (the team's ACL may name it)
     # Networks the deployment lives in besides this machine's loopback: nothing outside them is reached.
     networks: tuple[Network, ...] = ()
+    seeds: tuple[tuple[str, int], ...] = ()  # a cluster's: found through these nodes (CLUSTER NODES)
+    # Logins per role (operator, monitor, load, exporter) on data nodes; a role not given logs in as the
+    # operator, else with auth:'s password. sentinel_login: the Sentinels' (their requirepass or ACL user).
+    logins: tuple[tuple[str, ExternalLogin], ...] = ()
+    sentinel_login: ExternalLogin | None = None
+    tls: ExternalTls | None = None
+
+    @property
+    def finders(self) -> str:
+        """Where it is found, for messages."""
+        kind, addresses = ("nodes", self.seeds) if self.seeds else ("Sentinels", self.sentinels)
+        return f"the {kind} at {', '.join(f'{h}:{p}' for h, p in addresses)}"
 
     def reach(self, address: tuple[str, int]) -> tuple[str, int]:
         return dict(self.address_map).get(address, address)
@@ -135,8 +167,7 @@ class Environment:
         if self.external_compose_project is not None:
             return f"Compose project {self.external_compose_project}'s containers"
         if self.external_deployment is not None:
-            found = ", ".join(f"{h}:{p}" for h, p in self.external_deployment.sentinels)
-            return f"the deployment found through the Sentinels at {found}"
+            return f"the deployment found through {self.external_deployment.finders}"
         return "nodes this run starts"
 
     def bound_settings(self) -> dict[str, float]:

@@ -188,8 +188,62 @@ def test_compose_cluster_profile_makes_a_cluster_the_audit_passes(tmp_path: Path
         assert "6 hosts" in audits[-1]  # every node in its own container, on its own address
         created = client.containers.get(f"{project}_cluster-create_1")
         assert created.attrs["State"]["ExitCode"] == 0, created.logs().decode()[-2000:]
+        drill_the_cluster_by_seeds(project, tmp_path)
     finally:
         down = compose(project, "--profile", "cluster", "down", "-v", "--remove-orphans")
         assert down.returncode == 0, down.stderr
     assert client.containers.list(all=True, filters=label) == []
     assert client.networks.list(filters=label) == []
+
+
+def drill_the_cluster_by_seeds(project: str, tmp_path: Path) -> None:
+    """The lab's cluster, started outside the harness, drilled by seeds: its nodes found through CLUSTER
+    NODES on their own network (external.networks), a shard's primary killed and started again with
+    `docker kill` and `docker start`; cluster-primary-kill passes and every node is ok at the end."""
+    client = docker.from_env()
+    network = f"{project}_cluster"
+    subnet = client.networks.get(network).attrs["IPAM"]["Config"][0]["Subnet"]
+    nodes = {}
+    for i in range(1, 7):
+        container = client.containers.get(f"{project}_cluster-{i}_1")
+        nodes[container.attrs["NetworkSettings"]["Networks"][network]["IPAddress"]] = container.name
+    env = tmp_path / "lab-cluster.yaml"
+    env.write_text(
+        "name: lab-cluster\nconfirm: lab-cluster\ntopology: cluster\n"
+        "cluster: {shards: 3, replicas_per_shard: 1, cluster-node-timeout: 5000}\nreadiness_timeout: 30s\n"
+        f"external:\n  networks: [{subnet}]\n  seeds: [{', '.join(f'{ip}:6379' for ip in list(nodes)[:2])}]\n"
+        "  control:\n    timeout: 30s\n"
+        '    kill: [docker, kill, "{container}"]\n    start: [docker, start, "{container}"]\n'
+        "  nodes:\n" + "".join(f"    {ip}:6379: {{container: {name}}}\n" for ip, name in nodes.items())
+    )
+    # The lab's node timeout is 5 s (cluster-3's is 2 s): a load long enough to see the failover settle.
+    text = (ROOT / "scenarios" / "cluster-primary-kill.yaml").read_text()
+    scenario = tmp_path / "cluster-primary-kill.yaml"
+    scenario.write_text(
+        text.replace("../environments/cluster-3.yaml", str(env))
+        .replace("../runbooks/", f"{ROOT}/runbooks/")
+        .replace("duration: 10s", "duration: 16s")
+    )
+    plan = drill("plan", str(scenario))
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert (
+        "control kill: docker kill" in plan.stdout
+        and "then, at the end of the drill: control start" in plan.stdout
+    )
+    runs = tmp_path / "cluster-runs"
+    result = drill(
+        "run", str(scenario), "--runs-dir", str(runs), "--allow-external-faults", "--target", "lab-cluster"
+    )
+    report = json.loads(next(runs.glob("*/report.json")).read_text())
+    failed = [c for c in report["checks"] if c["status"] != "pass"]
+    assert result.returncode == 0, (failed, result.stdout[-3000:], result.stderr[-3000:])
+    done = [(c["action"], c["exit"]) for c in report["controls"]]
+    assert done == [("kill", 0), ("start", 0)], done
+    left = next(c for c in report["checks"] if c["name"] == "external: deployment left as it was found")
+    assert "started redis-1" in left["evidence"], left
+    for name in nodes.values():  # every node ok, and none of the run's keys left on any
+        node = client.containers.get(name)
+        assert node.status == "running", (name, node.status)
+        state = node.exec_run(["redis-cli", "cluster", "info"]).output.decode()
+        assert "cluster_state:ok" in state, (name, state)
+        assert node.exec_run(["redis-cli", "--scan", "--pattern", "*drill*"]).output.strip() == b""

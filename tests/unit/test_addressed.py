@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.backends.control import fill, node_variables
+from harness.backends.external_access import external_access
 from harness.core.errors import ConfigError, FaultError
 from harness.core.topology import Node, Topology
 from harness.scenario.loader import load_environment
@@ -85,3 +86,53 @@ def test_a_deployment_reaches_only_loopback_and_the_networks_its_file_names(tmp_
     env.write_text(env.read_text().replace("10.213.7.0/24", "0.0.0.0/0"))
     with pytest.raises(ConfigError, match=r":6: external.networks\[0\]: 0.0.0.0/0 would let the drill"):
         load_environment(env)
+
+
+def test_an_external_cluster_is_found_by_seeds_and_only_a_cluster_by_seeds(tmp_path: Path) -> None:
+    env = tmp_path / "cluster.yaml"
+    head = "name: theirs\ntopology: cluster\ncluster: {shards: 3, replicas_per_shard: 1}\nconfirm: theirs\n"
+    env.write_text(head + "external:\n  seeds: [127.0.0.1:7000]\n  control: {kill: [k], start: [s]}\n")
+    loaded = load_environment(env)
+    assert loaded.cluster is not None and loaded.confirm == "theirs"
+    deployment = loaded.external_deployment
+    assert deployment is not None and deployment.seeds == (("127.0.0.1", 7000),)
+    assert "the nodes at 127.0.0.1:7000" in loaded.owner
+    env.write_text(head + "external:\n  sentinels: [127.0.0.1:26379]\n")
+    with pytest.raises(ConfigError, match=r":6: external.sentinels: an external cluster is found through"):
+        load_environment(env)
+    sentinel = tmp_path / "sentinel.yaml"
+    sentinel.write_text(HEAD + "external:\n  seeds: [127.0.0.1:7000]\n")
+    with pytest.raises(ConfigError, match=r":6: external.seeds: seeds are for topology: cluster"):
+        load_environment(sentinel)
+
+
+def test_their_users_and_tls_files_log_each_role_in_and_stay_out_of_the_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("ca.pem", "client.pem", "client.key"):
+        (tmp_path / name).write_text("PEM\n")
+    (tmp_path / "load.pass").write_text("load-secret\n")
+    monkeypatch.setenv("THEIR_OPS_PASSWORD", "ops-secret")
+    monkeypatch.setenv("THEIR_SENTINEL_PASSWORD", "sentinel-secret")
+    env = tmp_path / "env.yaml"
+    env.write_text(
+        HEAD + "external:\n  sentinels: [127.0.0.1:26379]\n  users:\n"
+        "    operator: {user: drill-ops, password_env: THEIR_OPS_PASSWORD}\n"
+        "    load: {user: drill-load, password_file: load.pass}\n"
+        "  sentinel_auth: {password_env: THEIR_SENTINEL_PASSWORD}\n"
+        "  tls: {ca: ca.pem, cert: client.pem, key: client.key}\n"
+    )
+    loaded = load_environment(env)
+    assert "secret" not in repr(loaded)  # where the passwords are, never what they are
+    access = external_access(loaded)
+    load, monitor = access.credentials("load"), access.credentials("monitor")
+    assert (load.username, load.auth_args()) == ("drill-load", ("AUTH", "drill-load", "load-secret"))
+    assert monitor.username == "drill-ops"  # a role without its own user logs in as the operator
+    assert access.credentials("operator", "sentinel").auth_args() == ("AUTH", "sentinel-secret")
+    assert load.tls is not None and load.tls.ca == str(tmp_path / "ca.pem") and load.tls.key is not None
+    assert set(access.secrets()) == {"ops-secret", "load-secret", "sentinel-secret"}  # redacted from logs
+    env.write_text(env.read_text().replace("  tls: {ca: ca.pem, cert: client.pem, key: client.key}\n",
+                                           "  tls: {ca: missing.pem, cert: client.pem}\n"))  # fmt: skip
+    with pytest.raises(ConfigError) as caught:
+        load_environment(env)
+    assert "external.tls.cert: give cert and key together" in str(caught.value)

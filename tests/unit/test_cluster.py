@@ -75,7 +75,7 @@ def test_cluster_environment_rules_are_bad_input_with_their_lines(tmp_path: Path
     assert f"{env}:3: replicas: is a Sentinel-only field" in text
     assert f"{env}:5: cluster.shards: a cluster needs at least 3 shards" in text
     assert f"{env}:6: proxy.replication: replication links are for Sentinel topologies" in text
-    assert f"{env}:7: external: is not supported on topology: cluster yet" in text
+    assert f"{env}:7: external.compose_project: an external cluster is found through its nodes" in text
     scenario = tmp_path / "s.yaml"
     scenario.write_text(
         f"name: s\nenvironment: {ROOT / 'environments' / 'cluster-3.yaml'}\nload:\n  duration: 5s\n"

@@ -1,0 +1,203 @@
+"""A Redis Cluster the harness did not start, found through some of its nodes (environment `external.seeds`).
+
+CLUSTER NODES from the first seed that answers gives the shards (primaries serving slots, in slot order, each
+with its replicas); it is compared with the file's `cluster:` section, never guessed, and every difference
+stops the run before anything changes. At the end the cluster must be as found again: every node says
+cluster_state:ok, as many primaries serve the slots, and each has as many replicas online.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+
+from harness.backends.external_access import external_access
+from harness.clients.cluster import Peer, read_info, read_nodes
+from harness.clients.probe import parse_replica_lines, probe_client
+from harness.clients.waiting import wait_for
+from harness.core.access import Access
+from harness.core.errors import BackendError, ConfigError, Problem
+from harness.core.loopback import RANGE, allowed
+from harness.core.topology import Node, Shard, Topology
+from harness.scenario.model import AddressedDeployment, Environment
+from harness.scenario.yamlsource import load_yaml
+
+UNLINK_BATCH = 500
+# Not a member to count: a node still being met, one without an address, one the cluster has failed.
+NOT_MEMBERS = frozenset({"handshake", "noaddr", "fail"})
+
+
+def found_cluster(env: Environment) -> Topology:
+    """The cluster as its nodes describe it, checked against the file (ConfigError listing every difference).
+    Reads only: CLUSTER NODES and CONFIG GET cluster-node-timeout."""
+    deployment = env.external_deployment
+    assert deployment is not None and env.cluster is not None
+    access = external_access(env)
+    peers, node_timeout = _ask_seeds(env, deployment, access)
+    members = [p for p in peers if not (NOT_MEMBERS & p.flags)]
+    for peer in members:
+        if not allowed(deployment.reach(peer.address)[0], deployment.networks):
+            inside = ", ".join([RANGE, *map(str, deployment.networks)])
+            raise BackendError(
+                f"the cluster names {peer.address[0]}:{peer.address[1]} as a node, which is in none of the "
+                f"networks this drill may reach ({inside}). Hint: add its network to external.networks, "
+                "or map it to a forwarded port in external.address_map"
+            )
+    primaries = sorted((p for p in members if p.primary and p.slots), key=lambda p: min(p.slots)[0])
+    replicas = {
+        p.node_id: sorted((r for r in members if r.primary_id == p.node_id), key=_key) for p in primaries
+    }
+    _check_matches(env, peers, primaries, replicas, node_timeout)
+    named: list[tuple[str, tuple[str, int]]] = [(f"redis-{i}", p.address) for i, p in enumerate(primaries, 1)]
+    shards = []
+    for primary_name, primary in zip([n for n, _ in named], primaries, strict=True):
+        names = []
+        for replica in replicas[primary.node_id]:
+            names.append(f"redis-{len(named) + 1}")
+            named.append((names[-1], replica.address))
+        first, last = max(primary.slots, key=lambda r: r[1] - r[0])  # a range the shard serves whole
+        shards.append(Shard(primary_name, tuple(names), (first, last)))
+    nodes = tuple(Node(name, "redis", *deployment.reach(address)) for name, address in named)
+    announced = tuple((*a, name) for name, a in named if deployment.reach(a) != a)
+    return Topology(
+        env.master_name, nodes, "redis-1", access=access, shards=tuple(shards), announced=announced
+    )
+
+
+def _key(peer: Peer) -> tuple[str, int]:
+    return peer.address
+
+
+def _ask_seeds(
+    env: Environment, deployment: AddressedDeployment, access: Access
+) -> tuple[tuple[Peer, ...], int]:
+    answers: list[tuple[tuple[Peer, ...], int]] = []
+    errors: dict[str, str] = {}
+
+    def ask() -> str | None:
+        for address in deployment.seeds:
+            node = Node("{}:{}".format(*address), "redis", *deployment.reach(address))
+            try:
+                with probe_client(node, 1.0, access.credentials("operator", "redis")) as client:
+                    peers = read_nodes(client)
+                    timeout = client.config_get("cluster-node-timeout")
+                    answers.append((peers, int(_value(timeout, "cluster-node-timeout"))))
+                    return None
+            except redis.RedisError as exc:
+                errors[node.name] = f"{type(exc).__name__}: {exc}"
+        return "; ".join(f"{where}: {why}" for where, why in errors.items())
+
+    wait_for(
+        ask,
+        timeout=env.readiness_timeout,
+        what=f"a node of {env.file} to describe its cluster",
+        hint="check external.seeds, and that the cluster's nodes answer from this machine",
+    )
+    return answers[-1]
+
+
+def _value(reply: Any, name: str) -> str:
+    value = reply.get(name, reply.get(name.encode())) if isinstance(reply, dict) else None
+    if value is None:
+        raise redis.ResponseError(f"CONFIG GET {name} gave nothing")
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _check_matches(
+    env: Environment,
+    peers: tuple[Peer, ...],
+    primaries: list[Peer],
+    replicas: dict[str, list[Peer]],
+    node_timeout: int,
+) -> None:
+    """The drill's time bounds (node-timeout) and targets (each shard's primary and replicas) come from
+    the file: it must describe the cluster as it runs."""
+    spec = env.cluster
+    assert spec is not None
+    source = load_yaml(env.file)
+    problems: list[Problem] = []
+
+    def differ(path: tuple[str, ...], message: str) -> None:
+        why = "(the drill's bounds and targets must come from what runs)"
+        problems.append(Problem(str(env.file), source.line(path), ".".join(path), f"{message} {why}"))
+
+    if len(primaries) != spec.shards:
+        differ(
+            ("cluster", "shards"),
+            f"says {spec.shards}, the cluster has {len(primaries)} primaries serving slots",
+        )
+    counts = sorted({len(r) for r in replicas.values()})
+    if counts and counts != [spec.replicas_per_shard]:
+        have = ", ".join(f"{len(replicas[p.node_id])} ({p.address[0]}:{p.address[1]})" for p in primaries)
+        differ(("cluster", "replicas_per_shard"), f"says {spec.replicas_per_shard}, the shards have {have}")
+    if node_timeout != spec.node_timeout_ms:
+        differ(
+            ("cluster", "cluster-node-timeout"),
+            f"says {spec.node_timeout_ms}, the cluster has {node_timeout}",
+        )
+    unwell = sorted(
+        "{}:{} ({})".format(*p.address, ",".join(sorted(NOT_MEMBERS & p.flags)))
+        for p in peers
+        if NOT_MEMBERS & p.flags
+    )
+    if unwell:
+        differ(
+            ("external", "seeds"), f"the cluster is not whole: {', '.join(unwell)}; drill a healthy cluster"
+        )
+    if problems:
+        raise ConfigError(problems)
+
+
+def remove_cluster_keys(topology: Topology, patterns: tuple[str, ...]) -> int:
+    """UNLINK every key of the run on each node that is a primary now (SCAN MATCH is per node; one key per
+    UNLINK, pipelined: keys of several slots cannot share one in a cluster). Never a FLUSHALL."""
+    removed = 0
+    for node in topology.data_nodes:
+        credentials = topology.credentials("operator", node)
+        with probe_client(node, 5.0, credentials) as client:
+            if client.info("replication").get("role") != "master":
+                continue
+            pipe = client.pipeline(transaction=False)
+            for pattern in patterns:
+                for key in client.scan_iter(match=pattern, count=1000):
+                    pipe.unlink(key)
+                    if len(pipe) == UNLINK_BATCH:
+                        removed += sum(int(n) for n in pipe.execute())
+            if len(pipe):
+                removed += sum(int(n) for n in pipe.execute())
+    return removed
+
+
+def cluster_differences(topology: Topology) -> list[str]:
+    """What differs from the cluster as found: a node not ok, another number of primaries serving slots, a
+    primary with another number of replicas online. Empty: as found."""
+    expected_replicas = len(topology.shards[0].replicas)
+    serving: set[tuple[str, int]] = set()
+    for node in topology.data_nodes:
+        try:
+            with probe_client(node, 0.5, topology.credentials("operator", node)) as client:
+                state = read_info(client).get("cluster_state")
+                if not serving:
+                    serving = {
+                        p.address for p in read_nodes(client) if p.primary and p.slots and not p.failed
+                    }
+        except redis.RedisError as exc:
+            return [f"{node.name} does not answer ({type(exc).__name__})"]
+        if state != "ok":
+            return [f"{node.name} says cluster_state:{state}"]
+    if len(serving) != len(topology.shards):
+        return [f"{len(serving)} primaries serve the slots, {len(topology.shards)} were found"]
+    for address in sorted(serving):
+        primary = topology.by_address(*address)
+        if primary is None:
+            return [f"{address[0]}:{address[1]} serves slots and is not one of the nodes found"]
+        try:
+            with probe_client(primary, 0.5, topology.credentials("operator", primary)) as client:
+                lines = parse_replica_lines(client.info("replication"))
+        except redis.RedisError as exc:
+            return [f"{primary.name} does not answer ({type(exc).__name__})"]
+        online = [line for line in lines if line.get("state") == "online"]
+        if len(online) != expected_replicas:
+            return [f"{primary.name} has {len(online)} of {expected_replicas} replicas online"]
+    return []

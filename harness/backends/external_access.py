@@ -1,0 +1,37 @@
+"""How the harness logs in to a deployment it did not start (environment `external.users`,
+`external.sentinel_auth`, `external.tls`, and `auth:`): each role with the team's own ACL user and password,
+read from the variable or file the environment names when the run starts, and the team's TLS files."""
+
+from __future__ import annotations
+
+from harness.core.access import ROLES, Access, Credentials, TlsFiles
+from harness.scenario.model import Environment, ExternalLogin
+
+
+def external_access(env: Environment) -> Access:
+    """Every role's credentials. A role the file gives no user logs in as the operator's user, else with
+    auth:'s password (the default user), else with none. Their ACL rules are theirs: the run does not judge
+    least privilege on their deployment (`acl` stays off)."""
+    deployment = env.external_deployment
+    assert deployment is not None
+    files = deployment.tls
+    tls = (
+        TlsFiles(
+            str(files.ca), str(files.cert) if files.cert else None, str(files.key) if files.key else None
+        )
+        if files
+        else None
+    )
+
+    def login(given: ExternalLogin) -> Credentials:
+        return Credentials(given.user, given.password.resolve(), tls)
+
+    logins = {role: login(given) for role, given in deployment.logins}
+    default = Credentials(password=env.password.resolve() if env.password else None, tls=tls)
+    fallback = logins.get("operator", default)
+    sentinel = login(deployment.sentinel_login) if deployment.sentinel_login else Credentials(tls=tls)
+    return Access(
+        data=tuple((role, logins.get(role, fallback)) for role in ROLES),
+        sentinel=tuple((role, sentinel) for role in ROLES),
+        tls=tls,
+    )
