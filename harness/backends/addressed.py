@@ -24,14 +24,14 @@ from harness.backends.addressed_cluster import cluster_differences, found_cluste
 from harness.backends.base import Backend
 from harness.backends.control import Control
 from harness.backends.external_access import external_access
+from harness.backends.found_by_address import first_answer, replicas_differ, require_reachable
 from harness.backends.topology_ready import wait_until_ready
 from harness.clients.primary import current_primary
-from harness.clients.probe import parse_replica_lines, probe_client, reported_role
+from harness.clients.probe import probe_client, reported_role
 from harness.clients.waiting import wait_for
 from harness.core.access import Access
 from harness.core.errors import BackendError, ConfigError, FaultError, Problem
 from harness.core.log_records import CleanupRecord
-from harness.core.loopback import RANGE, allowed
 from harness.core.observation_log import ObservationLog
 from harness.core.run_context import RunContext
 from harness.core.topology import CLIENTS, Node, NodeKind, Topology
@@ -346,38 +346,19 @@ def _attempt(action: Any, what: str) -> list[str]:
 
 def _discover(given: tuple[tuple[str, int], ...], env: Environment, access: Access) -> Found:
     """Ask the Sentinels (the first that answers, within the readiness timeout) for the deployment."""
-    answers: list[Found] = []
-    errors: dict[str, str] = {}
-
-    def ask() -> str | None:
-        for host, port in given:
-            node = Node(f"{host}:{port}", "sentinel", host, port)
-            try:
-                with probe_client(node, 1.0, access.credentials("operator", "sentinel")) as client:
-                    answers.append(_ask_sentinel(client, env.master_name))
-                    return None
-            except redis.RedisError as exc:
-                errors[node.name] = f"{type(exc).__name__}: {exc}"
-        return "; ".join(f"{where}: {why}" for where, why in errors.items())
-
-    wait_for(
-        ask,
-        timeout=env.readiness_timeout,
+    found = first_answer(
+        env,
+        given,
+        "sentinel",
+        access,
+        partial(_ask_sentinel, name=env.master_name),
         what=f"a Sentinel of {env.file} to describe {env.master_name}",
         hint="check external.sentinels and master_name, and that the Sentinels answer from this machine",
     )
-    found = answers[-1]
     deployment = env.external_deployment
     assert deployment is not None
     for address in (found.primary, *found.replicas, *found.sentinels):
-        host, _ = deployment.reach(address)
-        if not allowed(host, deployment.networks):
-            inside = ", ".join([RANGE, *map(str, deployment.networks)])
-            raise BackendError(
-                f"the Sentinels name {address[0]}:{address[1]} as part of {env.master_name}, which is in "
-                f"none of the networks this drill may reach ({inside}). Hint: add its network to "
-                "external.networks, or map it to a forwarded port in external.address_map"
-            )
+        require_reachable(deployment, address, f"the Sentinels name {{address}} as part of {env.master_name}")
     return found
 
 
@@ -480,13 +461,4 @@ def _differences(topology: Topology, replicas: int) -> list[str]:
     primary = topology.by_address(*named.pop())
     if primary is None:
         return ["the Sentinels name a primary that is not one of the deployment's nodes"]
-    try:
-        with probe_client(primary, 0.5, topology.credentials("operator", primary)) as client:
-            lines = parse_replica_lines(client.info("replication"))
-    except redis.RedisError as exc:
-        return [f"{primary.name} (the primary) does not answer ({type(exc).__name__})"]
-    # Exactly as found: readiness (topology_ready) asks for at least as many, a restore for the same.
-    online = [line for line in lines if line.get("state") == "online"]
-    if len(online) != replicas:
-        return [f"{primary.name} has {len(online)} of {replicas} replicas online"]
-    return []
+    return replicas_differ(topology, primary, replicas)

@@ -13,12 +13,11 @@ from typing import Any
 import redis
 
 from harness.backends.external_access import external_access
+from harness.backends.found_by_address import first_answer, replicas_differ, require_reachable
 from harness.clients.cluster import Peer, read_info, read_nodes
-from harness.clients.probe import parse_replica_lines, probe_client
-from harness.clients.waiting import wait_for
+from harness.clients.probe import probe_client
 from harness.core.access import Access
-from harness.core.errors import BackendError, ConfigError, Problem
-from harness.core.loopback import RANGE, allowed
+from harness.core.errors import ConfigError, Problem
 from harness.core.topology import Node, Shard, Topology
 from harness.scenario.model import AddressedDeployment, Environment
 from harness.scenario.yamlsource import load_yaml
@@ -37,13 +36,7 @@ def found_cluster(env: Environment) -> Topology:
     peers, node_timeout = _ask_seeds(env, deployment, access)
     members = [p for p in peers if not (NOT_MEMBERS & p.flags)]
     for peer in members:
-        if not allowed(deployment.reach(peer.address)[0], deployment.networks):
-            inside = ", ".join([RANGE, *map(str, deployment.networks)])
-            raise BackendError(
-                f"the cluster names {peer.address[0]}:{peer.address[1]} as a node, which is in none of the "
-                f"networks this drill may reach ({inside}). Hint: add its network to external.networks, "
-                "or map it to a forwarded port in external.address_map"
-            )
+        require_reachable(deployment, peer.address, "the cluster names {address} as a node")
     primaries = sorted((p for p in members if p.primary and p.slots), key=lambda p: min(p.slots)[0])
     replicas = {
         p.node_id: sorted((r for r in members if r.primary_id == p.node_id), key=_key) for p in primaries
@@ -72,29 +65,19 @@ def _key(peer: Peer) -> tuple[str, int]:
 def _ask_seeds(
     env: Environment, deployment: AddressedDeployment, access: Access
 ) -> tuple[tuple[Peer, ...], int]:
-    answers: list[tuple[tuple[Peer, ...], int]] = []
-    errors: dict[str, str] = {}
+    def ask(client: redis.Redis) -> tuple[tuple[Peer, ...], int]:
+        timeout = client.config_get("cluster-node-timeout")
+        return read_nodes(client), int(_value(timeout, "cluster-node-timeout"))
 
-    def ask() -> str | None:
-        for address in deployment.seeds:
-            node = Node("{}:{}".format(*address), "redis", *deployment.reach(address))
-            try:
-                with probe_client(node, 1.0, access.credentials("operator", "redis")) as client:
-                    peers = read_nodes(client)
-                    timeout = client.config_get("cluster-node-timeout")
-                    answers.append((peers, int(_value(timeout, "cluster-node-timeout"))))
-                    return None
-            except redis.RedisError as exc:
-                errors[node.name] = f"{type(exc).__name__}: {exc}"
-        return "; ".join(f"{where}: {why}" for where, why in errors.items())
-
-    wait_for(
+    return first_answer(
+        env,
+        deployment.seeds,
+        "redis",
+        access,
         ask,
-        timeout=env.readiness_timeout,
         what=f"a node of {env.file} to describe its cluster",
         hint="check external.seeds, and that the cluster's nodes answer from this machine",
     )
-    return answers[-1]
 
 
 def _value(reply: Any, name: str) -> str:
@@ -192,12 +175,7 @@ def cluster_differences(topology: Topology) -> list[str]:
         primary = topology.by_address(*address)
         if primary is None:
             return [f"{address[0]}:{address[1]} serves slots and is not one of the nodes found"]
-        try:
-            with probe_client(primary, 0.5, topology.credentials("operator", primary)) as client:
-                lines = parse_replica_lines(client.info("replication"))
-        except redis.RedisError as exc:
-            return [f"{primary.name} does not answer ({type(exc).__name__})"]
-        online = [line for line in lines if line.get("state") == "online"]
-        if len(online) != expected_replicas:
-            return [f"{primary.name} has {len(online)} of {expected_replicas} replicas online"]
+        differs = replicas_differ(topology, primary, expected_replicas)
+        if differs:
+            return differs
     return []

@@ -311,16 +311,7 @@ def _external(cur: Cursor, cluster: bool = False) -> str | AddressedDeployment |
         )
         return None
     if not by_address:
-        for key in (
-            "networks",
-            "control",
-            "nodes",
-            "address_map",
-            "key_prefix",
-            "users",
-            "sentinel_auth",
-            "tls",
-        ):
+        for key in EXTERNAL_KEYS[3:]:  # all but compose_project, sentinels and seeds
             if key in sub.value:
                 sub.error("is for a deployment found by address (external.sentinels)", key)
         project = sub.get("compose_project", text)
