@@ -236,7 +236,7 @@ def test_drills_on_their_deployment_leave_it_as_found(tmp_path: Path) -> None:
         assert deployment.healthy()  # init only read
 
 
-def test_a_deployment_whose_sentinels_do_not_answer_is_said_by_address(tmp_path: Path) -> None:
+def test_a_deployment_whose_sentinels_or_seeds_do_not_answer_is_said_by_address(tmp_path: Path) -> None:
     port = free_port("127.77.0.1")  # nothing listens there
     env = tmp_path / "gone.yaml"
     env.write_text(
@@ -252,6 +252,14 @@ def test_a_deployment_whose_sentinels_do_not_answer_is_said_by_address(tmp_path:
     result = drill("run", str(scenario), "--runs-dir", str(tmp_path / "runs"))
     assert result.returncode == 3 and "Traceback" not in result.stderr, result.stderr
     assert f"127.77.0.1:{port}: ConnectionError" in result.stderr and "not ready after 1s" in result.stderr
+    # A cluster's seeds the same way.
+    env.write_text(
+        "name: gone\ntopology: cluster\nreadiness_timeout: 1s\ncluster: {shards: 3, replicas_per_shard: 1}\n"
+        f"external:\n  seeds: [127.77.0.1:{port}]\n"
+    )
+    result = drill("run", str(scenario), "--runs-dir", str(tmp_path / "runs"))
+    assert result.returncode == 3 and "Traceback" not in result.stderr, result.stderr
+    assert f"127.77.0.1:{port}: ConnectionError" in result.stderr and "describe its cluster" in result.stderr
 
 
 def test_a_fault_the_deployments_control_cannot_do_is_bad_input_at_its_line(tmp_path: Path) -> None:
