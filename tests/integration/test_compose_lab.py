@@ -224,8 +224,14 @@ def drill_the_cluster_by_seeds(project: str, tmp_path: Path) -> None:
         .replace("../runbooks/", f"{ROOT}/runbooks/")
         .replace("duration: 10s", "duration: 16s")
     )
+    before = {name: command_calls(client, name) for name in nodes.values()}
     plan = drill("plan", str(scenario))
     assert plan.returncode == 0, plan.stdout + plan.stderr
+    for name, calls in before.items():  # the plan read CLUSTER NODES and the node timeout, nothing else
+        called = {c for c, n in command_calls(client, name).items() if n > calls.get(c, 0)}
+        assert called <= {"info", "ping", "replconf", "cluster|nodes", "config|get", "hello", "command"}, (
+            called
+        )
     assert (
         "control kill: docker kill" in plan.stdout
         and "then, at the end of the drill: control start" in plan.stdout
@@ -247,3 +253,13 @@ def drill_the_cluster_by_seeds(project: str, tmp_path: Path) -> None:
         state = node.exec_run(["redis-cli", "cluster", "info"]).output.decode()
         assert "cluster_state:ok" in state, (name, state)
         assert node.exec_run(["redis-cli", "--scan", "--pattern", "*drill*"]).output.strip() == b""
+
+
+def command_calls(client: docker.DockerClient, container: str) -> dict[str, int]:
+    """INFO commandstats of the node in the container: calls per command."""
+    out = client.containers.get(container).exec_run(["redis-cli", "info", "commandstats"]).output.decode()
+    return {
+        line.split(":", 1)[0].removeprefix("cmdstat_"): int(line.split("calls=", 1)[1].split(",", 1)[0])
+        for line in out.splitlines()
+        if line.startswith("cmdstat_")
+    }

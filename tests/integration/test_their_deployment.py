@@ -45,6 +45,13 @@ def command_calls(deployment: Deployment) -> dict[str, dict[str, int]]:
     }
 
 
+def only_reads_since(calls: dict[str, dict[str, int]], deployment: Deployment) -> bool:
+    after = command_calls(deployment)
+    called = {cmd for name, seen in after.items() for cmd, n in seen.items() if n > calls[name].get(cmd, 0)}
+    assert called <= READS, called - READS
+    return True
+
+
 def on_their_deployment(env: Path, tmp_path: Path, scenario: str) -> Path:
     copy = tmp_path / scenario
     text = (ROOT / "scenarios" / scenario).read_text()
@@ -104,11 +111,7 @@ def test_drills_on_their_deployment_leave_it_as_found(tmp_path: Path) -> None:
         )
         assert "down-after 1.50s from sentinels.down-after-milliseconds" in plan.stdout
         assert "every key under staging-drill:<run id>:*" in plan.stdout
-        after_plan = command_calls(deployment)
-        called = {
-            cmd for name, seen in after_plan.items() for cmd, n in seen.items() if n > calls[name].get(cmd, 0)
-        }
-        assert called <= READS, called - READS
+        assert only_reads_since(calls, deployment)
 
         # Refused before anything changes: no --allow-external-faults, no or another --target, a wrong file.
         for extra, why in (
@@ -317,10 +320,15 @@ def test_drills_on_a_deployment_over_three_hosts_driven_through_ssh(tmp_path: Pa
         env = tmp_path / "their-staging.yaml"
         env.write_text(deployment.ssh_environment_yaml(hosts))
         first = deployment.data[0]
+        failover = on_their_deployment(env, tmp_path, "primary-failover.yaml")
+        calls = command_calls(deployment)
+        plan = drill("plan", str(failover))
+        assert plan.returncode == 0, plan.stdout + plan.stderr
+        assert f"control kill: ssh -F {hosts.ssh_config} {first.host} kill -KILL $(cat" in plan.stdout
+        assert f"then, at the end of the drill: control start: ssh -F {hosts.ssh_config}" in plan.stdout
+        assert only_reads_since(calls, deployment)
 
-        result, report, _ = run_on_theirs(
-            on_their_deployment(env, tmp_path, "primary-failover.yaml"), tmp_path / "runs"
-        )
+        result, report, _ = run_on_theirs(failover, tmp_path / "runs")
         done = [
             (c["action"], c["node"], c["exit"], c["stdout"].strip())
             for c in report["controls"]
