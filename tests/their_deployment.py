@@ -31,6 +31,22 @@ ISOLATE = (
     f"add rule {TABLE} in ip saddr {{{{ {{peers}} }}}} ip daddr {{host}} tcp dport {{port}} drop'"
 )
 REJOIN = f"nft delete table {TABLE}"
+# The team's start for a data node, as Helm charts' start scripts do it: a node the Sentinels no longer name
+# primary comes back as a replica of the one they name, instead of as a second primary that Sentinel demotes
+# 8-10 s later.
+START_SCRIPT = """#!/bin/sh
+conf=$1; host=$2; port=$3
+for sentinel in {sentinels}; do
+  master=$(redis-cli -h "${{sentinel%:*}}" -p "${{sentinel##*:}}" --raw \\
+    sentinel get-master-addr-by-name mymaster 2>/dev/null | tr '\\n' ' ')
+  [ -n "$master" ] && break
+done
+set -- $master
+if [ -n "$1" ] && [ "$1:$2" != "$host:$port" ]; then
+  exec {server} "$conf" --replicaof "$1" "$2"
+fi
+exec {server} "$conf"
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +70,7 @@ class Process:
 class Deployment:
     data: tuple[Process, ...]  # data[0] is the first primary
     sentinels: tuple[Process, ...]
+    start_script: Path  # the team's start for a data node: START CONF HOST PORT
 
     def environment_yaml(self, name: str = "their-staging") -> str:
         """An environment file as the team would write it: Sentinels by address, their own commands."""
@@ -71,7 +88,7 @@ class Deployment:
             "  control:\n"
             "    timeout: 10s\n"
             '    kill: [sh, -c, "kill -KILL $(cat {pidfile})"]\n'
-            f"    start: [{SERVER}, '{{conf}}']\n"
+            f"    start: [sh, {self.start_script}, '{{conf}}', '{{host}}', '{{port}}']\n"
             '    stop: [sh, -c, "kill -TERM $(cat {pidfile})"]\n'
             '    pause: [sh, -c, "kill -STOP $(cat {pidfile})"]\n'
             '    resume: [sh, -c, "kill -CONT $(cat {pidfile})"]\n'
@@ -91,7 +108,8 @@ class Deployment:
             head.replace("external:\n", f"external:\n  networks: [{hosts.network}]\n")
             + "  control:\n    timeout: 15s\n"
             f'    kill: [{ssh}, "kill -KILL $(cat {{pidfile}}) && echo killed {{node}} on $(hostname -I)"]\n'
-            f'    start: [{ssh}, "{SERVER} {{conf}} && echo started {{node}} on $(hostname -I)"]\n'
+            f'    start: [{ssh}, "sh {self.start_script} {{conf}} {{host}} {{port}}'
+            ' && echo started {node} on $(hostname -I)"]\n'
             f'    stop: [{ssh}, "kill -TERM $(cat {{pidfile}})"]\n'
             f'    pause: [{ssh}, "kill -STOP $(cat {{pidfile}})"]\n'
             f'    resume: [{ssh}, "kill -CONT $(cat {{pidfile}})"]\n'
@@ -188,7 +206,11 @@ def their_deployment(
             "sentinel parallel-syncs mymaster 1\n"
         )
         watchers.append(process)
-    deployment = Deployment(tuple(data), tuple(watchers))
+    start_script = root / "start-data-node.sh"
+    start_script.write_text(
+        START_SCRIPT.format(server=SERVER, sentinels=" ".join(f"{s.host}:{s.port}" for s in watchers))
+    )
+    deployment = Deployment(tuple(data), tuple(watchers), start_script)
     try:
         for process in data:
             _start(process)

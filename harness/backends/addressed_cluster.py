@@ -133,14 +133,12 @@ def _check_matches(
 
 
 def remove_cluster_keys(topology: Topology, patterns: tuple[str, ...]) -> int:
-    """UNLINK every key of the run on each node that is a primary now (SCAN MATCH is per node; one key per
-    UNLINK, pipelined: keys of several slots cannot share one in a cluster). Never a FLUSHALL."""
+    """UNLINK every key of the run on each node serving slots now, as the first node that answers sees the
+    cluster (a node just started again is a replica, or not up yet); SCAN MATCH is per node, and one key per
+    UNLINK, pipelined: keys of several slots cannot share one in a cluster. Never a FLUSHALL."""
     removed = 0
-    for node in topology.data_nodes:
-        credentials = topology.credentials("operator", node)
-        with probe_client(node, 5.0, credentials) as client:
-            if client.info("replication").get("role") != "master":
-                continue
+    for primary in _serving(topology):
+        with probe_client(primary, 5.0, topology.credentials("operator", primary)) as client:
             pipe = client.pipeline(transaction=False)
             for pattern in patterns:
                 for key in client.scan_iter(match=pattern, count=1000):
@@ -150,6 +148,19 @@ def remove_cluster_keys(topology: Topology, patterns: tuple[str, ...]) -> int:
             if len(pipe):
                 removed += sum(int(n) for n in pipe.execute())
     return removed
+
+
+def _serving(topology: Topology) -> list[Node]:
+    """The nodes serving slots, as the first node that answers sees them."""
+    for node in topology.data_nodes:
+        try:
+            with probe_client(node, 0.5, topology.credentials("operator", node)) as client:
+                peers = read_nodes(client)
+        except redis.RedisError:
+            continue
+        found = (topology.by_address(*p.address) for p in peers if p.primary and p.slots and not p.failed)
+        return [n for n in found if n is not None]
+    raise redis.ConnectionError("no node of the cluster answers")
 
 
 def cluster_differences(topology: Topology) -> list[str]:

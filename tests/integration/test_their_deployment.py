@@ -106,8 +106,8 @@ def test_drills_on_their_deployment_leave_it_as_found(tmp_path: Path) -> None:
         pidfile = deployment.data[0].pidfile
         assert f"control kill: sh -c kill -KILL $(cat {pidfile})" in plan.stdout, plan.stdout
         assert (
-            f"then, at the end of the drill: control start: /usr/bin/redis-server {deployment.data[0].conf}"
-            in plan.stdout
+            f"then, at the end of the drill: control start: sh {deployment.start_script} "
+            f"{deployment.data[0].conf} {deployment.data[0].host} {deployment.data[0].port}" in plan.stdout
         )
         assert "down-after 1.50s from sentinels.down-after-milliseconds" in plan.stdout
         assert "every key under staging-drill:<run id>:*" in plan.stdout
