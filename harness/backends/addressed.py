@@ -1,11 +1,12 @@
-"""A Sentinel deployment the harness did not start, found by address (environment `external.sentinels`).
+"""A deployment the harness did not start, found by address: a Sentinel one through `external.sentinels`, a
+cluster through `external.seeds` (harness/backends/addressed_cluster.py finds and checks it).
 
 What is found is compared with what the file declares, never guessed: a difference stops the run before
 anything changes (bad input, every difference listed). Nodes are acted on only through the team's own
 commands (`external.control`), and only with `drill run --allow-external-faults`. At the end the deployment is
 put back as it was found: nodes killed, stopped or paused are started or resumed with those commands, the
 run's keys (and only those) are removed, and the harness waits until one primary has every replica linked
-again and every Sentinel names it.
+again and every Sentinel names it (on a cluster: every node ok, each primary with its replicas).
 """
 
 from __future__ import annotations
