@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup system-packages test-packages drill test test-unit lint clean
+.PHONY: setup system-packages test-packages drill test test-staging test-unit lint clean
 
 setup: system-packages $(STAMP)
 
@@ -33,6 +33,11 @@ lint: setup
 test: test-packages lint
 	@./scripts/ensure-docker.sh
 	$(BIN)/pytest
+
+# Drills on deployments started outside the harness beyond the suite's: over SSH hosts, DEBUG SLEEP (~2 min).
+test-staging: test-packages
+	@./scripts/ensure-docker.sh
+	$(BIN)/pytest -m staging
 
 # The fast tier: pure logic on hand-made logs and files, no servers, no Chromium (well under a minute).
 test-unit: setup

@@ -83,9 +83,10 @@ def run_on_theirs(scenario: Path, runs: Path) -> tuple[Any, dict[str, Any], list
 
 def test_drills_on_their_deployment_leave_it_as_found(tmp_path: Path) -> None:
     """A Sentinel deployment started outside the harness, on loopback addresses: drill plan reads only,
-    every refusal, primary-debug-sleep passes, a failing control command stops the run, a guarded drill
-    aborts and rolls back; their 1,001 keys DUMP the same after, their CONFIG is as before, no key of a run
-    is left. (primary-failover: by hand here, and in the suite on the deployment over SSH below.)"""
+    every refusal, primary-failover passes (kill through their command, started again with theirs), a
+    failing control command stops the run, a guarded drill aborts and rolls back; their 1,001 keys DUMP the
+    same after, their CONFIG is as before, no key of a run is left. (primary-debug-sleep on it, and the
+    deployment over SSH hosts: `make test-staging`.)"""
     with their_deployment(tmp_path / "theirs") as deployment:
         primary = deployment.primary().client()
         for i in range(THEIR_KEYS):
@@ -136,14 +137,15 @@ def test_drills_on_their_deployment_leave_it_as_found(tmp_path: Path) -> None:
         assert "sentinels.quorum: says 3, the deployment has 2" in differs.stderr, differs.stderr
         assert not runs.exists()  # the refusals made no run
 
-        # primary-failover itself runs on the same kind of deployment over SSH (the test below): the same
-        # kill and start, through ssh; here the suite's time goes to a fault that needs no command.
-
-        # DEBUG SLEEP of their primary, longer than down-after: a fault that needs no access to its host.
-        slept = on_their_deployment(env, tmp_path, "primary-debug-sleep.yaml")
-        _, report, _ = run_on_theirs(slept, tmp_path / "sleep-runs")
-        assert [c["action"] for c in report["controls"] if c["action"] != "status"] == [], report["controls"]
-        assert [f["action"] for f in report["faults"]] == ["debug-sleep"]
+        result, report, records = run_on_theirs(scenario, runs)
+        controls = [
+            (r["action"], r["node"], r["exit"])
+            for r in records
+            if r["kind"] == "control" and r["action"] != "status"  # asked before choosing a target
+        ]
+        assert controls == [("kill", "redis-1", 0), ("start", "redis-1", 0)], controls
+        assert [c["action"] for c in report["controls"] if c["action"] != "status"] == ["kill", "start"]
+        assert "kill -KILL" in result.stdout and "status checks" in result.stdout  # the terminal lists them
         assert deployment.healthy()
 
         # Their command fails mid-drill: the run stops (exit 3) with its exit code and stderr, and what the
@@ -299,6 +301,27 @@ def test_debug_sleep_is_refused_before_the_drill_starts_where_debug_is_off(tmp_p
     assert "driving load" not in result.stderr  # refused before the load started
 
 
+@pytest.mark.staging
+def test_debug_sleep_on_their_deployment_needs_no_command_of_theirs(tmp_path: Path) -> None:
+    """primary-debug-sleep (DEBUG SLEEP longer than down-after) on the deployment on loopback: no control
+    command runs, their keys DUMP the same after, the deployment is as found."""
+    with their_deployment(tmp_path / "theirs") as deployment:
+        primary = deployment.primary().client()
+        for i in range(THEIR_KEYS):
+            primary.set(f"their:{i}", f"value-{i}" * 8)
+        primary.execute_command("WAIT", 2, 2000)
+        before = their_state(deployment)
+        env = tmp_path / "their-staging.yaml"
+        env.write_text(deployment.environment_yaml())
+        slept = on_their_deployment(env, tmp_path, "primary-debug-sleep.yaml")
+        _, report, _ = run_on_theirs(slept, tmp_path / "sleep-runs")
+        assert [c["action"] for c in report["controls"] if c["action"] != "status"] == [], report["controls"]
+        assert [f["action"] for f in report["faults"]] == ["debug-sleep"]
+        assert deployment.healthy()
+        assert their_state(deployment) == before
+
+
+@pytest.mark.staging
 @pytest.mark.docker
 def test_drills_on_a_deployment_over_three_hosts_driven_through_ssh(tmp_path: Path) -> None:
     """Three hosts (network namespaces with their own addresses and sshd), a data node and a Sentinel on
