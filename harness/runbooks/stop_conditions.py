@@ -38,7 +38,6 @@ class Closest:
 
     t: float
     text: str  # e.g. "error_rate peaked at 3% (t=4.50s)"
-    nearness: float  # its measure against the threshold: 1.0 or more would trip (were it held long enough)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +65,7 @@ def _error_rate(params: ErrorRate, history: History, now: float) -> Reading:
         closest = _longest(
             _runs(above, history.stats_interval, f"error_rate above {params.above:.0%}"), params.seconds
         )
-        return Reading(None, last, closest or _peak(shares, params.above, "error_rate", lambda v: f"{v:.0%}"))
+        return Reading(None, last, closest or _peak(shares, "error_rate", lambda v: f"{v:.0%}"))
     since, t = held
     window = [(ok, total) for at, ok, total, _ in intervals if since < at <= t]
     failed, seen = sum(total - ok for ok, total in window), sum(total for _, total in window)
@@ -110,15 +109,7 @@ def _intervals(history: History) -> list[tuple[float, int, int, int]]:
 def _held(samples: list[tuple[float, bool]], seconds: float, step: float) -> tuple[float, float] | None:
     """The first run of consecutive samples (t, holds) that held for `seconds`: (its start, the sample at
     which it had held long enough). `step`: the time each sample covers (its start is t - step)."""
-    since: float | None = None
-    for t, holds in samples:
-        if not holds:
-            since = None
-            continue
-        since = t - step if since is None else since
-        if t - since >= seconds - 1e-9:
-            return since, t
-    return None
+    return next(((a, b) for a, b, _ in _runs(samples, step, "") if b - a >= seconds - 1e-9), None)
 
 
 def _latency(params: Latency, history: History, now: float) -> Reading:
@@ -131,9 +122,7 @@ def _latency(params: Latency, history: History, now: float) -> Reading:
         p99s = [(t, p99 / 1e6) for t, _, _, p99 in intervals]
         above = f"p99 above {params.p99_above * 1000:g} ms"
         closest = _longest(_runs(slow, history.stats_interval, above), params.seconds)
-        return Reading(
-            None, last, closest or _peak(p99s, params.p99_above, "p99", lambda v: f"{v * 1000:.1f} ms")
-        )
+        return Reading(None, last, closest or _peak(p99s, "p99", lambda v: f"{v * 1000:.1f} ms"))
     since, t = held
     evidence = (
         f"the load's p99 was above {params.p99_above * 1000:g} ms in every interval from {since:.2f}s to "
@@ -158,20 +147,14 @@ def _ops_below(params: OpsBelow, history: History, now: float) -> Reading:
     )
     last = f"ops {after[-1][1] / baseline:.0%} of baseline" if after and baseline else "ops -"
     if held is None:
-        # Lowest throughput against the ratio: nearer as it falls (below the ratio it would trip).
-        lows = [(t, params.ratio * baseline / max(ok, 1)) for t, ok in after] if baseline else []
-        closest = max(lows, key=lambda low: low[1], default=None)
-        return Reading(
-            None,
-            last,
-            None
-            if closest is None
-            else Closest(
-                closest[0],
-                f"ops fell to {params.ratio / closest[1]:.0%} of baseline (t={closest[0]:.2f}s)",
-                closest[1],
-            ),
+        # The lowest throughput: nearer as it falls (below the ratio, held for `for`, it would trip).
+        low = min(after, key=lambda interval: interval[1], default=None) if baseline else None
+        closest = (
+            Closest(low[0], f"ops fell to {low[1] / baseline:.0%} of baseline (t={low[0]:.2f}s)")
+            if low
+            else None
         )
+        return Reading(None, last, closest)
     since, t = held
     evidence = (
         f"acknowledged operations under {params.ratio:.0%} of the baseline ({baseline} per interval, the "
@@ -180,14 +163,12 @@ def _ops_below(params: OpsBelow, history: History, now: float) -> Reading:
     return Reading(Trip(t, evidence), last)
 
 
-def _peak(
-    values: list[tuple[float, float]], threshold: float, name: str, show: Callable[[float], str]
-) -> Closest | None:
-    """The highest of (t, value) against a threshold it trips above."""
-    if not values or threshold <= 0:
+def _peak(values: list[tuple[float, float]], name: str, show: Callable[[float], str]) -> Closest | None:
+    """The highest of (t, value)."""
+    if not values:
         return None
     t, value = max(values, key=lambda pair: pair[1])
-    return Closest(t, f"{name} peaked at {show(value)} (t={t:.2f}s)", value / threshold)
+    return Closest(t, f"{name} peaked at {show(value)} (t={t:.2f}s)")
 
 
 def _runs(samples: list[tuple[float, bool]], step: float, what: str) -> list[tuple[float, float, str]]:
@@ -206,11 +187,7 @@ def _longest(runs: list[tuple[float, float, str]], seconds: float) -> Closest | 
     if not runs:
         return None
     since, until, what = max(runs, key=lambda run: run[1] - run[0])
-    held = until - since
-    nearness = held / seconds if seconds > 0 else 1.0
-    return Closest(
-        until, f"{what} for {held:.2f}s of {seconds:g}s (t={since:.2f}s to {until:.2f}s)", nearness
-    )
+    return Closest(until, f"{what} for {until - since:.2f}s of {seconds:g}s (t={since:.2f}s to {until:.2f}s)")
 
 
 def _info_run(
@@ -261,7 +238,7 @@ def _memory_above(params: MemoryAbove, history: History, now: float) -> Reading:
         for info in record["nodes"].values()
         if info.get("used_memory") and info.get("maxmemory")
     ]
-    return Reading(None, now_text, _peak(shares, params.above, "memory", lambda v: f"{v:.0%} of maxmemory"))
+    return Reading(None, now_text, _peak(shares, "memory", lambda v: f"{v:.0%} of maxmemory"))
 
 
 def _node_down(params: NodeDown, history: History, now: float) -> Reading:
