@@ -156,7 +156,9 @@ class FaultDetails(TypedDict, total=False):
     replica: Annotated[str | None, "network: a replication link's replica"]
     effect: Annotated[str, "network: latency, partition, bandwidth ..."]
     toxics: Annotated[list[str], "network: the proxy toxics added"]
-    mechanism: Annotated[str, "how a cut was made: proxy, nftables, network disconnect"]
+    mechanism: Annotated[
+        str, "how a cut was made: proxy, nftables, network disconnect, the deployment's isolate command"
+    ]
     groups: Annotated[dict[str, list[str]], "partition: {between, and}"]
     one_way: Annotated[bool, "partition: only the between side's traffic is dropped"]
     users: Annotated[int, "surge: extra users"]
@@ -167,7 +169,7 @@ class FaultDetails(TypedDict, total=False):
 
 
 class FaultRecord(FaultDetails):
-    """Each fault of the timeline, as an interval: t is when its action was invoked."""
+    """A fault as an interval: t is when its action was invoked (isolate commands: when the cut is whole)."""
 
     t: Seconds
     kind: Literal["fault"]
