@@ -34,7 +34,8 @@ test: test-packages lint
 	@./scripts/ensure-docker.sh
 	$(BIN)/pytest
 
-# Drills on deployments started outside the harness beyond the suite's: over SSH hosts, DEBUG SLEEP (~2 min).
+# Drills on deployments started outside the harness beyond the suite's: over SSH hosts, DEBUG SLEEP, the
+# compose lab's cluster found by seeds (~2 min).
 test-staging: test-packages
 	@./scripts/ensure-docker.sh
 	$(BIN)/pytest -m staging
