@@ -36,6 +36,16 @@ def their_state(deployment: Deployment) -> tuple[dict[Any, Any], dict[str, dict[
     return dumps, configs
 
 
+def with_their_keys(deployment: Deployment) -> tuple[dict[Any, Any], dict[str, dict[Any, Any]]]:
+    """Their 1,001 keys (strings and a hash) written on the primary and replicated; their state then."""
+    primary = deployment.primary().client()
+    for i in range(THEIR_KEYS):
+        primary.set(f"their:{i}", f"value-{i}" * 8)
+    primary.hset("their:hash", mapping={"a": 1, "b": 2})
+    primary.execute_command("WAIT", 2, 2000)
+    return their_state(deployment)
+
+
 def command_calls(deployment: Deployment) -> dict[str, dict[str, int]]:
     return {
         p.name: {
@@ -88,12 +98,7 @@ def test_drills_on_their_deployment_leave_it_as_found(tmp_path: Path) -> None:
     same after, their CONFIG is as before, no key of a run is left. (primary-debug-sleep on it, and the
     deployment over SSH hosts: `make test-staging`.)"""
     with their_deployment(tmp_path / "theirs") as deployment:
-        primary = deployment.primary().client()
-        for i in range(THEIR_KEYS):
-            primary.set(f"their:{i}", f"value-{i}" * 8)
-        primary.hset("their:hash", mapping={"a": 1, "b": 2})
-        primary.execute_command("WAIT", 2, 2000)
-        before = their_state(deployment)
+        before = with_their_keys(deployment)
         assert len(before[0]) == THEIR_KEYS + 1
         env = tmp_path / "their-staging.yaml"
         env.write_text(deployment.environment_yaml())
@@ -306,11 +311,7 @@ def test_debug_sleep_on_their_deployment_needs_no_command_of_theirs(tmp_path: Pa
     """primary-debug-sleep (DEBUG SLEEP longer than down-after) on the deployment on loopback: no control
     command runs, their keys DUMP the same after, the deployment is as found."""
     with their_deployment(tmp_path / "theirs") as deployment:
-        primary = deployment.primary().client()
-        for i in range(THEIR_KEYS):
-            primary.set(f"their:{i}", f"value-{i}" * 8)
-        primary.execute_command("WAIT", 2, 2000)
-        before = their_state(deployment)
+        before = with_their_keys(deployment)
         env = tmp_path / "their-staging.yaml"
         env.write_text(deployment.environment_yaml())
         slept = on_their_deployment(env, tmp_path, "primary-debug-sleep.yaml")
@@ -334,11 +335,7 @@ def test_drills_on_a_deployment_over_three_hosts_driven_through_ssh(tmp_path: Pa
         three_hosts(tmp_path / "hosts") as hosts,
         their_deployment(tmp_path / "theirs", hosts=hosts) as deployment,
     ):
-        primary = deployment.primary().client()
-        for i in range(THEIR_KEYS):
-            primary.set(f"their:{i}", f"value-{i}" * 8)
-        primary.execute_command("WAIT", 2, 2000)
-        before = their_state(deployment)
+        before = with_their_keys(deployment)
         env = tmp_path / "their-staging.yaml"
         env.write_text(deployment.ssh_environment_yaml(hosts))
         first = deployment.data[0]
