@@ -39,27 +39,24 @@ def found_cluster(env: Environment) -> Topology:
         require_reachable(deployment, peer.address, "the cluster names {address} as a node")
     primaries = sorted((p for p in members if p.primary and p.slots), key=lambda p: min(p.slots)[0])
     replicas = {
-        p.node_id: sorted((r for r in members if r.primary_id == p.node_id), key=_key) for p in primaries
+        p.node_id: sorted((r for r in members if r.primary_id == p.node_id), key=lambda r: r.address)
+        for p in primaries
     }
     _check_matches(env, peers, primaries, replicas, node_timeout)
     named: list[tuple[str, tuple[str, int]]] = [(f"redis-{i}", p.address) for i, p in enumerate(primaries, 1)]
     shards = []
-    for primary_name, primary in zip([n for n, _ in named], primaries, strict=True):
+    for i, primary in enumerate(primaries, 1):
         names = []
         for replica in replicas[primary.node_id]:
             names.append(f"redis-{len(named) + 1}")
             named.append((names[-1], replica.address))
         first, last = max(primary.slots, key=lambda r: r[1] - r[0])  # a range the shard serves whole
-        shards.append(Shard(primary_name, tuple(names), (first, last)))
+        shards.append(Shard(f"redis-{i}", tuple(names), (first, last)))
     nodes = tuple(Node(name, "redis", *deployment.reach(address)) for name, address in named)
     announced = tuple((*a, name) for name, a in named if deployment.reach(a) != a)
     return Topology(
         env.master_name, nodes, "redis-1", access=access, shards=tuple(shards), announced=announced
     )
-
-
-def _key(peer: Peer) -> tuple[str, int]:
-    return peer.address
 
 
 def _ask_seeds(
