@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.backends.netfilter import remove_table, table_run_ids
-from harness.core.run_context import RUN_ID_ENV, work_root
+from harness.core.run_context import RUN_ID_ENV, started_at, work_root
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,12 +122,19 @@ def registered_pids(run_dir: Path) -> list[int]:
     return found
 
 
+STARTING_S = 30.0  # a run this young may not have written its owner file yet
+
+
 def owner_alive(run_id: str) -> bool:
-    """True while the harness process that started the run is still running."""
+    """True while the harness process that started the run is still running. A run whose owner file is
+    not there (yet) counts as alive while it is younger than STARTING_S: its harness makes the scratch dir
+    and then writes the file, and a cleanup in between (another drill's, say, in a parallel CI job) must
+    not take the dir from under it."""
     try:
         pid = int((work_root() / run_id / "owner.pid").read_text())
     except (OSError, ValueError):
-        return False
+        began = started_at(run_id)
+        return began is not None and time.time() - began < STARTING_S
     return pid != os.getpid() and process_exists(pid)
 
 

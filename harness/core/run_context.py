@@ -14,6 +14,15 @@ from harness.core.log_records import RunRecord
 from harness.core.observation_log import INFO_INTERVAL_S, SCHEMA_VERSION, STATS_INTERVAL_S, ObservationLog
 
 RUN_ID_ENV = "REDIS_DRILL_RUN_ID"
+RUN_ID_TIME = "%Y%m%d-%H%M%S"  # a run id starts with the local time its run began
+
+
+def started_at(run_id: str) -> float | None:
+    """When the run began (epoch seconds, to the second), read from its id; None for an id not of ours."""
+    try:
+        return time.mktime(time.strptime(run_id[: len("YYYYmmdd-HHMMSS")], RUN_ID_TIME))
+    except ValueError:
+        return None
 
 
 def work_root() -> Path:
@@ -30,7 +39,7 @@ class RunContext:
 
     @staticmethod
     def create(runs_dir: Path, scenario_name: str, prefix: str = "drill") -> RunContext:
-        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+        run_id = f"{time.strftime(RUN_ID_TIME)}-{secrets.token_hex(3)}"
         run_dir = runs_dir / f"{scenario_name}-{run_id}"
         (run_dir / "logs").mkdir(parents=True)
         work_dir = work_root() / run_id

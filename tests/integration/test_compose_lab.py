@@ -21,7 +21,9 @@ import redis
 from tests.conftest import ROOT, docker_unavailable, drill, wait_until
 from tests.integration.test_audit import verdicts as audit_verdicts
 
-pytestmark = [pytest.mark.integration, pytest.mark.docker]
+# One worker of the suite's two runs the lab's projects: each Compose up and down is minutes of Docker
+# work that two at once would only slow.
+pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.xdist_group("compose-lab")]
 
 if (why := docker_unavailable()) is not None:
     pytest.skip(why, allow_module_level=True)
@@ -198,14 +200,10 @@ def lab_cluster(tmp_path: Path) -> Iterator[str]:
     assert client.networks.list(filters=label) == []
 
 
-def test_compose_cluster_profile_makes_a_cluster_the_audit_passes(tmp_path: Path) -> None:
-    with lab_cluster(tmp_path):
-        pass  # the audit's items pass, and the lab goes without a trace
-
-
-@pytest.mark.staging
-def test_the_lab_cluster_is_drilled_by_seeds(tmp_path: Path) -> None:
-    with lab_cluster(tmp_path) as project:
+def test_compose_cluster_profile_makes_a_cluster_the_audit_passes_and_it_is_drilled_by_seeds(
+    tmp_path: Path,
+) -> None:
+    with lab_cluster(tmp_path) as project:  # the audit's items pass, and the lab goes without a trace
         drill_the_cluster_by_seeds(project, tmp_path)
 
 

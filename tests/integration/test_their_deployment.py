@@ -95,8 +95,7 @@ def test_drills_on_their_deployment_leave_it_as_found(tmp_path: Path) -> None:
     """A Sentinel deployment started outside the harness, on loopback addresses: drill plan reads only,
     every refusal, primary-failover passes (kill through their command, started again with theirs), a
     failing control command stops the run, a guarded drill aborts and rolls back; their 1,001 keys DUMP the
-    same after, their CONFIG is as before, no key of a run is left. (primary-debug-sleep on it, and the
-    deployment over SSH hosts: `make test-staging`.)"""
+    same after, their CONFIG is as before, no key of a run is left."""
     with their_deployment(tmp_path / "theirs") as deployment:
         before = with_their_keys(deployment)
         assert len(before[0]) == THEIR_KEYS + 1
@@ -306,7 +305,6 @@ def test_debug_sleep_is_refused_before_the_drill_starts_where_debug_is_off(tmp_p
     assert "driving load" not in result.stderr  # refused before the load started
 
 
-@pytest.mark.staging
 def test_debug_sleep_on_their_deployment_needs_no_command_of_theirs(tmp_path: Path) -> None:
     """primary-debug-sleep (DEBUG SLEEP longer than down-after) on the deployment on loopback: no control
     command runs, their keys DUMP the same after, the deployment is as found."""
@@ -322,7 +320,6 @@ def test_debug_sleep_on_their_deployment_needs_no_command_of_theirs(tmp_path: Pa
         assert their_state(deployment) == before
 
 
-@pytest.mark.staging
 @pytest.mark.docker
 def test_drills_on_a_deployment_over_three_hosts_driven_through_ssh(tmp_path: Path) -> None:
     """Three hosts (network namespaces with their own addresses and sshd), a data node and a Sentinel on
