@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import signal
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import redis
 from tests.conftest import wait_until
 from tests.their_hosts import Hosts
 
+SENTINEL_PASSWORD_ENV = "THEIR_SENTINEL_PASSWORD"  # where a secured deployment's drill finds it
 SERVER = "/usr/bin/redis-server"  # Debian's: the deployment's own build, not one of the harness's engines
 DOWN_AFTER_MS = 1500
 FAILOVER_TIMEOUT_MS = 5000
@@ -36,7 +38,7 @@ REJOIN = f"nft delete table {TABLE}"
 # 8-10 s later.
 START_SCRIPT = """#!/bin/sh
 conf=$1; host=$2; port=$3
-for sentinel in {sentinels}; do
+{login}for sentinel in {sentinels}; do
   master=$(redis-cli -h "${{sentinel%:*}}" -p "${{sentinel##*:}}" --raw \\
     sentinel get-master-addr-by-name mymaster 2>/dev/null | tr '\\n' ' ')
   [ -n "$master" ] && break
@@ -49,6 +51,59 @@ exec {server} "$conf"
 """
 
 
+def _password() -> str:
+    return secrets.token_hex(12)
+
+
+@dataclass(frozen=True, slots=True)
+class Secured:
+    """A deployment's logins as a team that locks it down sets them: no default user on the data nodes; its
+    own admin; the users it gives the drill tool (operator: everything; load: only keys under the drill's
+    prefix); replication and Sentinel with users of their own; a requirepass on the Sentinels."""
+
+    secrets_dir: Path
+    admin: str = field(default_factory=_password)
+    operator: str = field(default_factory=_password)
+    load: str = field(default_factory=_password)
+    replication: str = field(default_factory=_password)
+    monitoring: str = field(default_factory=_password)  # Sentinel's user on the data nodes
+    sentinels: str = field(default_factory=_password)  # the Sentinels' requirepass
+
+    def acl_lines(self) -> list[str]:
+        return [
+            "user default off",
+            f"user admin on >{self.admin} ~* &* +@all",
+            f"user drill-ops on >{self.operator} ~* &* +@all",
+            f"user drill-load on >{self.load} ~staging-drill:* ~{{staging-drill:* resetchannels "
+            "+@read +@write +@transaction +@scripting +@connection -@dangerous",
+            f"user replicator on >{self.replication} +psync +replconf +ping",
+            f"user sentinel on >{self.monitoring} allchannels +multi +slaveof +ping +exec +subscribe "
+            "+config|rewrite +role +publish +info +client|setname +client|kill +script|kill",
+            "masteruser replicator",
+            f"masterauth {self.replication}",
+        ]
+
+    def sentinel_lines(self) -> list[str]:
+        return [
+            f"requirepass {self.sentinels}",
+            f"sentinel sentinel-pass {self.sentinels}",  # how they talk to each other
+        ]
+
+    def files(self) -> dict[str, Path]:
+        """The drill's own passwords, each in a file only root reads, as a team hands them out."""
+        self.secrets_dir.mkdir(mode=0o700, exist_ok=True)
+        out = {}
+        for name, value in (("operator", self.operator), ("load", self.load), ("sentinels", self.sentinels)):
+            path = self.secrets_dir / name
+            path.write_text(value + "\n")
+            path.chmod(0o600)
+            out[name] = path
+        return out
+
+    def values(self) -> tuple[str, ...]:
+        return (self.admin, self.operator, self.load, self.replication, self.monitoring, self.sentinels)
+
+
 @dataclass(frozen=True, slots=True)
 class Process:
     name: str
@@ -57,13 +112,17 @@ class Process:
     conf: Path
     pidfile: Path
     launch: tuple[str, ...] = ()  # how its host runs a command (inside the host's namespace), or nothing
+    login: tuple[str | None, str | None] = (None, None)  # the team's admin login (user, password)
 
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
     def client(self) -> redis.Redis:
-        return redis.Redis(self.host, self.port, socket_timeout=2, decode_responses=False)
+        user, password = self.login
+        return redis.Redis(
+            self.host, self.port, username=user, password=password, socket_timeout=2, decode_responses=False
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +130,7 @@ class Deployment:
     data: tuple[Process, ...]  # data[0] is the first primary
     sentinels: tuple[Process, ...]
     start_script: Path  # the team's start for a data node: START CONF HOST PORT
+    secured: Secured | None = None
 
     def environment_yaml(self, name: str = "their-staging") -> str:
         """An environment file as the team would write it: Sentinels by address, their own commands."""
@@ -95,7 +155,20 @@ class Deployment:
             '    status: [sh, -c, "kill -0 $(cat {pidfile})"]\n'
             f'    isolate: [sh, -c, "{ISOLATE}"]\n'
             f'    rejoin: [sh, -c, "{REJOIN}"]\n'
+            f"{self._logins_yaml()}"
             f"  nodes:\n{nodes}\n"
+        )
+
+    def _logins_yaml(self) -> str:
+        """The drill's logins, where the deployment is secured: users by file, the Sentinels' by variable."""
+        if self.secured is None:
+            return ""
+        files = self.secured.files()
+        return (
+            "  users:\n"
+            f"    operator: {{user: drill-ops, password_file: {files['operator']}}}\n"
+            f"    load: {{user: drill-load, password_file: {files['load']}}}\n"
+            f"  sentinel_auth: {{password_env: {SENTINEL_PASSWORD_ENV}}}\n"
         )
 
     def ssh_environment_yaml(self, hosts: Hosts, name: str = "their-staging") -> str:
@@ -154,12 +227,15 @@ def _start(process: Process, *options: str) -> None:
 
 @contextmanager
 def their_deployment(
-    root: Path, replicas: int = 2, sentinels: int = 3, hosts: Hosts | None = None
+    root: Path, replicas: int = 2, sentinels: int = 3, hosts: Hosts | None = None, secured: bool = False
 ) -> Iterator[Deployment]:
     """Start the deployment under `root` (each process on a loopback address of its own, or the i-th data
-    node and the i-th Sentinel on the i-th of `hosts`); stop every process of it on the way out."""
+    node and the i-th Sentinel on the i-th of `hosts`), locked down with logins where `secured`; stop
+    every process of it on the way out."""
     block = f"127.77.{random.randrange(1, 255)}"
     ports = iter(range(16000 + random.randrange(0, 2000) * 4, 65000))
+    root.mkdir(parents=True, exist_ok=True)
+    locked = Secured(root / "secrets") if secured else None
 
     def place(i: int, loopback: int) -> tuple[str, tuple[str, ...]]:
         if hosts is None:
@@ -167,10 +243,11 @@ def their_deployment(
         host = hosts.addresses[i % len(hosts.addresses)]
         return host, hosts.launcher(host)
 
+    admin = ("admin", locked.admin) if locked else (None, None)
     data: list[Process] = []
     for i in range(replicas + 1):
         host, launch = place(i, 11 + i)
-        data.append(_process(root, f"redis-{i + 1}", host, next(ports), launch))
+        data.append(_process(root, f"redis-{i + 1}", host, next(ports), launch, admin))
     for process in data:
         lines = [
             f"port {process.port}",
@@ -191,26 +268,44 @@ def their_deployment(
         ]
         if process is not data[0]:
             lines.append(f"replicaof {data[0].host} {data[0].port}")
+        lines += locked.acl_lines() if locked else []
         process.conf.write_text("\n".join(lines) + "\n")
     watchers: list[Process] = []
     for i in range(sentinels):
         host, launch = place(i, 21 + i)
-        process = _process(root, f"sentinel-{i + 1}", host, next(ports), launch)
-        process.conf.write_text(
-            f"port {process.port}\nbind {process.host}\nbind-source-addr {process.host}\ndaemonize yes\n"
-            f"protected-mode no\npidfile {process.pidfile}\ndir {process.conf.parent}\n"
-            f"logfile {process.conf.parent / 'sentinel.log'}\n"
-            f"sentinel monitor mymaster {data[0].host} {data[0].port} 2\n"
-            f"sentinel down-after-milliseconds mymaster {DOWN_AFTER_MS}\n"
-            f"sentinel failover-timeout mymaster {FAILOVER_TIMEOUT_MS}\n"
-            "sentinel parallel-syncs mymaster 1\n"
-        )
+        sentinel_login = (None, locked.sentinels) if locked else (None, None)
+        process = _process(root, f"sentinel-{i + 1}", host, next(ports), launch, sentinel_login)
+        lines = [
+            f"port {process.port}",
+            f"bind {process.host}",
+            f"bind-source-addr {process.host}",
+            "daemonize yes",
+            "protected-mode no",
+            f"pidfile {process.pidfile}",
+            f"dir {process.conf.parent}",
+            f"logfile {process.conf.parent / 'sentinel.log'}",
+            f"sentinel monitor mymaster {data[0].host} {data[0].port} 2",
+            f"sentinel down-after-milliseconds mymaster {DOWN_AFTER_MS}",
+            f"sentinel failover-timeout mymaster {FAILOVER_TIMEOUT_MS}",
+            "sentinel parallel-syncs mymaster 1",
+        ]
+        if locked:
+            lines += [
+                "sentinel auth-user mymaster sentinel",
+                f"sentinel auth-pass mymaster {locked.monitoring}",
+                *locked.sentinel_lines(),
+            ]
+        process.conf.write_text("\n".join(lines) + "\n")
         watchers.append(process)
     start_script = root / "start-data-node.sh"
+    # A secured deployment's script asks its Sentinels with their password, from the file only root reads.
+    asking = f"export REDISCLI_AUTH=$(cat {locked.files()['sentinels']})\n" if locked else ""
     start_script.write_text(
-        START_SCRIPT.format(server=SERVER, sentinels=" ".join(f"{s.host}:{s.port}" for s in watchers))
+        START_SCRIPT.format(
+            server=SERVER, sentinels=" ".join(f"{s.host}:{s.port}" for s in watchers), login=asking
+        )
     )
-    deployment = Deployment(tuple(data), tuple(watchers), start_script)
+    deployment = Deployment(tuple(data), tuple(watchers), start_script, locked)
     try:
         for process in data:
             _start(process)
@@ -237,10 +332,17 @@ def _sentinels_know_all(deployment: Deployment) -> bool:
     return deployment.healthy()
 
 
-def _process(root: Path, name: str, host: str, port: int, launch: tuple[str, ...]) -> Process:
+def _process(
+    root: Path,
+    name: str,
+    host: str,
+    port: int,
+    launch: tuple[str, ...],
+    login: tuple[str | None, str | None] = (None, None),
+) -> Process:
     home = root / name
     home.mkdir(parents=True)
-    return Process(name, host, port, home / f"{name}.conf", home / f"{name}.pid", launch)
+    return Process(name, host, port, home / f"{name}.conf", home / f"{name}.pid", launch, login)
 
 
 def _stop(process: Process) -> None:

@@ -24,7 +24,7 @@ import redis
 from harness.backends.addressed_cluster import cluster_differences, found_cluster, remove_cluster_keys
 from harness.backends.base import Backend
 from harness.backends.control import Control
-from harness.backends.external_access import external_access
+from harness.backends.external_access import external_access, refused_logins
 from harness.backends.found_by_address import first_answer, replicas_differ, require_reachable
 from harness.backends.topology_ready import wait_until_ready
 from harness.clients.primary import current_primary
@@ -71,6 +71,11 @@ class AddressedBackend(Backend):
 
     def up(self) -> Topology:
         topology = found_topology(self._env)
+        if refused := refused_logins(topology):  # at once, not as a readiness that never comes
+            raise BackendError(
+                f"{self._env.owner} refuses the harness's logins: {'; '.join(refused)} (check external.users "
+                "and external.sentinel_auth, and the variables and files they name)"
+            )
         if topology.cluster:  # ready as found: every node ok, each primary with its replicas online
             failing = _wait_as_found(
                 topology, partial(cluster_differences, topology), self._env.readiness_timeout

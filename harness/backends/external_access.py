@@ -4,7 +4,11 @@ read from the variable or file the environment names when the run starts, and th
 
 from __future__ import annotations
 
+import redis
+
+from harness.clients.probe import probe_client
 from harness.core.access import ROLES, Access, Credentials, TlsFiles
+from harness.core.topology import Topology
 from harness.scenario.model import Environment, ExternalLogin
 
 
@@ -35,3 +39,27 @@ def external_access(env: Environment) -> Access:
         sentinel=tuple((role, sentinel) for role in ROLES),
         tls=tls,
     )
+
+
+def refused_logins(topology: Topology) -> list[str]:
+    """Each distinct login tried once (PING) on the first data node and the first Sentinel: a wrong user or
+    password is said at the start, by role and user, instead of as a drill whose load fails every command.
+    A node that does not answer is readiness's to report, and a login the server accepts but that may not
+    PING is the team's ACL, not a refusal."""
+    refused: list[str] = []
+    for node in (*topology.data_nodes[:1], *topology.sentinels[:1]):
+        tried: list[Credentials] = []
+        for role in ROLES:
+            credentials = topology.credentials(role, node)
+            if credentials in tried:
+                continue
+            tried.append(credentials)
+            try:
+                with probe_client(node, 2.0, credentials) as client:
+                    client.ping()
+            except redis.AuthenticationError as exc:
+                user = credentials.username or "the default user"
+                refused.append(f"{role} ({user}) on {node.name} {node.address}: {str(exc).rstrip('.')}")
+            except redis.RedisError:
+                continue
+    return refused

@@ -62,7 +62,11 @@ def tables(run_id: str = "") -> str:
 
 
 def faults_of(run_dir: Path) -> list[dict[str, Any]]:
-    return [r for r in records(run_dir) if r["kind"] == "fault"]
+    """The fault records written so far: the log may not exist yet (the run dir comes first), and its last
+    line may be half written."""
+    log = run_dir / "observations.jsonl"
+    written = log.read_text().split("\n")[:-1] if log.exists() else []
+    return [r for r in map(json.loads, written) if r["kind"] == "fault"]
 
 
 def container_state(run_id: str, node: str) -> str:

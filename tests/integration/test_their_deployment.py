@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import yaml
 
 from harness.backends.local import free_port
 from tests.conftest import ROOT, docker_unavailable, drill, only_run_dir
-from tests.their_deployment import Deployment, their_deployment
+from tests.their_deployment import SENTINEL_PASSWORD_ENV, Deployment, their_deployment
 from tests.their_hosts import three_hosts
 
 pytestmark = pytest.mark.integration
@@ -70,6 +71,16 @@ def on_their_deployment(env: Path, tmp_path: Path, scenario: str) -> Path:
     )
     assert str(env) in copy.read_text()
     return copy
+
+
+def run_aimed_at(other: Path, scenario: Path, env: Path) -> subprocess.CompletedProcess[str]:
+    """The scenario run against another environment file (an edited copy of `env`), beside `other`."""
+    aimed = other.with_name(f"aimed-at-{other.name}")
+    aimed.write_text(scenario.read_text().replace(str(env), str(other)))
+    runs = other.with_name(f"{other.stem}-runs")
+    return drill(
+        "run", str(aimed), "--runs-dir", str(runs), "--allow-external-faults", "--target", "their-staging"
+    )
 
 
 def run_on_theirs(scenario: Path, runs: Path) -> tuple[Any, dict[str, Any], list[dict[str, Any]]]:
@@ -130,12 +141,7 @@ def test_drills_on_their_deployment_leave_it_as_found(tmp_path: Path) -> None:
         wrong.write_text(
             env.read_text().replace("replicas: 2", "replicas: 3").replace("quorum: 2", "quorum: 3")
         )
-        bad = tmp_path / "bad.yaml"
-        bad.write_text(scenario.read_text().replace(str(env), str(wrong)))
-        differs = drill(
-            "run", str(bad), "--runs-dir", str(tmp_path / "bad-runs"), "--allow-external-faults",
-            "--target", "their-staging",
-        )  # fmt: skip
+        differs = run_aimed_at(wrong, scenario, env)
         assert differs.returncode == 2 and "Traceback" not in differs.stderr, differs.stderr
         assert f"{wrong}:4: replicas: says 3, the deployment has 2" in differs.stderr, differs.stderr
         assert "sentinels.quorum: says 3, the deployment has 2" in differs.stderr, differs.stderr
@@ -305,17 +311,49 @@ def test_debug_sleep_is_refused_before_the_drill_starts_where_debug_is_off(tmp_p
     assert "driving load" not in result.stderr  # refused before the load started
 
 
-def test_debug_sleep_on_their_deployment_needs_no_command_of_theirs(tmp_path: Path) -> None:
-    """primary-debug-sleep (DEBUG SLEEP longer than down-after) on the deployment on loopback: no control
-    command runs, their keys DUMP the same after, the deployment is as found."""
-    with their_deployment(tmp_path / "theirs") as deployment:
+def test_debug_sleep_on_their_secured_deployment_logs_in_as_their_users(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """primary-debug-sleep (DEBUG SLEEP longer than down-after) on the deployment locked down as a team
+    does: no default user, the drill's own ACL users (its load may touch only keys under its prefix), a
+    requirepass on the Sentinels. The harness logs in with the passwords from their files and variable, no
+    control command runs, no secret reaches any artifact, no command or key was denied, their keys DUMP the
+    same after, and the deployment is as found."""
+    with their_deployment(tmp_path / "theirs", secured=True) as deployment:
+        locked = deployment.secured
+        assert locked is not None
+        with pytest.raises(redis.AuthenticationError):  # locked: no login, no answer
+            redis.Redis(deployment.data[0].host, deployment.data[0].port, socket_timeout=2).get("their:0")
         before = with_their_keys(deployment)
         env = tmp_path / "their-staging.yaml"
         env.write_text(deployment.environment_yaml())
+        monkeypatch.setenv(SENTINEL_PASSWORD_ENV, locked.sentinels)
         slept = on_their_deployment(env, tmp_path, "primary-debug-sleep.yaml")
+        # A login they refuse is said at the start, by role and user (never the password): exit 3.
+        stale = tmp_path / "stale-load-password"
+        stale.write_text("an-old-password\n")
+        wrong = tmp_path / "wrong.yaml"
+        wrong.write_text(env.read_text().replace(str(locked.secrets_dir / "load"), str(stale)))
+        refused = run_aimed_at(wrong, slept, env)
+        assert refused.returncode == 3 and "Traceback" not in refused.stderr, refused.stderr
+        assert "refuses the harness's logins: load (drill-load) on redis-1" in refused.stderr, refused.stderr
+        assert "invalid username-password pair" in refused.stderr, refused.stderr
+        assert "an-old-password" not in refused.stderr
         _, report, _ = run_on_theirs(slept, tmp_path / "sleep-runs")
         assert [c["action"] for c in report["controls"] if c["action"] != "status"] == [], report["controls"]
         assert [f["action"] for f in report["faults"]] == ["debug-sleep"]
+        denied = [
+            entry
+            for process in deployment.data
+            for entry in process.client().acl_log()
+            if entry["reason"] != "auth"  # the harness's own probe: a client without a login is refused
+        ]
+        assert denied == [], denied  # the load stayed in its prefix; every role had what it needed
+        run_dir = only_run_dir(tmp_path / "sleep-runs")
+        for artifact in (f for f in run_dir.rglob("*") if f.is_file()):
+            text = artifact.read_bytes()
+            leaked = [v for v in locked.values() if v.encode() in text]
+            assert leaked == [], f"{artifact} holds a password"
         assert deployment.healthy()
         assert their_state(deployment) == before
 
