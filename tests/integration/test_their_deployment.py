@@ -47,6 +47,13 @@ def with_their_keys(deployment: Deployment) -> tuple[dict[Any, Any], dict[str, d
     return their_state(deployment)
 
 
+def no_run_keys(deployment: Deployment) -> bool:
+    """No key of any run on their primary: staging-drill:..., {staging-drill:...}."""
+    leftovers = list(deployment.primary().client().scan_iter(match="*drill*", count=1000))
+    assert leftovers == [], leftovers[:5]
+    return True
+
+
 def command_calls(deployment: Deployment) -> dict[str, dict[str, int]]:
     return {
         p.name: {
@@ -157,6 +164,7 @@ def test_drills_on_their_deployment_leave_it_as_found(tmp_path: Path) -> None:
         assert [c["action"] for c in report["controls"] if c["action"] != "status"] == ["kill", "start"]
         assert "kill -KILL" in result.stdout and "status checks" in result.stdout  # the terminal lists them
         assert deployment.healthy()
+        assert their_state(deployment) == before and no_run_keys(deployment)
 
         # Their command fails mid-drill: the run stops (exit 3) with its exit code and stderr, and what the
         # drill changed is put back all the same.
@@ -229,8 +237,7 @@ def test_drills_on_their_deployment_leave_it_as_found(tmp_path: Path) -> None:
         after = their_state(deployment)
         assert after[0] == before[0]  # every key of theirs, byte for byte
         assert after[1] == before[1]
-        leftovers = list(deployment.primary().client().scan_iter(match="*drill*", count=1000))
-        assert leftovers == []  # no key of any run: staging-drill:..., {staging-drill:...}
+        assert no_run_keys(deployment)
 
         # drill init from their Sentinel: an environment like theirs, started by the harness, and a starter
         # failover drill that loads (it passes, by hand: 17 s the suite spends on the nemesis instead).
@@ -355,7 +362,7 @@ def test_debug_sleep_on_their_secured_deployment_logs_in_as_their_users(
             leaked = [v for v in locked.values() if v.encode() in text]
             assert leaked == [], f"{artifact} holds a password"
         assert deployment.healthy()
-        assert their_state(deployment) == before
+        assert their_state(deployment) == before and no_run_keys(deployment)
 
 
 @pytest.mark.docker
@@ -401,6 +408,7 @@ def test_drills_on_a_deployment_over_three_hosts_driven_through_ssh(tmp_path: Pa
             f"killed redis-1 on {first.host}" in result.stdout
         )  # the terminal shows what their command said
         assert deployment.healthy()
+        assert their_state(deployment) == before and no_run_keys(deployment)
 
         split = on_their_deployment(env, tmp_path, "split-brain.yaml")
         _, report, _ = run_on_theirs(split, tmp_path / "split-runs")
@@ -415,6 +423,5 @@ def test_drills_on_a_deployment_over_three_hosts_driven_through_ssh(tmp_path: Pa
             )
             assert tables.returncode == 0 and "theirs_" not in tables.stdout, (namespace, tables.stdout)
         assert deployment.healthy()
-        after = their_state(deployment)
-        assert after == before  # every key of theirs byte for byte, every CONFIG value
-        assert list(deployment.primary().client().scan_iter(match="*drill*", count=1000)) == []
+        assert their_state(deployment) == before  # every key of theirs byte for byte, every CONFIG value
+        assert no_run_keys(deployment)
