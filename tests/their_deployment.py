@@ -18,6 +18,8 @@ from typing import Any
 
 import redis
 
+from harness.backends.certificates import RunCertificates, make_certificates
+from harness.core.access import TlsFiles
 from tests.conftest import wait_until
 from tests.their_hosts import Hosts
 
@@ -39,7 +41,7 @@ REJOIN = f"nft delete table {TABLE}"
 START_SCRIPT = """#!/bin/sh
 conf=$1; host=$2; port=$3
 {login}for sentinel in {sentinels}; do
-  master=$(redis-cli -h "${{sentinel%:*}}" -p "${{sentinel##*:}}" --raw \\
+  master=$(redis-cli {cli_tls}-h "${{sentinel%:*}}" -p "${{sentinel##*:}}" --raw \\
     sentinel get-master-addr-by-name mymaster 2>/dev/null | tr '\\n' ' ')
   [ -n "$master" ] && break
 done
@@ -62,6 +64,7 @@ class Secured:
     prefix); replication and Sentinel with users of their own; a requirepass on the Sentinels."""
 
     secrets_dir: Path
+    certificates: RunCertificates  # their CA; the nodes' certificate; the one they give the drill tool
     admin: str = field(default_factory=_password)
     operator: str = field(default_factory=_password)
     load: str = field(default_factory=_password)
@@ -89,6 +92,24 @@ class Secured:
             f"sentinel sentinel-pass {self.sentinels}",  # how they talk to each other
         ]
 
+    def tls_lines(self, port: int) -> list[str]:
+        """TLS only (no plain port), clients must present a certificate of their CA, replication and
+        Sentinel's links too."""
+        node = self.certificates.node
+        return [
+            "port 0",
+            f"tls-port {port}",
+            f"tls-cert-file {node.cert}",
+            f"tls-key-file {node.key}",
+            f"tls-ca-cert-file {node.ca}",
+            "tls-auth-clients yes",
+            "tls-replication yes",
+        ]
+
+    def cli_tls(self) -> str:
+        client = self.certificates.client
+        return f"--tls --cacert {client.ca} --cert {client.cert} --key {client.key} "
+
     def files(self) -> dict[str, Path]:
         """The drill's own passwords, each in a file only root reads, as a team hands them out."""
         self.secrets_dir.mkdir(mode=0o700, exist_ok=True)
@@ -113,6 +134,7 @@ class Process:
     pidfile: Path
     launch: tuple[str, ...] = ()  # how its host runs a command (inside the host's namespace), or nothing
     login: tuple[str | None, str | None] = (None, None)  # the team's admin login (user, password)
+    tls: TlsFiles | None = None  # the team's client certificate, where the deployment speaks TLS only
 
     @property
     def address(self) -> str:
@@ -120,9 +142,15 @@ class Process:
 
     def client(self) -> redis.Redis:
         user, password = self.login
-        return redis.Redis(
-            self.host, self.port, username=user, password=password, socket_timeout=2, decode_responses=False
-        )
+        tls: dict[str, Any] = {}
+        if self.tls is not None:
+            tls = {
+                "ssl": True,
+                "ssl_ca_certs": self.tls.ca,
+                "ssl_certfile": self.tls.cert,
+                "ssl_keyfile": self.tls.key,
+            }
+        return redis.Redis(self.host, self.port, username=user, password=password, socket_timeout=2, **tls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,11 +192,13 @@ class Deployment:
         if self.secured is None:
             return ""
         files = self.secured.files()
+        client = self.secured.certificates.client
         return (
             "  users:\n"
             f"    operator: {{user: drill-ops, password_file: {files['operator']}}}\n"
             f"    load: {{user: drill-load, password_file: {files['load']}}}\n"
             f"  sentinel_auth: {{password_env: {SENTINEL_PASSWORD_ENV}}}\n"
+            f"  tls: {{ca: {client.ca}, cert: {client.cert}, key: {client.key}}}\n"
         )
 
     def ssh_environment_yaml(self, hosts: Hosts, name: str = "their-staging") -> str:
@@ -230,12 +260,16 @@ def their_deployment(
     root: Path, replicas: int = 2, sentinels: int = 3, hosts: Hosts | None = None, secured: bool = False
 ) -> Iterator[Deployment]:
     """Start the deployment under `root` (each process on a loopback address of its own, or the i-th data
-    node and the i-th Sentinel on the i-th of `hosts`), locked down with logins where `secured`; stop
+    node and the i-th Sentinel on the i-th of `hosts`), locked down with logins and TLS where `secured`; stop
     every process of it on the way out."""
     block = f"127.77.{random.randrange(1, 255)}"
     ports = iter(range(16000 + random.randrange(0, 2000) * 4, 65000))
     root.mkdir(parents=True, exist_ok=True)
-    locked = Secured(root / "secrets") if secured else None
+    loopbacks = (*range(11, 12 + replicas), *range(21, 21 + sentinels))  # place()'s last octets
+    addresses = hosts.addresses if hosts else tuple(f"{block}.{last}" for last in loopbacks)
+    certificates = make_certificates(root / "certificates", "theirs", addresses) if secured else None
+    locked = Secured(root / "secrets", certificates) if certificates else None
+    their_tls = locked.certificates.client if locked else None
 
     def place(i: int, loopback: int) -> tuple[str, tuple[str, ...]]:
         if hosts is None:
@@ -247,7 +281,7 @@ def their_deployment(
     data: list[Process] = []
     for i in range(replicas + 1):
         host, launch = place(i, 11 + i)
-        data.append(_process(root, f"redis-{i + 1}", host, next(ports), launch, admin))
+        data.append(_process(root, f"redis-{i + 1}", host, next(ports), launch, admin, their_tls))
     for process in data:
         lines = [
             f"port {process.port}",
@@ -268,13 +302,13 @@ def their_deployment(
         ]
         if process is not data[0]:
             lines.append(f"replicaof {data[0].host} {data[0].port}")
-        lines += locked.acl_lines() if locked else []
+        lines += [*locked.acl_lines(), *locked.tls_lines(process.port)] if locked else []
         process.conf.write_text("\n".join(lines) + "\n")
     watchers: list[Process] = []
     for i in range(sentinels):
         host, launch = place(i, 21 + i)
         sentinel_login = (None, locked.sentinels) if locked else (None, None)
-        process = _process(root, f"sentinel-{i + 1}", host, next(ports), launch, sentinel_login)
+        process = _process(root, f"sentinel-{i + 1}", host, next(ports), launch, sentinel_login, their_tls)
         lines = [
             f"port {process.port}",
             f"bind {process.host}",
@@ -294,6 +328,7 @@ def their_deployment(
                 "sentinel auth-user mymaster sentinel",
                 f"sentinel auth-pass mymaster {locked.monitoring}",
                 *locked.sentinel_lines(),
+                *locked.tls_lines(process.port),
             ]
         process.conf.write_text("\n".join(lines) + "\n")
         watchers.append(process)
@@ -302,7 +337,10 @@ def their_deployment(
     asking = f"export REDISCLI_AUTH=$(cat {locked.files()['sentinels']})\n" if locked else ""
     start_script.write_text(
         START_SCRIPT.format(
-            server=SERVER, sentinels=" ".join(f"{s.host}:{s.port}" for s in watchers), login=asking
+            server=SERVER,
+            sentinels=" ".join(f"{s.host}:{s.port}" for s in watchers),
+            login=asking,
+            cli_tls=locked.cli_tls() if locked else "",
         )
     )
     deployment = Deployment(tuple(data), tuple(watchers), start_script, locked)
@@ -339,10 +377,11 @@ def _process(
     port: int,
     launch: tuple[str, ...],
     login: tuple[str | None, str | None] = (None, None),
+    tls: TlsFiles | None = None,
 ) -> Process:
     home = root / name
     home.mkdir(parents=True)
-    return Process(name, host, port, home / f"{name}.conf", home / f"{name}.pid", launch, login)
+    return Process(name, host, port, home / f"{name}.conf", home / f"{name}.pid", launch, login, tls)
 
 
 def _stop(process: Process) -> None:

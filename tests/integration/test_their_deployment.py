@@ -3,6 +3,7 @@ commands (environment `external`): nothing of theirs lost or left changed."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 from pathlib import Path
@@ -323,14 +324,18 @@ def test_debug_sleep_on_their_secured_deployment_logs_in_as_their_users(
 ) -> None:
     """primary-debug-sleep (DEBUG SLEEP longer than down-after) on the deployment locked down as a team
     does: no default user, the drill's own ACL users (its load may touch only keys under its prefix), a
-    requirepass on the Sentinels. The harness logs in with the passwords from their files and variable, no
-    control command runs, no secret reaches any artifact, no command or key was denied, their keys DUMP the
-    same after, and the deployment is as found."""
+    requirepass on the Sentinels, TLS only with client certificates. The harness logs in with the
+    passwords from their files and variable and their certificate; no control command runs, no secret
+    reaches any artifact, no command or key was denied, their keys DUMP the same after, and the
+    deployment is as found."""
     with their_deployment(tmp_path / "theirs", secured=True) as deployment:
         locked = deployment.secured
         assert locked is not None
-        with pytest.raises(redis.AuthenticationError):  # locked: no login, no answer
-            redis.Redis(deployment.data[0].host, deployment.data[0].port, socket_timeout=2).get("their:0")
+        first = deployment.data[0]
+        with pytest.raises(redis.ConnectionError):  # TLS only: a plain client is cut off
+            redis.Redis(first.host, first.port, socket_timeout=2).get("their:0")
+        with pytest.raises(redis.AuthenticationError):  # and over TLS, no login, no answer
+            dataclasses.replace(first, login=(None, None)).client().get("their:0")
         before = with_their_keys(deployment)
         env = tmp_path / "their-staging.yaml"
         env.write_text(deployment.environment_yaml())
@@ -357,10 +362,12 @@ def test_debug_sleep_on_their_secured_deployment_logs_in_as_their_users(
         ]
         assert denied == [], denied  # the load stayed in its prefix; every role had what it needed
         run_dir = only_run_dir(tmp_path / "sleep-runs")
+        key = locked.certificates.client.key
+        assert key is not None
+        secret = [v.encode() for v in locked.values()] + [Path(key).read_bytes().splitlines()[1]]
         for artifact in (f for f in run_dir.rglob("*") if f.is_file()):
             text = artifact.read_bytes()
-            leaked = [v for v in locked.values() if v.encode() in text]
-            assert leaked == [], f"{artifact} holds a password"
+            assert [s for s in secret if s in text] == [], f"{artifact} holds a password or their key"
         assert deployment.healthy()
         assert their_state(deployment) == before and no_run_keys(deployment)
 
