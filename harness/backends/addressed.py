@@ -245,6 +245,11 @@ class AddressedBackend(Backend):
                 problems += failed
                 restored += [] if failed else [f"started {name}"]
         topology = self._topology
+        if topology is None and not restored and not problems:
+            # Stopped while finding it (refused, different from the file, not ready): nothing of theirs was
+            # touched, so there is nothing to put back, and no record to say it is not as found.
+            self._run.remove_work_dir()
+            return
         removed = 0
         healthy = False
         if topology is not None:

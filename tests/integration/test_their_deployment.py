@@ -351,6 +351,8 @@ def test_debug_sleep_on_their_secured_deployment_logs_in_as_their_users(
         assert "refuses the harness's logins: load (drill-load) on redis-1" in refused.stderr, refused.stderr
         assert "invalid username-password pair" in refused.stderr, refused.stderr
         assert "an-old-password" not in refused.stderr
+        refused_log = (only_run_dir(tmp_path / "wrong-runs") / "observations.jsonl").read_text()
+        assert '"cleanup"' not in refused_log  # nothing was touched: no "not as found" record either
         _, report, _ = run_on_theirs(slept, tmp_path / "sleep-runs")
         assert [c["action"] for c in report["controls"] if c["action"] != "status"] == [], report["controls"]
         assert [f["action"] for f in report["faults"]] == ["debug-sleep"]
