@@ -4,11 +4,12 @@ would run, the run's key prefix and every time bound with where its value comes 
 
 from __future__ import annotations
 
+from harness.core.access import ROLES
 from harness.core.topology import Topology
 from harness.runbooks.checks.registry import step_name
 from harness.scenario.durations import Bound, format_seconds
 from harness.scenario.fault_entries import CONTROL_NEEDS
-from harness.scenario.model import Environment, FaultSpec, PartitionSpec, Scenario
+from harness.scenario.model import Environment, ExternalLogin, FaultSpec, PartitionSpec, Scenario
 
 # How each process-level action is carried out where the harness runs the nodes itself.
 OWN_ACTIONS = {
@@ -89,13 +90,45 @@ def _nodes(env: Environment, backend: str, topology: Topology | None) -> list[st
             f"  matches the file: {cluster.shards} shards, {cluster.replicas_per_shard} replica(s) each, "
             f"cluster-node-timeout {cluster.node_timeout_ms} ms"
         )
-        return lines
+        return lines + _logins(env)
     spec = env.sentinels
     lines.append(
         f"  matches the file: {env.replicas} replicas, {spec.count} Sentinels, quorum {spec.quorum}, "
         f"down-after {spec.down_after_ms} ms, failover-timeout {spec.failover_timeout_ms} ms, "
         f"parallel-syncs {spec.parallel_syncs}"
     )
+    return lines + _logins(env)
+
+
+def _logins(env: Environment) -> list[str]:
+    """How each of the harness's roles logs in to a deployment it did not start: users and where their
+    passwords are read from (never the passwords), and the TLS files."""
+    deployment = env.external_deployment
+    if deployment is None or not (deployment.logins or deployment.sentinel_login or deployment.tls):
+        return []
+    given = dict(deployment.logins)
+    default = "the default user" + (" with auth:'s password" if env.password else ", no password")
+
+    def login(own: ExternalLogin) -> str:
+        source = own.password
+        where = f"${source.name}" if source.kind == "env" else source.name
+        return f"{own.user or 'the default user'} (password from {where})"
+
+    lines = ["  logins:"]
+    for role in ROLES:
+        if role in given:
+            lines.append(f"    {role:<9} {login(given[role])}")
+        elif "operator" in given:
+            lines.append(f"    {role:<9} as operator")
+        else:
+            lines.append(f"    {role:<9} {default}")
+    if env.cluster is None:
+        sentinels = login(deployment.sentinel_login) if deployment.sentinel_login else "no login"
+        lines.append(f"    {'Sentinels':<9} {sentinels}")
+    if deployment.tls is not None:
+        tls = deployment.tls
+        certificate = f", client certificate {tls.cert}" if tls.cert else ", no client certificate"
+        lines.append(f"    {'TLS':<9} CA {tls.ca}{certificate}")
     return lines
 
 

@@ -341,6 +341,16 @@ def test_debug_sleep_on_their_secured_deployment_logs_in_as_their_users(
         env.write_text(deployment.environment_yaml())
         monkeypatch.setenv(SENTINEL_PASSWORD_ENV, locked.sentinels)
         slept = on_their_deployment(env, tmp_path, "primary-debug-sleep.yaml")
+        plan = drill("plan", str(slept))  # how each role logs in, and where from; never a password
+        assert plan.returncode == 0, plan.stderr
+        for line in (
+            f"operator  drill-ops (password from {locked.secrets_dir / 'operator'})",
+            "monitor   as operator",
+            f"Sentinels the default user (password from ${SENTINEL_PASSWORD_ENV})",
+            f"TLS       CA {locked.certificates.client.ca}, client certificate",
+        ):
+            assert line in plan.stdout, plan.stdout
+        assert not [v for v in locked.values() if v in plan.stdout]
         # A login they refuse is said at the start, by role and user (never the password): exit 3.
         stale = tmp_path / "stale-load-password"
         stale.write_text("an-old-password\n")
