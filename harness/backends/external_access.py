@@ -59,7 +59,8 @@ def refused_logins(topology: Topology) -> list[str]:
                     client.ping()
             except redis.AuthenticationError as exc:
                 user = credentials.username or "the default user"
-                refused.append(f"{role} ({user}) on {node.name} {node.address}: {str(exc).rstrip('.')}")
+                login = role if node.kind == "redis" else "sentinel_auth"  # one login for every role there
+                refused.append(f"{login} ({user}) on {node.name} {node.address}: {str(exc).rstrip('.')}")
             except redis.RedisError:
                 continue
     return refused
