@@ -19,7 +19,8 @@ from typing import Any
 import redis
 
 from harness.backends.certificates import RunCertificates, make_certificates
-from harness.core.access import TlsFiles
+from harness.core.access import Credentials
+from harness.core.secrets import Secret
 from tests.conftest import wait_until
 from tests.their_hosts import Hosts
 
@@ -110,16 +111,17 @@ class Secured:
         client = self.certificates.client
         return f"--tls --cacert {client.ca} --cert {client.cert} --key {client.key} "
 
-    def files(self) -> dict[str, Path]:
+    def password_file(self, name: str) -> Path:
+        """Where the drill's own password `name` (operator, load, sentinels) is kept."""
+        return self.secrets_dir / name
+
+    def write_password_files(self) -> None:
         """The drill's own passwords, each in a file only root reads, as a team hands them out."""
         self.secrets_dir.mkdir(mode=0o700, exist_ok=True)
-        out = {}
         for name, value in (("operator", self.operator), ("load", self.load), ("sentinels", self.sentinels)):
-            path = self.secrets_dir / name
+            path = self.password_file(name)
             path.write_text(value + "\n")
             path.chmod(0o600)
-            out[name] = path
-        return out
 
     def values(self) -> tuple[str, ...]:
         return (self.admin, self.operator, self.load, self.replication, self.monitoring, self.sentinels)
@@ -133,24 +135,14 @@ class Process:
     conf: Path
     pidfile: Path
     launch: tuple[str, ...] = ()  # how its host runs a command (inside the host's namespace), or nothing
-    login: tuple[str | None, str | None] = (None, None)  # the team's admin login (user, password)
-    tls: TlsFiles | None = None  # the team's client certificate, where the deployment speaks TLS only
+    login: Credentials = field(default_factory=Credentials)  # the team's admin login, where secured
 
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
     def client(self) -> redis.Redis:
-        user, password = self.login
-        tls: dict[str, Any] = {}
-        if self.tls is not None:
-            tls = {
-                "ssl": True,
-                "ssl_ca_certs": self.tls.ca,
-                "ssl_certfile": self.tls.cert,
-                "ssl_keyfile": self.tls.key,
-            }
-        return redis.Redis(self.host, self.port, username=user, password=password, socket_timeout=2, **tls)
+        return redis.Redis(self.host, self.port, socket_timeout=2, **self.login.redis_kwargs())
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,12 +183,12 @@ class Deployment:
         """The drill's logins, where the deployment is secured: users by file, the Sentinels' by variable."""
         if self.secured is None:
             return ""
-        files = self.secured.files()
-        client = self.secured.certificates.client
+        secured = self.secured
+        client = secured.certificates.client
         return (
             "  users:\n"
-            f"    operator: {{user: drill-ops, password_file: {files['operator']}}}\n"
-            f"    load: {{user: drill-load, password_file: {files['load']}}}\n"
+            f"    operator: {{user: drill-ops, password_file: {secured.password_file('operator')}}}\n"
+            f"    load: {{user: drill-load, password_file: {secured.password_file('load')}}}\n"
             f"  sentinel_auth: {{password_env: {SENTINEL_PASSWORD_ENV}}}\n"
             f"  tls: {{ca: {client.ca}, cert: {client.cert}, key: {client.key}}}\n"
         )
@@ -269,6 +261,8 @@ def their_deployment(
     addresses = hosts.addresses if hosts else tuple(f"{block}.{last}" for last in loopbacks)
     certificates = make_certificates(root / "certificates", "theirs", addresses) if secured else None
     locked = Secured(root / "secrets", certificates) if certificates else None
+    if locked:
+        locked.write_password_files()
     their_tls = locked.certificates.client if locked else None
 
     def place(i: int, loopback: int) -> tuple[str, tuple[str, ...]]:
@@ -277,11 +271,11 @@ def their_deployment(
         host = hosts.addresses[i % len(hosts.addresses)]
         return host, hosts.launcher(host)
 
-    admin = ("admin", locked.admin) if locked else (None, None)
+    admin = Credentials("admin", Secret(locked.admin), their_tls) if locked else Credentials()
     data: list[Process] = []
     for i in range(replicas + 1):
         host, launch = place(i, 11 + i)
-        data.append(_process(root, f"redis-{i + 1}", host, next(ports), launch, admin, their_tls))
+        data.append(_process(root, f"redis-{i + 1}", host, next(ports), launch, admin))
     for process in data:
         lines = [
             f"port {process.port}",
@@ -307,8 +301,8 @@ def their_deployment(
     watchers: list[Process] = []
     for i in range(sentinels):
         host, launch = place(i, 21 + i)
-        sentinel_login = (None, locked.sentinels) if locked else (None, None)
-        process = _process(root, f"sentinel-{i + 1}", host, next(ports), launch, sentinel_login, their_tls)
+        sentinel_login = Credentials(None, Secret(locked.sentinels), their_tls) if locked else Credentials()
+        process = _process(root, f"sentinel-{i + 1}", host, next(ports), launch, sentinel_login)
         lines = [
             f"port {process.port}",
             f"bind {process.host}",
@@ -334,7 +328,7 @@ def their_deployment(
         watchers.append(process)
     start_script = root / "start-data-node.sh"
     # A secured deployment's script asks its Sentinels with their password, from the file only root reads.
-    asking = f"export REDISCLI_AUTH=$(cat {locked.files()['sentinels']})\n" if locked else ""
+    asking = f"export REDISCLI_AUTH=$(cat {locked.password_file('sentinels')})\n" if locked else ""
     start_script.write_text(
         START_SCRIPT.format(
             server=SERVER,
@@ -376,12 +370,11 @@ def _process(
     host: str,
     port: int,
     launch: tuple[str, ...],
-    login: tuple[str | None, str | None] = (None, None),
-    tls: TlsFiles | None = None,
+    login: Credentials,
 ) -> Process:
     home = root / name
     home.mkdir(parents=True)
-    return Process(name, host, port, home / f"{name}.conf", home / f"{name}.pid", launch, login, tls)
+    return Process(name, host, port, home / f"{name}.conf", home / f"{name}.pid", launch, login)
 
 
 def _stop(process: Process) -> None:

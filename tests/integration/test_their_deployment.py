@@ -335,7 +335,7 @@ def test_debug_sleep_on_their_secured_deployment_logs_in_as_their_users(
         with pytest.raises(redis.ConnectionError):  # TLS only: a plain client is cut off
             redis.Redis(first.host, first.port, socket_timeout=2).get("their:0")
         with pytest.raises(redis.AuthenticationError):  # and over TLS, no login, no answer
-            dataclasses.replace(first, login=(None, None)).client().get("their:0")
+            dataclasses.replace(first, login=first.login.without_secrets()).client().get("their:0")
         before = with_their_keys(deployment)
         env = tmp_path / "their-staging.yaml"
         env.write_text(deployment.environment_yaml())
