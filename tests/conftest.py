@@ -126,6 +126,7 @@ def live_redis_processes(ports: set[int]) -> list[str]:
     return found
 
 
+DOWN_AFTER_S = 1.5  # environments/sentinel-3.yaml's down-after-milliseconds
 MAXMEMORY_LINE = "  maxmemory: 64mb"  # a line of environments/sentinel-3.yaml that tests edit around
 
 

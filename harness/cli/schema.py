@@ -246,7 +246,7 @@ def _expect() -> dict[str, Any]:
         {
             "detection_within": {
                 "anyOf": [_bound(), {"const": "from_config"}],
-                "description": "MTTD bound (from_config: down-after + 1s)",
+                "description": "MTTD bound (from_config: down-after + 1.5s)",
             },
             "recovery_within": _bound("MTTR bound"),
             "lost_acknowledged_writes": lost,

@@ -235,7 +235,7 @@ faults:
   - {{at: 4s, kill: primary}}
 runbooks: [../runbooks/{name}-failover.yaml]
 expect:
-  detection_within: from_config      # down-after-milliseconds + 1s
+  detection_within: from_config      # down-after-milliseconds + 1.5s
   lost_acknowledged_writes: report
 """
 
@@ -246,7 +246,7 @@ def runbook_text(name: str) -> str:
 # Written by drill init: the P1 "Redis down" runbook, its bounds from the environment's own settings.
 name: {name} primary down
 detect:
-  - sentinel_event: {{event: +sdown, node: incident, within: down-after + 1s}}
+  - sentinel_event: {{event: +sdown, node: incident, within: down-after + 1500ms}}
   - sentinel_event: {{event: +odown, node: incident, within: down-after + 2s}}
 verify:
   - sentinel_event: {{event: +switch-master, node: any, within: down-after + failover-timeout}}

@@ -15,7 +15,9 @@ import pytest
 
 from harness.backends.docker_network import LABEL_RUN
 from harness.core.run_context import work_root
+from harness.scenario.scenario_file import DETECTION_SLACK_S
 from tests.conftest import (
+    DOWN_AFTER_S,
     ROOT,
     docker_unavailable,
     drill,
@@ -73,7 +75,7 @@ def test_primary_failover_on_docker_on_valkey_9(runs: Path) -> None:
     assert code == 0, output
     assert report["backend"] == "docker" and report["engine"].startswith("valkey-9.1 9.1.")
     assert docker.from_env().images.get("redis-drill/redis:valkey-9.1")
-    assert 0.9 < report["mttd_s"] < 2.5
+    assert 0.9 < report["mttd_s"] < DOWN_AFTER_S + DETECTION_SLACK_S
     assert report["mttr_s"] is not None and report["mttr_s"] < 8.0
     assert report["lost_writes"] == 0 and report["acknowledged_writes"] > 1000
     # The nodes' own output, collected from the containers.

@@ -14,7 +14,9 @@ import pytest
 
 from harness.cli.main import ExitCode, main
 from harness.core.engines import find_engine
+from harness.scenario.scenario_file import DETECTION_SLACK_S
 from tests.conftest import (
+    DOWN_AFTER_S,
     MAXMEMORY_LINE,
     ROOT,
     drill,
@@ -56,7 +58,7 @@ def test_primary_failover_on_every_other_engine(tmp_path: Path) -> None:
         assert found["version"].startswith(name.split("-")[1] + "."), found["version"]
         assert found["runs"][0]["outcome"] == "passed"
         assert found["measures"]["acknowledged writes lost"]["values"] == [0.0]
-        assert 0.9 < found["measures"]["MTTD"]["median"] < 2.5
+        assert 0.9 < found["measures"]["MTTD"]["median"] < DOWN_AFTER_S + DETECTION_SLACK_S
         assert set(found["checks"]["verify: replicas_attached"]) == {"pass"}
         report = json.loads((Path(found["runs"][0]["run_dir"]) / "report.json").read_text())
         assert report["engine"] == f"{name} {found['version']}"

@@ -85,7 +85,7 @@ def test_cluster_environment_rules_are_bad_input_with_their_lines(tmp_path: Path
     text = problems_of(scenario)
     assert f"{scenario}:8: faults[0].kill: 'sentinel-1' is a Sentinel" in text
     # A Sentinel runbook's bound names a setting a cluster does not have.
-    assert "p1-redis-down.yaml:9: verify[0].sentinel_event.within: failover-timeout is not a setting" in text
+    assert "p1-redis-down.yaml:11: verify[0].sentinel_event.within: failover-timeout is not a setting" in text
     # Partition groups: a cluster has no Sentinels, a Sentinel topology has no other shards' primaries.
     partition = "faults:\n  - {at: 1s, partition: {between: [primary], and: [GROUP]}}\n"
     for env_file, group, kind in (
