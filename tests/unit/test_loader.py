@@ -74,7 +74,8 @@ def test_good_scenario_loads_into_frozen_models(tmp_path: Path) -> None:
     assert scenario.environment.sentinels.quorum == 2
     assert scenario.faults[0].target == "primary"
     assert scenario.expect.detection_within is not None
-    assert scenario.expect.detection_within.resolve(scenario.environment.bound_settings()) == 2.5  # down-after 1 s + 1.5 s
+    # from_config: down-after (1 s here) + 1.5 s
+    assert scenario.expect.detection_within.resolve(scenario.environment.bound_settings()) == 2.5
     with pytest.raises(AttributeError):
         scenario.name = "other"  # type: ignore[misc]
 
