@@ -4,10 +4,12 @@ read from the variable or file the environment names when the run starts, and th
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import redis
 
 from harness.clients.probe import probe_client
-from harness.core.access import ROLES, Access, Credentials, TlsFiles
+from harness.core.access import ROLES, Access, Credentials, Role, TlsFiles
 from harness.core.topology import Topology
 from harness.scenario.model import Environment, ExternalLogin
 
@@ -32,13 +34,25 @@ def external_access(env: Environment) -> Access:
 
     logins = {role: login(given) for role, given in deployment.logins}
     default = Credentials(password=env.password.resolve() if env.password else None, tls=tls)
-    fallback = logins.get("operator", default)
     sentinel = login(deployment.sentinel_login) if deployment.sentinel_login else Credentials(tls=tls)
+
+    def credentials(role: Role) -> Credentials:
+        whose = login_of(role, logins)
+        return logins[whose] if whose else default
+
     return Access(
-        data=tuple((role, logins.get(role, fallback)) for role in ROLES),
+        data=tuple((role, credentials(role)) for role in ROLES),
         sentinel=tuple((role, sentinel) for role in ROLES),
         tls=tls,
     )
+
+
+def login_of(role: Role, given: Collection[str]) -> Role | None:
+    """Whose login the role uses: its own where the file gives one, else the operator's, else None (the
+    default user, with auth:'s password if there is one). `drill plan` says the same."""
+    if role in given:
+        return role
+    return "operator" if "operator" in given else None
 
 
 def refused_logins(topology: Topology) -> list[str]:

@@ -4,6 +4,7 @@ would run, the run's key prefix and every time bound with where its value comes 
 
 from __future__ import annotations
 
+from harness.backends.external_access import login_of
 from harness.core.access import ROLES
 from harness.core.topology import Topology
 from harness.runbooks.checks.registry import step_name
@@ -116,12 +117,9 @@ def _logins(env: Environment) -> list[str]:
 
     lines = ["  logins:"]
     for role in ROLES:
-        if role in given:
-            lines.append(f"    {role:<9} {login(given[role])}")
-        elif "operator" in given:
-            lines.append(f"    {role:<9} as operator")
-        else:
-            lines.append(f"    {role:<9} {default}")
+        whose = login_of(role, given)
+        shown = default if whose is None else login(given[whose]) if whose == role else f"as {whose}"
+        lines.append(f"    {role:<9} {shown}")
     if env.cluster is None:
         sentinels = login(deployment.sentinel_login) if deployment.sentinel_login else "no login"
         lines.append(f"    {'Sentinels':<9} {sentinels}")
