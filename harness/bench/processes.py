@@ -119,13 +119,12 @@ def redis_benchmark(port: int, *args: str, host: str = HOST) -> BenchResult:
     binary = shutil.which("redis-benchmark")
     if binary is None:
         raise BackendError(f"redis-benchmark not found. Hint: {INSTALL_HINT}")
-    out = subprocess.run(
-        [binary, "-h", host, "-p", str(port), "--csv", *args],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    ).stdout
+    argv = [binary, "-h", host, "-p", str(port), "--csv", *args]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=300)
+    if done.returncode != 0:  # its own words: it says which connection failed and how
+        said = (done.stderr.strip() or done.stdout.strip())[-300:] or "nothing"
+        raise BackendError(f"{' '.join(argv[1:])} exited {done.returncode}: {said}")
+    out = done.stdout
     header = out.find('"test"')  # --cluster prints the nodes it found first
     rows = [r for r in csv.DictReader(io.StringIO(out[max(header, 0) :])) if r.get("rps")]
     if not rows:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import random
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -250,7 +251,13 @@ class ProxyServer:
                 loop.create_connection(Side, host, port, local_addr=_own_source(client)),
                 UPSTREAM_CONNECT_TIMEOUT_S,
             )
-        except (OSError, TimeoutError):
+        except (OSError, TimeoutError) as exc:
+            # The client sees only its connection closed: say why in the proxy's log.
+            print(
+                f"{proxy.name}: no upstream {proxy.upstream} for a client: {exc!r}",
+                file=sys.stderr,
+                flush=True,
+            )
             client.close()
             return
         if generation != proxy.generation:  # the proxy went down while we connected upstream
