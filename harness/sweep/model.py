@@ -42,6 +42,9 @@ def with_bounds(cells: list[Cell]) -> list[BoundedCell]:
 
 
 def requests_for(rtt: float, batch: int, connections: int, seconds: float, base_rtt: float = 0.0002) -> int:
-    """How many requests make a measurement of about `seconds`, from the model with a small base RTT."""
+    """How many requests make a measurement of about `seconds`, from the model with a small base RTT: whole
+    batches, since redis-benchmark sends whole pipelines and counts every reply, and aborts ("All clients
+    disconnected") when its clients are done with a count other than -n."""
     estimate = min(2_000_000.0, connections * batch / (rtt + base_rtt))
-    return int(min(5_000_000, max(connections * batch * 2, estimate * seconds)))
+    requests = int(min(5_000_000, max(connections * batch * 2, estimate * seconds)))
+    return -(-requests // batch) * batch
